@@ -1,0 +1,5 @@
+import sys
+
+from fzcompare.cli import main
+
+sys.exit(main())

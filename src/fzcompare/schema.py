@@ -1,0 +1,184 @@
+"""The data-model columns and dtypes, and the checks that tables follow them.
+
+The observation table is the public contract of fzcompare (see ``docs/data-model.md``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from fzcompare.errors import SchemaError
+
+__all__ = [
+    "KEY_COLUMNS",
+    "OBSERVATION_SCHEMA",
+    "QUALIFIERS",
+    "SCOPES",
+    "SOURCE_KINDS",
+    "SOURCE_SCHEMA",
+    "UNMAPPED_PREFIX",
+    "check_observations",
+    "empty_observations",
+]
+
+OBSERVATION_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "region_code": pl.String(),
+    "year": pl.Int32(),
+    "indicator_code": pl.String(),
+    "scope": pl.String(),
+    "value": pl.Float64(),
+    "unit": pl.String(),
+    "qualifier": pl.String(),
+    "source_id": pl.String(),
+    "quote": pl.String(),
+}
+"""Column name -> dtype of the observation table, in canonical order."""
+
+KEY_COLUMNS: Final[tuple[str, ...]] = ("region_code", "year", "indicator_code", "scope")
+"""The columns that identify one observation; a dataset holds each key at most once."""
+
+QUALIFIERS: Final[frozenset[str]] = frozenset({"eq", "gt", "ge", "lt", "le", "approx"})
+"""``eq`` exact; ``gt`` 超过; ``ge`` 以上/不少于; ``lt``/``le`` below; ``approx`` 约/近/余/多."""
+
+SCOPES: Final[frozenset[str]] = frozenset(
+    {"全国", "全省", "省本级", "省直", "全市", "市本级", "市直", "全县", "县本级", "县直"}
+)
+"""Whose figure it is. ``全县`` stands for any county-level division (县, 区, 县级市)."""
+
+SOURCE_KINDS: Final[frozenset[str]] = frozenset({"report", "news", "statistics", "synthetic"})
+
+SOURCE_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "source_id": pl.String(),
+    "title": pl.String(),
+    "publisher": pl.String(),
+    "published": pl.Date(),
+    "url": pl.String(),
+    "kind": pl.String(),
+    "note": pl.String(),
+}
+
+UNMAPPED_PREFIX: Final[str] = "unmapped_"
+"""Indicator codes starting with this prefix hold figures that fit no catalog code.
+
+They are kept (never dropped), pass the loader's code check, and are left out of scoring.
+"""
+
+_REGION_CODE_PATTERN: Final[str] = r"^\d{6}$"
+
+
+def empty_observations() -> pl.DataFrame:
+    """An observation table with no rows and the canonical schema.
+
+    Examples:
+        >>> empty_observations().columns[:4]
+        ['region_code', 'year', 'indicator_code', 'scope']
+    """
+    return pl.DataFrame(schema=OBSERVATION_SCHEMA)
+
+
+def _fail(path: str, reason: str, message: str, *, column: str | None = None,
+          rows: pl.DataFrame | None = None, hint: str | None = None) -> SchemaError:
+    where = f"{path}: " if path else ""
+    col = f" column {column!r}:" if column else ""
+    return SchemaError(f"{where}{col} {message}".replace(":  ", ": ").strip(), hint=hint,
+                       path=path, column=column, reason=reason, rows=rows)
+
+
+def check_observations(
+    frame: pl.DataFrame,
+    *,
+    path: str = "",
+    region_codes: frozenset[str] | None = None,
+    indicator_codes: frozenset[str] | None = None,
+) -> pl.DataFrame:
+    """Check a frame against the data model and return it cast to the canonical schema.
+
+    Args:
+        frame: Candidate observations.
+        path: The file or dataset the frame came from, named in errors.
+        region_codes: Known region codes; unknown ones are an error when given.
+        indicator_codes: Known indicator codes; unknown ones (other than the
+            ``unmapped_`` family) are an error when given.
+
+    Returns:
+        The frame with exactly the data-model columns, in order, with their dtypes.
+
+    Raises:
+        SchemaError: On the first problem found, naming the column, the reason code
+            and (in ``details["rows"]``) the offending rows with their row numbers.
+
+    Examples:
+        >>> import polars as pl
+        >>> bad = pl.DataFrame({"region_code": ["420300"], "year": [2023]})
+        >>> try:
+        ...     check_observations(bad, path="x.csv")
+        ... except SchemaError as error:
+        ...     print(error.details["reason"], error.details["column"])
+        missing_column indicator_code
+    """
+    missing = [c for c in OBSERVATION_SCHEMA if c not in frame.columns]
+    if missing:
+        raise _fail(path, "missing_column", "missing columns: " + ", ".join(missing),
+                    column=missing[0],
+                    hint="the observation table needs the columns " + ", ".join(OBSERVATION_SCHEMA))
+    numbered = frame.select(list(OBSERVATION_SCHEMA)).with_row_index("row")
+    for column, dtype in OBSERVATION_SCHEMA.items():
+        src = numbered[column]
+        if src.dtype == dtype:
+            continue
+        if dtype == pl.String() and src.dtype != pl.String():
+            raise _fail(path, "wrong_type", f"expected text, found {src.dtype}", column=column)
+        cast = src.cast(dtype, strict=False)
+        bad = numbered.filter(cast.is_null() & src.is_not_null())
+        if bad.height:
+            kind = "non_numeric" if dtype in (pl.Float64(), pl.Int32()) else "wrong_type"
+            raise _fail(path, kind, f"{bad.height} value(s) cannot be read as {dtype}, "
+                        f"first at row {bad['row'][0]}: {bad[column][0]!r}",
+                        column=column, rows=bad)
+        numbered = numbered.with_columns(cast.alias(column))
+    for column in ("region_code", "year", "indicator_code", "scope", "value", "unit",
+                   "qualifier", "source_id"):
+        bad = numbered.filter(pl.col(column).is_null())
+        if bad.height:
+            raise _fail(path, "null_value", f"{bad.height} empty value(s), first at row "
+                        f"{bad['row'][0]}", column=column, rows=bad)
+    bad = numbered.filter(~pl.col("region_code").str.contains(_REGION_CODE_PATTERN))
+    if bad.height:
+        raise _fail(path, "bad_region_code", f"{bad.height} code(s) are not 6 digits, first at "
+                    f"row {bad['row'][0]}: {bad['region_code'][0]!r}", column="region_code",
+                    rows=bad)
+    if region_codes is not None:
+        bad = numbered.filter(~pl.col("region_code").is_in(list(region_codes)))
+        if bad.height:
+            raise _fail(path, "unknown_region", f"{bad.height} row(s) name a region missing from "
+                        f"the regions table, first at row {bad['row'][0]}: "
+                        f"{bad['region_code'][0]!r}", column="region_code", rows=bad,
+                        hint="add the region to the regions table or fix the code")
+    if indicator_codes is not None:
+        bad = numbered.filter(~pl.col("indicator_code").is_in(list(indicator_codes))
+                              & ~pl.col("indicator_code").str.starts_with(UNMAPPED_PREFIX))
+        if bad.height:
+            raise _fail(path, "unknown_indicator", f"{bad.height} row(s) name an indicator "
+                        f"missing from the catalog, first at row {bad['row'][0]}: "
+                        f"{bad['indicator_code'][0]!r}", column="indicator_code", rows=bad,
+                        hint=f"use a catalog code, or the {UNMAPPED_PREFIX}* family for "
+                        "figures that fit none")
+    bad = numbered.filter(~pl.col("qualifier").is_in(list(QUALIFIERS)))
+    if bad.height:
+        raise _fail(path, "bad_qualifier", f"{bad.height} qualifier(s) outside "
+                    f"{sorted(QUALIFIERS)}, first at row {bad['row'][0]}: "
+                    f"{bad['qualifier'][0]!r}", column="qualifier", rows=bad)
+    bad = numbered.filter(pl.col("value").is_nan() | pl.col("value").is_infinite())
+    if bad.height:
+        raise _fail(path, "non_finite", f"{bad.height} value(s) are NaN or infinite, first at "
+                    f"row {bad['row'][0]}", column="value", rows=bad)
+    dup = numbered.filter(pl.struct(KEY_COLUMNS).is_duplicated())
+    if dup.height:
+        first = dup.row(0, named=True)
+        key = ", ".join(f"{k}={first[k]}" for k in KEY_COLUMNS)
+        raise _fail(path, "duplicate_key", f"{dup.height} rows share a key "
+                    f"(region_code, year, indicator_code, scope), first: {key}",
+                    rows=dup, hint="each key may appear once; keep one figure per key")
+    return numbered.drop("row")
