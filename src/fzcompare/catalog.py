@@ -106,64 +106,159 @@ def _read_package_text(name: str) -> str:
     return resources.files("fzcompare").joinpath("data", name).read_text(encoding="utf-8")
 
 
-def _require(entry: dict[str, Any], key: str, where: str) -> Any:
+_INDICATOR_KEYS: Final[frozenset[str]] = frozenset({
+    "code", "name_zh", "name_en", "domain", "unit", "kind", "direction", "min", "max", "main",
+    "typical", "synonyms", "full_statements",
+})
+_RELATION_KEYS: Final[frozenset[str]] = frozenset(RELATION_SCHEMA)
+_RELATION_REQUIRED: Final[dict[str, tuple[str, ...]]] = {
+    "ratio": ("target", "numerator", "denominator", "tolerance"),
+    "le": ("numerator", "denominator"),
+}
+
+
+def _require(entry: dict[str, Any], key: str, where: str, source: str = "indicators.yaml") -> Any:
     if key not in entry or entry[key] is None:
-        raise CatalogError(f"indicators.yaml: {where}: missing key {key!r}")
+        raise CatalogError(f"{source}: {where}: missing key {key!r}", key=key)
     return entry[key]
 
 
+def _number(value: Any, key: str, where: str, source: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise CatalogError(f"{source}: {where}: {key} must be a number, found {value!r}", key=key)
+    return float(value)
+
+
+def _text_list(entry: dict[str, Any], key: str, where: str, source: str) -> list[str]:
+    value = entry.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(s, str | int | float) for s in value):
+        raise CatalogError(f"{source}: {where}: {key} must be a list of phrases, found {value!r}",
+                           key=key)
+    return [str(s) for s in value]
+
+
+def _parse_indicator(entry: Any, i: int, source: str) -> dict[str, Any]:
+    where = f"indicators[{i}]"
+    if not isinstance(entry, dict):
+        raise CatalogError(f"{source}: {where}: expected a mapping, found {entry!r}")
+    code = _require(entry, "code", where, source)
+    where = f"indicators[{i}] ({code})"
+    unknown = sorted(set(entry) - _INDICATOR_KEYS)
+    if unknown:
+        raise CatalogError(f"{source}: {where}: unknown key {unknown[0]!r}", key=unknown[0],
+                           hint="allowed keys: " + ", ".join(sorted(_INDICATOR_KEYS)))
+    kind = _require(entry, "kind", where, source)
+    direction = _require(entry, "direction", where, source)
+    if kind not in INDICATOR_KINDS:
+        raise CatalogError(f"{source}: {where}: kind {kind!r} not in {sorted(INDICATOR_KINDS)}",
+                           key="kind")
+    if direction not in DIRECTIONS:
+        raise CatalogError(f"{source}: {where}: direction {direction!r} not in "
+                           f"{sorted(DIRECTIONS)}", key="direction")
+    domain = _require(entry, "domain", where, source)
+    if isinstance(domain, bool) or not isinstance(domain, int) or not 1 <= domain <= 8:
+        raise CatalogError(f"{source}: {where}: domain must be an integer 1-8, found {domain!r}",
+                           key="domain")
+    unit = str(_require(entry, "unit", where, source))
+    if not unit.strip():
+        raise CatalogError(f"{source}: {where}: unit is empty", key="unit")
+    min_value = (None if "min" in entry and entry["min"] is None
+                 else _number(entry.get("min", 0.0), "min", where, source))
+    max_value = (_number(entry["max"], "max", where, source) if entry.get("max") is not None
+                 else (100.0 if kind == "rate" else None))
+    if min_value is not None and max_value is not None and min_value > max_value:
+        raise CatalogError(f"{source}: {where}: min {min_value} > max {max_value}", key="min")
+    typical = entry.get("typical")
+    typical_low = typical_high = None
+    if typical is not None:
+        if not isinstance(typical, list) or len(typical) != 2:
+            raise CatalogError(f"{source}: {where}: typical must be [low, high], found "
+                               f"{typical!r}", key="typical")
+        typical_low = _number(typical[0], "typical", where, source)
+        typical_high = _number(typical[1], "typical", where, source)
+        if typical_low > typical_high:
+            raise CatalogError(f"{source}: {where}: typical low {typical_low} > high "
+                               f"{typical_high}", key="typical")
+        if ((min_value is not None and typical_low < min_value)
+                or (max_value is not None and typical_high > max_value)):
+            raise CatalogError(f"{source}: {where}: typical {typical!r} outside "
+                               f"[{min_value}, {max_value}]", key="typical")
+    main = entry.get("main", False)
+    if not isinstance(main, bool):
+        raise CatalogError(f"{source}: {where}: main must be true or false, found {main!r}",
+                           key="main")
+    return {
+        "code": str(code),
+        "name_zh": str(_require(entry, "name_zh", where, source)),
+        "name_en": str(_require(entry, "name_en", where, source)),
+        "domain": domain,
+        "unit": unit,
+        "kind": kind,
+        "direction": direction,
+        "min_value": min_value,
+        "max_value": max_value,
+        "main": main,
+        "typical_low": typical_low,
+        "typical_high": typical_high,
+        "synonyms": _text_list(entry, "synonyms", where, source),
+        "full_statements": _text_list(entry, "full_statements", where, source),
+    }
+
+
+def _parse_relation(rel: Any, i: int, codes: set[str], source: str) -> dict[str, Any]:
+    where = f"relations[{i}]"
+    if not isinstance(rel, dict):
+        raise CatalogError(f"{source}: {where}: expected a mapping, found {rel!r}")
+    unknown = sorted(set(rel) - _RELATION_KEYS)
+    if unknown:
+        raise CatalogError(f"{source}: {where}: unknown key {unknown[0]!r}", key=unknown[0],
+                           hint="allowed keys: " + ", ".join(RELATION_SCHEMA))
+    kind = rel.get("kind")
+    if kind not in RELATION_KINDS:
+        raise CatalogError(f"{source}: {where}: kind {kind!r} not in {sorted(RELATION_KINDS)}",
+                           key="kind")
+    for key in _RELATION_REQUIRED[kind]:
+        _require(rel, key, where, source)
+    for key in ("target", "numerator", "denominator"):
+        code = rel.get(key)
+        if code is not None and code not in codes:
+            raise CatalogError(f"{source}: {where}: {key} {code!r} is not a catalog code", key=key)
+    tolerance = rel.get("tolerance")
+    return {**{k: None for k in RELATION_SCHEMA}, **rel,
+            "tolerance": None if tolerance is None
+            else _number(tolerance, "tolerance", where, source)}
+
+
 def _parse_catalog(raw: Any, source: str = "indicators.yaml") -> Catalog:
-    if not isinstance(raw, dict) or "indicators" not in raw:
-        raise CatalogError(f"{source}: expected a mapping with an 'indicators' list")
+    """Build a :class:`Catalog` from the parsed YAML, raising on the first malformed key.
+
+    Examples:
+        >>> _parse_catalog({"indicators": [{"code": "x", "kind": "count"}]})
+        Traceback (most recent call last):
+        ...
+        fzcompare.errors.CatalogError: indicators.yaml: indicators[0] (x): missing key 'direction'
+    """
+    if not isinstance(raw, dict) or not isinstance(raw.get("indicators"), list):
+        raise CatalogError(f"{source}: expected a mapping with an 'indicators' list",
+                           key="indicators")
     domains = pl.DataFrame(raw.get("domains", []), schema=DOMAIN_SCHEMA)
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, entry in enumerate(raw["indicators"]):
-        where = f"indicators[{i}]"
-        code = _require(entry, "code", where)
-        where = f"indicators[{i}] ({code})"
-        if code in seen:
-            raise CatalogError(f"{source}: {where}: duplicate code")
-        seen.add(code)
-        kind = _require(entry, "kind", where)
-        direction = _require(entry, "direction", where)
-        if kind not in INDICATOR_KINDS:
-            raise CatalogError(f"{source}: {where}: kind {kind!r} not in {sorted(INDICATOR_KINDS)}")
-        if direction not in DIRECTIONS:
-            raise CatalogError(f"{source}: {where}: direction {direction!r} not in "
-                               f"{sorted(DIRECTIONS)}")
-        default_max = 100.0 if kind == "rate" else None
-        rows.append({
-            "code": code,
-            "name_zh": _require(entry, "name_zh", where),
-            "name_en": _require(entry, "name_en", where),
-            "domain": int(_require(entry, "domain", where)),
-            "unit": str(_require(entry, "unit", where)),
-            "kind": kind,
-            "direction": direction,
-            "min_value": float(entry.get("min", 0.0)) if entry.get("min", 0.0) is not None
-            else None,
-            "max_value": float(entry["max"]) if entry.get("max") is not None else default_max,
-            "main": bool(entry.get("main", False)),
-            "typical_low": float(entry["typical"][0]) if entry.get("typical") else None,
-            "typical_high": float(entry["typical"][1]) if entry.get("typical") else None,
-            "synonyms": [str(s) for s in entry.get("synonyms", [])],
-            "full_statements": [str(s) for s in entry.get("full_statements", [])],
-        })
+        row = _parse_indicator(entry, i, source)
+        if row["code"] in seen:
+            raise CatalogError(f"{source}: indicators[{i}] ({row['code']}): duplicate code",
+                               key="code")
+        seen.add(row["code"])
+        rows.append(row)
     indicators = pl.DataFrame(rows, schema=INDICATOR_SCHEMA)
+    relations_raw = raw.get("relations") or []
+    if not isinstance(relations_raw, list):
+        raise CatalogError(f"{source}: relations must be a list", key="relations")
     relations = pl.DataFrame(
-        [{**{k: None for k in RELATION_SCHEMA}, **r} for r in raw.get("relations", [])],
+        [_parse_relation(rel, i, seen, source) for i, rel in enumerate(relations_raw)],
         schema=RELATION_SCHEMA,
     )
-    for i, rel in enumerate(relations.iter_rows(named=True)):
-        if rel["kind"] not in RELATION_KINDS:
-            raise CatalogError(f"{source}: relations[{i}]: kind {rel['kind']!r} not in "
-                               f"{sorted(RELATION_KINDS)}")
-        for key in ("target", "numerator", "denominator"):
-            code = rel[key]
-            if code is not None and code not in seen:
-                raise CatalogError(
-                    f"{source}: relations[{i}]: {key} {code!r} is not a catalog code")
     return Catalog(indicators=indicators, relations=relations, domains=domains,
                    version=str(raw.get("version", "0")))
 

@@ -238,6 +238,13 @@ class WriteReport:
         return self.changes
 
 
+def _file_mode() -> int:
+    """Permissions a plain ``open()`` would give a new file (``mkstemp`` gives 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
     target = Path(path)
@@ -248,6 +255,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        Path(tmp).chmod(_file_mode())
         Path(tmp).replace(target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -295,6 +303,7 @@ def _swap_in(files: dict[Path, bytes]) -> None:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+            Path(tmp_name).chmod(_file_mode())
             staged.append((Path(tmp_name), target))
         for tmp, target in staged:
             backup: Path | None = None
