@@ -6,6 +6,7 @@ from typing import Any
 
 __all__ = [
     "CatalogError",
+    "ChartError",
     "CriteriaError",
     "DatasetWriteError",
     "ExtractionError",
@@ -68,3 +69,11 @@ class ValidationFailedError(FzcompareError):
     """Error-severity expectations failed and the caller asked to stop on them."""
 
     exit_code = 3
+
+
+class ChartError(FzcompareError):
+    """A chart cannot be drawn from the frame it was given.
+
+    ``details`` carries ``reason`` (``no_data``, ``ambiguous``, ``bad_value`` ...) and,
+    where it applies, ``column``.
+    """

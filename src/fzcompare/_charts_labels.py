@@ -1,0 +1,244 @@
+"""Labels for charts: names for codes, safe and shortened text, input checks.
+
+Names come from data (catalog, regions table, caller mappings, frame columns) and are
+untrusted: they are only ever drawn as plain text, with mathtext switched off by escaping.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Final, Literal
+
+import polars as pl
+
+from fzcompare.errors import ChartError, SchemaError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+Lang = Literal["zh", "en"]
+
+__all__ = [
+    "Lang",
+    "Namer",
+    "check_lang",
+    "display_width",
+    "is_synthetic",
+    "legend_text",
+    "require_columns",
+    "safe_text",
+    "truncate",
+]
+
+ELLIPSIS: Final[str] = "…"
+
+SCOPE_EN: Final[dict[str, str]] = {
+    "全国": "national", "全省": "province-wide", "省本级": "provincial level",
+    "省直": "provincial departments", "全市": "city-wide", "市本级": "city level",
+    "市直": "city departments", "全县": "county-wide", "县本级": "county level",
+    "县直": "county departments",
+}
+
+UNIT_EN: Final[dict[str, str]] = {
+    "件": "cases", "件次": "cases", "起": "cases", "人次": "person-times", "人": "persons",
+    "名": "persons", "位": "persons", "项": "items", "条": "items", "个": "count",
+    "路": "count", "部": "documents", "份": "documents", "卷": "files", "场": "sessions",
+    "期": "sessions", "次": "times", "家": "organisations", "户": "households",
+    "台": "units", "支": "teams", "件/套": "sets",
+}
+
+
+def check_lang(lang: str) -> Lang:
+    """Validate ``lang`` (``zh`` or ``en``)."""
+    if lang == "zh":
+        return "zh"
+    if lang == "en":
+        return "en"
+    raise ChartError(f"unknown chart language {lang!r}", hint="use lang='zh' or lang='en'",
+                     reason="bad_value", column="lang")
+
+
+def display_width(text: str) -> int:
+    """Width in half-width cells: CJK and full-width characters count 2.
+
+    Examples:
+        >>> display_width("十堰 ab")
+        7
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def truncate(text: str, max_width: int) -> str:
+    """Shorten ``text`` to at most ``max_width`` cells, ending with ``…`` when cut.
+
+    Examples:
+        >>> truncate("政府信息公开申请按时办结率", 12)
+        '政府信息公…'
+        >>> truncate("Wuhan", 12)
+        'Wuhan'
+    """
+    if display_width(text) <= max_width:
+        return text
+    out: list[str] = []
+    width = 1
+    for ch in text:
+        w = display_width(ch)
+        if width + w > max_width:
+            break
+        out.append(ch)
+        width += w
+    return "".join(out).rstrip() + ELLIPSIS
+
+
+def safe_text(text: object, max_width: int | None = None) -> str:
+    """Plain text for matplotlib: control characters become spaces, ``$`` is escaped.
+
+    Escaping every ``$`` keeps matplotlib from reading data as mathtext.
+
+    Examples:
+        >>> safe_text("cost $5 and $x^2$\\nline")
+        'cost \\\\$5 and \\\\$x^2\\\\$ line'
+    """
+    raw = "" if text is None else str(text)
+    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+                      for ch in raw)
+    cleaned = " ".join(cleaned.split())
+    if max_width is not None:
+        cleaned = truncate(cleaned, max_width)
+    return cleaned.replace("$", r"\$")
+
+
+def legend_text(text: str) -> str:
+    """A legend label matplotlib will not hide (it skips labels starting with ``_``)."""
+    return " " + text if text.startswith("_") else text
+
+
+def require_columns(frame: pl.DataFrame, columns: Iterable[str], *, what: str) -> None:
+    """Raise ``SchemaError`` naming the missing columns of a chart input frame."""
+    if not isinstance(frame, pl.DataFrame):
+        raise SchemaError(f"{what}: expected a polars DataFrame, got {type(frame).__name__}",
+                          reason="wrong_type", hint="pass a polars DataFrame "
+                          "(use .collect() on a LazyFrame, pl.from_pandas() on pandas)")
+    needed = list(columns)
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise SchemaError(f"{what}: missing columns: {', '.join(missing)}",
+                          reason="missing_column", column=missing[0],
+                          hint=f"the {what} needs the columns {', '.join(needed)}")
+
+
+def is_synthetic(frame: pl.DataFrame, forced: bool) -> bool:
+    """Whether a chart of ``frame`` must carry the synthetic-data mark.
+
+    True when forced, when a ``source_kind`` column holds ``synthetic``, when a boolean
+    ``synthetic`` column holds a true value, or when a ``source_id`` starts with
+    ``synthetic``. The mark cannot be switched off for frames that say they are synthetic.
+
+    Examples:
+        >>> is_synthetic(pl.DataFrame({"source_kind": ["report", "synthetic"]}), False)
+        True
+        >>> is_synthetic(pl.DataFrame({"source_id": ["shiyan-2023"]}), False)
+        False
+    """
+    if forced:
+        return True
+    cols = frame.columns
+    if "source_kind" in cols and frame["source_kind"].cast(pl.String).str.to_lowercase().eq(
+            "synthetic").any():
+        return True
+    if "synthetic" in cols and frame["synthetic"].dtype == pl.Boolean and bool(
+            frame["synthetic"].any()):
+        return True
+    return bool("source_id" in cols and frame["source_id"].dtype == pl.String
+                and frame["source_id"].str.to_lowercase().str.starts_with("synthetic").any())
+
+
+class Namer:
+    """Display names for region, indicator, area and criterion codes in one language.
+
+    Lookup order: the caller's ``labels`` mapping, then the bundled regions table or
+    indicator catalog (``name_zh``/``name_en``), then the code itself.
+    """
+
+    def __init__(self, lang: Lang, labels: Mapping[str, str] | None = None) -> None:
+        self.lang = lang
+        self.labels: Mapping[str, str] = labels or {}
+        self._regions: dict[str, str] | None = None
+        self._indicators: dict[str, str] | None = None
+        self._units: dict[str, str] | None = None
+        self._domains: dict[str, str] | None = None
+
+    def _load(self) -> None:
+        from fzcompare.catalog import load_catalog, load_regions
+
+        column = f"name_{self.lang}"
+        regions = load_regions()
+        self._regions = dict(zip(regions["region_code"], regions[column], strict=True))
+        catalog = load_catalog()
+        ind = catalog.indicators
+        self._indicators = dict(zip(ind["code"], ind[column], strict=True))
+        self._units = dict(zip(ind["code"], ind["unit"], strict=True))
+        dom = catalog.domains
+        self._domains = {str(d): n for d, n in zip(dom["domain"], dom[column], strict=True)}
+
+    def _table(self, which: str) -> dict[str, str]:
+        if self._regions is None:
+            self._load()
+        table = {"region": self._regions, "indicator": self._indicators,
+                 "unit": self._units, "domain": self._domains}[which]
+        assert table is not None
+        return table
+
+    def region(self, code: object) -> str:
+        """Name of a region code."""
+        key = str(code)
+        if key in self.labels:
+            return str(self.labels[key])
+        return self._table("region").get(key) or key
+
+    def indicator(self, code: object) -> str:
+        """Name of an indicator code."""
+        key = str(code)
+        if key in self.labels:
+            return str(self.labels[key])
+        return self._table("indicator").get(key) or key
+
+    def unit(self, code: object) -> str:
+        """The catalog unit of an indicator code, or empty."""
+        return self._table("unit").get(str(code)) or ""
+
+    def unit_text(self, unit: str) -> str:
+        """A unit for display: Chinese counting words get an English word in English charts."""
+        return UNIT_EN.get(unit, unit) if self.lang == "en" else unit
+
+    def scope(self, scope: object) -> str:
+        """A scope (全市, 县本级 ...) in the chart language."""
+        key = str(scope)
+        if key in self.labels:
+            return str(self.labels[key])
+        return SCOPE_EN.get(key, key) if self.lang == "en" else key
+
+    def area(self, area_id: object, area_name: object) -> str:
+        """Name of one of the eight areas: labels, then (English) the catalog, then the frame."""
+        key = str(area_id)
+        if key in self.labels:
+            return str(self.labels[key])
+        if self.lang == "en" and key in self._table("domain"):
+            return self._table("domain")[key]
+        if area_name is not None and str(area_name):
+            return str(area_name)
+        return self._table("domain").get(key) or key
+
+    def criterion(self, criterion_id: object, criterion_name: object,
+                  indicator_code: object) -> str:
+        """Name of a criterion: labels, then (English) the indicator's name, then the frame."""
+        key = str(criterion_id)
+        if key in self.labels:
+            return str(self.labels[key])
+        if self.lang == "en" and indicator_code is not None and str(
+                indicator_code) in self._table("indicator"):
+            return self._table("indicator")[str(indicator_code)]
+        if criterion_name is not None and str(criterion_name):
+            return str(criterion_name)
+        return key
