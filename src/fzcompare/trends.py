@@ -1,0 +1,670 @@
+"""Did a region get better, by how much, and is that real? Trends over observations.
+
+Every function takes observations (a polars ``DataFrame`` or ``LazyFrame`` in the data
+model; ``unit``, ``qualifier`` and ``source_id`` are optional) and keyword-only options, and
+returns polars DataFrames. A *series* is one (``region_code``, ``indicator_code``, ``scope``);
+units are not part of the key, so a change of unit inside a series is reported, never mixed.
+
+- :func:`year_over_year`: each observation against the previous usable year of its series,
+  with a direction-aware verdict.
+- :func:`trend`: per series OLS slope (standard error, confidence interval, p-value), CAGR,
+  Mann-Kendall test and Sen's slope.
+- :func:`summarize`: the two above joined, one row per observation (the CLI's CSV).
+- :func:`change_significance`: whether one year's change is statistically real.
+- :func:`dispersion` / :func:`convergence`: spread across regions, sigma and beta convergence.
+- :func:`outlook`: next-year Holt forecast with a prediction interval.
+- :func:`series_model`: one series in detail, with the statsmodels OLS results.
+- :func:`analyze`: all of it as a :class:`TrendsResult`.
+
+Bad rows are never dropped: empty, unreadable or non-finite values and duplicate years stay in
+the output as ``not comparable`` rows with a reason, and are left out of every statistic.
+How each statistic is computed, and the minimum number of points, is in
+``docs/statistics.md`` (:data:`MIN_POINTS`).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
+
+import polars as pl
+
+from fzcompare._trends_vocab import (
+    CHANGE_REASONS,
+    MIN_POINTS_CAGR,
+    MIN_POINTS_MANN_KENDALL,
+    MIN_POINTS_OLS,
+    MIN_POINTS_OUTLOOK,
+    MIN_REGIONS_BETA,
+    MIN_REGIONS_DISPERSION,
+    MIN_YEARS_SIGMA,
+    SERIES_REASONS,
+    SUMMARY_COLUMNS,
+    VERDICTS,
+)
+from fzcompare.catalog import Catalog, load_catalog
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fzcompare._trends_prepare import Panel
+
+__all__ = [
+    "CHANGE_REASONS",
+    "MIN_POINTS",
+    "SERIES_REASONS",
+    "SUMMARY_COLUMNS",
+    "VERDICTS",
+    "SeriesModel",
+    "Tolerance",
+    "TrendsResult",
+    "analyze",
+    "change_significance",
+    "convergence",
+    "dispersion",
+    "outlook",
+    "series_model",
+    "summarize",
+    "trend",
+    "year_over_year",
+]
+
+MIN_POINTS: Final[Mapping[str, int]] = MappingProxyType({
+    "ols": MIN_POINTS_OLS,
+    "cagr": MIN_POINTS_CAGR,
+    "mann_kendall": MIN_POINTS_MANN_KENDALL,
+    "outlook": MIN_POINTS_OUTLOOK,
+    "dispersion_regions": MIN_REGIONS_DISPERSION,
+    "sigma_years": MIN_YEARS_SIGMA,
+    "beta_regions": MIN_REGIONS_BETA,
+})
+"""Fewest usable points (or regions, or years) each statistic needs; fewer gives null."""
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How small a change still counts as ``unchanged``.
+
+    A change is ``unchanged`` when ``|value - prev_value| <= max(absolute,
+    relative * |prev_value|)``. The default relative tolerance only absorbs floating-point
+    noise (from multiplying out 万/亿).
+
+    Args:
+        absolute: In the indicator's unit (percentage points for rates).
+        relative: As a fraction of the previous value (0.01 = 1 %).
+
+    Examples:
+        >>> Tolerance(absolute=0.5)
+        Tolerance(absolute=0.5, relative=1e-09)
+    """
+
+    absolute: float = 0.0
+    relative: float = 1e-9
+
+    def __post_init__(self) -> None:
+        for name in ("absolute", "relative"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or value != value or value < 0:
+                raise ValueError(f"Tolerance.{name} must be a number >= 0, got {value!r}")
+
+
+def _check_confidence(confidence: float) -> float:
+    if not isinstance(confidence, int | float) or not 0.0 < float(confidence) < 1.0:
+        raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence!r}")
+    return float(confidence)
+
+
+def _panel(obs: pl.DataFrame | pl.LazyFrame, indicators: Iterable[str] | None,
+           regions: Iterable[str] | None, years: Iterable[int] | None,
+           catalog: Catalog | None) -> Panel:
+    from fzcompare._trends_prepare import prepare
+
+    if isinstance(indicators, str) or isinstance(regions, str):
+        raise TypeError("indicators= and regions= take a list of codes, not one string")
+    return prepare(obs, indicators=indicators, regions=regions, years=years, catalog=catalog)
+
+
+def year_over_year(
+    obs: pl.DataFrame | pl.LazyFrame,
+    *,
+    indicators: Iterable[str] | None = None,
+    regions: Iterable[str] | None = None,
+    years: Iterable[int] | None = None,
+    tolerance: Tolerance | None = None,
+    catalog: Catalog | None = None,
+) -> pl.DataFrame:
+    """Each observation against the previous usable year of its series.
+
+    Args:
+        obs: Observations.
+        indicators: Keep only these indicator codes.
+        regions: Keep only these region codes.
+        years: Keep only these years (e.g. ``range(2019, 2024)``).
+        tolerance: What counts as unchanged (default :class:`Tolerance`).
+        catalog: Catalog giving each indicator's direction (default the bundled one).
+
+    Returns:
+        One row per observation, sorted by region, indicator, scope and year: ``region_code,
+        indicator_code, scope, year, prev_year, gap_years, value, prev_value, unit,
+        qualifier, change_abs, change_pct, change_pct_annual, verdict, uncertain, reason,
+        direction, source_id``. ``gap_years`` is ``year - prev_year`` (2021 -> 2023 is 2);
+        ``change_pct`` is over the whole gap, ``change_pct_annual`` per year compounded.
+        ``verdict`` is improved/worsened (``higher``/``lower``/``target`` indicators),
+        increased/decreased (``neutral`` or uncatalogued ones), unchanged, or
+        ``not comparable`` with ``reason`` saying why. ``uncertain`` marks changes that
+        involve a qualified value (超过 140 -> 160).
+
+    Raises:
+        SchemaError: A required column is missing, or a key column or year is empty or
+            malformed.
+
+    Examples:
+        >>> import polars as pl
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300"] * 3, "indicator_code": ["gov_service_online_rate"] * 3,
+        ...     "scope": ["全市"] * 3, "year": [2021, 2023, 2024], "value": [90.0, 95.0, 95.0],
+        ...     "unit": ["%"] * 3, "qualifier": ["eq", "eq", "gt"]})
+        >>> year_over_year(obs).select("year", "gap_years", "change_abs", "verdict", "uncertain")
+        shape: (3, 5)
+        ┌──────┬───────────┬────────────┬────────────────┬───────────┐
+        │ year ┆ gap_years ┆ change_abs ┆ verdict        ┆ uncertain │
+        │ ---  ┆ ---       ┆ ---        ┆ ---            ┆ ---       │
+        │ i32  ┆ i32       ┆ f64        ┆ enum           ┆ bool      │
+        ╞══════╪═══════════╪════════════╪════════════════╪═══════════╡
+        │ 2021 ┆ null      ┆ null       ┆ not comparable ┆ false     │
+        │ 2023 ┆ 2         ┆ 5.0        ┆ improved       ┆ false     │
+        │ 2024 ┆ 1         ┆ 0.0        ┆ unchanged      ┆ true      │
+        └──────┴───────────┴────────────┴────────────────┴───────────┘
+    """
+    from fzcompare._trends_frames import changes_frame
+    from fzcompare._trends_kernels import year_over_year as changes
+
+    tol = tolerance if tolerance is not None else Tolerance()
+    panel = _panel(obs, indicators, regions, years, catalog)
+    return changes_frame(panel, changes(panel, tolerance_abs=tol.absolute,
+                                        tolerance_rel=tol.relative))
+
+
+def trend(
+    obs: pl.DataFrame | pl.LazyFrame,
+    *,
+    indicators: Iterable[str] | None = None,
+    regions: Iterable[str] | None = None,
+    years: Iterable[int] | None = None,
+    confidence: float = 0.95,
+    catalog: Catalog | None = None,
+) -> pl.DataFrame:
+    """Multi-year trend statistics for every series, on its usable points.
+
+    Args:
+        obs: Observations.
+        indicators: Keep only these indicator codes.
+        regions: Keep only these region codes.
+        years: Keep only these years.
+        confidence: Level of the slope's confidence interval.
+        catalog: Catalog (for the ``direction`` column; default the bundled one).
+
+    Returns:
+        One row per series: ``region_code, indicator_code, scope, unit, n_points,
+        n_excluded, n_qualified, first_year, last_year, first_value, last_value, slope,
+        slope_se, slope_ci_low, slope_ci_high, slope_p, slope_reason, cagr, cagr_reason,
+        mk_s, mk_var_s, mk_z, mk_tau, mk_p, sen_slope, mk_reason, direction``. The slope is
+        OLS of value on year (units per year; needs 3 points), ``cagr`` is in percent per
+        year between the first and last points (needs 2), Mann-Kendall and Sen's slope need
+        4. A statistic that cannot be computed is null and its ``*_reason`` says why.
+
+    Examples:
+        >>> import polars as pl
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300"] * 4, "indicator_code": ["gov_service_online_rate"] * 4,
+        ...     "scope": ["全市"] * 4, "year": [2020, 2021, 2022, 2023],
+        ...     "value": [80.0, 84.0, 90.0, 92.0]})
+        >>> row = trend(obs).row(0, named=True)
+        >>> round(row["slope"], 3), round(row["mk_tau"], 3), round(row["sen_slope"], 3)
+        (4.2, 1.0, 4.0)
+    """
+    from fzcompare._trends_frames import series_frame
+    from fzcompare._trends_kernels import series_statistics
+
+    level = _check_confidence(confidence)
+    panel = _panel(obs, indicators, regions, years, catalog)
+    return series_frame(panel, series_statistics(panel, confidence=level))
+
+
+def summarize(
+    obs: pl.DataFrame | pl.LazyFrame,
+    *,
+    indicators: Iterable[str] | None = None,
+    regions: Iterable[str] | None = None,
+    years: Iterable[int] | None = None,
+    tolerance: Tolerance | None = None,
+    confidence: float = 0.95,
+    catalog: Catalog | None = None,
+) -> pl.DataFrame:
+    """Year-over-year changes with their series' trend statistics, one row per observation.
+
+    The columns are :data:`SUMMARY_COLUMNS`: ``region_code, indicator_code, scope, year,
+    prev_year, value, prev_value, change_abs, change_pct, verdict, slope, slope_ci_low,
+    slope_ci_high, slope_p, cagr, mk_tau, mk_p, sen_slope, n_points`` then ``unit,
+    qualifier, gap_years, change_pct_annual, uncertain, reason, direction, slope_se,
+    slope_reason, cagr_reason, mk_reason, source_id``. Arguments as in
+    :func:`year_over_year` and :func:`trend`.
+
+    Examples:
+        >>> import polars as pl
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300"] * 2, "indicator_code": ["gov_service_online_rate"] * 2,
+        ...     "scope": ["全市"] * 2, "year": [2022, 2023], "value": [90.0, 88.0]})
+        >>> summarize(obs).select("year", "verdict", "n_points", "slope_reason").to_dicts()[1]
+        {'year': 2023, 'verdict': 'worsened', 'n_points': 2, 'slope_reason': 'too_few_points'}
+    """
+    from fzcompare._trends_frames import summary_frame
+    from fzcompare._trends_kernels import series_statistics
+    from fzcompare._trends_kernels import year_over_year as changes
+
+    tol = tolerance if tolerance is not None else Tolerance()
+    level = _check_confidence(confidence)
+    panel = _panel(obs, indicators, regions, years, catalog)
+    change_arrays = changes(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
+    return summary_frame(panel, change_arrays, series_statistics(panel, confidence=level))
+
+
+def change_significance(
+    obs: pl.DataFrame | pl.LazyFrame,
+    *,
+    indicators: Iterable[str] | None = None,
+    regions: Iterable[str] | None = None,
+    years: Iterable[int] | None = None,
+    tolerance: Tolerance | None = None,
+    confidence: float = 0.95,
+    catalog: Catalog | None = None,
+) -> pl.DataFrame:
+    """Whether each year's change is statistically distinguishable from no change.
+
+    Only where the data allow it honestly:
+
+    - a rate that is the ``target`` of a catalog ``ratio`` relation, with its numerator and
+      denominator counts present (unqualified, whole, ``0 <= numerator <= denominator``) in
+      both years: two-proportion z test (``test_proportions_2indep``, pooled score test);
+    - an indicator of kind ``count`` with whole, unqualified values: exact Poisson test
+      conditional on the total (``test_poisson_2indep``, ``exact-cond``), one year of
+      exposure each;
+    - anything else: ``test`` null and ``reason`` saying why.
+
+    Args:
+        obs: Observations (numerators and denominators must not be filtered away).
+        indicators: Keep only these indicator codes in the output.
+        regions: Keep only these region codes.
+        years: Keep only these years.
+        tolerance: As in :func:`year_over_year`.
+        confidence: ``significant`` is ``p_value < 1 - confidence``.
+        catalog: Catalog with the kinds and ``ratio`` relations (default the bundled one).
+
+    Returns:
+        One row per observation: ``region_code, indicator_code, scope, year, prev_year,
+        value, prev_value, change_abs, verdict, test, count, total, prev_count, prev_total,
+        statistic, p_value, significant, reason``.
+
+    Examples:
+        >>> import polars as pl
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300"] * 2, "indicator_code": ["reconsideration_corrected"] * 2,
+        ...     "scope": ["全市"] * 2, "year": [2022, 2023], "value": [20.0, 45.0]})
+        >>> row = change_significance(obs).row(1, named=True)
+        >>> row["test"], round(row["p_value"], 4), row["significant"]
+        ('poisson_exact', 0.0026, True)
+    """
+    from fzcompare._trends_frames import changes_frame
+    from fzcompare._trends_kernels import year_over_year as change_arrays
+    from fzcompare._trends_models import significance_frame
+
+    tol = tolerance if tolerance is not None else Tolerance()
+    level = _check_confidence(confidence)
+    cat = catalog if catalog is not None else load_catalog()
+    panel = _panel(obs, None, regions, years, cat)
+    changes = changes_frame(panel, change_arrays(panel, tolerance_abs=tol.absolute,
+                                                 tolerance_rel=tol.relative))
+    result = significance_frame(changes, panel, cat, confidence=level)
+    if indicators is not None:
+        result = result.filter(pl.col("indicator_code").is_in(list(indicators)))
+    return result
+
+
+def dispersion(
+    obs: pl.DataFrame | pl.LazyFrame,
+    *,
+    indicators: Iterable[str] | None = None,
+    regions: Iterable[str] | None = None,
+    years: Iterable[int] | None = None,
+    catalog: Catalog | None = None,
+) -> pl.DataFrame:
+    """Spread across regions per indicator, scope, unit and year.
+
+    Returns:
+        ``indicator_code, scope, unit, year, n_regions, n_excluded, mean, median, std, min,
+        max, cv, reason``: ``cv = std / mean`` (sample standard deviation), null with a
+        reason when fewer than 2 regions or the mean is not positive.
+
+    Examples:
+        >>> import polars as pl
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300", "420500", "420600"], "scope": ["全市"] * 3,
+        ...     "indicator_code": ["gov_service_online_rate"] * 3, "year": [2023] * 3,
+        ...     "value": [90.0, 95.0, 100.0], "unit": ["%"] * 3})
+        >>> dispersion(obs).select("n_regions", "mean", "median", "cv").row(0)
+        (3, 95.0, 95.0, 0.05263157894736842)
+    """
+    from fzcompare._trends_models import dispersion_frame
+
+    panel = _panel(obs, indicators, regions, years, catalog)
+    return dispersion_frame(panel)
+
+
+def convergence(
+    obs: pl.DataFrame | pl.LazyFrame,
+    *,
+    indicators: Iterable[str] | None = None,
+    regions: Iterable[str] | None = None,
+    years: Iterable[int] | None = None,
+    confidence: float = 0.95,
+    catalog: Catalog | None = None,
+) -> pl.DataFrame:
+    """Sigma- and beta-convergence across regions per indicator, scope and unit.
+
+    Sigma: OLS (statsmodels) of the yearly coefficient of variation on year (needs 3 years
+    with a CV); ``sigma_converging`` when the slope is negative and significant. Beta: OLS of
+    each region's annual growth between the first and last year on its initial level (log
+    growth on log level when all values are positive, else absolute change per year on
+    level; needs 3 regions present in both years); ``beta_converging`` when the
+    coefficient is negative and significant (lagging regions improve faster).
+
+    Returns:
+        ``indicator_code, scope, unit, first_year, last_year, n_years, cv_first, cv_last,
+        sigma_slope, sigma_se, sigma_ci_low, sigma_ci_high, sigma_p, sigma_converging,
+        sigma_reason, n_regions_beta, growth_measure, beta, beta_se, beta_ci_low,
+        beta_ci_high, beta_p, beta_converging, beta_reason``.
+    """
+    from fzcompare._trends_models import convergence_frame
+
+    level = _check_confidence(confidence)
+    panel = _panel(obs, indicators, regions, years, catalog)
+    return convergence_frame(panel, confidence=level)
+
+
+def outlook(
+    obs: pl.DataFrame | pl.LazyFrame,
+    *,
+    indicators: Iterable[str] | None = None,
+    regions: Iterable[str] | None = None,
+    years: Iterable[int] | None = None,
+    confidence: float = 0.95,
+    catalog: Catalog | None = None,
+) -> pl.DataFrame:
+    """Next-year forecast with a prediction interval for each series with 5+ points.
+
+    The model is statsmodels' ``ETSModel(error="add", trend="add")`` (Holt's linear trend)
+    fitted to the last run of consecutive usable years in one unit; it needs at least 5 such
+    years. Forecasts and bounds are clipped to the catalog's min/max for the indicator
+    (``bounded`` says so). ``n_points`` is the length of that last run. Tens of
+    milliseconds per series: filter large panels first.
+
+    Returns:
+        ``region_code, indicator_code, scope, unit, n_points, fit_first_year,
+        fit_last_year, forecast_year, forecast, pi_low, pi_high, bounded, converged, reason,
+        method``.
+    """
+    from fzcompare._trends_models import outlook_frame
+
+    level = _check_confidence(confidence)
+    panel = _panel(obs, indicators, regions, years, catalog)
+    return outlook_frame(panel, confidence=level)
+
+
+def _escape(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _html_table(frame: pl.DataFrame, rows: int) -> str:
+    head = "".join(f"<th>{_escape(c)}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_escape(v)}</td>" for v in row) + "</tr>"
+        for row in frame.head(rows).iter_rows())
+    more = (f"<p>… {frame.height - rows} more rows</p>" if frame.height > rows else "")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+
+def _verdict_counts(summary: pl.DataFrame) -> str:
+    counts = summary.get_column("verdict").value_counts(sort=True)
+    return ", ".join(f"{v} {n}" for v, n in counts.iter_rows())
+
+
+@dataclass(frozen=True)
+class TrendsResult:
+    """Everything :func:`analyze` computes; ``to_polars()`` is the summary table.
+
+    Attributes:
+        summary: :func:`summarize` table (one row per observation).
+        changes: :func:`year_over_year` table.
+        series: :func:`trend` table (one row per series).
+        significance: :func:`change_significance` table, or None when not requested.
+        dispersion: :func:`dispersion` table.
+        convergence: :func:`convergence` table.
+        outlook: :func:`outlook` table, or None when not requested.
+        confidence: Confidence level used.
+        tolerance: Tolerance used for verdicts.
+    """
+
+    summary: pl.DataFrame = field(repr=False)
+    changes: pl.DataFrame = field(repr=False)
+    series: pl.DataFrame = field(repr=False)
+    significance: pl.DataFrame | None = field(repr=False)
+    dispersion: pl.DataFrame = field(repr=False)
+    convergence: pl.DataFrame = field(repr=False)
+    outlook: pl.DataFrame | None = field(repr=False)
+    confidence: float = 0.95
+    tolerance: Tolerance = field(default_factory=Tolerance)
+
+    def to_polars(self) -> pl.DataFrame:
+        """The summary table."""
+        return self.summary
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The summary table as pandas."""
+        return self.summary.to_pandas()
+
+    def _headline(self) -> str:
+        return (f"{self.summary.height} observations in {self.series.height} series; "
+                f"verdicts: {_verdict_counts(self.summary) or 'none'}")
+
+    def __repr__(self) -> str:
+        extras = [name for name in ("significance", "outlook") if getattr(self, name) is None]
+        skipped = f"; not computed: {', '.join(extras)}" if extras else ""
+        return f"TrendsResult({self._headline()}; confidence {self.confidence}{skipped})"
+
+    def _repr_html_(self) -> str:
+        return (f"<div><p><b>TrendsResult</b>: {_escape(self._headline())}</p>"
+                f"{_html_table(self.summary, 10)}</div>")
+
+
+def analyze(
+    obs: pl.DataFrame | pl.LazyFrame,
+    *,
+    indicators: Iterable[str] | None = None,
+    regions: Iterable[str] | None = None,
+    years: Iterable[int] | None = None,
+    tolerance: Tolerance | None = None,
+    confidence: float = 0.95,
+    significance: bool = True,
+    forecast: bool = False,
+    catalog: Catalog | None = None,
+) -> TrendsResult:
+    """Run every analysis once over the same prepared observations.
+
+    Args:
+        obs: Observations.
+        indicators: Keep only these indicator codes.
+        regions: Keep only these region codes.
+        years: Keep only these years.
+        tolerance: What counts as unchanged.
+        confidence: Confidence level of intervals and tests.
+        significance: Also test each change (:func:`change_significance`).
+        forecast: Also fit the Holt outlook (:func:`outlook`; tens of ms per series).
+        catalog: Catalog (default the bundled one).
+
+    Examples:
+        >>> import polars as pl
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300"] * 3, "indicator_code": ["gov_service_online_rate"] * 3,
+        ...     "scope": ["全市"] * 3, "year": [2021, 2022, 2023], "value": [90.0, 92.0, 91.0]})
+        >>> analyze(obs)
+        TrendsResult(3 observations in 1 series; verdicts: not comparable 1, ...)
+    """
+    from fzcompare._trends_frames import changes_frame, series_frame, summary_frame
+    from fzcompare._trends_kernels import series_statistics
+    from fzcompare._trends_kernels import year_over_year as _changes
+    from fzcompare._trends_models import (
+        convergence_frame,
+        dispersion_coded,
+        dispersion_frame,
+        outlook_frame,
+        significance_frame,
+    )
+
+    tol = tolerance if tolerance is not None else Tolerance()
+    level = _check_confidence(confidence)
+    cat = catalog if catalog is not None else load_catalog()
+    panel = _panel(obs, None, regions, years, cat)
+    change_arrays = _changes(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
+    stats = series_statistics(panel, confidence=level)
+    changes = changes_frame(panel, change_arrays)
+    tested = significance_frame(changes, panel, cat, confidence=level) if significance else None
+    if indicators is not None:
+        panel = _panel(obs, indicators, regions, years, cat)
+        change_arrays = _changes(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
+        stats = series_statistics(panel, confidence=level)
+        changes = changes_frame(panel, change_arrays)
+        if tested is not None:
+            tested = tested.filter(pl.col("indicator_code").is_in(list(indicators)))
+    spread = dispersion_coded(panel)
+    return TrendsResult(
+        summary=summary_frame(panel, change_arrays, stats),
+        changes=changes,
+        series=series_frame(panel, stats),
+        significance=tested,
+        dispersion=dispersion_frame(panel, spread),
+        convergence=convergence_frame(panel, spread, confidence=level),
+        outlook=outlook_frame(panel, confidence=level) if forecast else None,
+        confidence=level,
+        tolerance=tol,
+    )
+
+
+@dataclass(frozen=True)
+class SeriesModel:
+    """One series in detail; ``ols`` is the statsmodels ``RegressionResults`` (or None).
+
+    Attributes:
+        region_code: The series' region.
+        indicator_code: The series' indicator.
+        scope: The series' scope.
+        points: Its :func:`year_over_year` rows.
+        trend: Its one-row :func:`trend` table.
+        outlook: Its one-row :func:`outlook` table.
+        ols: statsmodels OLS of value on year over the usable points (None below 3 points
+            or with mixed units).
+    """
+
+    region_code: str
+    indicator_code: str
+    scope: str
+    points: pl.DataFrame = field(repr=False)
+    trend: pl.DataFrame = field(repr=False)
+    outlook: pl.DataFrame = field(repr=False)
+    ols: Any = field(repr=False, default=None)
+
+    def to_polars(self) -> pl.DataFrame:
+        """The series' year-over-year rows."""
+        return self.points
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The series' year-over-year rows as pandas."""
+        return self.points.to_pandas()
+
+    def _headline(self) -> str:
+        row = self.trend.row(0, named=True)
+
+        def fmt(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:.4g}"
+
+        return (f"{self.region_code} {self.indicator_code} {self.scope}: "
+                f"{row['n_points']} points, slope {fmt(row['slope'])}/yr "
+                f"(p={fmt(row['slope_p'])}), Mann-Kendall tau {fmt(row['mk_tau'])} "
+                f"(p={fmt(row['mk_p'])})")
+
+    def __repr__(self) -> str:
+        return f"SeriesModel({self._headline()})"
+
+    def _repr_html_(self) -> str:
+        return (f"<div><p><b>SeriesModel</b>: {_escape(self._headline())}</p>"
+                f"{_html_table(self.points, 20)}</div>")
+
+
+def series_model(
+    obs: pl.DataFrame | pl.LazyFrame,
+    *,
+    region: str,
+    indicator: str,
+    scope: str,
+    tolerance: Tolerance | None = None,
+    confidence: float = 0.95,
+    catalog: Catalog | None = None,
+) -> SeriesModel:
+    """One series in detail, with statsmodels' full OLS results.
+
+    Raises:
+        SchemaError: If the series has no observations.
+
+    Examples:
+        >>> import polars as pl
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300"] * 4, "indicator_code": ["gov_service_online_rate"] * 4,
+        ...     "scope": ["全市"] * 4, "year": [2020, 2021, 2022, 2023],
+        ...     "value": [80.0, 84.0, 90.0, 92.0]})
+        >>> model = series_model(obs, region="420300", indicator="gov_service_online_rate",
+        ...                      scope="全市")
+        >>> round(float(model.ols.params[1]), 3)
+        4.2
+    """
+    from fzcompare._trends_frames import changes_frame, series_frame
+    from fzcompare._trends_kernels import series_statistics
+    from fzcompare._trends_kernels import year_over_year as _changes
+    from fzcompare._trends_models import outlook_frame
+    from fzcompare.errors import SchemaError
+
+    level = _check_confidence(confidence)
+    lazy = obs.lazy().filter((pl.col("region_code") == region)
+                             & (pl.col("indicator_code") == indicator)
+                             & (pl.col("scope") == scope))
+    panel = _panel(lazy, None, None, None, catalog)
+    if panel.n_rows == 0:
+        raise SchemaError(f"no observations for region {region!r}, indicator {indicator!r}, "
+                          f"scope {scope!r}", reason="no_series",
+                          hint="check the codes with fzcompare trends or the dataset summary")
+    tol = tolerance if tolerance is not None else Tolerance()
+    points = changes_frame(panel, _changes(panel, tolerance_abs=tol.absolute,
+                                           tolerance_rel=tol.relative))
+    trend_row = series_frame(panel, series_statistics(panel, confidence=level))
+    ols = None
+    if trend_row.item(0, "slope") is not None or trend_row.item(0, "slope_reason") == \
+            "constant_series":
+        import statsmodels.api as sm
+
+        usable = points.filter(pl.col("value").is_not_null())
+        x = usable.get_column("year").cast(pl.Float64).to_numpy()
+        ols = sm.OLS(usable.get_column("value").to_numpy(), sm.add_constant(x)).fit()
+    return SeriesModel(region_code=region, indicator_code=indicator, scope=scope,
+                       points=points, trend=trend_row,
+                       outlook=outlook_frame(panel, confidence=level), ols=ols)
