@@ -1,0 +1,649 @@
+"""The extraction pipeline: raw report -> normalised text -> figures -> observations."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+
+from fzcompare.catalog import Catalog, load_catalog, load_regions
+from fzcompare.errors import ExtractionError
+from fzcompare.extract import _lexicon as lex
+from fzcompare.extract._document import (
+    DocumentInfo,
+    Section,
+    decode_report,
+    find_date,
+    find_sections,
+    find_title,
+    find_year,
+    lookup_region,
+    region_index,
+)
+from fzcompare.extract._mapping import (
+    MAP_THRESHOLD,
+    Candidate,
+    CompiledCatalog,
+    compiled_for,
+    indicator_support,
+    region_suffix,
+    scope_cue_pattern,
+    score_context,
+)
+from fzcompare.extract._normalize import NormalizedText, find_mojibake, normalize
+from fzcompare.extract._numbers import NumberMatch, find_numbers
+from fzcompare.extract._result import (
+    RESULT_SCHEMA,
+    ExtractionResult,
+    ExtractionWarning,
+)
+from fzcompare.schema import UNMAPPED_PREFIX
+
+__all__ = ["extract", "resolve_region"]
+
+_CLAUSE_MARKS: Final[re.Pattern[str]] = re.compile(r"[，。；！？,;!?\n：:]")
+_SENTENCE_MARKS: Final[re.Pattern[str]] = re.compile(r"[。；！？;!?\n]")
+_TITLE_LIST: Final[re.Pattern[str]] = re.compile(
+    r"(?:《[^》\n]{2,80}》[、和及与]?){1,12}(?P<etc>等)?")
+_SHARED_FIGURE: Final[re.Pattern[str]] = re.compile(
+    r"([^、，,；;。]{2,12})((?:、[^、，,；;。]{2,12}){1,5})(?:均|都|全部)(?:达到|达|为|是|保持)?$")
+_LEFT_TRIM: Final[str] = "、，,。；;:：和及与以及 "
+_LABEL_FILLERS: Final[dict[int, None]] = dict.fromkeys(map(ord, "、和及与共计累达为约近涉"))
+"""Characters that do not make a label (a figure after 、 or 共计 has none of its own)."""
+_SECTIONS_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "label": pl.String(), "title": pl.String(), "domain": pl.Int8(), "kind": pl.String(),
+    "span_start": pl.Int64(), "span_end": pl.Int64(),
+}
+_CHECKS_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "kind": pl.String(), "scope": pl.String(), "target": pl.String(),
+    "numerator": pl.String(), "denominator": pl.String(), "target_value": pl.Float64(),
+    "numerator_value": pl.Float64(), "denominator_value": pl.Float64(),
+    "expected": pl.Float64(), "ok": pl.Boolean(),
+}
+_LEVEL_BY_CODE_SHAPE: Final[tuple[tuple[str, str], ...]] = (
+    ("000000", "country"), ("0000", "province"), ("00", "prefecture"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Marks:
+    """Positions of clause and sentence marks of a normalised text."""
+
+    clause: list[int]
+    sentence: list[int]
+
+
+def _marks(text: str) -> _Marks:
+    return _Marks([m.start() for m in _CLAUSE_MARKS.finditer(text)],
+                  [m.start() for m in _SENTENCE_MARKS.finditer(text)])
+
+
+@dataclass(slots=True)
+class _Figure:
+    """A figure on its way to becoming an observation (mutable while mapping)."""
+
+    value: float
+    unit: str
+    qualifier: str
+    start: int
+    end: int
+    quote_start: int
+    quote_end: int
+    label: str
+    candidates: list[Candidate]
+    scope_kind: str | None
+    section: Section | None
+    mappable: bool
+    indicator: int | None = None
+    confidence: float = 0.0
+
+
+def _read(source: str | bytes | os.PathLike[str]) -> tuple[str, str | None, str | None, bytes]:
+    if isinstance(source, str):
+        return source, None, None, source.encode("utf-8", "surrogatepass")
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        text, encoding = decode_report(data)
+        return text, encoding, None, data
+    path = Path(source)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ExtractionError(f"{path}: cannot read the file ({error.strerror or error})",
+                              reason="unreadable", path=str(path)) from error
+    text, encoding = decode_report(data, name=str(path))
+    return text, encoding, str(path), data
+
+
+def _level_from_code(code: str) -> str:
+    for ending, level in _LEVEL_BY_CODE_SHAPE:
+        if code.endswith(ending):
+            return level
+    return "county"
+
+
+def resolve_region(region: str, regions: pl.DataFrame | None = None) -> tuple[str, str | None,
+                                                                              str]:
+    """A region given as a 6-digit code or a name -> (code, name, level).
+
+    Raises:
+        ExtractionError: ``reason`` ``unknown_region`` when a name matches no region.
+
+    Examples:
+        >>> resolve_region("十堰市")
+        ('420300', '十堰市', 'prefecture')
+        >>> resolve_region("420300")[0]
+        '420300'
+    """
+    index = region_index(load_regions() if regions is None else regions)
+    region = region.strip()
+    if re.fullmatch(r"\d{6}", region):
+        if region in index.rows:
+            name, level = index.rows[region]
+            return region, name, level
+        return region, None, _level_from_code(region)
+    code = lookup_region(region, load_regions() if regions is None else regions)
+    if code is None:
+        raise ExtractionError(f"unknown region {region!r}", reason="unknown_region",
+                              hint="give a 6-digit region code or a name from the regions "
+                              "table (fzcompare.load_regions())")
+    name, level = index.rows[code]
+    return code, name, level
+
+
+def _bounds(marks: list[int], start: int, end: int, size: int) -> tuple[int, int]:
+    i = bisect.bisect_left(marks, start)
+    left = marks[i - 1] + 1 if i > 0 else 0
+    j = bisect.bisect_left(marks, end)
+    right = marks[j] if j < len(marks) else size
+    return left, right
+
+
+def _strip_label(label: str) -> str:
+    return label.translate(_LABEL_FILLERS)
+
+
+def _metadata(doc: NormalizedText, *, region: str | None, year: int | None,
+              regions: pl.DataFrame, encoding: str | None, path: str | None, digest: str,
+              warnings: list[ExtractionWarning]) -> DocumentInfo:
+    text = doc.text
+    title, title_end = find_title(text)
+    title_region: str | None = None
+    publisher: str | None = None
+    if title is None:
+        warnings.append(ExtractionWarning("no_title", "no title line (…法治政府建设…报告) "
+                                          "among the first lines"))
+    else:
+        title_region = lookup_region(title, regions)
+        before = title.split("关于")[0] if "关于" in title else ""
+        publisher = before.strip() or None
+    if title_region is None:
+        title_region = lookup_region(text[-200:], regions) or lookup_region(text[:300], regions)
+    code = name = level = None
+    if region is not None:
+        code, name, level = resolve_region(region, regions)
+        if title_region is not None and title_region != code:
+            warnings.append(ExtractionWarning(
+                "region_override", f"the title names region {title_region}; using {code} "
+                "as given"))
+    elif title_region is not None:
+        code, name, level = resolve_region(title_region, regions)
+    else:
+        warnings.append(ExtractionWarning("no_region", "the reporting region could not be "
+                                          "read from the title; pass region="))
+    title_year = find_year(title) if title else None
+    if title_year is None and title is None:
+        match = re.search(r"((?:19|20)\d{2})年度?法治政府建设", text[:600])
+        title_year = int(match.group(1)) if match else None
+    if year is not None:
+        if title_year is not None and title_year != year:
+            warnings.append(ExtractionWarning(
+                "year_override", f"the title names year {title_year}; using {year} as given"))
+    elif title_year is None:
+        warnings.append(ExtractionWarning("no_year", "the reporting year could not be read "
+                                          "from the title; pass year="))
+    del title_end
+    return DocumentInfo(
+        source_id=f"doc-{digest}", title=title, region_code=code, region_name=name,
+        region_level=level, year=year if year is not None else title_year,
+        published=find_date(text), publisher=publisher, encoding=encoding, path=path,
+        n_chars=len(doc.raw))
+
+
+def _sentence_at(text: str, marks: list[int], position: int) -> tuple[str, int]:
+    """The sentence holding ``position`` and its start."""
+    i = bisect.bisect_left(marks, position)
+    start = marks[i - 1] + 1 if i > 0 else 0
+    end = marks[i] if i < len(marks) else len(text)
+    return text[start:end], start
+
+
+def _scope_cues(text: str, level: str, suffix: str) -> tuple[list[int], list[int], list[str]]:
+    pattern, kinds = scope_cue_pattern(level, suffix)
+    starts: list[int] = []
+    ends: list[int] = []
+    cue_kinds: list[str] = []
+    for match in pattern.finditer(text):
+        starts.append(match.start())
+        ends.append(match.end())
+        cue_kinds.append(kinds[match.group()])
+    return starts, ends, cue_kinds
+
+
+def _explicit_scope(cues: tuple[list[int], list[int], list[str]], sentence_start: int,
+                    clause_start: int, start: int, right_end: int) -> str | None:
+    """The scope kind named next to a figure: a cue right after it (31家市直单位), else
+    the nearest cue before it in its sentence (weak cues such as 市级 only in its clause)."""
+    starts, ends, kinds = cues
+    i = bisect.bisect_left(starts, start)
+    if i < len(starts) and starts[i] < right_end:
+        return kinds[i].removeprefix("weak:")
+    j = bisect.bisect_right(ends, start) - 1
+    while j >= 0 and starts[j] >= sentence_start:
+        kind = kinds[j]
+        if kind.startswith("weak:"):
+            if starts[j] >= clause_start:
+                return kind[5:]
+        else:
+            return kind
+        j -= 1
+    return None
+
+
+def _figures(doc: NormalizedText, numbers: list[NumberMatch], compiled: CompiledCatalog,
+             sections: list[Section], cues: tuple[list[int], list[int], list[str]], marks: _Marks,
+             mojibake: list[tuple[int, int]], warnings: list[ExtractionWarning]
+             ) -> list[_Figure]:
+    text = doc.text
+    size = len(text)
+    clause_marks = marks.clause
+    sentence_marks = marks.sentence
+    section_starts = [s.start for s in sections]
+    figures: list[_Figure] = []
+    previous_label = ""
+    for k, number in enumerate(numbers):
+        if mojibake and any(a < number.end and number.start < b for a, b in mojibake):
+            raw_start, raw_end = doc.raw_span(number.start, number.end)
+            warnings.append(ExtractionWarning(
+                "figure_in_mojibake", f"figure {number.written}{number.unit} sits in garbled "
+                "text and was skipped", raw_start, raw_end))
+            continue
+        clause_start, clause_end = _bounds(clause_marks, number.start, number.end, size)
+        left_start = max(clause_start, number.start - 40)
+        if k and numbers[k - 1].end > clause_start:
+            left_start = max(left_start, numbers[k - 1].end)
+            pause = text.rfind("、", left_start, number.start)
+            if pause >= 0:
+                left_start = pause + 1
+        right_end = min(clause_end, number.end + 24)
+        if k + 1 < len(numbers) and numbers[k + 1].start < right_end:
+            right_end = numbers[k + 1].start
+        pause = text.find("、", number.end, right_end)
+        if pause >= 0:
+            right_end = pause
+        left = text[left_start:number.start]
+        right = text[number.end:right_end]
+        extra = ""
+        if len(_strip_label(left)) < 2 and len(right) < 2 and previous_label:
+            extra = previous_label
+        else:
+            previous_label = left
+        si = bisect.bisect_right(section_starts, number.start) - 1
+        section = sections[si] if si >= 0 else None
+        section_domain = section.domain if section is not None else None
+        sentence, sentence_start = _sentence_at(text, sentence_marks, number.start)
+        mappable = number.kind not in ("change",) and (section is None
+                                                      or section.kind != "plan")
+        candidates = score_context(
+            compiled, left, right, number_kind=number.kind, unit=number.unit,
+            value=number.value, section_domain=section_domain, sentence=sentence,
+            extra=extra,
+            earlier=text[sentence_start:left_start]) if mappable else []
+        quote_start = left_start
+        while quote_start < number.start and text[quote_start] in _LEFT_TRIM:
+            quote_start += 1
+        shared = (_SHARED_FIGURE.search(left)
+                  if mappable and ("均" in left or "都" in left or "全部" in left) else None)
+        if shared is not None:
+            items = [shared.group(1), *shared.group(2).split("、")[1:]]
+            earlier = text[sentence_start:left_start + shared.start()]
+            per_item: list[Candidate] = []
+            for item in items:
+                found = score_context(
+                    compiled, item, "", number_kind=number.kind, unit=number.unit,
+                    value=number.value, section_domain=section_domain, sentence=sentence,
+                    earlier=earlier)
+                earlier += item
+                if found and found[0].score >= MAP_THRESHOLD and all(
+                        c.indicator != found[0].indicator for c in per_item):
+                    per_item.append(found[0])
+            if len(per_item) >= 2:
+                for candidate in per_item:
+                    figures.append(_Figure(
+                        value=number.value, unit=number.unit, qualifier=number.qualifier,
+                        start=number.start, end=number.end, quote_start=quote_start,
+                        quote_end=max(number.end, right_end), label=left + "#" + right,
+                        candidates=[candidate],
+                        scope_kind=_explicit_scope(cues, sentence_start, clause_start,
+                                                   number.start, right_end),
+                        section=section, mappable=True))
+                continue
+        figures.append(_Figure(
+            value=number.value, unit=number.unit, qualifier=number.qualifier,
+            start=number.start, end=number.end, quote_start=quote_start,
+            quote_end=max(number.end, right_end), label=left + "#" + right,
+            candidates=candidates,
+            scope_kind=_explicit_scope(cues, sentence_start, clause_start, number.start,
+                                       right_end),
+            section=section, mappable=mappable))
+    return figures
+
+
+def _find_statements(text: str, compiled: CompiledCatalog) -> list[tuple[int, int, str, int]]:
+    """(start, end, statement, indicator) of every full statement in the text."""
+    found: list[tuple[int, int, str, int]] = []
+    for core, before, statement, indicator in compiled.statement_parts:
+        position = text.find(core)
+        while position >= 0:
+            end = position + len(core)
+            if before is None:
+                found.append((position, end, statement, indicator))
+            else:
+                match = before.search(text, max(0, position - 30), position)
+                if match is not None:
+                    found.append((match.start(), end, statement, indicator))
+            position = text.find(core, end)
+    found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+    kept: list[tuple[int, int, str, int]] = []
+    for item in found:
+        if kept and item[0] < kept[-1][1] and (item[0], item[1]) != kept[-1][:2]:
+            continue
+        kept.append(item)
+    return kept
+
+
+def _statement_figures(doc: NormalizedText, compiled: CompiledCatalog, sections: list[Section],
+                       cues: tuple[list[int], list[int], list[str]], marks: _Marks
+                       ) -> list[_Figure]:
+    """Figures read from wording: full statements (全部按时办结 -> 100 %)."""
+    if not compiled.statement_parts:
+        return []
+    text = doc.text
+    found = _find_statements(text, compiled)
+    if not found:
+        return []
+    sentence_marks = marks.sentence
+    clause_marks = marks.clause
+    section_starts = [s.start for s in sections]
+    by_place: dict[tuple[int, int], list[tuple[str, int]]] = {}
+    for start, end, statement, indicator in found:
+        by_place.setdefault((start, end), []).append((statement, indicator))
+    figures: list[_Figure] = []
+    for (start, end), owners in by_place.items():
+        sentence_start, _ = _bounds(sentence_marks, start, end, len(text))
+        context = text[max(sentence_start, start - 60):start]
+        best: Candidate | None = None
+        for statement, indicator in owners:
+            support = indicator_support(compiled, indicator, f"{context}|{statement}")
+            if support < 0.35:
+                continue
+            candidate = Candidate(indicator, min(1.0, 0.5 + 0.45 * support))
+            if best is None or candidate.score > best.score:
+                best = candidate
+        if best is None:
+            continue
+        high = compiled.max_values[best.indicator]
+        si = bisect.bisect_right(section_starts, start) - 1
+        quote_start = max(sentence_start, start - 30)
+        while quote_start < start and text[quote_start] in _LEFT_TRIM:
+            quote_start += 1
+        figures.append(_Figure(
+            value=100.0 if high is None else float(high), unit=compiled.units[best.indicator],
+            qualifier="eq", start=start, end=end, quote_start=quote_start, quote_end=end,
+            label=text[start:end], candidates=[best],
+            scope_kind=_explicit_scope(cues, sentence_start, _bounds(clause_marks, start, end,
+                                                                     len(text))[0],
+                                       start, end),
+            section=sections[si] if si >= 0 else None, mappable=True))
+    return figures
+
+
+def _title_count_figures(doc: NormalizedText, compiled: CompiledCatalog,
+                         sections: list[Section], numbers: list[NumberMatch],
+                         cues: tuple[list[int], list[int], list[str]], marks: _Marks
+                         ) -> list[_Figure]:
+    """Counts of named titles (《A》《B》等政府规章 -> 2, ge) when the clause names a count."""
+    text = doc.text
+    if "《" not in text:
+        return []
+    clause_marks = marks.clause
+    sentence_marks = marks.sentence
+    number_starts = [n.start for n in numbers]
+    section_starts = [s.start for s in sections]
+    figures: list[_Figure] = []
+    for match in _TITLE_LIST.finditer(text):
+        start, end = match.span()
+        clause_start, clause_end = _bounds(clause_marks, start, end, len(text))
+        i = bisect.bisect_left(number_starts, clause_start)
+        if i < len(number_starts) and number_starts[i] < clause_end:
+            continue
+        titles = re.findall(r"《([^》\n]{2,80})》", match.group())
+        left = text[clause_start:start]
+        right = text[end:clause_end]
+        for title in titles:
+            for ending, word in lex.TITLE_KIND_CUES.items():
+                if title.endswith(ending):
+                    right = word + right
+        si = bisect.bisect_right(section_starts, start) - 1
+        section = sections[si] if si >= 0 else None
+        sentence_start, _ = _bounds(sentence_marks, start, end, len(text))
+        candidates = [
+            c for c in score_context(
+                compiled, left, right, number_kind="count", unit="件",
+                value=float(len(titles)),
+                section_domain=section.domain if section is not None else None,
+                sentence=text[sentence_start:clause_end])
+            if compiled.kinds[c.indicator] == "count" and c.score >= MAP_THRESHOLD + 0.1
+        ]
+        if not candidates:
+            continue
+        best = candidates[0]
+        figures.append(_Figure(
+            value=float(len(titles)), unit=compiled.units[best.indicator],
+            qualifier="ge" if match.group("etc") else "eq", start=start, end=end,
+            quote_start=clause_start, quote_end=clause_end, label=match.group(),
+            candidates=[Candidate(best.indicator, best.score - 0.1)],
+            scope_kind=_explicit_scope(cues, sentence_start, clause_start, start, end),
+            section=section, mappable=True))
+    return figures
+
+
+def _assign(figures: list[_Figure], compiled: CompiledCatalog, scope_names: dict[str, str],
+            warnings: list[ExtractionWarning], doc: NormalizedText) -> list[tuple[str, str]]:
+    """Choose an indicator per figure so that (code, scope) keys stay unique."""
+    taken: dict[tuple[str, str], int] = {}
+    order = sorted(range(len(figures)),
+                   key=lambda i: -(figures[i].candidates[0].score
+                                   if figures[i].candidates else 0.0))
+    keys: list[tuple[str, str]] = [("", "")] * len(figures)
+    for i in order:
+        figure = figures[i]
+        for rank, candidate in enumerate(figure.candidates):
+            if candidate.score < MAP_THRESHOLD:
+                break
+            kind = figure.scope_kind or ("own" if compiled.own_level[candidate.indicator]
+                                         else "all")
+            key = (compiled.codes[candidate.indicator], scope_names[kind])
+            if key in taken:
+                if rank == 0:
+                    other = figures[taken[key]]
+                    raw_start, raw_end = doc.raw_span(figure.start, figure.end)
+                    warnings.append(ExtractionWarning(
+                        "duplicate_key", f"{key[0]} ({key[1]}) already holds "
+                        f"{other.value:g} {other.unit}; {figure.value:g} {figure.unit} was "
+                        "given to another code or kept unmapped", raw_start, raw_end))
+                continue
+            taken[key] = i
+            figure.indicator = candidate.indicator
+            figure.confidence = candidate.score
+            keys[i] = key
+            break
+        else:
+            pass
+        if figure.indicator is None:
+            figure.confidence = figure.candidates[0].score if figure.candidates else 0.0
+    used: set[tuple[str, str]] = set(taken)
+    for i, figure in enumerate(figures):
+        if figure.indicator is not None:
+            continue
+        scope = scope_names[figure.scope_kind or "all"]
+        digest = hashlib.sha1(f"{figure.label}|{figure.unit}".encode()).hexdigest()[:10]
+        code = f"{UNMAPPED_PREFIX}{digest}"
+        n = 2
+        while (code, scope) in used:
+            code = f"{UNMAPPED_PREFIX}{digest}_{n}"
+            n += 1
+        used.add((code, scope))
+        keys[i] = (code, scope)
+    return keys
+
+
+def _checks(figures: list[_Figure], keys: list[tuple[str, str]], compiled: CompiledCatalog,
+            warnings: list[ExtractionWarning]) -> pl.DataFrame:
+    values: dict[tuple[int, str], float] = {}
+    for figure, (_, scope) in zip(figures, keys, strict=True):
+        if figure.indicator is not None:
+            values[(figure.indicator, scope)] = figure.value
+    rows: list[tuple[object, ...]] = []
+    scopes = sorted({scope for _, scope in values})
+    for scope in scopes:
+        for target, numerator, denominator, tolerance in compiled.ratios:
+            t = values.get((target, scope))
+            n = values.get((numerator, scope))
+            d = values.get((denominator, scope))
+            if t is None or n is None or d is None or d == 0:
+                continue
+            expected = 100.0 * n / d
+            ok = abs(expected - t) <= tolerance + 0.005 + 1e-9
+            rows.append(("ratio", scope, compiled.codes[target], compiled.codes[numerator],
+                         compiled.codes[denominator], t, n, d, expected, ok))
+            if not ok:
+                warnings.append(ExtractionWarning(
+                    "ratio_mismatch", f"{compiled.codes[target]} ({scope}) is {t:g} but "
+                    f"{compiled.codes[numerator]} / {compiled.codes[denominator]} = {n:g} / "
+                    f"{d:g} = {expected:.2f} %"))
+        for numerator, denominator in compiled.orders:
+            n = values.get((numerator, scope))
+            d = values.get((denominator, scope))
+            if n is None or d is None:
+                continue
+            ok = n <= d
+            rows.append(("le", scope, None, compiled.codes[numerator],
+                         compiled.codes[denominator], None, n, d, None, ok))
+            if not ok:
+                warnings.append(ExtractionWarning(
+                    "order_mismatch", f"{compiled.codes[numerator]} ({scope}) = {n:g} exceeds "
+                    f"{compiled.codes[denominator]} = {d:g}"))
+    return pl.DataFrame(rows, schema=_CHECKS_SCHEMA, orient="row")
+
+
+def extract(
+    source: str | bytes | os.PathLike[str],
+    *,
+    region: str | None = None,
+    year: int | None = None,
+    catalog: Catalog | None = None,
+    regions: pl.DataFrame | None = None,
+) -> ExtractionResult:
+    """Extract the figures of an annual 法治政府建设 report.
+
+    Args:
+        source: The report: a ``str`` is the text itself; ``bytes`` or a path
+            (``pathlib.Path``) are decoded (UTF-8 with or without BOM, UTF-16 with BOM,
+            GB18030).
+        region: The reporting region as a 6-digit code or a name; overrides the title.
+        year: The reporting year; overrides the title.
+        catalog: The indicator catalog (default: the bundled one).
+        regions: The regions table (default: the bundled one).
+
+    Returns:
+        The observations, warnings, document metadata, sections and relation checks.
+
+    Raises:
+        ExtractionError: The file is empty, binary, in an unknown encoding or unreadable,
+            or ``region`` names no known region.
+
+    Examples:
+        >>> text = "十堰市人民政府关于2023年法治政府建设情况的报告\\n纠错9件，纠错率11.25%。"
+        >>> result = extract(text)
+        >>> result.document.region_code, result.document.year
+        ('420300', 2023)
+        >>> result.observations.select("value", "unit").rows()
+        [(9.0, '件'), (11.25, '%')]
+    """
+    raw, encoding, path, data = _read(source)
+    catalog = load_catalog() if catalog is None else catalog
+    regions = load_regions() if regions is None else regions
+    compiled = compiled_for(catalog)
+    warnings: list[ExtractionWarning] = []
+    doc = normalize(raw)
+    digest = hashlib.sha1(data).hexdigest()[:12]
+    mojibake = find_mojibake(doc)
+    for span in mojibake:
+        warnings.append(ExtractionWarning(
+            "mojibake", f"garbled text {span.text!r} left as it is", span.raw_start,
+            span.raw_end))
+    info = _metadata(doc, region=region, year=year, regions=regions, encoding=encoding,
+                     path=path, digest=digest, warnings=warnings)
+    domain_names = compiled.domain_names
+    text = doc.text
+    sections = find_sections(text, domain_names=domain_names)
+    if not sections and text:
+        warnings.append(ExtractionWarning("no_sections", "no numbered sections (一、 or (一)); "
+                                          "domains come from the indicators"))
+    level = info.region_level or "prefecture"
+    cues = _scope_cues(text, level, region_suffix(info.region_name, level))
+    numbers = find_numbers(text)
+    marks = _marks(text)
+    figures = _figures(doc, numbers, compiled, sections, cues, marks,
+                       [(s.start, s.end) for s in mojibake], warnings)
+    figures += _statement_figures(doc, compiled, sections, cues, marks)
+    figures += _title_count_figures(doc, compiled, sections, numbers, cues, marks)
+    figures.sort(key=lambda f: f.start)
+    scope_names = lex.SCOPE_NAMES.get(level, lex.SCOPE_NAMES["prefecture"])
+    keys = _assign(figures, compiled, scope_names, warnings, doc)
+    checks = _checks(figures, keys, compiled, warnings)
+    columns: dict[str, list[object]] = {name: [] for name in RESULT_SCHEMA}
+    for figure, (code, scope) in zip(figures, keys, strict=True):
+        raw_start, raw_end = doc.raw_span(figure.quote_start, figure.quote_end)
+        section = figure.section
+        domain = section.domain if section is not None and section.domain is not None else (
+            compiled.domains[figure.indicator] if figure.indicator is not None else None)
+        columns["region_code"].append(info.region_code)
+        columns["year"].append(info.year)
+        columns["indicator_code"].append(code)
+        columns["scope"].append(scope)
+        columns["value"].append(figure.value)
+        columns["unit"].append(figure.unit)
+        columns["qualifier"].append(figure.qualifier)
+        columns["source_id"].append(info.source_id)
+        columns["quote"].append(text[figure.quote_start:figure.quote_end])
+        columns["domain"].append(domain)
+        columns["section"].append(section.label if section is not None else None)
+        columns["span_start"].append(raw_start)
+        columns["span_end"].append(raw_end)
+        columns["confidence"].append(round(figure.confidence, 3))
+        columns["mapped"].append(figure.indicator is not None)
+    observations = pl.DataFrame(columns, schema=RESULT_SCHEMA)
+    section_rows = []
+    for s in sections:
+        raw_start, raw_end = doc.raw_span(s.start, s.end)
+        section_rows.append((s.label, s.title, s.domain, s.kind, raw_start, raw_end))
+    section_frame = pl.DataFrame(section_rows, schema=_SECTIONS_SCHEMA, orient="row")
+    return ExtractionResult(observations=observations, warnings=tuple(warnings),
+                            document=info, sections=section_frame, checks=checks)

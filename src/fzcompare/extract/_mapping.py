@@ -1,0 +1,545 @@
+"""Mapping figures to catalog indicator codes and scopes.
+
+Each figure is scored against every indicator whose names (``name_zh`` and synonyms)
+share character bigrams with the words around it: an exact name in the figure's own part
+of the clause scores highest, a partial (bigram) match less; the unit, the value range and
+the section's domain raise or lower the score. The best score is the confidence; figures
+below :data:`MAP_THRESHOLD` stay unmapped.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+from fzcompare.catalog import Catalog
+from fzcompare.extract import _lexicon as lex
+
+__all__ = [
+    "MAP_THRESHOLD",
+    "Candidate",
+    "CompiledCatalog",
+    "compile_catalog",
+    "indicator_support",
+    "name_coverage",
+    "score_context",
+]
+
+MAP_THRESHOLD: Final[float] = 0.5
+"""Figures whose best candidate scores below this stay unmapped."""
+
+_COMMON_DF: Final[int] = 12
+"""Bigrams in more indicator names than this only index the names they are rarest in."""
+
+_CONTEXT_DROP: Final[dict[int, None]] = dict.fromkeys(map(ord, "、“”\"‘’"))
+"""Marks removed from names and contexts before matching (撤销、变更 = 撤销变更)."""
+
+
+def bigrams(text: str) -> set[str]:
+    """The character bigrams of a text.
+
+    Examples:
+        >>> sorted(bigrams("纠错率"))
+        ['纠错', '错率']
+    """
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+@dataclass(frozen=True)
+class CompiledCatalog:
+    """Lookup structures built once per catalog (see :func:`compile_catalog`)."""
+
+    codes: tuple[str, ...]
+    names_zh: tuple[str, ...]
+    units: tuple[str, ...]
+    kinds: tuple[str, ...]
+    domains: tuple[int, ...]
+    min_values: tuple[float | None, ...]
+    max_values: tuple[float | None, ...]
+    own_level: tuple[bool, ...]
+    name_text: tuple[str, ...]
+    name_owner: tuple[int, ...]
+    name_weight: tuple[float, ...]
+    name_keys: tuple[frozenset[str], ...]
+    name_grams: tuple[tuple[tuple[str, float], ...], ...]
+    split_tails: tuple[tuple[tuple[str, frozenset[str]], ...], ...]
+    names_by_last: dict[str, tuple[int, ...]]
+    names_of: tuple[tuple[int, ...], ...]
+    domain_names: dict[int, str]
+    names_by_first: dict[str, tuple[int, ...]]
+    tails_by_last: dict[str, tuple[tuple[int, str, frozenset[str]], ...]]
+    postings: dict[str, tuple[tuple[int, float], ...]]
+    bigram_weight: dict[str, float]
+    zh_bigrams: tuple[frozenset[str], ...]
+    full_statements: tuple[tuple[str, int], ...]
+    statement_parts: tuple[tuple[str, re.Pattern[str] | None, str, int], ...]
+    ratios: tuple[tuple[int, int, int, float], ...]
+    orders: tuple[tuple[int, int], ...]
+    index: dict[str, int] = field(default_factory=dict)
+
+
+_STATEMENT_CORES: Final[tuple[str, ...]] = ("全覆盖", "全部", "均", "应", "100%")
+_STATEMENT_FILLERS: Final[str] = "(?:实现了?|已经|已|均已|均|做到|达到)?"
+
+
+def statement_parts(statement: str) -> tuple[str, re.Pattern[str] | None]:
+    """A full statement as (core literal, regex the text before the core must end with).
+
+    The regex allows 实现/已/均 between the subject and the core (宪法宣誓全覆盖 also
+    matches 宪法宣誓实现全覆盖) but not 基本 (basic coverage is not 100 %).
+
+    Examples:
+        >>> core, before = statement_parts("宪法宣誓全覆盖")
+        >>> core, bool(before.search("宪法宣誓实现")), bool(before.search("宪法宣誓基本实现"))
+        ('全覆盖', True, False)
+    """
+    for core in _STATEMENT_CORES:
+        at = statement.find(core)
+        if at > 0:
+            return statement[at:], re.compile(
+                re.escape(statement[:at]) + _STATEMENT_FILLERS + "$")
+    return statement, None
+
+
+def _group(_: object, names: list[str], *, last: bool) -> dict[str, tuple[int, ...]]:
+    """Names keyed by their last (or first) three characters; two-character names by two."""
+    grouped: dict[str, list[int]] = {}
+    for n, text in enumerate(names):
+        grouped.setdefault(text[-3:] if last else text[:3], []).append(n)
+    return {k: tuple(v) for k, v in grouped.items()}
+
+
+def _group_tails(split_tails: list[tuple[tuple[str, frozenset[str]], ...]]
+                 ) -> dict[str, tuple[tuple[int, str, frozenset[str]], ...]]:
+    grouped: dict[str, list[tuple[int, str, frozenset[str]]]] = {}
+    for n, tails in enumerate(split_tails):
+        for tail, head in tails:
+            grouped.setdefault(tail[-2:], []).append((n, tail, head))
+    return {k: tuple(v) for k, v in grouped.items()}
+
+
+def compile_catalog(catalog: Catalog) -> CompiledCatalog:
+    """Build the name index of a catalog.
+
+    Examples:
+        >>> from fzcompare import load_catalog
+        >>> compiled = compile_catalog(load_catalog())
+        >>> "reconsideration_correction_rate" in compiled.codes
+        True
+    """
+    table = catalog.indicators
+    codes = tuple(table["code"].to_list())
+    names_zh = tuple(table["name_zh"].to_list())
+    synonyms = table["synonyms"].to_list()
+    name_text: list[str] = []
+    name_owner: list[int] = []
+    for i, (name, extra) in enumerate(zip(names_zh, synonyms, strict=True)):
+        for candidate in dict.fromkeys(n.translate(_CONTEXT_DROP) for n in [name, *(extra or [])]):
+            if candidate and len(candidate) >= 2:
+                name_text.append(candidate)
+                name_owner.append(i)
+    document_frequency: dict[str, set[int]] = {}
+    for text, owner in zip(name_text, name_owner, strict=True):
+        for gram in bigrams(text):
+            document_frequency.setdefault(gram, set()).add(owner)
+    total = max(len(codes), 1)
+    weight = {gram: math.log(1.0 + total / len(owners))
+              for gram, owners in document_frequency.items()}
+    postings: dict[str, list[tuple[int, float]]] = {}
+    name_weight: list[float] = []
+    common = {g for g, owners in document_frequency.items() if len(owners) > _COMMON_DF}
+    name_keys: list[frozenset[str]] = []
+    name_grams: list[tuple[tuple[str, float], ...]] = []
+    split_tails: list[tuple[tuple[str, frozenset[str]], ...]] = []
+    for n, text in enumerate(name_text):
+        grams = bigrams(text)
+        total_weight = sum(weight[g] for g in grams) or 1.0
+        name_weight.append(total_weight)
+        top = max((weight[g] for g in grams), default=0.0)
+        name_keys.append(frozenset(g for g in grams if weight[g] >= 0.95 * top))
+        name_grams.append(tuple((g, weight[g]) for g in sorted(grams)))
+        tails = []
+        for cut in range(1, len(text) - 1) if len(text) >= 4 else ():
+            tail = text[cut:]
+            if sum(weight[g] for g in bigrams(tail)) / total_weight < 0.18:
+                break
+            head = bigrams(text[:cut]) if cut >= 2 else bigrams(text[:2])
+            tails.append((tail, frozenset(head)))
+        split_tails.append(tuple(tails))
+        rarest = set(sorted(grams, key=lambda g: (-weight[g], g))[:2])
+        for gram in grams:
+            if gram not in common or gram in rarest:
+                postings.setdefault(gram, []).append((n, weight[gram]))
+    own_level = tuple(
+        any(word in name for word in lex.OWN_LEVEL_WORDS)
+        or any(word in s for s in (extra or []) for word in lex.OWN_LEVEL_WORDS)
+        for name, extra in zip(names_zh, synonyms, strict=True)
+    )
+    statements = tuple(
+        (statement, i)
+        for i, items in enumerate(table["full_statements"].to_list())
+        for statement in (items or []) if statement
+    )
+    parts = tuple((*statement_parts(statement), statement, indicator)
+                  for statement, indicator in statements)
+    index = {code: i for i, code in enumerate(codes)}
+    ratios: list[tuple[int, int, int, float]] = []
+    orders: list[tuple[int, int]] = []
+    for row in catalog.relations.iter_rows(named=True):
+        numerator, denominator = index.get(row["numerator"]), index.get(row["denominator"])
+        if numerator is None or denominator is None:
+            continue
+        if row["kind"] == "ratio" and row["target"] in index:
+            tolerance = row["tolerance"] if row["tolerance"] is not None else 0.05
+            ratios.append((index[row["target"]], numerator, denominator, float(tolerance)))
+        elif row["kind"] == "le":
+            orders.append((numerator, denominator))
+    return CompiledCatalog(
+        codes=codes,
+        names_zh=names_zh,
+        units=tuple(table["unit"].to_list()),
+        kinds=tuple(table["kind"].to_list()),
+        domains=tuple(int(d) for d in table["domain"].to_list()),
+        min_values=tuple(table["min_value"].to_list()),
+        max_values=tuple(table["max_value"].to_list()),
+        own_level=own_level,
+        name_text=tuple(name_text),
+        name_owner=tuple(name_owner),
+        name_weight=tuple(name_weight),
+        name_keys=tuple(name_keys),
+        name_grams=tuple(name_grams),
+        split_tails=tuple(split_tails),
+        names_by_last=_group(None, name_text, last=True),
+        domain_names=dict(zip(catalog.domains["domain"].to_list(),
+                              catalog.domains["name_zh"].to_list(), strict=True)),
+        names_of=tuple(tuple(n for n, o in enumerate(name_owner) if o == i)
+                       for i in range(len(codes))),
+        names_by_first=_group(None, name_text, last=False),
+        tails_by_last=_group_tails(split_tails),
+        postings={g: tuple(p) for g, p in postings.items()},
+        bigram_weight=weight,
+        zh_bigrams=tuple(frozenset(bigrams(n)) for n in names_zh),
+        full_statements=statements,
+        statement_parts=parts,
+        ratios=tuple(ratios),
+        orders=tuple(orders),
+        index=index,
+    )
+
+
+_COMPILED: dict[int, tuple[Catalog, CompiledCatalog]] = {}
+
+
+def compiled_for(catalog: Catalog) -> CompiledCatalog:
+    """The compiled form of a catalog, built once per catalog object."""
+    hit = _COMPILED.get(id(catalog))
+    if hit is not None and hit[0] is catalog:
+        return hit[1]
+    compiled = compile_catalog(catalog)
+    if len(_COMPILED) > 8:
+        _COMPILED.clear()
+    _COMPILED[id(catalog)] = (catalog, compiled)
+    return compiled
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One indicator a figure may stand for, with its score (the confidence)."""
+
+    indicator: int
+    score: float
+
+
+def unit_compatible(number_kind: str, number_unit: str, indicator_kind: str,
+                    indicator_unit: str) -> float | None:
+    """Score adjustment for a figure's unit against an indicator's, or None if impossible.
+
+    Examples:
+        >>> unit_compatible("rate", "%", "rate", "%")
+        0.1
+        >>> unit_compatible("count", "件", "rate", "%") is None
+        True
+    """
+    if number_kind == "change":
+        return None
+    if (number_unit == "%") != (indicator_unit == "%"):
+        return None
+    if number_kind == "rank" or indicator_kind == "rank":
+        return 0.1 if number_kind == indicator_kind else None
+    if number_unit == indicator_unit:
+        return 0.1
+    number_group = lex.UNIT_GROUPS.get(number_unit)
+    indicator_group = lex.UNIT_GROUPS.get(indicator_unit)
+    if "money" in (number_group, indicator_group) or "duration" in (number_group,
+                                                                    indicator_group):
+        return None if number_group != indicator_group else 0.0
+    if number_group == indicator_group:
+        return 0.03
+    return -0.2
+
+
+def indicator_support(compiled: CompiledCatalog, indicator: int, text: str) -> float:
+    """The best weighted share of one of the indicator's names' bigrams found in ``text``."""
+    best = 0.0
+    for name in compiled.names_of[indicator]:
+        found = sum(w for g, w in compiled.name_grams[name] if g in text)
+        best = max(best, found / compiled.name_weight[name])
+    return best
+
+
+def name_coverage(compiled: CompiledCatalog, grams: set[str]) -> dict[int, float]:
+    """Name index -> weighted share of the name's bigrams found in ``grams``."""
+    accumulated: dict[int, float] = {}
+    postings = compiled.postings
+    for gram in grams:
+        for name, weight in postings.get(gram, ()):
+            accumulated[name] = accumulated.get(name, 0.0) + weight
+    weights = compiled.name_weight
+    return {name: total / weights[name] for name, total in accumulated.items()}
+
+
+_SHORTLIST: Final[int] = 8
+_ALLOWED: dict[tuple[int, str, str], dict[int, float]] = {}
+
+
+def _allowed_units(compiled: CompiledCatalog, number_kind: str, unit: str) -> dict[int, float]:
+    """Indicator -> unit score adjustment, for the indicators a figure's unit allows."""
+    key = (id(compiled), number_kind, unit)
+    allowed = _ALLOWED.get(key)
+    if allowed is None:
+        if len(_ALLOWED) > 4096:
+            _ALLOWED.clear()
+        allowed = {}
+        for i, (kind, indicator_unit) in enumerate(zip(compiled.kinds, compiled.units,
+                                                      strict=True)):
+            adjust = unit_compatible(number_kind, unit, kind, indicator_unit)
+            if adjust is not None:
+                allowed[i] = adjust
+        _ALLOWED[key] = allowed
+    return allowed
+
+
+_QUICK_LEFT: Final[int] = 8
+_QUICK_RIGHT: Final[int] = 6
+
+
+def _written_names(compiled: CompiledCatalog, left: str, right: str, earlier: str
+                   ) -> dict[int, float]:
+    """Names written out next to a figure (ending in the last characters before it or
+    starting just after it), and names whose distinctive tail ends right before it with
+    their head earlier in the sentence; name index -> base score."""
+    found: dict[int, float] = {}
+    name_text = compiled.name_text
+    size = len(left)
+    by_last = compiled.names_by_last
+    for end in range(size, max(1, size - _QUICK_LEFT), -1):
+        for key in (left[end - 3:end], left[end - 2:end]) if end >= 3 else (left[:end],):
+            for name in by_last.get(key, ()):
+                text = name_text[name]
+                if name not in found and end >= len(text) and left.startswith(
+                        text, end - len(text)):
+                    found[name] = 0.62 + 0.3 * min(len(text), 8) / 8 - 0.02 * (size - end)
+    by_first = compiled.names_by_first
+    for start in range(min(len(right) - 1, _QUICK_RIGHT)):
+        for key in (right[start:start + 3], right[start:start + 2]):
+            for name in by_first.get(key, ()):
+                text = name_text[name]
+                if name not in found and right.startswith(text, start):
+                    found[name] = 0.62 + 0.3 * min(len(text), 8) / 8 - 0.02 * start
+    earlier_clean: str | None = None
+    for end in range(size, max(1, size - 3), -1):
+        for name, tail, head in compiled.tails_by_last.get(left[end - 2:end], ()):
+            if name in found or end < len(tail) or not left.startswith(tail, end - len(tail)):
+                continue
+            if earlier_clean is None:
+                earlier_clean = earlier.translate(_CONTEXT_DROP)
+            if head and sum(1 for g in head if g in earlier_clean) >= 0.6 * len(head):
+                text = name_text[name]
+                found[name] = 0.55 + 0.25 * min(len(text), 8) / 8 - 0.02 * (size - end)
+    return found
+
+
+def _finish(compiled: CompiledCatalog, indicator: int, text: str, score: float, value: float,
+            section_domain: int | None, sentence: str) -> float | None:
+    """Apply the value range, the support of short names and the section's domain."""
+    low, high = compiled.min_values[indicator], compiled.max_values[indicator]
+    if (low is not None and value < low) or (high is not None and value > high):
+        return None
+    if len(text) <= 2:
+        rest = compiled.zh_bigrams[indicator] - {text}
+        if rest and sum(1 for g in rest if g in sentence) < 0.3 * len(rest):
+            score -= 0.25
+    if section_domain is not None:
+        score += 0.05 if compiled.domains[indicator] == section_domain else -0.12
+    return score
+
+
+def score_context(
+    compiled: CompiledCatalog,
+    left: str,
+    right: str,
+    *,
+    number_kind: str,
+    unit: str,
+    value: float,
+    section_domain: int | None,
+    sentence: str,
+    extra: str = "",
+    earlier: str = "",
+) -> list[Candidate]:
+    """Candidate indicators for a figure, best first.
+
+    Three kinds of evidence, strongest first: a name written out in the figure's own
+    part of the clause (exact); a name written in two parts, its head earlier in the
+    sentence and a distinctive tail right before the figure (行政复议申请…，受理180件);
+    a share of the name's character bigrams around the figure and in its sentence.
+
+    Args:
+        compiled: The compiled catalog.
+        left: Words before the figure in its part of the clause.
+        right: Words after the figure (and its unit) up to the next 、 or clause mark.
+        number_kind: ``count``, ``rate``, ``change``, ``rank``, ``duration``, ``amount``.
+        unit: The figure's unit.
+        value: The figure's value (checked against the indicator's range).
+        section_domain: Domain of the section the figure sits in, if known.
+        sentence: The figure's whole sentence.
+        extra: More words counted as local context (e.g. an inherited label).
+        earlier: The sentence before the figure's own part of the clause.
+
+    Examples:
+        >>> from fzcompare import load_catalog
+        >>> compiled = compile_catalog(load_catalog())
+        >>> best = score_context(compiled, "纠错率", "", number_kind="rate", unit="%",
+        ...                      value=11.25, section_domain=8, sentence="纠错率11.25%")[0]
+        >>> compiled.codes[best.indicator], best.score > 0.8
+        ('reconsideration_correction_rate', True)
+    """
+    left = left.translate(_CONTEXT_DROP)
+    right = right.translate(_CONTEXT_DROP)
+    allowed = _allowed_units(compiled, number_kind, unit)
+    best: dict[int, float] = {}
+    quick = _written_names(compiled, left, right, earlier)
+    for name, base in quick.items():
+        indicator = compiled.name_owner[name]
+        adjust = allowed.get(indicator)
+        if adjust is None:
+            continue
+        quick_score = _finish(compiled, indicator, compiled.name_text[name], base + adjust,
+                              value, section_domain, sentence)
+        if quick_score is not None and quick_score > best.get(indicator, -1.0):
+            best[indicator] = quick_score
+    if best and max(best.values()) >= 0.75:
+        ranked = sorted(best.items(), key=lambda item: (-item[1], compiled.codes[item[0]]))
+        return [Candidate(i, min(s, 1.0)) for i, s in ranked[:4]]
+    context = f"{left}|{right}|{extra}" if extra else f"{left}|{right}"
+    postings = compiled.postings
+    partial: dict[int, float] = {}
+    for gram in {context[i:i + 2] for i in range(len(context) - 1)}:
+        found = postings.get(gram)
+        if found is not None:
+            for name, weight in found:
+                partial[name] = partial.get(name, 0.0) + weight
+    earlier_clean: str | None = None
+    owners = compiled.name_owner
+    weights = compiled.name_weight
+    shortlist = sorted(((part / weights[name], name) for name, part in partial.items()
+                        if owners[name] in allowed), reverse=True)[:_SHORTLIST]
+    for ratio, name in shortlist:
+        if ratio < 0.1:
+            break
+        indicator = owners[name]
+        adjust = allowed[indicator]
+        name_grams = compiled.name_grams[name]
+        coverage = sum(w for g, w in name_grams if g in context) / weights[name]
+        if coverage < 0.15:
+            continue
+        text = compiled.name_text[name]
+        score: float | None = None
+        if coverage > 0.999:
+            at = left.rfind(text)
+            if at >= 0:
+                distance = len(left) - at - len(text)
+            else:
+                at = right.find(text)
+                distance = at if at >= 0 else -1
+            if distance >= 0:
+                score = 0.62 + 0.3 * min(len(text), 8) / 8 - 0.02 * min(distance, 10)
+        if score is None:
+            for tail, head in compiled.split_tails[name]:
+                at = left.rfind(tail)
+                if at < 0:
+                    continue
+                if earlier_clean is None:
+                    earlier_clean = earlier.translate(_CONTEXT_DROP)
+                if head and sum(1 for g in head if g in earlier_clean) >= 0.6 * len(head):
+                    distance = len(left) - at - len(tail)
+                    score = 0.55 + 0.25 * min(len(text), 8) / 8 - 0.02 * min(distance, 10)
+                break
+        if score is None and coverage >= 0.2:
+            wide = sum(w for g, w in name_grams if g in sentence) / weights[name]
+            blended = 0.5 * (coverage + max(wide, coverage))
+            if blended >= 0.45:
+                score = 0.85 * blended - 0.05
+                if not any(k in context or k in sentence for k in compiled.name_keys[name]):
+                    score -= 0.15
+        if score is None:
+            continue
+        final = _finish(compiled, indicator, text, score + adjust, value, section_domain,
+                        sentence)
+        if final is not None and final > best.get(indicator, -1.0):
+            best[indicator] = final
+    ranked = sorted(best.items(), key=lambda item: (-item[1], compiled.codes[item[0]]))
+    return [Candidate(i, min(s, 1.0)) for i, s in ranked[:4]]
+
+
+def scope_cue_pattern(level: str, suffix: str) -> tuple[re.Pattern[str], dict[str, str]]:
+    """Scope cue regex for a report of a region level whose name ends in ``suffix``.
+
+    Examples:
+        >>> pattern, kinds = scope_cue_pattern("prefecture", "市")
+        >>> [kinds[m.group()] for m in pattern.finditer("全市共收到,其中市本级收到,市直单位,市级")]
+        ['all', 'own', 'direct', 'weak:own']
+    """
+    return _scope_cue_pattern(level, suffix)
+
+
+_SCOPE_CACHE: dict[tuple[str, str], tuple[re.Pattern[str], dict[str, str]]] = {}
+
+
+def _scope_cue_pattern(level: str, suffix: str) -> tuple[re.Pattern[str], dict[str, str]]:
+    """Cue word -> ``all``/``own``/``direct``; clause-only cues carry a ``weak:`` prefix."""
+    key = (level, suffix)
+    if key in _SCOPE_CACHE:
+        return _SCOPE_CACHE[key]
+    kinds: dict[str, str] = dict.fromkeys(lex.SCOPE_ALL_CUES, "all")
+    suffixes = [suffix]
+    if level == "prefecture" and suffix == "州":
+        suffixes.append("市")
+    if level == "county" and suffix == "市":
+        suffixes.append("县")
+    for s in suffixes:
+        for kind, templates in lex.SCOPE_CUE_TEMPLATES.items():
+            for template in templates:
+                kinds.setdefault(template.format(s=s), kind)
+        for kind, templates in lex.WEAK_SCOPE_CUE_TEMPLATES.items():
+            for template in templates:
+                kinds.setdefault(template.format(s=s), "weak:" + kind)
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(kinds, key=lambda w: -len(w))))
+    _SCOPE_CACHE[key] = (pattern, kinds)
+    return pattern, kinds
+
+
+def region_suffix(name: str | None, level: str | None) -> str:
+    """The one-character ending used in scope words for a region (十堰市 -> 市).
+
+    Examples:
+        >>> region_suffix("恩施土家族苗族自治州", "prefecture"), region_suffix("郧西县", "county")
+        ('州', '县')
+    """
+    if name:
+        for ending in ("林区", "自治州", "自治县", "市", "县", "区", "州", "省"):
+            if name.endswith(ending):
+                return {"林区": "区", "自治州": "州", "自治县": "县"}.get(ending, ending)
+    return {"country": "国", "province": "省", "county": "县"}.get(level or "", "市")

@@ -1,0 +1,294 @@
+"""Figures in normalised report text: numbers with their multiplier, unit and qualifier.
+
+Arabic numbers count when a unit or % follows them; Chinese numerals only when they state
+how many times something was done (召开三次, 举办两期, 出台两部). Years, dates, ordinals,
+document numbers, names in quotes or titles and numerals inside fixed names are skipped.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+from fzcompare.extract import _lexicon as lex
+
+__all__ = ["NumberMatch", "chinese_numeral_value", "find_numbers", "parse_figure"]
+
+_DIGIT_VALUES: Final[dict[str, int]] = {
+    "〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+    "八": 8, "九": 9,
+}
+_SMALL_UNITS: Final[dict[str, int]] = {"十": 10, "百": 100, "千": 1000}
+_MULTIPLIERS: Final[dict[str, Decimal]] = {
+    "万": Decimal(10_000), "亿": Decimal(100_000_000), "万亿": Decimal(10**12),
+    "千": Decimal(1_000),
+}
+
+
+def _alternation(words: tuple[str, ...] | list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+_ARABIC: Final[re.Pattern[str]] = re.compile(
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?P<a1>余|多)?(?P<mult>万亿|万|亿|千)?(?P<a2>余|多)?"
+    rf"(?P<unit>{_alternation(lex.MEASURE_UNITS)})?"
+    rf"(?P<post>{_alternation(list(lex.QUALIFIER_SUFFIXES))})?"
+)
+_CHINESE: Final[re.Pattern[str]] = re.compile(
+    r"(?P<cn>[〇零一二两三四五六七八九十百千万]{1,6})(?P<ca>余|多)?"
+    rf"(?P<cunit>{_alternation(lex.CHINESE_NUMERAL_UNITS)})"
+    rf"(?P<cpost>{_alternation(list(lex.QUALIFIER_SUFFIXES))})?"
+)
+_LATIN_OR_DIGIT: Final[frozenset[str]] = frozenset(
+    "0123456789.ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_EXCLUDED_SPANS: Final[re.Pattern[str]] = re.compile(
+    r"“[^”\n]{0,40}”|\"[^\"\n]{0,40}\"|《[^》\n]{0,80}》|〔[^〕\n]{0,12}〕|\[[^\]\n]{0,12}\]"
+    r"|「[^」\n]{0,40}」|‘[^’\n]{0,40}’|【[^】\n]{0,40}】|〈[^〉\n]{0,40}〉"
+)
+_CLAUSE_MARKS: Final[str] = "，。；！？,;!?\n：:"
+_NOT_QUANTITY_BEFORE_CN: Final[frozenset[str]] = frozenset("第前后近每逐这那头初其另再同单首")
+_RANGE_MARKS: Final[frozenset[str]] = frozenset("-~～至到—–")
+_JOINERS: Final[frozenset[str]] = frozenset("+×*/")
+_PREFIXES: Final[tuple[tuple[str, str], ...]] = lex.QUALIFIER_PREFIXES
+_FIXED_NAMES: Final[tuple[str, ...]] = lex.FIXED_NUMERAL_NAMES
+_ACTION_VERBS: Final[tuple[str, ...]] = lex.ACTION_VERBS
+
+
+@dataclass(frozen=True, slots=True)
+class NumberMatch:
+    """One figure found in the normalised text.
+
+    Attributes:
+        start: Position of the number's first character (after any qualifier word).
+        end: Position after the unit and any qualifier word that follows it.
+        value: The value with 万/亿 multiplied out.
+        unit: The unit as stored (``%``, ``件``, ``人次``, ``万元`` ...).
+        qualifier: ``eq``, ``gt``, ``ge``, ``lt``, ``le`` or ``approx``.
+        written: The number as written, with its multiplier (``1.76万``).
+        kind: ``count`` (a quantity), ``rate`` (a percentage level), ``change`` (a
+            percentage or points of change), ``rank`` (第N名) or ``duration``.
+        chinese: Whether the number was written in Chinese numerals.
+    """
+
+    start: int
+    end: int
+    value: float
+    unit: str
+    qualifier: str
+    written: str
+    kind: str
+    chinese: bool
+
+
+def chinese_numeral_value(numeral: str) -> int | None:
+    """The value of a Chinese numeral, or None when it is not one.
+
+    Examples:
+        >>> [chinese_numeral_value(n) for n in ("三", "两", "十二", "二十", "一百零五", "二〇二三")]
+        [3, 2, 12, 20, 105, 2023]
+    """
+    if not numeral or any(c not in _DIGIT_VALUES and c not in _SMALL_UNITS and c != "万"
+                          for c in numeral):
+        return None
+    if len(numeral) > 1 and all(c in _DIGIT_VALUES for c in numeral):
+        return int("".join(str(_DIGIT_VALUES[c]) for c in numeral))
+    total = section = 0
+    current: int | None = None
+    for char in numeral:
+        if char in _DIGIT_VALUES:
+            if current is not None and current != 0 and _DIGIT_VALUES[char] != 0:
+                return None
+            current = _DIGIT_VALUES[char]
+        elif char in _SMALL_UNITS:
+            section += (1 if current is None else current) * _SMALL_UNITS[char]
+            current = None
+        else:
+            section += current or 0
+            if section == 0:
+                return None
+            total += section * 10_000
+            section, current = 0, None
+    return total + section + (current or 0)
+
+
+_PREFIX_QUALIFIER: Final[re.Pattern[str]] = re.compile(
+    "(?:" + "|".join(re.escape(b) for b in lex.QUALIFIER_PREFIX_BLOCKERS) + ")$"
+    "|(" + "|".join(re.escape(w) for w, _ in _PREFIXES) + ")$")
+_PREFIX_VALUES: Final[dict[str, str]] = dict(_PREFIXES)
+
+
+def _prefix_qualifier(text: str, start: int) -> str | None:
+    match = _PREFIX_QUALIFIER.search(text, max(0, start - 4), start)
+    if match is None or match.group(1) is None:
+        return None
+    return _PREFIX_VALUES[match.group(1)]
+
+
+def _clause_start(text: str, position: int) -> int:
+    start = position
+    limit = max(0, position - 60)
+    while start > limit and text[start - 1] not in _CLAUSE_MARKS:
+        start -= 1
+    return start
+
+
+def _inside(spans_start: list[int], spans_end: list[int], position: int) -> bool:
+    i = bisect.bisect_right(spans_start, position) - 1
+    return i >= 0 and position < spans_end[i]
+
+
+def _is_rank(text: str, start: int) -> bool:
+    before = text[max(0, start - 9):start - 1]
+    return any(cue in before for cue in lex.RANK_CUES)
+
+
+def _arabic(match: re.Match[str], text: str) -> NumberMatch | None:
+    start = match.start("num")
+    unit = match.group("unit")
+    if unit is None:
+        return None
+    number = match.group("num")
+    end = match.end()
+    if end < len(text) and text[end].isascii() and text[end].isalpha():
+        return None
+    before = text[start - 1] if start else ""
+    mult = match.group("mult")
+    after_number = match.end("num")
+    if before in _JOINERS or (before in _RANGE_MARKS and start >= 2
+                              and (text[start - 2].isdigit() or text[start - 2] in "%年")):
+        return None
+    if (after_number < len(text) - 1 and text[after_number] in _RANGE_MARKS | _JOINERS
+            and text[after_number + 1].isdigit()):
+        return None
+    try:
+        amount = Decimal(number.replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - the regex only lets digits through
+        return None
+    kind = "count"
+    if unit == "年" and mult is None and "." not in number and 1900 <= amount <= 2099:
+        return None
+    if unit in ("元",) and mult in ("万", "亿"):
+        unit = "万元"
+        amount = amount * (Decimal(10_000) if mult == "亿" else Decimal(1))
+        mult = None
+    elif unit == "亿元":
+        unit, amount = "万元", amount * Decimal(10_000)
+    multiplier = _MULTIPLIERS[mult] if mult else Decimal(1)
+    unit = lex.UNIT_ALIASES.get(unit, unit)
+    if before == "第":
+        if unit in ("名", "位") and _is_rank(text, start):
+            unit, kind = "位", "rank"
+        else:
+            return None
+    group = lex.UNIT_GROUPS.get(unit)
+    if group in ("percent", "permille"):
+        kind = "rate"
+    elif group == "points":
+        kind = "change"
+    elif group == "duration":
+        kind = "duration"
+    elif group == "money":
+        kind = "amount"
+    if kind == "rate":
+        window = text[max(0, start - 6):start]
+        if any(cue in window for cue in lex.CHANGE_CUES):
+            kind = "change"
+    qualifier = "eq"
+    if match.group("a1") or match.group("a2"):
+        qualifier = "approx"
+    prefix = _prefix_qualifier(text, start)
+    if prefix is not None:
+        qualifier = prefix
+    post = match.group("post")
+    if post is not None:
+        qualifier = lex.QUALIFIER_SUFFIXES[post]
+    written = number + (match.group("mult") or "")
+    return NumberMatch(start, end, float(amount * multiplier), unit, qualifier, written,
+                       kind, False)
+
+
+def _chinese(match: re.Match[str], text: str) -> NumberMatch | None:
+    start = match.start("cn")
+    numeral = match.group("cn")
+    if numeral in ("一", "万", "千", "百") or numeral.startswith(("万", "千", "百")):
+        return None
+    before = text[start - 1] if start else ""
+    if before in _NOT_QUANTITY_BEFORE_CN or before.isdigit():
+        return None
+    if text.startswith(_FIXED_NAMES, start):
+        return None
+    for offset in (1, 2):
+        if start >= offset and text.startswith(_FIXED_NAMES, start - offset):
+            return None
+    value = chinese_numeral_value(numeral)
+    if value is None or value == 0:
+        return None
+    unit = match.group("cunit")
+    head = text[_clause_start(text, start):start]
+    if unit in lex.CHINESE_EVENT_UNITS:
+        if not any(verb in head for verb in _ACTION_VERBS):
+            return None
+    elif not head.endswith(_ACTION_VERBS):
+        return None
+    end = match.end()
+    qualifier = "approx" if match.group("ca") else "eq"
+    prefix = _prefix_qualifier(text, start)
+    if prefix is not None:
+        qualifier = prefix
+    if match.group("cpost"):
+        qualifier = lex.QUALIFIER_SUFFIXES[match.group("cpost")]
+    return NumberMatch(start, end, float(value), unit, qualifier, numeral, "count", True)
+
+
+def find_numbers(text: str) -> list[NumberMatch]:
+    """All figures of a normalised text, in document order.
+
+    Examples:
+        >>> [(n.value, n.unit, n.qualifier) for n in find_numbers("排查整治隐患问题1.76万条")]
+        [(17600.0, '条', 'eq')]
+        >>> [(n.value, n.unit) for n in find_numbers("2023年召开三次会议,推行三项制度")]
+        [(3.0, '次')]
+    """
+    excluded_start: list[int] = []
+    excluded_end: list[int] = []
+    for span in _EXCLUDED_SPANS.finditer(text):
+        excluded_start.append(span.start())
+        excluded_end.append(span.end())
+    found: list[NumberMatch] = []
+    for match in _ARABIC.finditer(text):
+        start = match.start()
+        if start and text[start - 1] in _LATIN_OR_DIGIT:
+            continue
+        if excluded_start and _inside(excluded_start, excluded_end, start):
+            continue
+        figure = _arabic(match, text)
+        if figure is not None:
+            found.append(figure)
+    chinese: list[NumberMatch] = []
+    for match in _CHINESE.finditer(text):
+        if excluded_start and _inside(excluded_start, excluded_end, match.start()):
+            continue
+        figure = _chinese(match, text)
+        if figure is not None:
+            chinese.append(figure)
+    if chinese:
+        found = sorted(found + chinese, key=lambda n: n.start)
+    return found
+
+
+def parse_figure(phrase: str) -> NumberMatch | None:
+    """The first figure of a short phrase (normalise it first), or None.
+
+    Examples:
+        >>> figure = parse_figure("通办事项超过140项")
+        >>> (figure.value, figure.unit, figure.qualifier)
+        (140.0, '项', 'gt')
+        >>> parse_figure("达标率80%以上").qualifier
+        'ge'
+    """
+    numbers = find_numbers(phrase)
+    return numbers[0] if numbers else None

@@ -1,0 +1,17 @@
+"""Smoke run of benchmarks/bench_extract.py at the tiny size (no timing assertions)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_extract.py"
+
+
+def test_tiny_benchmark_runs() -> None:
+    proc = subprocess.run([sys.executable, str(BENCH), "--size", "tiny"], capture_output=True,
+                          text=True, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "speed ratio (baseline time / fzcompare time)" in proc.stdout
+    assert "synthetic text, not real" in proc.stdout

@@ -1,0 +1,56 @@
+"""Property tests: extraction never crashes, spans hold their numbers, normalising is stable."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fzcompare.extract import extract, normalize
+
+GENRE = st.sampled_from([
+    "關(guān)于", "建設(shè)", "全市", "市本级", "其中", "受理", "办结", "纠错率", "１.７６萬條",
+    "达标率80%以上", "超过140项", "召开三次", "三项制度", "2023年", "（一）", "一、", "\n",
+    "，", "。", " ", "\u3000", "?,F(xiàn)", "“15333”", "《办法》", "余", "万", "亿", "%",
+    "1", "2", "9", ".", "全部按时办结", "行政复议申请", "件", "人次", "第五届",
+])
+TEXT = st.one_of(
+    st.text(max_size=300),
+    st.lists(st.one_of(GENRE, st.text(max_size=3)), max_size=60).map("".join),
+)
+SETTINGS = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(TEXT)
+def test_extraction_never_crashes(text: str) -> None:
+    result = extract(text, region="420300", year=2023)
+    assert result.observations.height >= 0
+    repr(result)
+    result._repr_html_()
+
+
+@SETTINGS
+@given(TEXT)
+def test_spans_contain_the_quoted_number(text: str) -> None:
+    result = extract(text, region="420300", year=2023)
+    for quote, start, end in result.observations.select(
+            "quote", "span_start", "span_end").iter_rows():
+        assert 0 <= start <= end <= len(text)
+        assert normalize(text[start:end]).text == quote
+
+
+@SETTINGS
+@given(TEXT)
+def test_normalising_twice_changes_nothing(text: str) -> None:
+    once = normalize(text).text
+    assert normalize(once).text == once
+
+
+@SETTINGS
+@given(TEXT)
+def test_offsets_are_monotone_and_in_range(text: str) -> None:
+    doc = normalize(text)
+    positions = [doc.offsets.to_raw(i) for i in range(len(doc.text))]
+    assert positions == sorted(set(positions))
+    assert all(0 <= p < len(text) for p in positions)
