@@ -254,6 +254,20 @@ def figure_bytes(fig: Figure, *, dpi: int = SAVE_DPI, fmt: Literal["png", "svg"]
     return buffer.getvalue()
 
 
+def palette_png(data: bytes, *, colors: int = 256) -> bytes:
+    """Re-encode a PNG with an adaptive palette of ``colors`` colours (deterministic)."""
+    from PIL import Image
+
+    if not 2 <= colors <= 256:
+        raise ValueError(f"colors must be within 2-256, got {colors}")
+    with Image.open(io.BytesIO(data)) as image:
+        quantized = image.convert("RGB").quantize(
+            colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    quantized.save(out, format="png", optimize=True)
+    return out.getvalue()
+
+
 def write_bytes(data: bytes, target: str | os.PathLike[str] | IO[bytes]) -> None:
     """Write to a binary file object, or atomically to a path (temp file, then replace)."""
     if not isinstance(target, (str, os.PathLike)):

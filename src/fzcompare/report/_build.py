@@ -1,0 +1,446 @@
+"""Assemble a benchmark report: score, trends, validation outcome, charts, rendered files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import polars as pl
+
+from fzcompare.errors import ValidationFailedError
+from fzcompare.report._render import (
+    ChartImage,
+    ReportTables,
+    build_context,
+    render_html,
+    render_markdown,
+    safe_filename,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fzcompare.criteria import CriteriaSet
+
+__all__ = ["FORMATS", "Report", "build_report", "write_report"]
+
+FORMATS: Final[frozenset[str]] = frozenset({"html", "md", "json", "csv", "parquet"})
+REPORT_DPI: Final[int] = 100
+REPORT_COLORS: Final[int] = 256
+"""Inline charts are palette PNGs at 100 dpi: a third of the bytes of full-colour ones."""
+_OUTCOME_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "suite": pl.String(), "expectation": pl.String(), "severity": pl.String(),
+    "success": pl.Boolean(), "unexpected_count": pl.Int64(),
+}
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Report:
+    """A rendered benchmark report, ready to write.
+
+    Attributes:
+        year: The reporting year the report focuses on.
+        html: The self-contained ``index.html``.
+        markdown: A short Markdown summary.
+        summary: The machine-readable summary (``summary.json``).
+        tables: The underlying tables, by file stem.
+    """
+
+    year: int
+    html: str = field(repr=False)
+    markdown: str = field(repr=False)
+    summary: dict[str, Any] = field(repr=False)
+    tables: dict[str, pl.DataFrame] = field(repr=False)
+
+    def __repr__(self) -> str:
+        totals = self.summary["totals"]
+        return (f"Report(year={self.year}, regions={totals['regions']}, "
+                f"pass={totals['pass']}, validation={self.summary['validation']['status']}, "
+                f"synthetic={self.summary['synthetic']})")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        totals = self.summary["totals"]
+        return (f"<div><strong>fzcompare report</strong> {self.year}: {totals['regions']} "
+                f"regions, {totals['pass']} pass, validation "
+                f"{html.escape(self.summary['validation']['status'])}"
+                f"{' — SYNTHETIC DATA' if self.summary['synthetic'] else ''}</div>")
+
+    def to_polars(self) -> pl.DataFrame:
+        """The ranking (totals) table."""
+        return self.tables["totals"]
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The ranking (totals) table as pandas."""
+        return self.tables["totals"].to_pandas()
+
+
+def _validation_outcomes(validation: Any) -> tuple[pl.DataFrame, str]:
+    if validation is None:
+        return pl.DataFrame(schema=_OUTCOME_SCHEMA), "not run"
+    outcomes = validation.outcomes
+    frame = outcomes.select([pl.col(c).cast(t) for c, t in _OUTCOME_SCHEMA.items()])
+    return frame, str(validation.verdict)
+
+
+def _headline_indicators(criteria_set: CriteriaSet, observations: pl.DataFrame,
+                         limit: int) -> list[str]:
+    """Scored indicators with the most regions reporting them, in rubric order."""
+    scored = criteria_set.criteria["indicator_code"].unique(maintain_order=True).to_list()
+    counts = dict(observations.filter(pl.col("indicator_code").is_in(scored))
+                  .group_by("indicator_code").agg(pl.col("region_code").n_unique())
+                  .iter_rows())
+    ranked = sorted((c for c in scored if c in counts), key=lambda c: (-counts[c],
+                                                                        scored.index(c)))
+    return ranked[:limit]
+
+
+def build_report(
+    observations: pl.DataFrame,
+    criteria: CriteriaSet,
+    *,
+    sources: pl.DataFrame,
+    regions: pl.DataFrame,
+    as_of: dt.date,
+    year: int | None = None,
+    focus_regions: Sequence[str] | None = None,
+    validation: Any = None,
+    allow_invalid: bool = False,
+    dataset_label: str = "",
+    charts: bool = True,
+    embed_font: bool = True,
+    progress: Progress | None = None,
+) -> Report:
+    """Score, explain and render a benchmark report (nothing is written here).
+
+    Args:
+        observations: The observation table.
+        criteria: The rubric (:func:`fzcompare.criteria.load_criteria`).
+        sources: The sources table (marks synthetic data, lists the sources used).
+        regions: Regions table with names (:func:`fzcompare.store.dataset_regions`).
+        as_of: The date printed in the report; the report depends on no other clock.
+        year: Reporting year (default: the latest year scored).
+        focus_regions: Regions that get a profile section (default: every region scored).
+        validation: A :class:`fzcompare.validate.ValidationResult`, if validation ran.
+        allow_invalid: Report even when validation found error-severity failures.
+        dataset_label: How the dataset is named in the report.
+        charts: Draw charts (turn off for table-only runs).
+        embed_font: Embed the subset of the CJK font the page uses, so Chinese renders on
+            machines without a CJK font.
+        progress: Called with a short message before each step.
+
+    Raises:
+        ValidationFailedError: Validation failed and ``allow_invalid`` is false.
+    """
+    from fzcompare import benchmark as bm
+    from fzcompare import trends
+
+    step = progress or (lambda _message: None)
+    outcomes, verdict = _validation_outcomes(validation)
+    if verdict == "fail" and not allow_invalid:
+        raise ValidationFailedError(
+            "validation found error-severity failures; the report was not written",
+            hint="fix or quarantine the rows (fzcompare validate --quarantine), or pass "
+                 "--allow-invalid to report anyway")
+
+    step("scoring")
+    result = bm.benchmark(observations, criteria, regions=regions)
+    totals_all = result.totals
+    if totals_all.height == 0:
+        from fzcompare.errors import FzcompareError
+
+        raise FzcompareError("no region of the dataset is scored by this rubric",
+                             hint="check the rubric's levels and the dataset's regions")
+    focus_year = year if year is not None else int(totals_all["year"].max())  # type: ignore[arg-type]
+    if focus_year not in set(totals_all["year"].to_list()):
+        from fzcompare.errors import FzcompareError
+
+        raise FzcompareError(f"no scores for {focus_year}",
+                             hint=f"years scored: {sorted(set(totals_all['year'].to_list()))}")
+    step("explaining")
+    plan = bm.what_it_would_take(result, year=focus_year)
+    step("trends")
+    scored_codes = criteria.criteria["indicator_code"].unique().to_list()
+    changes = trends.year_over_year(observations, indicators=scored_codes)
+
+    kinds = dict(sources.select("source_id", "kind").iter_rows())
+    used = (observations.group_by("source_id").len("rows")
+            .join(sources, on="source_id", how="left").sort("source_id"))
+    synthetic = any(kinds.get(s) == "synthetic" for s in used["source_id"].to_list())
+    region_names = dict(regions.select("region_code", "name_zh").iter_rows())
+    catalog_names = _indicator_names()
+
+    chart_images: list[ChartImage] = []
+    region_charts: dict[str, list[ChartImage]] = {}
+    focus = list(focus_regions) if focus_regions else None
+    if charts:
+        step("charts")
+        chart_images, region_charts = _draw_charts(
+            observations=observations, result=result, changes=changes, year=focus_year,
+            criteria_set=criteria, focus=focus, synthetic=synthetic, labels=region_names,
+            step=step)
+
+    tables = ReportTables(
+        totals=totals_all, areas=result.areas, criteria=result.criteria, changes=changes,
+        what_it_would_take=plan, validation_outcomes=outcomes,
+        sources=used.select("source_id", "title", "kind", "publisher", "url", "rows"),
+        region_names=region_names, indicator_names=catalog_names)
+    prev_years = changes.filter(pl.col("year") == focus_year)["prev_year"].drop_nulls()
+    meta = {
+        "title": "法治政府建设示范对标报告 · Rule-of-law government benchmark report",
+        "version": _version(), "year": focus_year, "as_of": as_of.isoformat(),
+        "dataset": dataset_label, "criteria_id": criteria.id, "criteria_name": criteria.name,
+        "criteria_version": criteria.version, "criteria_sha": criteria.sha256[:16],
+        "criteria_source": (criteria.source if not criteria.user_set
+                            or "user-set" in criteria.source.lower()
+                            else f"{criteria.source} (user-set)"),
+        "pass_share": criteria.pass_share,
+        "pass_line": f"{100 * criteria.pass_share:.0f} % of {criteria.total_points:g} points",
+        "synthetic": synthetic,
+        "synthetic_note": "these figures were generated by fzcompare.synthetic and are not "
+                          "real government data",
+        "invalid": verdict == "fail",
+        "prev_year_text": (f"{focus_year} against the previous reported year"
+                           if prev_years.len() else "no earlier year to compare"),
+    }
+    step("rendering")
+    context = build_context(tables, meta=meta, year=focus_year, charts=chart_images,
+                            region_charts=region_charts, sections_for=focus)
+    html_text = render_html(context, embed_font=embed_font)
+    summary = _summary(meta=meta, totals=totals_all.filter(pl.col("year") == focus_year),
+                       verdict=verdict, outcomes=outcomes, allow_invalid=allow_invalid,
+                       settings=result.settings)
+    out_tables = {
+        "totals": totals_all.sort("year", "peer_group", "rank", "region_code"),
+        "areas": result.areas.sort("year", "region_code", "area_id"),
+        "criteria": result.criteria.sort("year", "region_code", "criterion_id"),
+        "changes": changes.filter(pl.col("year") == focus_year),
+        "what_it_would_take": plan,
+        "validation": outcomes,
+    }
+    return Report(year=focus_year, html=html_text, markdown=render_markdown(context),
+                  summary=summary, tables=out_tables)
+
+
+def _version() -> str:
+    from fzcompare import __version__
+
+    return __version__
+
+
+def _indicator_names() -> dict[str, str]:
+    from fzcompare.catalog import load_catalog
+
+    return dict(load_catalog().indicators.select("code", "name_zh").iter_rows())
+
+
+def _summary(*, meta: Mapping[str, Any], totals: pl.DataFrame, verdict: str,
+             outcomes: pl.DataFrame, allow_invalid: bool, settings: Any) -> dict[str, Any]:
+    counts = dict(totals.group_by("verdict").len().iter_rows())
+    failed = outcomes.filter(~pl.col("success")) if outcomes.height else outcomes
+    return {
+        "generator": f"fzcompare {meta['version']}",
+        "as_of": meta["as_of"],
+        "year": meta["year"],
+        "dataset": meta["dataset"],
+        "synthetic": meta["synthetic"],
+        "criteria": {"id": meta["criteria_id"], "version": meta["criteria_version"],
+                     "sha256": getattr(settings, "criteria_sha256", None)
+                     or meta["criteria_sha"], "pass_line": meta["pass_line"]},
+        "validation": {
+            "status": verdict, "allowed_invalid": bool(allow_invalid and verdict == "fail"),
+            "failed_expectations": [
+                {k: r[k] for k in ("suite", "expectation", "severity", "unexpected_count")}
+                for r in failed.sort("suite", "expectation").iter_rows(named=True)],
+        },
+        "totals": {"regions": totals.height, "pass": counts.get("pass", 0),
+                   "fail": counts.get("fail", 0), "vetoed": counts.get("vetoed", 0),
+                   "missing_evidence": counts.get("missing_evidence", 0)},
+        "ranking": [
+            {"region_code": r["region_code"], "peer_group": r["peer_group"], "rank": r["rank"],
+             "prev_rank": r["prev_rank"], "rank_change": r["rank_change"],
+             "points_earned": r["points_earned"], "share": r["share"], "verdict": r["verdict"]}
+            for r in totals.sort("peer_group", "rank", "region_code").iter_rows(named=True)],
+    }
+
+
+def _draw_charts(
+    *,
+    observations: pl.DataFrame,
+    result: Any,
+    changes: pl.DataFrame,
+    year: int,
+    criteria_set: CriteriaSet,
+    focus: list[str] | None,
+    synthetic: bool,
+    labels: Mapping[str, str],
+    step: Progress,
+) -> tuple[list[ChartImage], dict[str, list[ChartImage]]]:
+    from fzcompare import charts
+
+    images: list[ChartImage] = []
+    totals = result.totals
+    year_totals = totals.filter(pl.col("year") == year)
+
+    def add(chart_id: str, fig: Any, alt: str, caption: str,
+            into: list[ChartImage] = images) -> None:
+        into.append(ChartImage(id=chart_id, uri=_uri(fig), alt=alt, caption=caption))
+        fig.clear()
+
+    for group in sorted(set(year_totals["peer_group"].to_list())):
+        members = (year_totals.filter(pl.col("peer_group") == group)
+                   .sort("rank", "region_code")["region_code"].to_list())
+        slug = safe_filename(group)
+        for start in range(0, len(members), 60):
+            chunk = members[start:start + 60]
+            part = f" ({start + 1}–{start + len(chunk)} by rank)" if len(members) > 60 else ""
+            add(f"heatmap-{slug}-{start}", charts.criteria_heatmap(
+                result.criteria, year=year, regions=chunk, labels=labels,
+                synthetic=synthetic), f"Criteria met by region, {group}{part}",
+                f"Criteria met, partly met, not met or missing in {year}: {group}{part}.")
+        if totals.filter(pl.col("peer_group") == group)["year"].n_unique() > 1:
+            bump = members if len(members) <= 20 else members[:10] + members[-10:]
+            add(f"bump-{slug}", charts.rank_bump(
+                totals, regions=bump, peer_group=group, labels=labels, synthetic=synthetic),
+                f"Rank over the years, {group}",
+                f"Rank within {group} by year" + (" (top 10 and bottom 10 of "
+                                                  f"{year})" if len(members) > 20 else "") + ".")
+    for code in _headline_indicators(criteria_set, observations, limit=2):
+        year_changes = changes.filter((pl.col("indicator_code") == code)
+                                      & (pl.col("year") == year)
+                                      & pl.col("prev_value").is_not_null())
+        if year_changes.height:
+            for scope in sorted(set(year_changes["scope"].to_list())):
+                add(f"yoy-{safe_filename(code)}-{safe_filename(scope)}", charts.yoy_dumbbell(
+                    changes, indicator_code=code, year=year, scope=scope, labels=labels,
+                    synthetic=synthetic), f"Year-over-year change of {code} ({scope})",
+                    f"Change of {code} ({scope}) to {year}, coloured by verdict.")
+        scopes = observations.filter(pl.col("indicator_code") == code)["scope"]
+        for scope in sorted(set(scopes.to_list())):
+            add(f"dispersion-{safe_filename(code)}-{safe_filename(scope)}",
+                charts.dispersion_chart(observations, indicator_code=code, scope=scope,
+                                        labels=labels, synthetic=synthetic),
+                f"Spread of {code} ({scope}) across regions by year",
+                f"Spread of {code} across regions ({scope}) by year; a falling coefficient "
+                "of variation means regions are converging.")
+
+    scored = set(year_totals["region_code"].to_list())
+    wanted = [c for c in (focus if focus is not None else year_totals.sort(
+        "peer_group", "rank", "region_code")["region_code"].to_list()) if c in scored]
+    peer_of = dict(year_totals.select("region_code", "peer_group").iter_rows())
+    year_areas = result.areas.filter(pl.col("year") == year)
+    year_criteria = result.criteria.filter(pl.col("year") == year)
+    jobs = [_RegionJob(code=code, year=year, synthetic=synthetic,
+                       label=labels.get(code, code),
+                       labels={k: v for k, v in labels.items() if k == code},
+                       areas=year_areas.filter(pl.col("peer_group") == peer_of[code]),
+                       criteria=year_criteria.filter(pl.col("region_code") == code))
+            for code in wanted]
+    per_region: dict[str, list[ChartImage]] = {}
+    workers = min(os.cpu_count() or 1, 4)
+    if len(jobs) < 8 or workers < 2:
+        for job in jobs:
+            step(f"profile {job.code}")
+            per_region[job.code] = _region_charts(job)
+        return images, per_region
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: polars' thread pool does not survive a fork.
+    with ProcessPoolExecutor(max_workers=workers,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        for done, (job, charts_of_region) in enumerate(
+                zip(jobs, pool.map(_region_charts, jobs, chunksize=4), strict=True), 1):
+            step(f"profiles {done}/{len(jobs)}")
+            per_region[job.code] = charts_of_region
+    return images, per_region
+
+
+@dataclass(frozen=True)
+class _RegionJob:
+    code: str
+    year: int
+    synthetic: bool
+    label: str
+    labels: dict[str, str]
+    areas: pl.DataFrame
+    criteria: pl.DataFrame
+
+
+def _uri(fig: Any) -> str:
+    from fzcompare import charts
+
+    return charts.figure_to_data_uri(fig, dpi=REPORT_DPI, colors=REPORT_COLORS)
+
+
+def _region_charts(job: _RegionJob) -> list[ChartImage]:
+    """A region's profile and bullet charts (top level, so worker processes can run it)."""
+    from fzcompare import charts
+
+    profile = charts.area_profile(job.areas, region_code=job.code, year=job.year,
+                                  labels=job.labels, synthetic=job.synthetic)
+    bullet = charts.bullet_chart(job.criteria, region_code=job.code, year=job.year,
+                                 labels=job.labels, synthetic=job.synthetic)
+    out = [ChartImage(id=f"profile-{job.code}", uri=_uri(profile),
+                      alt=f"Area profile of {job.label}",
+                      caption="Share of each area's points, against the peer median."),
+           ChartImage(id=f"bullet-{job.code}", uri=_uri(bullet),
+                      alt=f"Values against thresholds, {job.label}",
+                      caption="Each criterion's value against its threshold.")]
+    profile.clear()
+    bullet.clear()
+    return out
+
+
+def _json_bytes(data: Any) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True,
+                       default=str) + "\n").encode("utf-8")
+
+
+def write_report(report: Report, out_dir: str | Path, *,
+                 formats: Sequence[str] = ("html", "md", "json", "csv")) -> list[Path]:
+    """Write the report's files atomically under ``out_dir``; returns the paths written.
+
+    ``html`` → ``index.html``; ``md`` → ``report.md``; ``json`` → ``summary.json``;
+    ``csv``/``parquet`` → ``tables/<name>.csv|parquet``. File names never come from data.
+    """
+    from fzcompare.store import atomic_write_bytes
+
+    unknown = set(formats) - FORMATS
+    if unknown:
+        from fzcompare.errors import FzcompareError
+
+        raise FzcompareError(f"unknown report format(s): {', '.join(sorted(unknown))}",
+                             hint=f"choose from {', '.join(sorted(FORMATS))}")
+    out = Path(out_dir)
+    files: dict[Path, bytes] = {}
+    if "html" in formats:
+        files[out / "index.html"] = report.html.encode("utf-8")
+    if "md" in formats:
+        files[out / "report.md"] = report.markdown.encode("utf-8")
+    if "json" in formats:
+        files[out / "summary.json"] = _json_bytes(report.summary)
+    for name, table in sorted(report.tables.items()):
+        flat = table.with_columns(pl.col(pl.List(pl.String())).list.join("; "))
+        if "csv" in formats:
+            files[out / "tables" / f"{name}.csv"] = flat.write_csv().encode("utf-8")
+        if "parquet" in formats:
+            import io
+
+            buffer = io.BytesIO()
+            table.write_parquet(buffer, compression="zstd")
+            files[out / "tables" / f"{name}.parquet"] = buffer.getvalue()
+    for path, data in files.items():
+        atomic_write_bytes(path, data)
+    manifest = {str(p.relative_to(out)): hashlib.sha256(d).hexdigest()
+                for p, d in sorted(files.items())}
+    atomic_write_bytes(out / "manifest.json", _json_bytes(manifest))
+    return [*sorted(files), out / "manifest.json"]
