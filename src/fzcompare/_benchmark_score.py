@@ -1,0 +1,517 @@
+"""Scoring internals of :mod:`fzcompare.benchmark`: values, rules and point sums as arrays.
+
+Polars joins place each observation in a ``(region-years, criteria)`` array (rows: the scored
+(region, year) pairs sorted by region then year; columns: the rubric's criteria in file
+order). Every comparator and rule is then one vectorised numpy expression over the columns that
+use it, for all regions at once; area subtotals, rescaling and bonus caps are matrix products
+(:class:`Structure`), which ``what_it_would_take`` reuses to price improvements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from fzcompare.criteria import CriteriaSet
+from fzcompare.errors import SchemaError
+from fzcompare.schema import KEY_COLUMNS, UNMAPPED_PREFIX
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+Peers = Sequence[str] | Mapping[str, str] | pl.DataFrame | None
+
+EPS: Final[float] = 1e-9
+WHOLE_SCOPE_BY_LEVEL: Final[dict[str, str]] = {
+    "country": "全国", "province": "全省", "prefecture": "全市", "county": "全县",
+}
+"""The scope a criterion with ``scope: whole`` reads, by the region's level."""
+
+_OBS_COLUMNS: Final[tuple[str, ...]] = ("region_code", "year", "indicator_code", "scope",
+                                        "value", "qualifier")
+
+
+@dataclass(frozen=True)
+class Structure:
+    """A rubric's hierarchy as arrays: criteria -> nodes (sub-areas) -> areas -> total.
+
+    An area without sub-areas is its own single node. ``node_of`` maps criteria to nodes and
+    ``area_of`` nodes to areas as one-hot matrices, so point sums are matrix products.
+    """
+
+    points: FloatArray  # (n,) possible points; a bonus item's maximum; 0 for vetoes
+    base: FloatArray  # (n,) 1.0 for criteria inside the points, else 0.0
+    bonus: FloatArray  # (n,) 1.0 for bonus items
+    node_of: FloatArray  # (n, n_nodes)
+    area_of: FloatArray  # (n_nodes, n_areas)
+    node_cap: FloatArray  # (n_nodes,) bonus cap of a real sub-area, else inf
+    area_cap: FloatArray  # (n_areas,)
+    total_cap: float
+    node_ids: tuple[str, ...]  # sub-area id, or the area id for an area without sub-areas
+    node_is_subarea: BoolArray
+    area_ids: tuple[str, ...]
+    area_names: tuple[str, ...]
+    node_names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, rubric: CriteriaSet) -> Structure:
+        crit = rubric.criteria
+        areas = rubric.areas
+        top = areas.filter(pl.col("level") == 1)
+        area_ids = tuple(top["area_id"].to_list())
+        node_keys = crit.select(
+            pl.coalesce("subarea_id", "area_id").alias("node"), "area_id"
+        ).unique(maintain_order=True)
+        node_ids = tuple(node_keys["node"].to_list())
+        node_index = {n: i for i, n in enumerate(node_ids)}
+        area_index = {a: i for i, a in enumerate(area_ids)}
+        n, n_nodes, n_areas = crit.height, len(node_ids), len(area_ids)
+        node_of = np.zeros((n, n_nodes))
+        node_col = crit.select(pl.coalesce("subarea_id", "area_id"))[:, 0].to_list()
+        node_of[np.arange(n), [node_index[x] for x in node_col]] = 1.0
+        area_of = np.zeros((n_nodes, n_areas))
+        for node, area in node_keys.iter_rows():
+            area_of[node_index[node], area_index[area]] = 1.0
+        caps = dict(zip(areas["area_id"].to_list(), areas["bonus_cap"].to_list(), strict=True))
+        names = dict(zip(areas["area_id"].to_list(), areas["name"].to_list(), strict=True))
+        is_sub = np.array([node not in area_index for node in node_ids], dtype=bool)
+        rule = crit["rule"]
+        return cls(
+            points=crit["points"].fill_null(0.0).to_numpy().astype(np.float64),
+            base=(~rule.is_in(["bonus", "veto"])).to_numpy().astype(np.float64),
+            bonus=(rule == "bonus").to_numpy().astype(np.float64),
+            node_of=node_of,
+            area_of=area_of,
+            node_cap=np.array([_cap(caps[x]) if s else np.inf
+                               for x, s in zip(node_ids, is_sub, strict=True)]),
+            area_cap=np.array([_cap(caps[a]) for a in area_ids]),
+            total_cap=_cap(rubric.bonus_cap),
+            node_ids=node_ids,
+            node_is_subarea=is_sub,
+            area_ids=area_ids,
+            area_names=tuple(names[a] for a in area_ids),
+            node_names=tuple(names[x] for x in node_ids),
+        )
+
+    def aggregate(self, earned: FloatArray) -> dict[str, FloatArray]:
+        """Point sums for rows of criterion points; NaN marks a criterion left out (rescale).
+
+        Inside the points, a node's earned points are rescaled to its possible points over the
+        criteria that are not left out; a node with none left is itself left out of its area,
+        and an area of the total, in the same way. Bonus points are capped per sub-area, per
+        area and in total, and never rescaled.
+        """
+        kept = ~np.isnan(earned)
+        filled = np.where(kept, earned, 0.0)
+        base_points = self.points * self.base
+        node_points = base_points @ self.node_of
+        node_kept = (kept * base_points) @ self.node_of
+        node_raw = (filled * self.base) @ self.node_of
+        node_earned = _rescaled(node_raw, node_kept, node_points)
+        area_points = node_points @ self.area_of
+        area_kept = (~np.isnan(node_earned) * node_points) @ self.area_of
+        area_earned = _rescaled(np.nan_to_num(node_earned) @ self.area_of, area_kept,
+                                area_points)
+        total_points = np.array([area_points.sum()])
+        total_kept = (~np.isnan(area_earned) * area_points).sum(axis=1, keepdims=True)
+        total_earned = _rescaled(np.nan_to_num(area_earned).sum(axis=1, keepdims=True),
+                                 total_kept, total_points)[:, 0]
+        node_bonus = np.minimum((filled * self.bonus) @ self.node_of, self.node_cap)
+        area_bonus = np.minimum(node_bonus @ self.area_of, self.area_cap)
+        total_bonus = np.minimum(area_bonus.sum(axis=1), self.total_cap)
+        return {
+            "node_points": np.broadcast_to(node_points, node_earned.shape),
+            "node_earned": node_earned,
+            "node_bonus": node_bonus,
+            "area_points": np.broadcast_to(area_points, area_earned.shape),
+            "area_earned": area_earned,
+            "area_bonus": area_bonus,
+            "total_points": np.full(total_earned.shape, total_points[0]),
+            "total_earned": total_earned,
+            "total_bonus": total_bonus,
+            "total": total_earned + total_bonus,
+        }
+
+
+def _cap(value: float | None) -> float:
+    return np.inf if value is None else float(value)
+
+
+def _rescaled(raw: FloatArray, kept: FloatArray, possible: FloatArray) -> FloatArray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = np.where(kept > 0, raw * possible / np.where(kept > 0, kept, 1.0), np.nan)
+    return np.where(possible == 0, 0.0, scaled)
+
+
+STATUSES: Final[tuple[str, ...]] = ("met", "partial", "not_met", "missing")
+MET, PARTIAL, NOT_MET, MISSING = range(4)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Scores of every (region, year) pair against every criterion, as (pairs, criteria) arrays.
+
+    ``pairs`` is sorted by region then year; row ``i`` of every array belongs to pair ``i``
+    and column ``j`` to the rubric's criterion ``j`` (file order).
+    """
+
+    pairs: pl.DataFrame  # region_code, year, peer_group, level
+    arrays: dict[str, npt.NDArray[Any]]  # value, points_earned, points_earned_max, ...
+    qualifier: npt.NDArray[np.int8]  # index into QUALIFIER_CODES, -1 when no figure
+    structure: Structure
+    years: tuple[int, ...]  # the years asked for (pairs may also hold the year before each)
+    peers: str  # how peer groups were formed, for the settings
+
+    @property
+    def n_criteria(self) -> int:
+        return len(self.structure.points)
+
+    def matrix(self, name: str) -> FloatArray:
+        """One (pairs, criteria) array, e.g. ``value`` or ``points_earned`` (NaN: none)."""
+        return np.asarray(self.arrays[name], dtype=np.float64)
+
+
+QUALIFIER_CODES: Final[tuple[str, ...]] = ("eq", "gt", "ge", "lt", "le", "approx")
+
+
+def region_attributes(codes: pl.Series, regions: pl.DataFrame | None) -> pl.DataFrame:
+    """Level, parent and province of each code: from ``regions`` where given, else the code.
+
+    China's codes say the level: ``000000`` the country, ``XX0000`` a province, ``XXYY00`` a
+    prefecture, anything else a county-level division.
+    """
+    code = pl.col("region_code")
+    frame = pl.DataFrame({"region_code": codes}).unique().with_columns(
+        pl.when(code == "000000").then(pl.lit("country"))
+        .when(code.str.ends_with("0000")).then(pl.lit("province"))
+        .when(code.str.ends_with("00")).then(pl.lit("prefecture"))
+        .otherwise(pl.lit("county")).alias("level"),
+    )
+    frame = frame.with_columns(
+        pl.when(pl.col("level") == "county").then(code.str.slice(0, 4) + "00")
+        .when(pl.col("level") == "prefecture").then(code.str.slice(0, 2) + "0000")
+        .when(pl.col("level") == "province").then(pl.lit("000000"))
+        .otherwise(pl.lit(None, dtype=pl.String())).alias("parent_code"),
+        pl.when(pl.col("level") == "country").then(pl.lit(None, dtype=pl.String()))
+        .otherwise(code.str.slice(0, 2) + "0000").alias("province_code"),
+    )
+    if regions is not None and regions.height:
+        known = regions.select("region_code", pl.col("level").alias("_level"),
+                               pl.col("parent_code").alias("_parent")).unique("region_code")
+        frame = frame.join(known, on="region_code", how="left").with_columns(
+            pl.coalesce("_level", "level").alias("level"),
+            pl.when(pl.col("_level").is_not_null()).then(pl.col("_parent"))
+            .otherwise(pl.col("parent_code")).alias("parent_code"),
+        ).drop("_level", "_parent")
+    return frame
+
+
+def _peer_groups(pairs: pl.DataFrame, rubric: CriteriaSet, peers: Peers,
+                 regions: pl.DataFrame | None) -> tuple[pl.DataFrame, str]:
+    from fzcompare.catalog import load_regions
+
+    columns = [pl.col(c).cast(pl.String) for c in ("region_code", "level", "parent_code")]
+    known = load_regions() if regions is None else pl.concat(
+        [regions.select(columns), load_regions().select(columns)]).unique(
+        "region_code", keep="first", maintain_order=True)
+    attrs = region_attributes(pairs["region_code"], known)
+    pairs = pairs.join(attrs, on="region_code", how="left")
+    if rubric.levels is not None:
+        pairs = pairs.filter(pl.col("level").is_in(list(rubric.levels)))
+    key_column = {"level": "level", "province": "province_code", "parent": "parent_code"}
+    rule = "+".join(rubric.peer_keys) or "all"
+    if isinstance(peers, pl.DataFrame | Mapping):
+        table = (peers.select("region_code", pl.col("peer_group").cast(pl.String))
+                 if isinstance(peers, pl.DataFrame)
+                 else pl.DataFrame({"region_code": list(peers.keys()),
+                                    "peer_group": [str(v) for v in peers.values()]},
+                                   schema={"region_code": pl.String(), "peer_group": pl.String()}))
+        if table["region_code"].is_duplicated().any():
+            raise SchemaError("peers: a region is given more than one peer group",
+                              reason="duplicate_key", column="region_code")
+        pairs = pairs.join(table, on="region_code", how="inner")
+        description = (f"explicit groups: {table['peer_group'].n_unique()} groups, "
+                       f"{table.height} regions")
+        return pairs, description
+    if rubric.peer_keys:
+        pairs = pairs.with_columns(pl.concat_str(
+            [pl.col(key_column[k]).fill_null("-") for k in rubric.peer_keys], separator="/"
+        ).alias("peer_group"))
+    else:
+        pairs = pairs.with_columns(pl.lit("all").alias("peer_group"))
+    description = f"rule: {rule}"
+    if peers is not None:
+        if isinstance(peers, str):
+            raise TypeError("peers must be a list of region codes, a mapping or a frame, "
+                            "not a single string")
+        wanted = sorted({str(c) for c in peers})
+        pairs = pairs.filter(pl.col("region_code").is_in(wanted))
+        description += f", restricted to {len(wanted)} regions"
+    return pairs, description
+
+
+@dataclass(frozen=True)
+class _Params:
+    """A rubric's criteria as (criteria,) vectors that broadcast over the pairs."""
+
+    t: FloatArray
+    th: FloatArray
+    tol: FloatArray
+    points: FloatArray
+    deduct: FloatArray
+    add: FloatArray
+    per: FloatArray
+    cap: FloatArray
+    flags: dict[str, BoolArray]
+
+    @classmethod
+    def of(cls, criteria: pl.DataFrame) -> _Params:
+        def num(name: str, fill: float = np.nan) -> FloatArray:
+            return np.asarray(criteria[name].cast(pl.Float64).fill_null(fill).to_numpy(),
+                              dtype=np.float64)
+
+        def flag(name: str, value: str) -> BoolArray:
+            return np.asarray((criteria[name] == value).fill_null(False).to_numpy(), dtype=bool)
+
+        flags = {f"cmp{c}": flag("comparator", c) for c in (">=", "<=", "==", "between",
+                                                             "exists")}
+        flags.update({r: flag("rule", r) for r in ("linear", "deduction", "bonus", "veto")})
+        flags.update({f"round_{r}": flag("rounding", r) for r in ("up", "down")})
+        flags.update({p: flag("missing_policy", p) for p in ("zero", "rescale", "flag")})
+        flags["per_unit_bonus"] = flags["bonus"] & criteria["add"].is_not_null().to_numpy()
+        return cls(t=num("threshold"), th=num("threshold_high"), tol=num("tolerance", 0.0),
+                   points=num("points", 0.0), deduct=num("deduct", 0.0), add=num("add"),
+                   per=num("per", 1.0), cap=num("cap", np.inf), flags=flags)
+
+
+def _rounded(units: FloatArray, up: BoolArray, down: BoolArray) -> FloatArray:
+    """Whole units (``up``: a started unit counts, ``down``: only full ones), never below 0."""
+    return np.maximum(np.where(up, np.ceil(units - EPS),
+                               np.where(down, np.floor(units + EPS), units)), 0.0)
+
+
+def _graded(earned: FloatArray, points: FloatArray) -> npt.NDArray[np.int8]:
+    return np.where(earned >= points - EPS, MET,
+                    np.where(earned > EPS, PARTIAL, NOT_MET)).astype(np.int8)
+
+
+def score_values(value: FloatArray, criteria: pl.DataFrame) -> dict[str, npt.NDArray[Any]]:
+    """Apply every criterion's comparator and rule to a (pairs, criteria) value array.
+
+    Each comparator and each rule is computed once over all pairs for the columns (criteria)
+    that use it. Returns ``status`` (index into ``STATUSES``), ``points_earned`` (NaN when
+    left out by the rescale policy), ``points_earned_max`` (flagged missing evidence counted
+    as met), ``required_value`` (the value that earns full points), ``gap`` (required - value,
+    0 when met, NaN when missing), ``vetoed`` and ``veto_unknown``.
+    """
+    p = _Params.of(criteria)
+    f = p.flags
+    v = value
+    satisfied = np.zeros(v.shape, dtype=bool)
+    nearest = np.broadcast_to(p.t, v.shape).copy()  # the acceptable value closest to v
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name in (">=", "<=", "==", "between", "exists"):
+            cols = np.flatnonzero(f[f"cmp{name}"])
+            if not cols.size:
+                continue
+            x, t, th = v[:, cols], p.t[cols], p.th[cols]
+            if name == ">=":
+                satisfied[:, cols] = x >= t - EPS
+            elif name == "<=":
+                satisfied[:, cols] = x <= t + EPS
+            elif name == "==":
+                satisfied[:, cols] = np.abs(x - t) <= p.tol[cols] + EPS
+            elif name == "between":
+                satisfied[:, cols] = (x >= t - EPS) & (x <= th + EPS)
+                nearest[:, cols] = np.clip(np.where(np.isnan(x), t, x), t, th)
+            else:
+                satisfied[:, cols] = ~np.isnan(x) & (x != 0)
+                nearest[:, cols] = np.nan
+        earned = np.where(satisfied, p.points, 0.0)
+        status = np.where(satisfied, MET, NOT_MET).astype(np.int8)
+        required = nearest.copy()
+        ge = f["cmp>="]
+
+        cols = np.flatnonzero(f["linear"])
+        if cols.size:
+            x, t, th, up = v[:, cols], p.t[cols], p.th[cols], ge[cols]
+            share = np.clip(np.where(up, (x - t) / (th - t), (th - x) / (th - t)), 0.0, 1.0)
+            earned[:, cols] = share * p.points[cols]
+            status[:, cols] = _graded(earned[:, cols], p.points[cols])
+            required[:, cols] = np.where(up, th, t)
+
+        cols = np.flatnonzero(f["deduction"])
+        if cols.size:
+            x = v[:, cols]
+            shortfall = np.where(satisfied[:, cols], 0.0, np.abs(nearest[:, cols] - x))
+            units = _rounded(shortfall / p.per[cols], f["round_up"][cols], f["round_down"][cols])
+            kept = np.maximum(p.points[cols] - np.minimum(units * p.deduct[cols], p.cap[cols]),
+                              0.0)
+            earned[:, cols] = kept
+            status[:, cols] = np.where(shortfall <= EPS, MET,
+                                       np.where(kept > EPS, PARTIAL, NOT_MET))
+
+        cols = np.flatnonzero(f["per_unit_bonus"])
+        if cols.size:
+            x, t, up, per = v[:, cols], p.t[cols], ge[cols], p.per[cols]
+            units = _rounded(np.where(up, x - t, t - x) / per, f["round_up"][cols],
+                             f["round_down"][cols])
+            earned[:, cols] = np.minimum(units * p.add[cols], p.points[cols])
+            status[:, cols] = _graded(earned[:, cols], p.points[cols])
+            to_full = np.ceil(p.points[cols] / p.add[cols] - EPS) * per
+            required[:, cols] = np.where(up, t + to_full, t - to_full)
+
+        missing = np.isnan(v) & ~f["cmpexists"]
+        status[missing] = MISSING
+        points_earned = np.where(missing, np.where(f["rescale"], np.nan, 0.0), earned)
+        gap = required - v
+        gap[status == MET] = 0.0
+        gap[missing] = np.nan
+    return {
+        "value": v,
+        "status": status,
+        "points_earned": points_earned,
+        "points_earned_max": np.where(missing & f["flag"], p.points, points_earned),
+        "required_value": required,
+        "gap": gap,
+        "vetoed": f["veto"] & ((status == NOT_MET) | (missing & f["zero"])),
+        "veto_unknown": f["veto"] & missing & f["flag"],
+    }
+
+
+def _prepare_observations(observations: pl.DataFrame | pl.LazyFrame,
+                          years: Sequence[int] | None) -> tuple[pl.DataFrame, tuple[int, ...]]:
+    lazy = observations.lazy()
+    names = lazy.collect_schema().names()
+    missing = [c for c in _OBS_COLUMNS if c not in names]
+    if missing:
+        raise SchemaError("observations: missing columns: " + ", ".join(missing),
+                          reason="missing_column", column=missing[0],
+                          hint="pass the observation table (see fzcompare.schema)")
+    lazy = lazy.select(
+        pl.col("region_code").cast(pl.String), pl.col("year").cast(pl.Int32),
+        pl.col("indicator_code").cast(pl.String), pl.col("scope").cast(pl.String),
+        pl.col("value").cast(pl.Float64), pl.col("qualifier").cast(pl.String),
+    )
+    if years is not None:
+        wanted = sorted(set(years) | {y - 1 for y in years})
+        lazy = lazy.filter(pl.col("year").is_in(wanted))
+    frame = lazy.collect()
+    asked = tuple(sorted(set(years))) if years is not None else tuple(
+        sorted(frame["year"].unique().drop_nulls().to_list()))
+    return frame, asked
+
+
+def _cells(frame: pl.DataFrame, pairs: pl.DataFrame, criteria: pl.DataFrame) -> pl.DataFrame:
+    """Observations matched to (pair, criterion) cells: ``pair, criterion, value, qualifier``.
+
+    A criterion with ``scope: whole`` takes the figure whose scope is the region's
+    whole-jurisdiction scope; other criteria take the figure with exactly their scope.
+    """
+    located = frame.join(
+        pairs.select("region_code", "year", "pair",
+                     pl.col("level").replace_strict(WHOLE_SCOPE_BY_LEVEL, default=None,
+                                                    return_dtype=pl.String()).alias("_whole")),
+        on=["region_code", "year"], how="inner")
+    targets = criteria.select("indicator_code", "scope",
+                              pl.col("order").cast(pl.Int64).alias("criterion"))
+    exact = located.join(targets.filter(pl.col("scope") != "whole"),
+                         on=["indicator_code", "scope"], how="inner")
+    whole = located.filter(pl.col("scope") == pl.col("_whole")).drop("scope").join(
+        targets.filter(pl.col("scope") == "whole").drop("scope"), on="indicator_code",
+        how="inner")
+    columns = ["pair", "criterion", "value", "qualifier", "region_code", "year",
+               "indicator_code"]
+    return pl.concat([exact.select(columns), whole.select(columns)])
+
+
+def score(
+    observations: pl.DataFrame | pl.LazyFrame,
+    rubric: CriteriaSet,
+    *,
+    years: Sequence[int] | None,
+    peers: Peers,
+    regions: pl.DataFrame | None,
+    previous: bool = True,
+) -> Scored:
+    """Score every (region, year) pair against every criterion.
+
+    With ``previous`` the year before each asked year is scored too (for rank changes).
+    """
+    frame, asked = _prepare_observations(observations, years)
+    keep_years = sorted(set(asked) | ({y - 1 for y in asked} if previous else set()))
+    frame = frame.filter(pl.col("year").is_in(keep_years))
+    pairs = frame.select("region_code", "year").unique()
+    pairs, description = _peer_groups(pairs, rubric, peers, regions)
+    pairs = (pairs.select("region_code", "year", "peer_group", "level")
+             .sort("region_code", "year").with_row_index("pair").with_columns(
+                 pl.col("pair").cast(pl.Int64)))
+    criteria = rubric.criteria
+    n = criteria.height
+    relevant = frame.filter(pl.col("indicator_code").is_in(criteria["indicator_code"].implode())
+                            & ~pl.col("indicator_code").str.starts_with(UNMAPPED_PREFIX))
+    cells = _cells(relevant, pairs, criteria)
+    flat = (cells["pair"] * n + cells["criterion"]).to_numpy()
+    counts = np.bincount(flat, minlength=pairs.height * n)
+    if (counts > 1).any():
+        doubled = cells.filter(pl.Series(counts[flat] > 1)).select(
+            "region_code", "year", "indicator_code").unique()
+        dup = relevant.join(doubled, on=["region_code", "year", "indicator_code"], how="semi")
+        first = dup.row(0, named=True)
+        key = ", ".join(f"{k}={first[k]}" for k in KEY_COLUMNS)
+        raise SchemaError(f"observations: {dup.height} rows share a key, first: {key}",
+                          reason="duplicate_key", rows=dup,
+                          hint="each (region_code, year, indicator_code, scope) may appear once")
+    value = np.full(pairs.height * n, np.nan)
+    value[flat] = cells["value"].fill_null(np.nan).to_numpy()
+    qualifier = np.full(pairs.height * n, -1, dtype=np.int8)
+    qualifier[flat] = cells["qualifier"].replace_strict(
+        QUALIFIER_CODES, list(range(len(QUALIFIER_CODES))), default=-1,
+        return_dtype=pl.Int8()).to_numpy()
+    arrays = score_values(value.reshape(pairs.height, n), criteria)
+    return Scored(pairs=pairs.drop("pair"), arrays=arrays,
+                  qualifier=qualifier.reshape(pairs.height, n), structure=Structure.of(rubric),
+                  years=asked, peers=description)
+
+
+def totals_frame(scored: Scored, rubric: CriteriaSet) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Totals with verdicts and ranks for every scored pair, and the aggregate arrays."""
+    structure = scored.structure
+    low = structure.aggregate(scored.matrix("points_earned"))
+    high = structure.aggregate(scored.matrix("points_earned_max"))
+    vetoed = np.asarray(scored.arrays["vetoed"], dtype=bool)
+    ids = np.array(rubric.criteria["criterion_id"].to_list(), dtype=object)
+    vetoed_by: list[str | None] = [None] * vetoed.shape[0]
+    for row in np.flatnonzero(vetoed.any(axis=1)):
+        vetoed_by[row] = ",".join(ids[vetoed[row]])
+    pass_points = rubric.pass_points
+    earned, earned_max = pl.col("points_earned"), pl.col("points_earned_max")
+    totals = scored.pairs.with_columns(
+        pl.Series("points_possible", low["total_points"]),
+        pl.Series("points_earned", low["total"]).fill_nan(None),
+        pl.Series("bonus_points", low["total_bonus"]),
+        pl.Series("points_earned_max", high["total"]).fill_nan(None),
+        pl.Series("vetoed_by", vetoed_by, dtype=pl.String()),
+        pl.Series("_veto_unknown", np.asarray(scored.arrays["veto_unknown"]).any(axis=1)),
+        pl.Series("n_missing", (scored.arrays["status"] == MISSING).sum(axis=1),
+                  dtype=pl.Int32()),
+    ).with_columns(
+        (earned / pl.col("points_possible")).alias("share"),
+        pl.when(pl.col("vetoed_by").is_not_null()).then(pl.lit("vetoed"))
+        .when(earned.is_null()).then(pl.lit("missing_evidence"))
+        .when(earned_max < pass_points - EPS).then(pl.lit("fail"))
+        .when(~pl.col("_veto_unknown") & (earned >= pass_points - EPS)).then(pl.lit("pass"))
+        .otherwise(pl.lit("missing_evidence")).alias("verdict"),
+        earned.round(9).rank("min", descending=True).over("peer_group", "year")
+        .cast(pl.Int32).alias("rank"),
+    ).drop("_veto_unknown")
+    previous = totals.select("region_code", (pl.col("year") + 1).cast(pl.Int32).alias("year"),
+                             pl.col("rank").alias("prev_rank"))
+    totals = totals.join(previous, on=["region_code", "year"], how="left",
+                         maintain_order="left").with_columns(
+        (pl.col("prev_rank") - pl.col("rank")).alias("rank_change"))
+    return totals, {"low": low, "high": high}
