@@ -507,7 +507,8 @@ def _with_ancestors(codes: Sequence[str], regions: pl.DataFrame) -> pl.DataFrame
     return regions.filter(pl.col("region_code").is_in(sorted(wanted))).sort("region_code")
 
 
-def demo_panel(*, seed: int = DEMO_SEED) -> SyntheticPanel:
+def demo_panel(*, seed: int = DEMO_SEED,
+               county_parents: Sequence[str] = (_DEMO_COUNTY_PARENT,)) -> SyntheticPanel:
     """The synthetic Hubei demo panel: 17 prefecture-level and 8 Shiyan county-level divisions.
 
     Years 2019-2024, the catalog's main indicators, scope ``全市`` for prefecture-level and
@@ -516,6 +517,9 @@ def demo_panel(*, seed: int = DEMO_SEED) -> SyntheticPanel:
 
     Args:
         seed: Seeds every draw; the same seed gives identical frames.
+        county_parents: Prefecture codes whose county-level divisions are included (default
+            十堰市 420300). All of Hubei's: ``load_regions().filter(pl.col("level") ==
+            "prefecture")["region_code"]`` (a province-size panel of about 116 regions).
 
     Returns:
         A :class:`SyntheticPanel`.
@@ -534,7 +538,7 @@ def demo_panel(*, seed: int = DEMO_SEED) -> SyntheticPanel:
     prefectures = all_regions.filter((pl.col("level") == "prefecture")
                                      & (pl.col("parent_code") == _DEMO_PROVINCE))
     counties = all_regions.filter((pl.col("level") == "county")
-                                  & (pl.col("parent_code") == _DEMO_COUNTY_PARENT))
+                                  & pl.col("parent_code").is_in(list(county_parents)))
     region_codes = prefectures["region_code"].to_list() + counties["region_code"].to_list()
     scopes = ["全市"] * prefectures.height + ["全县"] * counties.height
     region_rng = np.random.default_rng([seed, _PANEL_DEMO, _STREAM_REGIONS])

@@ -117,6 +117,7 @@ def build_report(
     dataset_label: str = "",
     charts: bool = True,
     embed_font: bool = True,
+    workers: int | None = None,
     progress: Progress | None = None,
 ) -> Report:
     """Score, explain and render a benchmark report (nothing is written here).
@@ -135,6 +136,8 @@ def build_report(
         charts: Draw charts (turn off for table-only runs).
         embed_font: Embed the subset of the CJK font the page uses, so Chinese renders on
             machines without a CJK font.
+        workers: Processes drawing the per-region charts (default: up to 4, one per core;
+            1 draws everything in this process).
         progress: Called with a short message before each step.
 
     Raises:
@@ -186,7 +189,7 @@ def build_report(
         chart_images, region_charts = _draw_charts(
             observations=observations, result=result, changes=changes, year=focus_year,
             criteria_set=criteria, focus=focus, synthetic=synthetic, labels=region_names,
-            step=step)
+            step=step, workers=workers)
 
     tables = ReportTables(
         totals=totals_all, areas=result.areas, criteria=result.criteria, changes=changes,
@@ -283,6 +286,7 @@ def _draw_charts(
     synthetic: bool,
     labels: Mapping[str, str],
     step: Progress,
+    workers: int | None,
 ) -> tuple[list[ChartImage], dict[str, list[ChartImage]]]:
     from fzcompare import charts
 
@@ -345,7 +349,7 @@ def _draw_charts(
                        criteria=year_criteria.filter(pl.col("region_code") == code))
             for code in wanted]
     per_region: dict[str, list[ChartImage]] = {}
-    workers = min(os.cpu_count() or 1, 4)
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     if len(jobs) < 8 or workers < 2:
         for job in jobs:
             step(f"profile {job.code}")
