@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["FORMATS", "Report", "build_report", "write_report"]
 
 FORMATS: Final[frozenset[str]] = frozenset({"html", "md", "json", "csv", "parquet"})
+BULLET_CHART_LIMIT: Final[int] = 30
+"""Reports of more regions draw bullet charts only for ``focus_regions``; every region's
+criteria table carries an inline bar of the points earned instead."""
 REPORT_DPI: Final[int] = 100
 REPORT_COLORS: Final[int] = 256
 """Inline charts are palette PNGs at 100 dpi: a third of the bytes of full-colour ones."""
@@ -342,7 +345,8 @@ def _draw_charts(
     peer_of = dict(year_totals.select("region_code", "peer_group").iter_rows())
     year_areas = result.areas.filter(pl.col("year") == year)
     year_criteria = result.criteria.filter(pl.col("year") == year)
-    jobs = [_RegionJob(code=code, year=year, synthetic=synthetic,
+    bullets = focus is not None or len(wanted) <= BULLET_CHART_LIMIT
+    jobs = [_RegionJob(code=code, year=year, synthetic=synthetic, bullet=bullets,
                        label=labels.get(code, code),
                        labels={k: v for k, v in labels.items() if k == code},
                        areas=year_areas.filter(pl.col("peer_group") == peer_of[code]),
@@ -373,6 +377,7 @@ class _RegionJob:
     code: str
     year: int
     synthetic: bool
+    bullet: bool
     label: str
     labels: dict[str, str]
     areas: pl.DataFrame
@@ -391,16 +396,17 @@ def _region_charts(job: _RegionJob) -> list[ChartImage]:
 
     profile = charts.area_profile(job.areas, region_code=job.code, year=job.year,
                                   labels=job.labels, synthetic=job.synthetic)
-    bullet = charts.bullet_chart(job.criteria, region_code=job.code, year=job.year,
-                                 labels=job.labels, synthetic=job.synthetic)
     out = [ChartImage(id=f"profile-{job.code}", uri=_uri(profile),
                       alt=f"Area profile of {job.label}",
-                      caption="Share of each area's points, against the peer median."),
-           ChartImage(id=f"bullet-{job.code}", uri=_uri(bullet),
-                      alt=f"Values against thresholds, {job.label}",
-                      caption="Each criterion's value against its threshold.")]
+                      caption="Share of each area's points, against the peer median.")]
     profile.clear()
-    bullet.clear()
+    if job.bullet:
+        bullet = charts.bullet_chart(job.criteria, region_code=job.code, year=job.year,
+                                     labels=job.labels, synthetic=job.synthetic)
+        out.append(ChartImage(id=f"bullet-{job.code}", uri=_uri(bullet),
+                              alt=f"Values against thresholds, {job.label}",
+                              caption="Each criterion's value against its threshold."))
+        bullet.clear()
     return out
 
 

@@ -192,6 +192,7 @@ def build_context(
                           "status": c["status"],
                           "points": f"{_fmt(c['points_earned'], 2)} / "
                                     f"{_fmt(c['points_possible'], 2)}",
+                          "bar": _bar_width(c["points_earned"], c["points_possible"]),
                           "gap": _fmt(c["gap"])}
                          for c in crit.iter_rows(named=True)],
         })
@@ -234,6 +235,12 @@ def build_context(
         "sources": [{k: ("" if v is None else v) for k, v in s.items()}
                     for s in used.iter_rows(named=True)],
     }
+
+
+def _bar_width(earned: float | None, possible: float | None) -> int | None:
+    if not possible or earned is None:
+        return None
+    return max(0, min(100, round(100 * earned / possible)))
 
 
 def _threshold(row: Mapping[str, Any]) -> str:
