@@ -1,10 +1,33 @@
-"""fzcompare: year-over-year comparative analytics of 法治政府建设 indicators."""
+"""fzcompare: year-over-year comparative analytics of 法治政府建设 indicators.
+
+The pipeline, one module per stage: :mod:`fzcompare.extract` (report text → observations),
+:mod:`fzcompare.store` (Parquet dataset), :mod:`fzcompare.validate` (great_expectations
+suites), :mod:`fzcompare.trends`, :mod:`fzcompare.benchmark` (with :mod:`fzcompare.criteria`),
+:mod:`fzcompare.charts` and :mod:`fzcompare.report`. Heavy libraries (statsmodels, matplotlib,
+great_expectations) are imported only by the functions that use them.
+
+Examples:
+    >>> import fzcompare
+    >>> observations = fzcompare.load("datasets/real")
+    >>> observations.filter(observations["region_code"] == "420300").height > 90
+    True
+"""
 
 from __future__ import annotations
 
+from fzcompare import charts, report, synthetic, trends
+from fzcompare.benchmark import (
+    BenchmarkResult,
+    benchmark,
+    compare_editions,
+    rank_robustness,
+    what_it_would_take,
+)
 from fzcompare.catalog import Catalog, load_catalog, load_regions
+from fzcompare.criteria import CriteriaSet, list_bundled_criteria, load_criteria
 from fzcompare.errors import (
     CatalogError,
+    ChartError,
     CriteriaError,
     DatasetWriteError,
     ExtractionError,
@@ -12,23 +35,48 @@ from fzcompare.errors import (
     SchemaError,
     ValidationFailedError,
 )
+from fzcompare.extract import ExtractionResult, extract
 from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, check_observations
+from fzcompare.store import WriteReport, load, load_sources, scan, write_observations
+from fzcompare.trends import TrendsResult, analyze
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BenchmarkResult",
     "Catalog",
     "CatalogError",
+    "ChartError",
     "CriteriaError",
+    "CriteriaSet",
     "DatasetWriteError",
     "ExtractionError",
+    "ExtractionResult",
     "FzcompareError",
     "KEY_COLUMNS",
     "OBSERVATION_SCHEMA",
     "SchemaError",
+    "TrendsResult",
     "ValidationFailedError",
+    "WriteReport",
     "__version__",
+    "analyze",
+    "benchmark",
+    "charts",
     "check_observations",
+    "compare_editions",
+    "extract",
+    "list_bundled_criteria",
+    "load",
     "load_catalog",
+    "load_criteria",
     "load_regions",
+    "load_sources",
+    "rank_robustness",
+    "report",
+    "scan",
+    "synthetic",
+    "trends",
+    "what_it_would_take",
+    "write_observations",
 ]
