@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
@@ -31,6 +31,9 @@ from fzcompare.schema import (
     SOURCE_SCHEMA,
     check_observations,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "DEFAULT_DATASET",
@@ -233,9 +236,21 @@ class WriteReport:
         return (f"WriteReport({self.dataset}: {self.added} added, {self.replaced} replaced, "
                 f"{self.unchanged} unchanged in years {list(self.years)})")
 
+    def _repr_html_(self) -> str:
+        import html
+
+        head = self.changes.head(10)._repr_html_()
+        return (f"<div><strong>WriteReport</strong> {html.escape(self.dataset)}: "
+                f"{self.added} added, {self.replaced} replaced, {self.unchanged} unchanged "
+                f"in years {list(self.years)}</div>{head}")
+
     def to_polars(self) -> pl.DataFrame:
         """The per-key changes."""
         return self.changes
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The per-key changes as pandas."""
+        return self.changes.to_pandas()
 
 
 def _file_mode() -> int:
