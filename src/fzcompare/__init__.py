@@ -6,6 +6,10 @@ suites), :mod:`fzcompare.trends`, :mod:`fzcompare.benchmark` (with :mod:`fzcompa
 :mod:`fzcompare.charts` and :mod:`fzcompare.report`. Heavy libraries (statsmodels, matplotlib,
 great_expectations) are imported only by the functions that use them.
 
+The stage modules share their main function's name (``fzcompare.benchmark.benchmark``,
+``fzcompare.extract.extract``); the package exports the modules, not the functions, so
+``import fzcompare.benchmark`` always means the module.
+
 Examples:
     >>> import fzcompare
     >>> observations = fzcompare.load("datasets/real")
@@ -15,10 +19,9 @@ Examples:
 
 from __future__ import annotations
 
-from fzcompare import charts, report, synthetic, trends
+from fzcompare import benchmark, charts, extract, report, synthetic, trends
 from fzcompare.benchmark import (
     BenchmarkResult,
-    benchmark,
     compare_editions,
     rank_robustness,
     what_it_would_take,
@@ -35,7 +38,7 @@ from fzcompare.errors import (
     SchemaError,
     ValidationFailedError,
 )
-from fzcompare.extract import ExtractionResult, extract
+from fzcompare.extract import ExtractionResult
 from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, check_observations
 from fzcompare.store import WriteReport, load, load_sources, scan, write_observations
 from fzcompare.trends import TrendsResult, analyze
