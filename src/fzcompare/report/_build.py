@@ -75,7 +75,9 @@ class Report:
         return (f"<div><strong>fzcompare report</strong> {self.year}: {totals['regions']} "
                 f"regions, {totals['pass']} pass, validation "
                 f"{html.escape(self.summary['validation']['status'])}"
-                f"{' — SYNTHETIC DATA' if self.summary['synthetic'] else ''}</div>")
+                f"{' — SYNTHETIC DATA' if self.summary['synthetic'] else ''}</div>"
+                + self.tables["totals"].filter(pl.col("year") == self.year)
+                .head(10)._repr_html_())
 
     def to_polars(self) -> pl.DataFrame:
         """The ranking (totals) table."""
