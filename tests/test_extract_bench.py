@@ -15,3 +15,7 @@ def test_tiny_benchmark_runs() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "speed ratio (baseline time / fzcompare time)" in proc.stdout
     assert "synthetic text, not real" in proc.stdout
+    # Both baselines are timed and each line says what is compared.
+    for label in ("A naive loop", "B pandas per figure", "A does:", "B does:",
+                  "fzcompare.extract does:"):
+        assert label in proc.stdout

@@ -295,6 +295,21 @@ _HEADING_INLINE: Final[re.Pattern[str]] = re.compile(
     r"\((?P<sub>[一二三四五六七八九十]{1,3})\))(?P<title>[^\n。]{0,80})", re.M)
 
 
+_HEADING_DOMAINS: dict[tuple[str, tuple[tuple[int, str], ...]], int | None] = {}
+"""(heading, catalog domain names) -> domain: headings recur across reports of the genre."""
+
+
+def _cached_heading_domain(title: str, cues: dict[int, tuple[str, ...]],
+                           names: tuple[tuple[int, str], ...]) -> int | None:
+    key = (title, names)
+    if key in _HEADING_DOMAINS:
+        return _HEADING_DOMAINS[key]
+    if len(_HEADING_DOMAINS) > 4096:
+        _HEADING_DOMAINS.clear()
+    domain = _HEADING_DOMAINS[key] = _heading_domain(title, cues)
+    return domain
+
+
 def _heading_domain(title: str, cues: dict[int, tuple[str, ...]]) -> int | None:
     best_domain: int | None = None
     best_score = 0
@@ -320,6 +335,7 @@ def find_sections(text: str, *, domain_names: dict[int, str] | None = None) -> l
     cues = {d: tuple(words) for d, words in lex.DOMAIN_CUES.items()}
     for number, name in (domain_names or {}).items():
         cues[number] = (*cues.get(number, ()), name)
+    names = tuple((domain_names or {}).items())
     matches = list(_HEADING_LINE.finditer(text))
     if not matches:
         matches = list(_HEADING_INLINE.finditer(text))
@@ -333,7 +349,7 @@ def find_sections(text: str, *, domain_names: dict[int, str] | None = None) -> l
         if match.group("top"):
             top_label = match.group("top") + "、"
             label = top_label
-            domain = _heading_domain(title, cues)
+            domain = _cached_heading_domain(title, cues, names)
             if any(cue in title for cue in lex.PLAN_HEADING_CUES) and domain != 1:
                 kind, domain = "plan", None
             elif domain is None:
@@ -346,7 +362,7 @@ def find_sections(text: str, *, domain_names: dict[int, str] | None = None) -> l
             if top_kind == "plan":
                 kind, domain = "plan", None
             else:
-                domain = _heading_domain(title, cues)
+                domain = _cached_heading_domain(title, cues, names)
                 if domain is None:
                     domain = top_domain
                 kind = "domain" if domain is not None else "other"

@@ -6,6 +6,7 @@ import bisect
 import hashlib
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -31,13 +32,14 @@ from fzcompare.extract._mapping import (
     Candidate,
     CompiledCatalog,
     compiled_for,
+    find_statements,
     indicator_support,
     region_suffix,
     scope_cue_pattern,
     score_context,
 )
 from fzcompare.extract._normalize import NormalizedText, find_mojibake, normalize
-from fzcompare.extract._numbers import NumberMatch, find_numbers
+from fzcompare.extract._numbers import FoundNumber, chinese_numeral_value, scan_numbers
 from fzcompare.extract._result import (
     RESULT_SCHEMA,
     ExtractionResult,
@@ -48,13 +50,22 @@ from fzcompare.schema import UNMAPPED_PREFIX
 __all__ = ["extract", "resolve_region"]
 
 _CLAUSE_MARKS: Final[re.Pattern[str]] = re.compile(r"[，。；！？,;!?\n：:]")
-_SENTENCE_MARKS: Final[re.Pattern[str]] = re.compile(r"[。；！？;!?\n]")
+_SENTENCE_MARK_CHARS: Final[frozenset[str]] = frozenset("。；！？;!?\n")
+"""Marks that end a sentence (a subset of the clause marks)."""
 _TITLE_LIST: Final[re.Pattern[str]] = re.compile(
-    r"(?:《[^》\n]{2,80}》[、和及与]?){1,12}(?P<etc>等)?")
+    r"《[^》\n]{2,80}》[、和及与]?(?:《[^》\n]{2,80}》[、和及与]?){0,11}(?P<etc>等)?")
+_LISTING: Final[re.Pattern[str]] = re.compile(
+    "(?:" + "|".join(map(re.escape, lex.LISTING_VERBS)) + r")[^，。；！？,;!?\n：:]{0,30}?"
+    "(?P<noun>" + "|".join(map(re.escape, lex.LISTING_NOUNS)) + ")")
+_LISTING_LEAD: Final[re.Pattern[str]] = re.compile(r"(?:被|已被|已|均被|均|分别|全部|先后)+$")
+_QUOTED_ITEM: Final[re.Pattern[str]] = re.compile(r"《[^》\n]{2,80}》|“[^”\n]{2,40}”")
+_ITEM_TAIL: Final[re.Pattern[str]] = re.compile(
+    r"(?P<etc>等)?(?:(?P<stated>[一二两三四五六七八九十]{1,3})[个项件])?"
+    "(?:" + "|".join(map(re.escape, lex.ITEM_NOUNS)) + ")?$")
 _SHARED_FIGURE: Final[re.Pattern[str]] = re.compile(
     r"([^、，,；;。]{2,12})((?:、[^、，,；;。]{2,12}){1,5})(?:均|都|全部)(?:达到|达|为|是|保持)?$")
 _LEFT_TRIM: Final[str] = "、，,。；;:：和及与以及 "
-_LABEL_FILLERS: Final[dict[int, None]] = dict.fromkeys(map(ord, "、和及与共计累达为约近涉"))
+_LABEL_FILLER_PATTERN: Final[re.Pattern[str]] = re.compile("[、和及与共计累达为约近涉]")
 """Characters that do not make a label (a figure after 、 or 共计 has none of its own)."""
 _SECTIONS_SCHEMA: Final[dict[str, pl.DataType]] = {
     "label": pl.String(), "title": pl.String(), "domain": pl.Int8(), "kind": pl.String(),
@@ -70,6 +81,19 @@ _LEVEL_BY_CODE_SHAPE: Final[tuple[tuple[str, str], ...]] = (
     ("000000", "country"), ("0000", "province"), ("00", "prefecture"))
 
 
+_EMPTY_FRAMES: dict[int, pl.DataFrame] = {}
+
+
+def _frame(rows: Sequence[tuple[object, ...]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """A frame from rows; empty frames are copied from a cached one (building is slow)."""
+    if rows:
+        return pl.DataFrame(rows, schema=schema, orient="row")
+    empty = _EMPTY_FRAMES.get(id(schema))
+    if empty is None:
+        empty = _EMPTY_FRAMES[id(schema)] = pl.DataFrame(schema=schema)
+    return empty.clear()
+
+
 @dataclass(frozen=True, slots=True)
 class _Marks:
     """Positions of clause and sentence marks of a normalised text."""
@@ -79,8 +103,8 @@ class _Marks:
 
 
 def _marks(text: str) -> _Marks:
-    return _Marks([m.start() for m in _CLAUSE_MARKS.finditer(text)],
-                  [m.start() for m in _SENTENCE_MARKS.finditer(text)])
+    clause = [m.start() for m in _CLAUSE_MARKS.finditer(text)]
+    return _Marks(clause, [p for p in clause if text[p] in _SENTENCE_MARK_CHARS])
 
 
 @dataclass(slots=True)
@@ -165,7 +189,7 @@ def _bounds(marks: list[int], start: int, end: int, size: int) -> tuple[int, int
 
 
 def _strip_label(label: str) -> str:
-    return label.translate(_LABEL_FILLERS)
+    return _LABEL_FILLER_PATTERN.sub("", label)
 
 
 def _metadata(doc: NormalizedText, *, region: str | None, year: int | None,
@@ -215,14 +239,6 @@ def _metadata(doc: NormalizedText, *, region: str | None, year: int | None,
         n_chars=len(doc.raw))
 
 
-def _sentence_at(text: str, marks: list[int], position: int) -> tuple[str, int]:
-    """The sentence holding ``position`` and its start."""
-    i = bisect.bisect_left(marks, position)
-    start = marks[i - 1] + 1 if i > 0 else 0
-    end = marks[i] if i < len(marks) else len(text)
-    return text[start:end], start
-
-
 def _scope_cues(text: str, level: str, suffix: str) -> tuple[list[int], list[int], list[str]]:
     pattern, kinds = scope_cue_pattern(level, suffix)
     starts: list[int] = []
@@ -255,7 +271,7 @@ def _explicit_scope(cues: tuple[list[int], list[int], list[str]], sentence_start
     return None
 
 
-def _figures(doc: NormalizedText, numbers: list[NumberMatch], compiled: CompiledCatalog,
+def _figures(doc: NormalizedText, numbers: list[FoundNumber], compiled: CompiledCatalog,
              sections: list[Section], cues: tuple[list[int], list[int], list[str]], marks: _Marks,
              mojibake: list[tuple[int, int]], warnings: list[ExtractionWarning]
              ) -> list[_Figure]:
@@ -263,40 +279,50 @@ def _figures(doc: NormalizedText, numbers: list[NumberMatch], compiled: Compiled
     size = len(text)
     clause_marks = marks.clause
     sentence_marks = marks.sentence
+    n_clause = len(clause_marks)
+    n_sentence = len(sentence_marks)
+    bisect_left = bisect.bisect_left
     section_starts = [s.start for s in sections]
     figures: list[_Figure] = []
     previous_label = ""
     for k, number in enumerate(numbers):
-        if mojibake and any(a < number.end and number.start < b for a, b in mojibake):
-            raw_start, raw_end = doc.raw_span(number.start, number.end)
+        start = number.start
+        end = number.end
+        if mojibake and any(a < end and start < b for a, b in mojibake):
+            raw_start, raw_end = doc.raw_span(start, end)
             warnings.append(ExtractionWarning(
                 "figure_in_mojibake", f"figure {number.written}{number.unit} sits in garbled "
                 "text and was skipped", raw_start, raw_end))
             continue
-        clause_start, clause_end = _bounds(clause_marks, number.start, number.end, size)
-        left_start = max(clause_start, number.start - 40)
+        i = bisect_left(clause_marks, start)
+        clause_start = clause_marks[i - 1] + 1 if i else 0
+        i = bisect_left(clause_marks, end, i)
+        clause_end = clause_marks[i] if i < n_clause else size
+        left_start = max(clause_start, start - 40)
         if k and numbers[k - 1].end > clause_start:
             left_start = max(left_start, numbers[k - 1].end)
-            pause = text.rfind("、", left_start, number.start)
+            pause = text.rfind("、", left_start, start)
             if pause >= 0:
                 left_start = pause + 1
-        right_end = min(clause_end, number.end + 24)
+        right_end = min(clause_end, end + 24)
         if k + 1 < len(numbers) and numbers[k + 1].start < right_end:
             right_end = numbers[k + 1].start
-        pause = text.find("、", number.end, right_end)
+        pause = text.find("、", end, right_end)
         if pause >= 0:
             right_end = pause
-        left = text[left_start:number.start]
-        right = text[number.end:right_end]
+        left = text[left_start:start]
+        right = text[end:right_end]
         extra = ""
-        if len(_strip_label(left)) < 2 and len(right) < 2 and previous_label:
+        if len(right) < 2 and previous_label and len(_strip_label(left)) < 2:
             extra = previous_label
         else:
             previous_label = left
-        si = bisect.bisect_right(section_starts, number.start) - 1
+        si = bisect.bisect_right(section_starts, start) - 1
         section = sections[si] if si >= 0 else None
         section_domain = section.domain if section is not None else None
-        sentence, sentence_start = _sentence_at(text, sentence_marks, number.start)
+        i = bisect_left(sentence_marks, start)
+        sentence_start = sentence_marks[i - 1] + 1 if i else 0
+        sentence = text[sentence_start:sentence_marks[i] if i < n_sentence else size]
         mappable = number.kind not in ("change",) and (section is None
                                                       or section.kind != "plan")
         candidates = score_context(
@@ -344,29 +370,6 @@ def _figures(doc: NormalizedText, numbers: list[NumberMatch], compiled: Compiled
     return figures
 
 
-def _find_statements(text: str, compiled: CompiledCatalog) -> list[tuple[int, int, str, int]]:
-    """(start, end, statement, indicator) of every full statement in the text."""
-    found: list[tuple[int, int, str, int]] = []
-    for core, before, statement, indicator in compiled.statement_parts:
-        position = text.find(core)
-        while position >= 0:
-            end = position + len(core)
-            if before is None:
-                found.append((position, end, statement, indicator))
-            else:
-                match = before.search(text, max(0, position - 30), position)
-                if match is not None:
-                    found.append((match.start(), end, statement, indicator))
-            position = text.find(core, end)
-    found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
-    kept: list[tuple[int, int, str, int]] = []
-    for item in found:
-        if kept and item[0] < kept[-1][1] and (item[0], item[1]) != kept[-1][:2]:
-            continue
-        kept.append(item)
-    return kept
-
-
 def _statement_figures(doc: NormalizedText, compiled: CompiledCatalog, sections: list[Section],
                        cues: tuple[list[int], list[int], list[str]], marks: _Marks
                        ) -> list[_Figure]:
@@ -374,7 +377,7 @@ def _statement_figures(doc: NormalizedText, compiled: CompiledCatalog, sections:
     if not compiled.statement_parts:
         return []
     text = doc.text
-    found = _find_statements(text, compiled)
+    found = find_statements(text, compiled)
     if not found:
         return []
     sentence_marks = marks.sentence
@@ -413,11 +416,118 @@ def _statement_figures(doc: NormalizedText, compiled: CompiledCatalog, sections:
     return figures
 
 
+def _count_items(subject: str) -> tuple[int, int, bool]:
+    """Named items at the end of a clause part: (count, offset of the first, lower bound).
+
+    Items are titles or quotes (《A》《B》, “A”“B”), else at least two parts joined by 、
+    (A、B和C counts three). A count written in Chinese after them (A、B两个事项) wins;
+    等 without one makes the count a lower bound. Zero when no items are named.
+    """
+    tail = _ITEM_TAIL.search(subject)
+    stated: int | None = None
+    etc = False
+    if tail is not None:
+        subject = subject[:tail.start()]
+        etc = tail.group("etc") is not None
+        if tail.group("stated"):
+            stated = chinese_numeral_value(tail.group("stated"))
+    quoted = list(_QUOTED_ITEM.finditer(subject))
+    if quoted:
+        # Only a run of titles/quotes right at the end (joined by nothing, 、, 和, 及 or 与).
+        run = [quoted[-1]]
+        for item in reversed(quoted[:-1]):
+            if subject[item.end():run[0].start()] not in ("", "、", "和", "及", "与", "以及"):
+                break
+            run.insert(0, item)
+        if subject[run[-1].end():].strip():
+            return 0, 0, False
+        count, offset = len(run), run[0].start()
+    else:
+        parts = subject.split("、")
+        if len(parts) < 2 or any(not part.strip() for part in parts):
+            return 0, 0, False
+        count, offset = len(parts), 0
+        for joiner in ("以及", "和", "及", "与"):
+            head, _, rest = parts[-1].partition(joiner)
+            if head and rest:
+                count += 1
+                break
+    if stated is not None:
+        return stated, offset, False
+    return count, offset, etc
+
+
+def _listing_figures(doc: NormalizedText, compiled: CompiledCatalog, sections: list[Section],
+                     numbers: list[FoundNumber],
+                     cues: tuple[list[int], list[int], list[str]], marks: _Marks
+                     ) -> tuple[list[_Figure], list[tuple[int, int]]]:
+    """Counts of items named before a listing phrase (《A》《B》被列入……目录 -> 2) when the
+    catalog has a count indicator named after such a list and the phrase supports it.
+
+    Returns:
+        The figures, and the spans of all items named before a listing phrase (mapped or
+        not: titles there are listed items, not documents issued).
+    """
+    text = doc.text
+    listed: list[tuple[int, int]] = []
+    if not any(verb in text for verb in lex.LISTING_VERBS):
+        return [], listed
+    clause_marks = marks.clause
+    sentence_marks = marks.sentence
+    number_starts = [n.start for n in numbers]
+    section_starts = [s.start for s in sections]
+    figures: list[_Figure] = []
+    for match in _LISTING.finditer(text):
+        start, end = match.span()
+        clause_start, _ = _bounds(clause_marks, start, end, len(text))
+        i = bisect.bisect_left(number_starts, clause_start)
+        if i < len(number_starts) and number_starts[i] < end:
+            continue  # the count is written out: an ordinary figure
+        subject = text[clause_start:start]
+        lead = _LISTING_LEAD.search(subject)
+        if lead is not None:
+            subject = subject[:lead.start()]
+        count, offset, etc = _count_items(subject)
+        if count == 0:
+            continue
+        items_start = clause_start + offset
+        listed.append((items_start, end))
+        indicators = compiled.listing_indicators.get(match.group("noun"))
+        if not indicators:
+            continue
+        si = bisect.bisect_right(section_starts, start) - 1
+        section = sections[si] if si >= 0 else None
+        if section is not None and section.kind == "plan":
+            continue
+        phrase = match.group()
+        best: Candidate | None = None
+        for indicator in indicators:
+            support = indicator_support(compiled, indicator, phrase)
+            candidate = Candidate(indicator, min(1.0, 0.5 + 0.45 * support))
+            if support >= 0.6 and (best is None or candidate.score > best.score):
+                best = candidate
+        if best is None:
+            continue
+        sentence_start, _ = _bounds(sentence_marks, start, end, len(text))
+        quote_start = clause_start
+        while quote_start < start and text[quote_start] in _LEFT_TRIM:
+            quote_start += 1
+        figures.append(_Figure(
+            value=float(count), unit=compiled.units[best.indicator],
+            qualifier="ge" if etc else "eq", start=items_start, end=end,
+            quote_start=quote_start, quote_end=end, label=text[items_start:end],
+            candidates=[best],
+            scope_kind=_explicit_scope(cues, sentence_start, clause_start, items_start, end),
+            section=section, mappable=True))
+    return figures, listed
+
+
 def _title_count_figures(doc: NormalizedText, compiled: CompiledCatalog,
-                         sections: list[Section], numbers: list[NumberMatch],
-                         cues: tuple[list[int], list[int], list[str]], marks: _Marks
-                         ) -> list[_Figure]:
-    """Counts of named titles (《A》《B》等政府规章 -> 2, ge) when the clause names a count."""
+                         sections: list[Section], numbers: list[FoundNumber],
+                         cues: tuple[list[int], list[int], list[str]], marks: _Marks,
+                         taken: Sequence[tuple[int, int]] = ()) -> list[_Figure]:
+    """Counts of named titles (《A》《B》等政府规章 -> 2, ge) when the clause names a count;
+    title lists inside the ``taken`` spans (items named before a listing phrase) are skipped."""
     text = doc.text
     if "《" not in text:
         return []
@@ -428,6 +538,8 @@ def _title_count_figures(doc: NormalizedText, compiled: CompiledCatalog,
     figures: list[_Figure] = []
     for match in _TITLE_LIST.finditer(text):
         start, end = match.span()
+        if any(a < end and start < b for a, b in taken):
+            continue
         clause_start, clause_end = _bounds(clause_marks, start, end, len(text))
         i = bisect.bisect_left(number_starts, clause_start)
         if i < len(number_starts) and number_starts[i] < clause_end:
@@ -467,9 +579,8 @@ def _assign(figures: list[_Figure], compiled: CompiledCatalog, scope_names: dict
             warnings: list[ExtractionWarning], doc: NormalizedText) -> list[tuple[str, str]]:
     """Choose an indicator per figure so that (code, scope) keys stay unique."""
     taken: dict[tuple[str, str], int] = {}
-    order = sorted(range(len(figures)),
-                   key=lambda i: -(figures[i].candidates[0].score
-                                   if figures[i].candidates else 0.0))
+    best_first = [-(f.candidates[0].score if f.candidates else 0.0) for f in figures]
+    order = sorted(range(len(figures)), key=best_first.__getitem__)
     keys: list[tuple[str, str]] = [("", "")] * len(figures)
     for i in order:
         figure = figures[i]
@@ -549,7 +660,7 @@ def _checks(figures: list[_Figure], keys: list[tuple[str, str]], compiled: Compi
                 warnings.append(ExtractionWarning(
                     "order_mismatch", f"{compiled.codes[numerator]} ({scope}) = {n:g} exceeds "
                     f"{compiled.codes[denominator]} = {d:g}"))
-    return pl.DataFrame(rows, schema=_CHECKS_SCHEMA, orient="row")
+    return _frame(rows, _CHECKS_SCHEMA)
 
 
 def extract(
@@ -608,42 +719,47 @@ def extract(
                                           "domains come from the indicators"))
     level = info.region_level or "prefecture"
     cues = _scope_cues(text, level, region_suffix(info.region_name, level))
-    numbers = find_numbers(text)
+    numbers = scan_numbers(text)
     marks = _marks(text)
     figures = _figures(doc, numbers, compiled, sections, cues, marks,
                        [(s.start, s.end) for s in mojibake], warnings)
     figures += _statement_figures(doc, compiled, sections, cues, marks)
-    figures += _title_count_figures(doc, compiled, sections, numbers, cues, marks)
+    listed, listed_spans = _listing_figures(doc, compiled, sections, numbers, cues, marks)
+    figures += listed
+    figures += _title_count_figures(doc, compiled, sections, numbers, cues, marks, listed_spans)
     figures.sort(key=lambda f: f.start)
     scope_names = lex.SCOPE_NAMES.get(level, lex.SCOPE_NAMES["prefecture"])
     keys = _assign(figures, compiled, scope_names, warnings, doc)
     checks = _checks(figures, keys, compiled, warnings)
-    columns: dict[str, list[object]] = {name: [] for name in RESULT_SCHEMA}
-    for figure, (code, scope) in zip(figures, keys, strict=True):
-        raw_start, raw_end = doc.raw_span(figure.quote_start, figure.quote_end)
-        section = figure.section
-        domain = section.domain if section is not None and section.domain is not None else (
-            compiled.domains[figure.indicator] if figure.indicator is not None else None)
-        columns["region_code"].append(info.region_code)
-        columns["year"].append(info.year)
-        columns["indicator_code"].append(code)
-        columns["scope"].append(scope)
-        columns["value"].append(figure.value)
-        columns["unit"].append(figure.unit)
-        columns["qualifier"].append(figure.qualifier)
-        columns["source_id"].append(info.source_id)
-        columns["quote"].append(text[figure.quote_start:figure.quote_end])
-        columns["domain"].append(domain)
-        columns["section"].append(section.label if section is not None else None)
-        columns["span_start"].append(raw_start)
-        columns["span_end"].append(raw_end)
-        columns["confidence"].append(round(figure.confidence, 3))
-        columns["mapped"].append(figure.indicator is not None)
-    observations = pl.DataFrame(columns, schema=RESULT_SCHEMA)
+    n = len(figures)
+    spans = [doc.raw_span(f.quote_start, f.quote_end) for f in figures]
+    domains = compiled.domains
+    columns: dict[str, list[object]] = {
+        "region_code": [info.region_code] * n,
+        "year": [info.year] * n,
+        "indicator_code": [code for code, _ in keys],
+        "scope": [scope for _, scope in keys],
+        "value": [f.value for f in figures],
+        "unit": [f.unit for f in figures],
+        "qualifier": [f.qualifier for f in figures],
+        "source_id": [info.source_id] * n,
+        "quote": [text[f.quote_start:f.quote_end] for f in figures],
+        "domain": [
+            f.section.domain if f.section is not None and f.section.domain is not None
+            else (domains[f.indicator] if f.indicator is not None else None)
+            for f in figures],
+        "section": [f.section.label if f.section is not None else None for f in figures],
+        "span_start": [start for start, _ in spans],
+        "span_end": [end for _, end in spans],
+        "confidence": [round(f.confidence, 3) for f in figures],
+        "mapped": [f.indicator is not None for f in figures],
+    }
+    observations = pl.DataFrame([pl.Series(name, values, dtype=RESULT_SCHEMA[name])
+                                 for name, values in columns.items()])
     section_rows = []
     for s in sections:
         raw_start, raw_end = doc.raw_span(s.start, s.end)
         section_rows.append((s.label, s.title, s.domain, s.kind, raw_start, raw_end))
-    section_frame = pl.DataFrame(section_rows, schema=_SECTIONS_SCHEMA, orient="row")
+    section_frame = _frame(section_rows, _SECTIONS_SCHEMA)
     return ExtractionResult(observations=observations, warnings=tuple(warnings),
                             document=info, sections=section_frame, checks=checks)

@@ -173,6 +173,22 @@ TITLE_KIND_CUES: Final[dict[str, str]] = {
 }
 """A 《title》 ending in the key counts as an occurrence of the value word (for title counts)."""
 
+LISTING_VERBS: Final[tuple[str, ...]] = ("列入", "纳入")
+"""Verbs of putting named items on a list (A、B被列入……目录)."""
+
+LISTING_NOUNS: Final[tuple[str, ...]] = ("目录", "名录")
+"""Lists whose named items count as an indicator's value when one of the indicator's names
+says so: it names the listing itself (列入重大行政决策事项目录) or the list's items
+(重大行政决策事项目录事项, ending in one of :data:`LISTED_ITEM_WORDS`). A name that only
+names the list (政务服务事项基本目录) does not: items added to a standing list are not
+its size."""
+
+LISTED_ITEM_WORDS: Final[tuple[str, ...]] = ("事项", "项目")
+"""Words after a list noun that make a name mean the items on that list."""
+
+ITEM_NOUNS: Final[tuple[str, ...]] = ("重大行政决策事项", "决策事项", "事项", "项目", "决策")
+"""Nouns that may close a list of named items (A、B等决策事项被列入……)."""
+
 REGION_SUFFIXES: Final[tuple[str, ...]] = (
     "土家族苗族自治州", "土家族自治县", "自治州", "自治县", "林区", "市", "县", "区", "州",
     "省",

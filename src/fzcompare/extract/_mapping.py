@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NamedTuple, TypeVar
 
 from fzcompare.catalog import Catalog
 from fzcompare.extract import _lexicon as lex
@@ -22,9 +22,12 @@ __all__ = [
     "Candidate",
     "CompiledCatalog",
     "compile_catalog",
+    "find_statements",
     "indicator_support",
     "name_coverage",
     "score_context",
+    "UnitView",
+    "unit_view",
 ]
 
 MAP_THRESHOLD: Final[float] = 0.5
@@ -35,6 +38,12 @@ _COMMON_DF: Final[int] = 12
 
 _CONTEXT_DROP: Final[dict[int, None]] = dict.fromkeys(map(ord, "、“”\"‘’"))
 """Marks removed from names and contexts before matching (撤销、变更 = 撤销变更)."""
+_CONTEXT_DROP_PATTERN: Final[re.Pattern[str]] = re.compile("[、“”\"‘’]")
+
+
+def _drop_marks(text: str) -> str:
+    """``text`` without the marks of :data:`_CONTEXT_DROP` (faster than ``str.translate``)."""
+    return _CONTEXT_DROP_PATTERN.sub("", text)
 
 
 def bigrams(text: str) -> set[str]:
@@ -65,19 +74,49 @@ class CompiledCatalog:
     name_keys: tuple[frozenset[str], ...]
     name_grams: tuple[tuple[tuple[str, float], ...], ...]
     split_tails: tuple[tuple[tuple[str, frozenset[str]], ...], ...]
-    names_by_last: dict[str, tuple[int, ...]]
+    names_by_last: dict[str, NameGroups]
+    names_by_first: dict[str, NameGroups]
+    tails_by_last: dict[str, TailGroups]
+    exact_base: tuple[float, ...]
+    split_base: tuple[float, ...]
     names_of: tuple[tuple[int, ...], ...]
     domain_names: dict[int, str]
-    names_by_first: dict[str, tuple[int, ...]]
-    tails_by_last: dict[str, tuple[tuple[int, str, frozenset[str]], ...]]
     postings: dict[str, tuple[tuple[int, float], ...]]
     bigram_weight: dict[str, float]
     zh_bigrams: tuple[frozenset[str], ...]
     full_statements: tuple[tuple[str, int], ...]
     statement_parts: tuple[tuple[str, re.Pattern[str] | None, str, int], ...]
+    statement_finder: re.Pattern[str] | None
+    statement_cores: dict[str, tuple[str, ...]]
+    statement_parts_by_core: dict[str, tuple[int, ...]]
+    listing_indicators: dict[str, tuple[int, ...]]
+    """List noun (目录) -> count indicators with a name holding it (see lex.LISTING_NOUNS)."""
     ratios: tuple[tuple[int, int, int, float], ...]
     orders: tuple[tuple[int, int], ...]
     index: dict[str, int] = field(default_factory=dict)
+    unit_views: dict[tuple[str, str], UnitView] = field(default_factory=dict, compare=False,
+                                                         repr=False)
+    """Per (figure kind, unit): the indicators it may stand for (filled as figures come)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnitView:
+    """The part of a catalog a figure of one kind and unit may map to.
+
+    Attributes:
+        allowed: Indicator -> score adjustment for the unit (only the indicators allowed).
+        postings: Bigram -> (name, weight) of the allowed indicators' names; filled lazily.
+        left: Per last two characters, the allowed names and tails ending in them: (names
+            and tails by length, for the positions right before a figure; names only by
+            length, for the positions further left). Filled lazily.
+        names_by_first: :attr:`CompiledCatalog.names_by_first` for the allowed indicators
+            (filled lazily).
+    """
+
+    allowed: dict[int, float]
+    postings: dict[str, tuple[tuple[int, float], ...]]
+    left: dict[str, LeftGroups] = field(default_factory=dict)
+    names_by_first: dict[str, NameGroups] = field(default_factory=dict)
 
 
 _STATEMENT_CORES: Final[tuple[str, ...]] = ("全覆盖", "全部", "均", "应", "100%")
@@ -103,21 +142,81 @@ def statement_parts(statement: str) -> tuple[str, re.Pattern[str] | None]:
     return statement, None
 
 
-def _group(_: object, names: list[str], *, last: bool) -> dict[str, tuple[int, ...]]:
-    """Names keyed by their last (or first) three characters; two-character names by two."""
-    grouped: dict[str, list[int]] = {}
-    for n, text in enumerate(names):
-        grouped.setdefault(text[-3:] if last else text[:3], []).append(n)
-    return {k: tuple(v) for k, v in grouped.items()}
+_T = TypeVar("_T")
+
+NameGroups = tuple[tuple[int, dict[str, tuple[int, ...]]], ...]
+"""(length, words of that length -> name indices), longest first: the names sharing two
+end (or start) characters."""
+TailEntry = tuple[int, tuple[str, ...], float]
+"""A name's tail: (name index, the bigrams of the head, how many the sentence must hold)."""
+TailGroups = tuple[tuple[int, dict[str, tuple[TailEntry, ...]]], ...]
+"""(length, tails of that length -> entries), longest first."""
+LeftGroups = tuple[tuple[tuple[int, dict[str, tuple[tuple[int, ...], tuple[TailEntry, ...]]]], ...],
+                   NameGroups]
+"""Names and tails sharing two end characters (see :attr:`UnitView.left`)."""
 
 
-def _group_tails(split_tails: list[tuple[tuple[str, frozenset[str]], ...]]
-                 ) -> dict[str, tuple[tuple[int, str, frozenset[str]], ...]]:
-    grouped: dict[str, list[tuple[int, str, frozenset[str]]]] = {}
-    for n, tails in enumerate(split_tails):
-        for tail, head in tails:
-            grouped.setdefault(tail[-2:], []).append((n, tail, head))
-    return {k: tuple(v) for k, v in grouped.items()}
+def _groups(items: list[tuple[str, _T]], *, last: bool
+            ) -> dict[str, tuple[tuple[int, dict[str, tuple[_T, ...]]], ...]]:
+    """Words (with a payload) keyed by their last (or first) two characters, then grouped
+    by length, longest first, then by the word itself."""
+    grouped: dict[str, dict[int, dict[str, list[_T]]]] = {}
+    for word, payload in items:
+        key = word[-2:] if last else word[:2]
+        grouped.setdefault(key, {}).setdefault(len(word), {}).setdefault(word, []).append(payload)
+    return {key: tuple((length, {w: tuple(p) for w, p in words.items()})
+                       for length, words in sorted(by_length.items(), reverse=True))
+            for key, by_length in grouped.items()}
+
+
+def _statement_index(cores: list[str]) -> tuple[re.Pattern[str] | None, dict[str, tuple[str, ...]],
+                                                dict[str, tuple[int, ...]]]:
+    """A regex finding where a statement core may start, the cores by their first two
+    characters (one for one-character cores) and the statement parts of each core.
+
+    The regex starts with a character class so that the engine skips ahead to candidate
+    characters; each match is one character long, so overlapping cores are all seen.
+    """
+    by_core: dict[str, list[int]] = {}
+    for n, core in enumerate(cores):
+        by_core.setdefault(core, []).append(n)
+    by_prefix: dict[str, list[str]] = {}
+    for core in by_core:
+        by_prefix.setdefault(core[:2], []).append(core)
+    seconds: dict[str, set[str]] = {}
+    for prefix in by_prefix:
+        seconds.setdefault(prefix[0], set()).update(prefix[1:] or [""])
+    branches = [re.escape(first) if "" in rest else
+                re.escape(first) + "(?=[" + "".join(re.escape(c) for c in sorted(rest)) + "])"
+                for first, rest in sorted(seconds.items())]
+    finder = re.compile("|".join(branches)) if branches else None
+    return (finder, {k: tuple(v) for k, v in by_prefix.items()},
+            {k: tuple(v) for k, v in by_core.items()})
+
+
+def _listing_indicators(kinds: list[str], name_text: list[str], name_owner: list[int]
+                        ) -> dict[str, tuple[int, ...]]:
+    """List noun -> the count indicators one of whose names says that the items listed are
+    its value (see ``lex.LISTING_NOUNS``).
+
+    Examples:
+        >>> names = ["政务服务事项基本目录", "重大行政决策事项目录事项"]
+        >>> _listing_indicators(["count", "count"], names, [0, 1])
+        {'目录': (1,)}
+    """
+    found: dict[str, dict[int, None]] = {}
+    for text, owner in zip(name_text, name_owner, strict=True):
+        if kinds[owner] != "count":
+            continue
+        for noun in lex.LISTING_NOUNS:
+            at = text.find(noun)
+            if at < 0:
+                continue
+            listing = any(0 <= text.find(verb) < at for verb in lex.LISTING_VERBS)
+            items = text.endswith(tuple(noun + word for word in lex.LISTED_ITEM_WORDS))
+            if listing or items:
+                found.setdefault(noun, {})[owner] = None
+    return {noun: tuple(owners) for noun, owners in found.items()}
 
 
 def compile_catalog(catalog: Catalog) -> CompiledCatalog:
@@ -184,6 +283,7 @@ def compile_catalog(catalog: Catalog) -> CompiledCatalog:
     )
     parts = tuple((*statement_parts(statement), statement, indicator)
                   for statement, indicator in statements)
+    finder, cores, parts_by_core = _statement_index([core for core, *_ in parts])
     index = {code: i for i, code in enumerate(codes)}
     ratios: list[tuple[int, int, int, float]] = []
     orders: list[tuple[int, int]] = []
@@ -211,22 +311,78 @@ def compile_catalog(catalog: Catalog) -> CompiledCatalog:
         name_keys=tuple(name_keys),
         name_grams=tuple(name_grams),
         split_tails=tuple(split_tails),
-        names_by_last=_group(None, name_text, last=True),
+        names_by_last=_groups([(text, n) for n, text in enumerate(name_text)], last=True),
+        names_by_first=_groups([(text, n) for n, text in enumerate(name_text)], last=False),
+        tails_by_last=_groups(
+            [(tail, (n, tuple(sorted(head)), 0.6 * len(head)))
+             for n, tails in enumerate(split_tails) for tail, head in tails if head],
+            last=True),
+        exact_base=tuple(0.62 + 0.3 * min(len(t), 8) / 8 for t in name_text),
+        split_base=tuple(0.55 + 0.25 * min(len(t), 8) / 8 for t in name_text),
         domain_names=dict(zip(catalog.domains["domain"].to_list(),
                               catalog.domains["name_zh"].to_list(), strict=True)),
         names_of=tuple(tuple(n for n, o in enumerate(name_owner) if o == i)
                        for i in range(len(codes))),
-        names_by_first=_group(None, name_text, last=False),
-        tails_by_last=_group_tails(split_tails),
         postings={g: tuple(p) for g, p in postings.items()},
         bigram_weight=weight,
         zh_bigrams=tuple(frozenset(bigrams(n)) for n in names_zh),
         full_statements=statements,
         statement_parts=parts,
+        statement_finder=finder,
+        statement_cores=cores,
+        statement_parts_by_core=parts_by_core,
+        listing_indicators=_listing_indicators(table["kind"].to_list(), name_text, name_owner),
         ratios=tuple(ratios),
         orders=tuple(orders),
         index=index,
     )
+
+
+def find_statements(text: str, compiled: CompiledCatalog) -> list[tuple[int, int, str, int]]:
+    """(start, end, statement, indicator) of every full statement in the text; of
+    overlapping ones the earliest (then longest) is kept.
+
+    Examples:
+        >>> from fzcompare import load_catalog
+        >>> compiled = compile_catalog(load_catalog())
+        >>> [s for _, _, s, _ in find_statements("实现宪法宣誓全覆盖", compiled)]
+        ['宪法宣誓全覆盖']
+    """
+    finder = compiled.statement_finder
+    if finder is None:
+        return []
+    cores = compiled.statement_cores
+    parts = compiled.statement_parts
+    parts_by_core = compiled.statement_parts_by_core
+    found: list[tuple[int, int, int, str, int]] = []
+    free_from: dict[str, int] = {}
+    for hit in finder.finditer(text):
+        position = hit.start()
+        pair = text[position:position + 2]
+        candidates = cores.get(pair, ())
+        if len(pair) == 2 and text[position] in cores:
+            candidates = (*candidates, *cores[text[position]])
+        for core in candidates:
+            # Occurrences of one core do not overlap (as with repeated str.find).
+            if position < free_from.get(core, 0) or not text.startswith(core, position):
+                continue
+            end = position + len(core)
+            free_from[core] = end
+            for n in parts_by_core[core]:
+                _, before, statement, indicator = parts[n]
+                if before is None:
+                    found.append((position, end, n, statement, indicator))
+                else:
+                    match = before.search(text, max(0, position - 30), position)
+                    if match is not None:
+                        found.append((match.start(), end, n, statement, indicator))
+    found.sort(key=lambda f: (f[0], -(f[1] - f[0]), f[2]))
+    kept: list[tuple[int, int, str, int]] = []
+    for start, end, _, statement, indicator in found:
+        if kept and start < kept[-1][1] and (start, end) != kept[-1][:2]:
+            continue
+        kept.append((start, end, statement, indicator))
+    return kept
 
 
 _COMPILED: dict[int, tuple[Catalog, CompiledCatalog]] = {}
@@ -244,8 +400,7 @@ def compiled_for(catalog: Catalog) -> CompiledCatalog:
     return compiled
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """One indicator a figure may stand for, with its score (the confidence)."""
 
     indicator: int
@@ -301,63 +456,149 @@ def name_coverage(compiled: CompiledCatalog, grams: set[str]) -> dict[int, float
 
 
 _SHORTLIST: Final[int] = 8
-_ALLOWED: dict[tuple[int, str, str], dict[int, float]] = {}
 
 
-def _allowed_units(compiled: CompiledCatalog, number_kind: str, unit: str) -> dict[int, float]:
-    """Indicator -> unit score adjustment, for the indicators a figure's unit allows."""
-    key = (id(compiled), number_kind, unit)
-    allowed = _ALLOWED.get(key)
-    if allowed is None:
-        if len(_ALLOWED) > 4096:
-            _ALLOWED.clear()
-        allowed = {}
+def unit_view(compiled: CompiledCatalog, number_kind: str, unit: str) -> UnitView:
+    """The indicators a figure of this kind and unit may stand for (cached per catalog)."""
+    key = (number_kind, unit)
+    view = compiled.unit_views.get(key)
+    if view is None:
+        allowed: dict[int, float] = {}
         for i, (kind, indicator_unit) in enumerate(zip(compiled.kinds, compiled.units,
                                                       strict=True)):
             adjust = unit_compatible(number_kind, unit, kind, indicator_unit)
             if adjust is not None:
                 allowed[i] = adjust
-        _ALLOWED[key] = allowed
-    return allowed
+        view = UnitView(allowed, {})
+        compiled.unit_views[key] = view
+    return view
+
+
+def _unit_postings(compiled: CompiledCatalog, view: UnitView, gram: str
+                   ) -> tuple[tuple[int, float], ...]:
+    """The postings of ``gram`` restricted to the names of the view's indicators."""
+    found = view.postings.get(gram)
+    if found is None:
+        owners = compiled.name_owner
+        allowed = view.allowed
+        found = tuple(p for p in compiled.postings.get(gram, ()) if owners[p[0]] in allowed)
+        view.postings[gram] = found
+    return found
 
 
 _QUICK_LEFT: Final[int] = 8
 _QUICK_RIGHT: Final[int] = 6
+_SPLIT_LEFT: Final[int] = 3
+"""A split name's tail must end within this many characters before the figure."""
 
 
-def _written_names(compiled: CompiledCatalog, left: str, right: str, earlier: str
-                   ) -> dict[int, float]:
+def _allowed_names(compiled: CompiledCatalog, view: UnitView, names: tuple[int, ...]
+                   ) -> tuple[int, ...]:
+    owners = compiled.name_owner
+    return tuple(n for n in names if owners[n] in view.allowed)
+
+
+def _view_right(compiled: CompiledCatalog, view: UnitView, key: str) -> NameGroups:
+    """The names starting with ``key`` restricted to the view's indicators (cached)."""
+    groups = view.names_by_first.get(key)
+    if groups is None:
+        kept = []
+        for length, words in compiled.names_by_first.get(key, ()):
+            table = {w: names for w, names in (
+                (w, _allowed_names(compiled, view, names)) for w, names in words.items())
+                if names}
+            if table:
+                kept.append((length, table))
+        groups = view.names_by_first[key] = tuple(kept)
+    return groups
+
+
+def _view_left(compiled: CompiledCatalog, view: UnitView, key: str) -> LeftGroups:
+    """The names and tails ending in ``key`` restricted to the view's indicators (cached)."""
+    groups = view.left.get(key)
+    if groups is None:
+        owners = compiled.name_owner
+        allowed = view.allowed
+        near: dict[int, dict[str, tuple[tuple[int, ...], tuple[TailEntry, ...]]]] = {}
+        far: list[tuple[int, dict[str, tuple[int, ...]]]] = []
+        for length, words in compiled.names_by_last.get(key, ()):
+            table = {w: names for w, names in (
+                (w, _allowed_names(compiled, view, names)) for w, names in words.items())
+                if names}
+            if table:
+                far.append((length, table))
+                near[length] = {w: (names, ()) for w, names in table.items()}
+        for length, tails in compiled.tails_by_last.get(key, ()):
+            for tail, entries in tails.items():
+                kept = tuple(e for e in entries if owners[e[0]] in allowed)
+                if kept:
+                    words_here = near.setdefault(length, {})
+                    names_here = words_here.get(tail, ((), ()))[0]
+                    words_here[tail] = (names_here, kept)
+        groups = view.left[key] = (tuple(sorted(near.items(), reverse=True)), tuple(far))
+    return groups
+
+
+def _written_names(compiled: CompiledCatalog, view: UnitView, left: str, right: str,
+                   earlier: str) -> dict[int, float]:
     """Names written out next to a figure (ending in the last characters before it or
     starting just after it), and names whose distinctive tail ends right before it with
-    their head earlier in the sentence; name index -> base score."""
+    their head earlier in the sentence; name index -> base score. Only names of the
+    indicators the figure's unit allows are looked at."""
     found: dict[int, float] = {}
-    name_text = compiled.name_text
     size = len(left)
-    by_last = compiled.names_by_last
+    exact_base = compiled.exact_base
+    all_by_last = compiled.names_by_last
+    all_tails = compiled.tails_by_last
+    by_last = view.left
+    near_end = size - _SPLIT_LEFT
+    pending: list[tuple[int, tuple[TailEntry, ...]]] = []
     for end in range(size, max(1, size - _QUICK_LEFT), -1):
-        for key in (left[end - 3:end], left[end - 2:end]) if end >= 3 else (left[:end],):
-            for name in by_last.get(key, ()):
-                text = name_text[name]
-                if name not in found and end >= len(text) and left.startswith(
-                        text, end - len(text)):
-                    found[name] = 0.62 + 0.3 * min(len(text), 8) / 8 - 0.02 * (size - end)
-    by_first = compiled.names_by_first
-    for start in range(min(len(right) - 1, _QUICK_RIGHT)):
-        for key in (right[start:start + 3], right[start:start + 2]):
-            for name in by_first.get(key, ()):
-                text = name_text[name]
-                if name not in found and right.startswith(text, start):
-                    found[name] = 0.62 + 0.3 * min(len(text), 8) / 8 - 0.02 * start
-    earlier_clean: str | None = None
-    for end in range(size, max(1, size - 3), -1):
-        for name, tail, head in compiled.tails_by_last.get(left[end - 2:end], ()):
-            if name in found or end < len(tail) or not left.startswith(tail, end - len(tail)):
+        key = left[end - 2:end]
+        groups = by_last.get(key)
+        if groups is None:
+            if key not in all_by_last and key not in all_tails:
                 continue
-            if earlier_clean is None:
-                earlier_clean = earlier.translate(_CONTEXT_DROP)
-            if head and sum(1 for g in head if g in earlier_clean) >= 0.6 * len(head):
-                text = name_text[name]
-                found[name] = 0.55 + 0.25 * min(len(text), 8) / 8 - 0.02 * (size - end)
+            groups = _view_left(compiled, view, key)
+        if end > near_end:
+            for length, table in groups[0]:
+                if length <= end:
+                    hit = table.get(left[end - length:end])
+                    if hit is not None:
+                        for name in hit[0]:
+                            if name not in found:
+                                found[name] = exact_base[name] - 0.02 * (size - end)
+                        if hit[1]:
+                            pending.append((end, hit[1]))
+        else:
+            for length, names_table in groups[1]:
+                if length <= end:
+                    for name in names_table.get(left[end - length:end], ()):
+                        if name not in found:
+                            found[name] = exact_base[name] - 0.02 * (size - end)
+    all_by_first = compiled.names_by_first
+    by_first = view.names_by_first
+    right_size = len(right)
+    for start in range(min(right_size - 1, _QUICK_RIGHT)):
+        key = right[start:start + 2]
+        right_groups = by_first.get(key)
+        if right_groups is None:
+            if key not in all_by_first:
+                continue
+            right_groups = _view_right(compiled, view, key)
+        for length, names_table in right_groups:
+            if start + length <= right_size:
+                for name in names_table.get(right[start:start + length], ()):
+                    if name not in found:
+                        found[name] = exact_base[name] - 0.02 * start
+    if not pending or len(earlier) < 2:
+        return found  # no split name (a head earlier in the sentence is needed)
+    earlier_clean = _CONTEXT_DROP_PATTERN.sub("", earlier)
+    split_base = compiled.split_base
+    for end, entries in pending:
+        for name, head, need in entries:
+            if name not in found and len([g for g in head if g in earlier_clean]) >= need:
+                found[name] = split_base[name] - 0.02 * (size - end)
     return found
 
 
@@ -416,43 +657,50 @@ def score_context(
         >>> compiled.codes[best.indicator], best.score > 0.8
         ('reconsideration_correction_rate', True)
     """
-    left = left.translate(_CONTEXT_DROP)
-    right = right.translate(_CONTEXT_DROP)
-    allowed = _allowed_units(compiled, number_kind, unit)
+    drop = _CONTEXT_DROP_PATTERN.sub
+    left = drop("", left)
+    right = drop("", right) if right else right
+    view = compiled.unit_views.get((number_kind, unit)) or unit_view(compiled, number_kind,
+                                                                       unit)
+    allowed = view.allowed
     best: dict[int, float] = {}
-    quick = _written_names(compiled, left, right, earlier)
-    for name, base in quick.items():
-        indicator = compiled.name_owner[name]
-        adjust = allowed.get(indicator)
-        if adjust is None:
-            continue
-        quick_score = _finish(compiled, indicator, compiled.name_text[name], base + adjust,
+    owners = compiled.name_owner
+    name_text = compiled.name_text
+    for name, base in _written_names(compiled, view, left, right, earlier).items():
+        indicator = owners[name]
+        quick_score = _finish(compiled, indicator, name_text[name], base + allowed[indicator],
                               value, section_domain, sentence)
         if quick_score is not None and quick_score > best.get(indicator, -1.0):
             best[indicator] = quick_score
     if best and max(best.values()) >= 0.75:
+        if len(best) == 1:
+            ((indicator, top),) = best.items()
+            return [Candidate(indicator, min(top, 1.0))]
         ranked = sorted(best.items(), key=lambda item: (-item[1], compiled.codes[item[0]]))
         return [Candidate(i, min(s, 1.0)) for i, s in ranked[:4]]
     context = f"{left}|{right}|{extra}" if extra else f"{left}|{right}"
     postings = compiled.postings
     partial: dict[int, float] = {}
+    view_postings = view.postings
     for gram in {context[i:i + 2] for i in range(len(context) - 1)}:
-        found = postings.get(gram)
-        if found is not None:
-            for name, weight in found:
-                partial[name] = partial.get(name, 0.0) + weight
+        found = view_postings.get(gram)
+        if found is None:
+            if gram not in postings:
+                continue
+            found = _unit_postings(compiled, view, gram)
+        for name, weight in found:
+            partial[name] = partial.get(name, 0.0) + weight
     earlier_clean: str | None = None
-    owners = compiled.name_owner
     weights = compiled.name_weight
-    shortlist = sorted(((part / weights[name], name) for name, part in partial.items()
-                        if owners[name] in allowed), reverse=True)[:_SHORTLIST]
+    shortlist = sorted([(part / weights[name], name) for name, part in partial.items()],
+                       reverse=True)[:_SHORTLIST]
     for ratio, name in shortlist:
         if ratio < 0.1:
             break
         indicator = owners[name]
         adjust = allowed[indicator]
         name_grams = compiled.name_grams[name]
-        coverage = sum(w for g, w in name_grams if g in context) / weights[name]
+        coverage = sum([w for g, w in name_grams if g in context]) / weights[name]
         if coverage < 0.15:
             continue
         text = compiled.name_text[name]
@@ -466,19 +714,26 @@ def score_context(
                 distance = at if at >= 0 else -1
             if distance >= 0:
                 score = 0.62 + 0.3 * min(len(text), 8) / 8 - 0.02 * min(distance, 10)
-        if score is None:
-            for tail, head in compiled.split_tails[name]:
-                at = left.rfind(tail)
-                if at < 0:
-                    continue
-                if earlier_clean is None:
-                    earlier_clean = earlier.translate(_CONTEXT_DROP)
-                if head and sum(1 for g in head if g in earlier_clean) >= 0.6 * len(head):
-                    distance = len(left) - at - len(tail)
-                    score = 0.55 + 0.25 * min(len(text), 8) / 8 - 0.02 * min(distance, 10)
-                break
+        tails = compiled.split_tails[name]
+        if score is None and tails and tails[-1][0] in left:
+            # Each tail is a suffix of the one before it, so the ones found in ``left`` are
+            # the last ones: find the longest by bisection.
+            low, high = 0, len(tails) - 1
+            while low < high:
+                middle = (low + high) // 2
+                if tails[middle][0] in left:
+                    high = middle
+                else:
+                    low = middle + 1
+            tail, head = tails[low]
+            at = left.rfind(tail)
+            if earlier_clean is None:
+                earlier_clean = _drop_marks(earlier)
+            if head and sum(1 for g in head if g in earlier_clean) >= 0.6 * len(head):
+                distance = len(left) - at - len(tail)
+                score = 0.55 + 0.25 * min(len(text), 8) / 8 - 0.02 * min(distance, 10)
         if score is None and coverage >= 0.2:
-            wide = sum(w for g, w in name_grams if g in sentence) / weights[name]
+            wide = sum([w for g, w in name_grams if g in sentence]) / weights[name]
             blended = 0.5 * (coverage + max(wide, coverage))
             if blended >= 0.45:
                 score = 0.85 * blended - 0.05

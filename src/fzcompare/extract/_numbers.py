@@ -10,12 +10,13 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import Final
+from decimal import Decimal
+from typing import Final, NamedTuple
 
 from fzcompare.extract import _lexicon as lex
 
-__all__ = ["NumberMatch", "chinese_numeral_value", "find_numbers", "parse_figure"]
+__all__ = ["FoundNumber", "NumberMatch", "chinese_numeral_value", "find_numbers", "parse_figure",
+           "scan_numbers"]
 
 _DIGIT_VALUES: Final[dict[str, int]] = {
     "〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
@@ -32,14 +33,16 @@ def _alternation(words: tuple[str, ...] | list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
 
 
+# Both patterns start with a single character class so that the regex engine can skip
+# ahead to candidate characters instead of trying a match at every position.
 _ARABIC: Final[re.Pattern[str]] = re.compile(
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?P<num>\d(?:\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?))"
     r"(?P<a1>余|多)?(?P<mult>万亿|万|亿|千)?(?P<a2>余|多)?"
     rf"(?P<unit>{_alternation(lex.MEASURE_UNITS)})?"
     rf"(?P<post>{_alternation(list(lex.QUALIFIER_SUFFIXES))})?"
 )
 _CHINESE: Final[re.Pattern[str]] = re.compile(
-    r"(?P<cn>[〇零一二两三四五六七八九十百千万]{1,6})(?P<ca>余|多)?"
+    r"(?P<cn>[〇零一二两三四五六七八九十百千万][〇零一二两三四五六七八九十百千万]{0,5})(?P<ca>余|多)?"
     rf"(?P<cunit>{_alternation(lex.CHINESE_NUMERAL_UNITS)})"
     rf"(?P<cpost>{_alternation(list(lex.QUALIFIER_SUFFIXES))})?"
 )
@@ -53,9 +56,12 @@ _CLAUSE_MARKS: Final[str] = "，。；！？,;!?\n：:"
 _NOT_QUANTITY_BEFORE_CN: Final[frozenset[str]] = frozenset("第前后近每逐这那头初其另再同单首")
 _RANGE_MARKS: Final[frozenset[str]] = frozenset("-~～至到—–")
 _JOINERS: Final[frozenset[str]] = frozenset("+×*/")
+_RANGE_OR_JOINER: Final[frozenset[str]] = _RANGE_MARKS | _JOINERS
 _PREFIXES: Final[tuple[tuple[str, str], ...]] = lex.QUALIFIER_PREFIXES
 _FIXED_NAMES: Final[tuple[str, ...]] = lex.FIXED_NUMERAL_NAMES
 _ACTION_VERBS: Final[tuple[str, ...]] = lex.ACTION_VERBS
+_ACTION_VERB: Final[re.Pattern[str]] = re.compile("|".join(map(re.escape, _ACTION_VERBS)))
+_CHANGE_CUE: Final[re.Pattern[str]] = re.compile("|".join(map(re.escape, lex.CHANGE_CUES)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +79,20 @@ class NumberMatch:
             percentage or points of change), ``rank`` (第N名) or ``duration``.
         chinese: Whether the number was written in Chinese numerals.
     """
+
+    start: int
+    end: int
+    value: float
+    unit: str
+    qualifier: str
+    written: str
+    kind: str
+    chinese: bool
+
+
+class FoundNumber(NamedTuple):
+    """The fields of :class:`NumberMatch` as a tuple: what the pipeline passes around
+    (cheaper to build than the frozen dataclass of the public API)."""
 
     start: int
     end: int
@@ -119,9 +139,13 @@ _PREFIX_QUALIFIER: Final[re.Pattern[str]] = re.compile(
     "(?:" + "|".join(re.escape(b) for b in lex.QUALIFIER_PREFIX_BLOCKERS) + ")$"
     "|(" + "|".join(re.escape(w) for w, _ in _PREFIXES) + ")$")
 _PREFIX_VALUES: Final[dict[str, str]] = dict(_PREFIXES)
+_PREFIX_LAST_CHARS: Final[frozenset[str]] = frozenset(
+    w[-1] for w in (*_PREFIX_VALUES, *lex.QUALIFIER_PREFIX_BLOCKERS))
 
 
 def _prefix_qualifier(text: str, start: int) -> str | None:
+    if not start or text[start - 1] not in _PREFIX_LAST_CHARS:
+        return None
     match = _PREFIX_QUALIFIER.search(text, max(0, start - 4), start)
     if match is None or match.group(1) is None:
         return None
@@ -129,11 +153,8 @@ def _prefix_qualifier(text: str, start: int) -> str | None:
 
 
 def _clause_start(text: str, position: int) -> int:
-    start = position
     limit = max(0, position - 60)
-    while start > limit and text[start - 1] not in _CLAUSE_MARKS:
-        start -= 1
-    return start
+    return max(limit, *(text.rfind(mark, limit, position) + 1 for mark in _CLAUSE_MARKS))
 
 
 def _inside(spans_start: list[int], spans_end: list[int], position: int) -> bool:
@@ -146,72 +167,68 @@ def _is_rank(text: str, start: int) -> bool:
     return any(cue in before for cue in lex.RANK_CUES)
 
 
-def _arabic(match: re.Match[str], text: str) -> NumberMatch | None:
-    start = match.start("num")
-    unit = match.group("unit")
-    if unit is None:
-        return None
-    number = match.group("num")
-    end = match.end()
-    if end < len(text) and text[end].isascii() and text[end].isalpha():
-        return None
-    before = text[start - 1] if start else ""
-    mult = match.group("mult")
-    after_number = match.end("num")
-    if before in _JOINERS or (before in _RANGE_MARKS and start >= 2
-                              and (text[start - 2].isdigit() or text[start - 2] in "%年")):
-        return None
-    if (after_number < len(text) - 1 and text[after_number] in _RANGE_MARKS | _JOINERS
-            and text[after_number + 1].isdigit()):
-        return None
-    try:
-        amount = Decimal(number.replace(",", ""))
-    except InvalidOperation:  # pragma: no cover - the regex only lets digits through
-        return None
-    kind = "count"
-    if unit == "年" and mult is None and "." not in number and 1900 <= amount <= 2099:
-        return None
-    if unit in ("元",) and mult in ("万", "亿"):
+def _scaled(digits: str, mult: str | None, unit: str) -> tuple[float, str]:
+    """The value of a number with a multiplier, exactly (money is stored in 万元)."""
+    amount = Decimal(digits)
+    if unit == "元" and mult in ("万", "亿"):
         unit = "万元"
         amount = amount * (Decimal(10_000) if mult == "亿" else Decimal(1))
         mult = None
     elif unit == "亿元":
         unit, amount = "万元", amount * Decimal(10_000)
     multiplier = _MULTIPLIERS[mult] if mult else Decimal(1)
+    return float(amount * multiplier), unit
+
+
+_KIND_OF_GROUP: Final[dict[str | None, str]] = {
+    "percent": "rate", "permille": "rate", "points": "change", "duration": "duration",
+    "money": "amount",
+}
+
+
+def _arabic(match: re.Match[str], text: str) -> FoundNumber | None:
+    number, approx_1, mult, approx_2, unit, post = match.groups()
+    if unit is None:
+        return None
+    start, after_number = match.span(1)
+    end = match.end()
+    size = len(text)
+    if end < size and text[end].isascii() and text[end].isalpha():
+        return None
+    before = text[start - 1] if start else ""
+    if before in _JOINERS or (before in _RANGE_MARKS and start >= 2
+                              and (text[start - 2].isdigit() or text[start - 2] in "%年")):
+        return None
+    if (after_number < size - 1 and text[after_number] in _RANGE_OR_JOINER
+            and text[after_number + 1].isdigit()):
+        return None
+    digits = number.replace(",", "") if "," in number else number
+    if unit == "年" and mult is None and "." not in number and 1900 <= int(digits) <= 2099:
+        return None
+    if mult is None and unit != "亿元":
+        value = float(digits)
+    else:
+        value, unit = _scaled(digits, mult, unit)
     unit = lex.UNIT_ALIASES.get(unit, unit)
+    kind = "count"
     if before == "第":
         if unit in ("名", "位") and _is_rank(text, start):
             unit, kind = "位", "rank"
         else:
             return None
-    group = lex.UNIT_GROUPS.get(unit)
-    if group in ("percent", "permille"):
-        kind = "rate"
-    elif group == "points":
+    kind = _KIND_OF_GROUP.get(lex.UNIT_GROUPS.get(unit), kind)
+    if kind == "rate" and _CHANGE_CUE.search(text, max(0, start - 6), start) is not None:
         kind = "change"
-    elif group == "duration":
-        kind = "duration"
-    elif group == "money":
-        kind = "amount"
-    if kind == "rate":
-        window = text[max(0, start - 6):start]
-        if any(cue in window for cue in lex.CHANGE_CUES):
-            kind = "change"
-    qualifier = "eq"
-    if match.group("a1") or match.group("a2"):
-        qualifier = "approx"
+    qualifier = "approx" if approx_1 or approx_2 else "eq"
     prefix = _prefix_qualifier(text, start)
     if prefix is not None:
         qualifier = prefix
-    post = match.group("post")
     if post is not None:
         qualifier = lex.QUALIFIER_SUFFIXES[post]
-    written = number + (match.group("mult") or "")
-    return NumberMatch(start, end, float(amount * multiplier), unit, qualifier, written,
-                       kind, False)
+    return FoundNumber(start, end, value, unit, qualifier, number + (mult or ""), kind, False)
 
 
-def _chinese(match: re.Match[str], text: str) -> NumberMatch | None:
+def _chinese(match: re.Match[str], text: str) -> FoundNumber | None:
     start = match.start("cn")
     numeral = match.group("cn")
     if numeral in ("一", "万", "千", "百") or numeral.startswith(("万", "千", "百")):
@@ -230,7 +247,7 @@ def _chinese(match: re.Match[str], text: str) -> NumberMatch | None:
     unit = match.group("cunit")
     head = text[_clause_start(text, start):start]
     if unit in lex.CHINESE_EVENT_UNITS:
-        if not any(verb in head for verb in _ACTION_VERBS):
+        if _ACTION_VERB.search(head) is None:
             return None
     elif not head.endswith(_ACTION_VERBS):
         return None
@@ -241,7 +258,7 @@ def _chinese(match: re.Match[str], text: str) -> NumberMatch | None:
         qualifier = prefix
     if match.group("cpost"):
         qualifier = lex.QUALIFIER_SUFFIXES[match.group("cpost")]
-    return NumberMatch(start, end, float(value), unit, qualifier, numeral, "count", True)
+    return FoundNumber(start, end, float(value), unit, qualifier, numeral, "count", True)
 
 
 def find_numbers(text: str) -> list[NumberMatch]:
@@ -253,22 +270,30 @@ def find_numbers(text: str) -> list[NumberMatch]:
         >>> [(n.value, n.unit) for n in find_numbers("2023年召开三次会议,推行三项制度")]
         [(3.0, '次')]
     """
+    return [NumberMatch(*number) for number in scan_numbers(text)]
+
+
+def scan_numbers(text: str) -> list[FoundNumber]:
+    """:func:`find_numbers` as tuples (what :func:`fzcompare.extract.extract` uses)."""
     excluded_start: list[int] = []
     excluded_end: list[int] = []
     for span in _EXCLUDED_SPANS.finditer(text):
         excluded_start.append(span.start())
         excluded_end.append(span.end())
-    found: list[NumberMatch] = []
+    found: list[FoundNumber] = []
+    bisect_right = bisect.bisect_right
     for match in _ARABIC.finditer(text):
         start = match.start()
         if start and text[start - 1] in _LATIN_OR_DIGIT:
             continue
-        if excluded_start and _inside(excluded_start, excluded_end, start):
-            continue
+        if excluded_start:
+            i = bisect_right(excluded_start, start) - 1
+            if i >= 0 and start < excluded_end[i]:
+                continue
         figure = _arabic(match, text)
         if figure is not None:
             found.append(figure)
-    chinese: list[NumberMatch] = []
+    chinese: list[FoundNumber] = []
     for match in _CHINESE.finditer(text):
         if excluded_start and _inside(excluded_start, excluded_end, match.start()):
             continue
