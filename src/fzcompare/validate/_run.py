@@ -1,0 +1,478 @@
+"""Run the suites: derive the frames, let great_expectations judge, find the failing rows."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+import polars as pl
+
+from fzcompare.catalog import Catalog, load_catalog, load_regions
+from fzcompare.errors import SchemaError
+from fzcompare.schema import OBSERVATION_SCHEMA
+from fzcompare.validate import _frames, _gx, _masks
+from fzcompare.validate._frames import FRAME_ROW, ROW_ID
+from fzcompare.validate._masks import say
+from fzcompare.validate._result import (
+    FAILING_ROW_SCHEMA,
+    OUTCOME_SCHEMA,
+    ValidationResult,
+    Verdict,
+    empty_failing_rows,
+)
+from fzcompare.validate._suites import (
+    YOY_THRESHOLD,
+    Suite,
+    resolve_suites,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PARAMETER_HINTS: Final[dict[str, str]] = {
+    "known_source_ids": "no sources table was given (pass sources=, or validate a dataset)",
+    "known_region_codes": "no regions table was given",
+}
+_TABLE_COLUMN_CHECKS: Final[frozenset[str]] = frozenset({
+    "expect_table_columns_to_match_set", "expect_table_columns_to_match_ordered_list",
+    "expect_table_column_count_to_equal", "expect_table_column_count_to_be_between",
+})
+
+
+def _walk_parameters(value: Any) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        if set(value) == {"$PARAMETER"}:
+            yield str(value["$PARAMETER"])
+        else:
+            for item in value.values():
+                yield from _walk_parameters(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _walk_parameters(item)
+
+
+def _condition_columns(condition: Any) -> Iterator[str]:
+    if isinstance(condition, Mapping):
+        name = (condition.get("column") or {}).get("name") if isinstance(
+            condition.get("column"), Mapping) else None
+        if name:
+            yield str(name)
+        for part in condition.get("conditions", []) or []:
+            yield from _condition_columns(part)
+
+
+def _argument_columns(expectation: Mapping[str, Any]) -> set[str]:
+    kwargs = expectation.get("kwargs") or {}
+    found = {str(kwargs[k]) for k in ("column", "column_A", "column_B")
+             if isinstance(kwargs.get(k), str)}
+    for key in ("column_list", "column_set"):
+        if isinstance(kwargs.get(key), list):
+            found.update(str(c) for c in kwargs[key])
+    return found
+
+
+def referenced_columns(expectations: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Columns named by expectations' arguments and row conditions."""
+    found: set[str] = set()
+    for expectation in expectations:
+        found |= _argument_columns(expectation)
+        found.update(_condition_columns((expectation.get("kwargs") or {}).get("row_condition")))
+    return found
+
+
+def _condition_only_columns(expectations: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Columns used only to filter rows (they travel as pandas categoricals: cheap to copy)."""
+    in_conditions: set[str] = set()
+    elsewhere: set[str] = set()
+    for expectation in expectations:
+        elsewhere |= _argument_columns(expectation)
+        in_conditions.update(_condition_columns(
+            (expectation.get("kwargs") or {}).get("row_condition")))
+    return in_conditions - elsewhere
+
+
+def _to_pandas(frame: pl.DataFrame, *, categorical: Iterable[str] = ()) -> pd.DataFrame:
+    """Numpy-backed numbers, Arrow-backed strings (pandas 3's ``str``): the fastest for GX.
+
+    Text columns in ``categorical`` become pandas categoricals: great_expectations copies
+    the whole frame for every row condition, and copying Arrow strings is the slow part.
+    An Int32 ``year`` with nulls would become float64; it becomes pandas' nullable Int32
+    instead, so the type expectation still sees integers (the not-null one sees the nulls).
+    """
+    to_category = [c for c in categorical if c in frame.columns
+                   and frame.schema[c] == pl.String()]
+    if to_category:
+        frame = frame.with_columns([pl.col(c).cast(pl.Categorical()) for c in to_category])
+    pdf = frame.to_pandas()
+    if "year" in frame.columns and frame.schema["year"] == pl.Int32() \
+            and frame["year"].null_count():
+        pdf["year"] = pdf["year"].astype("Int32")
+    return pdf
+
+
+def _gx_columns(frame_name: str, frame: pl.DataFrame,
+                expectations: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The columns great_expectations needs: referenced ones and the id columns.
+
+    A table-level column expectation on the observations frame sees every data-model column;
+    on derived frames it sees them all.
+    """
+    wanted = referenced_columns(expectations)
+    table_level = any(e.get("type") in _TABLE_COLUMN_CHECKS for e in expectations)
+    if table_level:
+        if frame_name == "observations":
+            wanted |= set(OBSERVATION_SCHEMA)
+        else:
+            wanted |= set(frame.columns)
+    return [c for c in frame.columns if c in wanted or c == _index_column(frame_name)]
+
+
+def _index_column(frame_name: str) -> str:
+    """The column that numbers a frame's rows (observation row ids, or derived row numbers)."""
+    return ROW_ID if frame_name in ("observations", "values") else FRAME_ROW
+
+
+def _context_expr(frame_name: str) -> pl.Expr | None:
+    """Frame-specific words added to the reason of a derived row."""
+    if frame_name == "relations":
+        return say(
+            pl.col("region_code"), " ", pl.col("year"), " ", pl.col("scope"), ": ",
+            pl.col("numerator_code"), " ", pl.col("numerator"), " (row ",
+            pl.col("numerator_row_id"), "), ", pl.col("denominator_code"), " ",
+            pl.col("denominator"), " (row ", pl.col("denominator_row_id"), ")",
+            pl.when(pl.col("target").is_not_null()).then(say(
+                ", ", pl.col("target_code"), " ", pl.col("target"), " (row ",
+                pl.col("target_row_id"), ") vs implied ", pl.col("implied_rate").round(2)))
+            .otherwise(pl.lit("")))
+    if frame_name == "year_over_year":
+        return say(
+            pl.col("region_code"), " ", pl.col("indicator_code"), " ", pl.col("scope"), ": ",
+            pl.col("value"), " in ", pl.col("year"), " vs ", pl.col("compared_value"), " in ",
+            pl.col("compared_year"), " (robust z ", pl.col("robust_z").round(1), ", ",
+            pl.col("pattern"), ")")
+    return None
+
+
+def _yoy_threshold(suites: Sequence[Suite]) -> float:
+    """The jump threshold of the year-over-year suite (used to attribute spikes)."""
+    for suite in suites:
+        if suite.frame != "year_over_year":
+            continue
+        for expectation in suite.expectations:
+            kwargs = expectation.get("kwargs") or {}
+            if expectation["type"] == "expect_column_values_to_be_between" \
+                    and kwargs.get("column") == "robust_z":
+                bounds = [abs(float(kwargs[k])) for k in ("min_value", "max_value")
+                          if kwargs.get(k) is not None]
+                if bounds:
+                    return max(bounds)
+    return YOY_THRESHOLD
+
+
+def _known_regions(regions: pl.DataFrame | None) -> pl.DataFrame:
+    bundled = load_regions()
+    if regions is None:
+        return bundled
+    if "region_code" not in regions.columns:
+        raise SchemaError("regions table has no region_code column", column="region_code",
+                          reason="missing_column")
+    extra = regions.select(
+        pl.col("region_code").cast(pl.String()),
+        (pl.col("level") if "level" in regions.columns
+         else pl.lit(None, pl.String())).cast(pl.String()).alias("level"))
+    return pl.concat([extra, bundled.select("region_code", "level")]).unique(
+        "region_code", keep="first", maintain_order=True)
+
+
+def _stamp(suite: Suite, index: int, expectation: Mapping[str, Any]) -> dict[str, Any]:
+    stamped = dict(expectation)
+    stamped["meta"] = {**(expectation.get("meta") or {}), "fzcompare_ref": f"{suite.name}#{index}"}
+    return stamped
+
+
+def _outcome_row(suite: Suite, index: int, expectation: Mapping[str, Any], frame_name: str,
+                 **values: Any) -> dict[str, Any]:
+    kwargs = expectation.get("kwargs") or {}
+    meta = expectation.get("meta") or {}
+    columns = [kwargs[k] for k in ("column", "column_A", "column_B") if isinstance(
+        kwargs.get(k), str)]
+    if isinstance(kwargs.get("column_list"), list):
+        columns += [str(c) for c in kwargs["column_list"]]
+    type_ = str(expectation["type"])
+    row = {
+        "suite": suite.name,
+        "check": str(meta.get("check") or f"{type_}({','.join(columns)})"),
+        "expectation": type_,
+        "column": ", ".join(columns) if columns else None,
+        "description": str(meta.get("description") or type_.replace("_", " ")),
+        "severity": suite.severities[index],
+        "frame": frame_name,
+        "success": None, "element_count": None, "unexpected_count": None,
+        "unexpected_percent": None, "failing_rows": None, "note": None,
+    }
+    row.update(values)
+    return row
+
+
+def _blamed(frame_name: str, rows: pl.DataFrame) -> pl.DataFrame:
+    """Frame rows -> (row_id, detail): one row per observation blamed, details joined."""
+    id_columns = _frames.BLAMED_ID_COLUMNS[frame_name]
+    parts = [rows.select(pl.col(c).cast(pl.Int64()).alias(ROW_ID), "detail")
+             for c in id_columns]
+    blamed = pl.concat(parts).drop_nulls(ROW_ID)
+    if len(id_columns) == 1 and blamed[ROW_ID].is_unique().all():
+        return blamed
+    return blamed.group_by(ROW_ID, maintain_order=True).agg(
+        pl.col("detail").unique(maintain_order=True).str.join("; "))
+
+
+def _gx_failing_frame_rows(frame_name: str, pdf: pd.DataFrame, expectation: Mapping[str, Any],
+                           parameters: Mapping[str, Any]) -> list[int]:
+    """Ask great_expectations for the failing rows (slow with many failures; a fallback)."""
+    from fzcompare.validate._gx import run_suite
+
+    index_column = _index_column(frame_name)
+    outcomes = run_suite(frame_name, pdf, [expectation], parameters=parameters,
+                         result_format={"result_format": "COMPLETE",
+                                        "unexpected_index_column_names": [index_column],
+                                        "return_unexpected_index_query": False})
+    found = next(iter(outcomes.values()))
+    ids: list[int] = []
+    for item in found.unexpected_index_list or []:
+        value = item.get(index_column) if isinstance(item, Mapping) else item
+        if value is not None:
+            ids.append(int(value))
+    return ids
+
+
+def _resolve_parameters(kwargs: Mapping[str, Any], parameters: Mapping[str, Any]) -> Any:
+    def resolve(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            if set(value) == {"$PARAMETER"}:
+                return parameters[str(value["$PARAMETER"])]
+            return {k: resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        return value
+    return resolve(dict(kwargs))
+
+
+def _failing_rows_of(frame_name: str, frame: pl.DataFrame, pdf: pd.DataFrame,
+                     expectation: Mapping[str, Any], parameters: Mapping[str, Any],
+                     unexpected_count: int | None) -> tuple[pl.DataFrame, str | None]:
+    """The blamed observation rows of one failed expectation, with a detail text each."""
+    type_ = str(expectation["type"])
+    if type_ in _masks.TABLE_LEVEL:
+        return pl.DataFrame(schema={ROW_ID: pl.Int64(), "detail": pl.String()}), None
+    kwargs = _resolve_parameters(expectation.get("kwargs") or {}, parameters)
+    context = _context_expr(frame_name)
+    note = None
+    try:
+        check = _masks.row_check(type_, kwargs, frame.schema)
+        rows = _masks.failing_rows(frame, check)
+        if unexpected_count is not None and rows.height != unexpected_count:
+            raise _masks.NotTranslatedError(
+                f"polars found {rows.height} rows, great_expectations {unexpected_count}")
+    except _masks.NotTranslatedError as reason:
+        index_column = _index_column(frame_name)
+        ids = _gx_failing_frame_rows(frame_name, pdf, expectation, parameters)
+        rows = frame.filter(pl.col(index_column).is_in(ids)).with_columns(
+            pl.lit("reported by great_expectations").alias("detail"))
+        note = f"failing rows from great_expectations ({reason})"
+    if context is not None:
+        rows = rows.with_columns(context.alias("detail"))
+    return _blamed(frame_name, rows), note
+
+
+def _derive_frames(needed: set[str], canonical: pl.DataFrame, observations_frame: pl.DataFrame,
+                   catalog: Catalog, suites: Sequence[Suite]) -> dict[str, pl.DataFrame]:
+    frames = {"observations": observations_frame}
+    if "values" in needed:
+        frames["values"] = _frames.values_frame(canonical)
+    if not needed & {"relations", "year_over_year"}:
+        return frames
+    panel = _frames.keyed_panel(canonical)
+    if "relations" in needed:
+        frames["relations"] = _frames.relations_frame(canonical, catalog, panel=panel)
+    if "year_over_year" in needed:
+        frames["year_over_year"] = _frames.year_over_year_frame(
+            canonical, catalog, threshold=_yoy_threshold(suites), panel=panel)
+    return frames
+
+
+def validate(
+    observations: pl.DataFrame,
+    *,
+    sources: pl.DataFrame | None = None,
+    regions: pl.DataFrame | None = None,
+    suites: Iterable[Suite | str | os.PathLike[str]] | None = None,
+    extra_suites: Iterable[Suite | str | os.PathLike[str]] = (),
+    catalog: Catalog | None = None,
+    docs: str | os.PathLike[str] | None = None,
+) -> ValidationResult:
+    """Validate observations with great_expectations suites.
+
+    Args:
+        observations: The observation table (columns of the data model; other dtypes are
+            read into the model's, unreadable values count as empty).
+        sources: The sources table; without it the "known source" expectation is skipped.
+        regions: Regions beyond the bundled table (e.g. a dataset's ``regions.csv``, or the
+            whole table from ``fzcompare.store.dataset_regions``).
+        suites: Suites to run instead of the bundled ones (:class:`Suite` objects or JSON
+            file paths).
+        extra_suites: Suites to run after those (e.g. your own JSON files).
+        catalog: Validate against this catalog; the bundled suites are then generated from
+            it (default: the bundled catalog and the committed suite files).
+        docs: Build great_expectations Data Docs in this folder. The pages load their
+            stylesheets and scripts from the internet (a CDN); fzcompare's own reports do not.
+
+    Returns:
+        A :class:`ValidationResult`.
+
+    Examples:
+        >>> import polars as pl
+        >>> rows = pl.DataFrame({
+        ...     "region_code": ["420300", "420300"], "year": [2023, 2023],
+        ...     "indicator_code": ["reconsideration_concluded", "reconsideration_corrected"],
+        ...     "scope": ["全市", "全市"], "value": [40.0, 50.0], "unit": ["件", "件"],
+        ...     "qualifier": ["eq", "eq"], "source_id": ["s", "s"], "quote": ["", ""],
+        ... }).with_columns(pl.col("year").cast(pl.Int32))
+        >>> from fzcompare.validate import bundled_suite_path
+        >>> result = validate(rows, suites=[bundled_suite_path("relations")])
+        >>> result.verdict, result.failing_rows["row_id"].to_list()
+        ('fail', [0, 1])
+    """
+
+    chosen = resolve_suites(suites, extra_suites, catalog)
+    catalog = catalog if catalog is not None else load_catalog()
+    canonical, _missing = _frames.canonical_observations(observations)
+    known_regions = _known_regions(regions)
+    parameters: dict[str, Any] = {
+        "known_region_codes": known_regions["region_code"].to_list(),
+    }
+    if sources is not None:
+        if "source_id" not in sources.columns:
+            raise SchemaError("sources table has no source_id column", column="source_id",
+                              reason="missing_column")
+        parameters["known_source_ids"] = sources["source_id"].cast(pl.String()).to_list()
+
+    on_observations = [e for s in chosen if s.frame == "observations" for e in s.expectations]
+    helpers = frozenset(referenced_columns(on_observations)) & frozenset(_frames.HELPER_COLUMNS)
+    observations_frame = _frames.add_helper_columns(canonical, catalog=catalog,
+                                                    regions=known_regions, wanted=helpers)
+    frame_order = list(dict.fromkeys(s.frame for s in chosen))
+    frames = _derive_frames(set(frame_order), canonical, observations_frame, catalog, chosen)
+
+    outcome_rows: list[dict[str, Any]] = []
+    failing_parts: list[pl.DataFrame] = []
+    store = docs is not None
+    if store:
+        _gx.forget_stored_results()
+    for frame_name in frame_order:
+        here = [s for s in chosen if s.frame == frame_name]
+        frame = frames[frame_name]
+        runnable: list[tuple[Suite, int, dict[str, Any]]] = []
+        skipped: dict[str, str] = {}
+        for suite in here:
+            for index, expectation in enumerate(suite.expectations):
+                absent = [p for p in _walk_parameters(expectation.get("kwargs"))
+                          if p not in parameters]
+                ref = f"{suite.name}#{index}"
+                if absent:
+                    skipped[ref] = "skipped: " + PARAMETER_HINTS.get(
+                        absent[0], f"no value for ${absent[0]}")
+                runnable.append((suite, index, _stamp(suite, index, expectation)))
+        to_run = [e for s, i, e in runnable if f"{s.name}#{i}" not in skipped]
+        pdf = _to_pandas(frame.select(_gx_columns(frame_name, frame, to_run)),
+                         categorical=_condition_only_columns(to_run))
+        results = _gx.run_suite(
+            frame_name, pdf, to_run, parameters=parameters, store=store,
+            suite_meta={"fzcompare": {"frame": frame_name,
+                                      "suites": [s.name for s in here]}}) if to_run else {}
+        for suite, index, expectation in runnable:
+            ref = f"{suite.name}#{index}"
+            if ref in skipped:
+                outcome_rows.append(_outcome_row(suite, index, expectation, frame_name,
+                                                 note=skipped[ref]))
+                continue
+            raw = results[ref]
+            blamed = None
+            note = raw.exception
+            if not raw.success and raw.exception is None \
+                    and expectation["type"] in _masks.TABLE_LEVEL:
+                note = _observed_note(raw)
+            elif not raw.success and raw.exception is None:
+                blamed, fallback_note = _failing_rows_of(
+                    frame_name, frame, pdf, expectation, parameters, raw.unexpected_count)
+                note = fallback_note
+                failing_parts.append(blamed.with_columns(
+                    pl.lit(suite.name).alias("suite"),
+                    pl.lit(str((expectation.get("meta") or {}).get("check") or
+                               expectation["type"])).alias("check"),
+                    pl.lit(str(expectation["type"])).alias("expectation"),
+                    pl.lit(suite.severities[index]).alias("severity"),
+                    say(str((expectation.get("meta") or {}).get("description")
+                            or expectation["type"]) + ": ", pl.col("detail"))
+                    .alias("reason")).drop("detail"))
+            outcome_rows.append(_outcome_row(
+                suite, index, expectation, frame_name, success=raw.success,
+                element_count=raw.element_count, unexpected_count=raw.unexpected_count,
+                unexpected_percent=raw.unexpected_percent,
+                failing_rows=None if blamed is None else blamed[ROW_ID].n_unique(),
+                note=note))
+
+    outcomes = pl.DataFrame(outcome_rows, schema=OUTCOME_SCHEMA)
+    outcomes = _order_outcomes(outcomes, chosen)
+    failing = _assemble_failing_rows(failing_parts, canonical, chosen)
+    docs_index = None
+    if docs is not None:
+        docs_index = _gx.build_data_docs(os.fspath(docs))
+    return ValidationResult(
+        verdict=_verdict(outcomes), outcomes=outcomes, failing_rows=failing,
+        n_rows=observations.height, suites=tuple(s.name for s in chosen),
+        gx_version=_gx.session().version, docs_index=docs_index)
+
+
+def _observed_note(raw: _gx.RawOutcome) -> str | None:
+    """What a failed table-level expectation saw (missing columns, the dtype found ...)."""
+    mismatched = (raw.details or {}).get("mismatched") if isinstance(raw.details, dict) else None
+    if isinstance(mismatched, dict) and mismatched.get("missing"):
+        return "missing columns: " + ", ".join(str(c) for c in mismatched["missing"])
+    if raw.observed_value is not None:
+        return f"observed: {raw.observed_value}"
+    return None
+
+
+def _order_outcomes(outcomes: pl.DataFrame, suites: Sequence[Suite]) -> pl.DataFrame:
+    order = {s.name: i for i, s in enumerate(suites)}
+    return outcomes.with_columns(
+        pl.col("suite").replace_strict(order, return_dtype=pl.Int64()).alias("_order"),
+        pl.int_range(pl.len()).alias("_position"),
+    ).sort("_order", "_position").drop("_order", "_position")
+
+
+def _assemble_failing_rows(parts: list[pl.DataFrame], canonical: pl.DataFrame,
+                           suites: Sequence[Suite]) -> pl.DataFrame:
+    if not parts:
+        return empty_failing_rows()
+    blamed = pl.concat(parts, how="vertical")
+    order = {s.name: i for i, s in enumerate(suites)}
+    present = [c for c in OBSERVATION_SCHEMA if c in canonical.columns]
+    joined = blamed.join(canonical.select(ROW_ID, *present), on=ROW_ID, how="left")
+    for column, dtype in OBSERVATION_SCHEMA.items():
+        if column not in joined.columns:
+            joined = joined.with_columns(pl.lit(None, dtype).alias(column))
+    return (joined.with_columns(pl.col("suite").replace_strict(order, return_dtype=pl.Int64())
+                                .alias("_order"))
+            .sort(ROW_ID, "_order", maintain_order=True).drop("_order")
+            .select([pl.col(c).cast(t) for c, t in FAILING_ROW_SCHEMA.items()]))
+
+
+def _verdict(outcomes: pl.DataFrame) -> Verdict:
+    failed = outcomes.filter(pl.col("success").not_())
+    if failed.filter(pl.col("severity") == "error").height:
+        return "fail"
+    if failed.height:
+        return "warn"
+    return "pass"

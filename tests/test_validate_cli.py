@@ -1,0 +1,132 @@
+"""The ``fzcompare validate`` command: summary, JSON, exit codes, quarantine, Data Docs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from fzcompare.cli import main
+from fzcompare.store import load
+from fzcompare.validate import read_quarantine
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["validate", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    """The demo dataset with one rate entered x100."""
+    dataset = tmp_path / "demo"
+    shutil.copytree("datasets/demo", dataset)
+    frame = load(dataset, check=False)
+    hit = ((pl.col("region_code") == "420100") & (pl.col("year") == 2021)
+           & (pl.col("indicator_code") == "pre_appointment_law_test_participation_rate"))
+    part = dataset / "observations" / "year=2021" / "part-0.parquet"
+    year = frame.filter(pl.col("year") == 2021).with_columns(
+        pl.when(hit).then(pl.col("value") * 100).otherwise(pl.col("value")).alias("value"))
+    year.drop("year").write_parquet(part)
+    return dataset
+
+
+def test_clean_dataset_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["datasets/demo"], capsys)
+    assert code == 0, err
+    assert "verdict: PASS" in out
+    assert "5 suites" in out
+
+
+def test_failing_dataset_exits_1_and_names_the_row(broken: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run([str(broken)], capsys)
+    assert code == 1
+    assert "verdict: FAIL" in out
+    assert "ERROR    ranges/range.rate: 1 of" in out
+    assert "pre_appointment_law_test_participation_rate" in out
+
+
+def test_json_output(broken: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run([str(broken), "--format", "json", "--max-rows", "1"], capsys)
+    assert code == 1
+    data = json.loads(out)
+    assert data["verdict"] == "fail"
+    assert data["failing_rows_shown"] == 1
+    assert data["failing_row_count"] >= 1
+    assert {o["check"] for o in data["outcomes"]} >= {"range.rate", "key_unique", "yoy_jump"}
+
+
+def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run([str(tmp_path / "absent")], capsys)[0] == 2
+    assert run(["datasets/demo", "--corrections", "x.csv"], capsys)[0] == 2
+    assert run(["datasets/demo", "--no-bundled"], capsys)[0] == 2
+    bad = tmp_path / "bad.json"
+    bad.write_text("{", encoding="utf-8")
+    code, _, err = run(["datasets/demo", "--suite", str(bad)], capsys)
+    assert code == 2
+    assert "not valid JSON" in err
+    assert run(["datasets/demo", "--format", "yaml"], capsys)[0] == 2
+    file = tmp_path / "obs.parquet"
+    load("datasets/demo", check=False).head(10).write_parquet(file)
+    assert run([str(file), "--quarantine"], capsys)[0] == 2
+
+
+def test_single_file_with_sources(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = tmp_path / "obs.csv"
+    load("datasets/real", check=False).write_csv(file)
+    code, out, _ = run([str(file), "--sources", "datasets/real/sources.csv"], capsys)
+    assert code == 0, out
+    code, out, _ = run([str(file)], capsys)
+    assert code == 0
+    assert "SKIPPED  keys/source_known" in out
+
+
+def test_quarantine_then_readmit_with_corrections(broken: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    before = load(broken, check=False).height
+    code, out, _ = run([str(broken), "--quarantine"], capsys)
+    assert code == 1
+    assert "quarantine: 1 moved to quarantine" in out
+    assert load(broken, check=False).height == before - 1
+    code, out, _ = run([str(broken)], capsys)
+    assert code == 0
+
+    table = read_quarantine(broken)
+    fixes = broken.parent / "fixes.csv"
+    table.select("quarantine_id", (pl.col("value") / 100).alias("value")).write_csv(fixes)
+    code, out, _ = run([str(broken), "--readmit", "--corrections", str(fixes)], capsys)
+    assert code == 0, out
+    assert "1 readmitted" in out
+    assert load(broken, check=False).height == before
+    assert read_quarantine(broken)["status"].to_list() == ["corrected", "readmitted"]
+
+
+def test_data_docs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    docs = tmp_path / "docs"
+    code, out, _ = run(["datasets/real", "--docs", str(docs)], capsys)
+    assert code == 0
+    assert (docs / "index.html").is_file()
+    assert "CDN" in out
+    assert "internet" in (docs / "README-fzcompare.txt").read_text(encoding="utf-8")
+    pages = list((docs / "validations").rglob("*.html"))
+    assert len(pages) == 4  # one per frame: observations, values, relations, year_over_year
+
+
+def test_dataset_with_its_own_regions_csv(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from fzcompare.store import write_observations
+    from fzcompare.synthetic import national_panel
+
+    panel = national_panel(n_regions=15, years=[2022, 2023, 2024], n_indicators=8)
+    dataset = tmp_path / "national"
+    write_observations(panel.observations, dataset, sources=panel.sources,
+                       regions=panel.regions)
+    assert (dataset / "regions.csv").is_file()
+    code, out, _ = run([str(dataset)], capsys)
+    assert code == 0, out
+    assert "verdict: PASS" in out
