@@ -7,8 +7,8 @@ suites), :mod:`fzcompare.trends`, :mod:`fzcompare.benchmark` (with :mod:`fzcompa
 great_expectations) are imported only by the functions that use them.
 
 The stage modules share their main function's name (``fzcompare.benchmark.benchmark``,
-``fzcompare.extract.extract``); the package exports the modules, not the functions, so
-``import fzcompare.benchmark`` always means the module.
+``fzcompare.extract.extract``, ``fzcompare.validate.validate``); the package exports the
+modules, not the functions, so ``import fzcompare.benchmark`` always means the module.
 
 Examples:
     >>> import fzcompare
@@ -19,7 +19,7 @@ Examples:
 
 from __future__ import annotations
 
-from fzcompare import benchmark, charts, extract, report, synthetic, trends
+from fzcompare import benchmark, charts, extract, report, synthetic, trends, validate
 from fzcompare.benchmark import (
     BenchmarkResult,
     compare_editions,
@@ -42,6 +42,7 @@ from fzcompare.extract import ExtractionResult
 from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, check_observations
 from fzcompare.store import WriteReport, load, load_sources, scan, write_observations
 from fzcompare.trends import TrendsResult, analyze
+from fzcompare.validate import ValidationResult
 
 __version__ = "0.1.0"
 
@@ -61,6 +62,7 @@ __all__ = [
     "SchemaError",
     "TrendsResult",
     "ValidationFailedError",
+    "ValidationResult",
     "WriteReport",
     "__version__",
     "analyze",
@@ -80,6 +82,7 @@ __all__ = [
     "scan",
     "synthetic",
     "trends",
+    "validate",
     "what_it_would_take",
     "write_observations",
 ]
