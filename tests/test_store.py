@@ -146,3 +146,17 @@ def test_replace_observations_is_whole_set(dataset: Path) -> None:
 def test_remote_write_refused(obs_frame: pl.DataFrame) -> None:
     with pytest.raises(DatasetWriteError):
         store.write_observations(obs_frame, "s3://bucket/ds")
+
+
+def test_row_level_error_names_file_and_row(dataset: Path) -> None:
+    part = dataset / "observations" / "year=2023" / "part-0.parquet"
+    frame = pl.read_parquet(part)
+    frame = frame.with_columns(pl.Series("region_code", ["420300", "429999"][: frame.height]))
+    frame.write_parquet(part)
+    with pytest.raises(SchemaError) as caught:
+        store.load(dataset)
+    error = caught.value
+    assert error.details["reason"] == "unknown_region"
+    assert error.details["file"].endswith("year=2023/part-0.parquet")
+    assert error.details["file_row"] == 1
+    assert "year=2023/part-0.parquet row 1" in str(error)

@@ -138,47 +138,62 @@ def check_observations(
                         f"first at row {bad['row'][0]}: {bad[column][0]!r}",
                         column=column, rows=bad)
         numbered = numbered.with_columns(cast.alias(column))
+    null_counts = numbered.null_count().row(0, named=True)
     for column in ("region_code", "year", "indicator_code", "scope", "value", "unit",
                    "qualifier", "source_id"):
-        bad = numbered.filter(pl.col(column).is_null())
-        if bad.height:
+        if null_counts[column]:
+            bad = numbered.filter(pl.col(column).is_null())
             raise _fail(path, "null_value", f"{bad.height} empty value(s), first at row "
                         f"{bad['row'][0]}", column=column, rows=bad)
-    bad = numbered.filter(~pl.col("region_code").str.contains(_REGION_CODE_PATTERN))
+    # Code and qualifier checks run on the distinct values; rows are only gathered on failure.
+    bad = _rows_with_bad_values(numbered, "region_code",
+                                ~pl.col("region_code").str.contains(_REGION_CODE_PATTERN))
     if bad.height:
         raise _fail(path, "bad_region_code", f"{bad.height} code(s) are not 6 digits, first at "
                     f"row {bad['row'][0]}: {bad['region_code'][0]!r}", column="region_code",
                     rows=bad)
     if region_codes is not None:
-        bad = numbered.filter(~pl.col("region_code").is_in(list(region_codes)))
+        bad = _rows_with_bad_values(numbered, "region_code",
+                                    ~pl.col("region_code").is_in(list(region_codes)))
         if bad.height:
             raise _fail(path, "unknown_region", f"{bad.height} row(s) name a region missing from "
                         f"the regions table, first at row {bad['row'][0]}: "
                         f"{bad['region_code'][0]!r}", column="region_code", rows=bad,
                         hint="add the region to the regions table or fix the code")
     if indicator_codes is not None:
-        bad = numbered.filter(~pl.col("indicator_code").is_in(list(indicator_codes))
-                              & ~pl.col("indicator_code").str.starts_with(UNMAPPED_PREFIX))
+        bad = _rows_with_bad_values(
+            numbered, "indicator_code",
+            ~pl.col("indicator_code").is_in(list(indicator_codes))
+            & ~pl.col("indicator_code").str.starts_with(UNMAPPED_PREFIX))
         if bad.height:
             raise _fail(path, "unknown_indicator", f"{bad.height} row(s) name an indicator "
                         f"missing from the catalog, first at row {bad['row'][0]}: "
                         f"{bad['indicator_code'][0]!r}", column="indicator_code", rows=bad,
                         hint=f"use a catalog code, or the {UNMAPPED_PREFIX}* family for "
                         "figures that fit none")
-    bad = numbered.filter(~pl.col("qualifier").is_in(list(QUALIFIERS)))
+    bad = _rows_with_bad_values(numbered, "qualifier", ~pl.col("qualifier").is_in(list(QUALIFIERS)))
     if bad.height:
         raise _fail(path, "bad_qualifier", f"{bad.height} qualifier(s) outside "
                     f"{sorted(QUALIFIERS)}, first at row {bad['row'][0]}: "
                     f"{bad['qualifier'][0]!r}", column="qualifier", rows=bad)
-    bad = numbered.filter(pl.col("value").is_nan() | pl.col("value").is_infinite())
-    if bad.height:
+    non_finite = pl.col("value").is_nan() | pl.col("value").is_infinite()
+    if numbered.select(non_finite.any()).item():
+        bad = numbered.filter(non_finite)
         raise _fail(path, "non_finite", f"{bad.height} value(s) are NaN or infinite, first at "
                     f"row {bad['row'][0]}", column="value", rows=bad)
-    dup = numbered.filter(pl.struct(KEY_COLUMNS).is_duplicated())
-    if dup.height:
+    if numbered.select(KEY_COLUMNS).n_unique() != numbered.height:
+        dup = numbered.filter(pl.struct(KEY_COLUMNS).is_duplicated())
         first = dup.row(0, named=True)
         key = ", ".join(f"{k}={first[k]}" for k in KEY_COLUMNS)
         raise _fail(path, "duplicate_key", f"{dup.height} rows share a key "
                     f"(region_code, year, indicator_code, scope), first: {key}",
                     rows=dup, hint="each key may appear once; keep one figure per key")
     return numbered.drop("row")
+
+
+def _rows_with_bad_values(numbered: pl.DataFrame, column: str, bad: pl.Expr) -> pl.DataFrame:
+    """Rows whose ``column`` value fails, testing each distinct value once."""
+    values = numbered.select(pl.col(column).unique()).filter(bad)[column]
+    if values.len() == 0:
+        return numbered.clear()
+    return numbered.filter(pl.col(column).is_in(values.implode()))

@@ -136,12 +136,9 @@ def load(
         True
     """
     try:
-        lazy = (_scan_located(dataset, storage_options) if check
-                else scan(dataset, storage_options=storage_options))
-        located = lazy.collect()
+        frame = scan(dataset, storage_options=storage_options).collect()
     except pl.exceptions.PolarsError as exc:
         raise _explain_read_error(dataset, exc) from exc
-    frame = located.select(list(OBSERVATION_SCHEMA))
     if not check:
         return frame
     regions = dataset_regions(dataset)
@@ -153,7 +150,7 @@ def load(
             indicator_codes=load_catalog().codes,
         )
     except SchemaError as error:
-        raise _locate(error, located) from None
+        raise _locate(error, dataset, storage_options) from None
 
 
 def _scan_located(dataset: str | os.PathLike[str],
@@ -166,15 +163,24 @@ def _scan_located(dataset: str | os.PathLike[str],
     ).with_columns(pl.int_range(pl.len()).over("_file").alias("_file_row"))
 
 
-def _locate(error: SchemaError, located: pl.DataFrame) -> SchemaError:
-    """Name the Parquet file and the row within it where a schema check failed."""
+def _locate(error: SchemaError, dataset: str | os.PathLike[str],
+            storage_options: StorageOptions | None) -> SchemaError:
+    """Name the Parquet file and the row within it where a schema check failed.
+
+    Only run on failure: attaching file paths to every row costs a second scan.
+    """
     rows = error.details.get("rows")
     if rows is None or "row" not in rows.columns or rows.height == 0:
         return error
-    first = located.row(int(rows["row"][0]), named=True)
-    where = f"{first['_file']} row {first['_file_row']}"
-    details = {**error.details, "file": first["_file"], "file_row": first["_file_row"]}
-    return SchemaError(f"{error.message} (first in {where})", hint=error.hint, **details)
+    first_row = int(rows["row"][0])
+    located = (_scan_located(dataset, storage_options).select("_file", "_file_row")
+               .slice(first_row, 1).collect())
+    if located.height == 0:
+        return error
+    file, file_row = located.row(0)
+    details = {**error.details, "file": file, "file_row": file_row}
+    return SchemaError(f"{error.message} (first in {file} row {file_row})", hint=error.hint,
+                       **details)
 
 
 def _explain_read_error(dataset: str | os.PathLike[str], exc: Exception) -> SchemaError:
