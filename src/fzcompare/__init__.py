@@ -1,9 +1,9 @@
 """fzcompare: year-over-year comparative analytics of 法治政府建设 indicators.
 
-The pipeline, one module per stage: :mod:`fzcompare.extract` (report text → observations),
-:mod:`fzcompare.store` (Parquet dataset), :mod:`fzcompare.validate` (great_expectations
-suites), :mod:`fzcompare.trends`, :mod:`fzcompare.benchmark` (with :mod:`fzcompare.criteria`),
-:mod:`fzcompare.charts` and :mod:`fzcompare.report`. Heavy libraries (statsmodels, matplotlib,
+The pipeline, one module per stage: ``fzcompare.extract`` (report text → observations),
+``fzcompare.store`` (Parquet dataset), ``fzcompare.validate`` (great_expectations
+suites), ``fzcompare.trends``, ``fzcompare.benchmark`` (with ``fzcompare.criteria``),
+``fzcompare.charts`` and ``fzcompare.report``. Heavy libraries (statsmodels, matplotlib,
 great_expectations) are imported only by the functions that use them.
 
 The stage modules share their main function's name (``fzcompare.benchmark.benchmark``,

@@ -1,4 +1,4 @@
-"""Composite scores and Monte Carlo rank robustness behind :mod:`fzcompare.benchmark`.
+"""Composite scores and Monte Carlo rank robustness behind ``fzcompare.benchmark``.
 
 Values become a ``(region-years, criteria)`` matrix; each normalisation is a vectorised map of
 that matrix; aggregation is a matrix product with the weights, so a batch of weight draws is
@@ -165,7 +165,7 @@ def _settings(rubric: CriteriaSet, scored: Scored) -> dict[str, Any]:
 
 def composite_scores(scored: Scored, rubric: CriteriaSet, *, normalisation: str,
                      aggregation: str) -> CompositeResult:
-    """See :func:`fzcompare.benchmark.composite`."""
+    """See ``fzcompare.benchmark.composite``."""
     from fzcompare.benchmark import CompositeResult
 
     _check_choice(normalisation, aggregation)
@@ -205,7 +205,7 @@ def composite_scores(scored: Scored, rubric: CriteriaSet, *, normalisation: str,
 def robustness(scored: Scored, rubric: CriteriaSet, *, draws: int, weight_spread: float,
                normalisations: tuple[str, ...], aggregations: tuple[str, ...],
                seed: int) -> RobustnessResult:
-    """See :func:`fzcompare.benchmark.rank_robustness`."""
+    """See ``fzcompare.benchmark.rank_robustness``."""
     from fzcompare.benchmark import RobustnessResult
 
     if draws < 1:

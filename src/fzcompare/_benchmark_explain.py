@@ -1,4 +1,4 @@
-"""Explanations behind :mod:`fzcompare.benchmark`: what it would take, and edition changes."""
+"""Explanations behind ``fzcompare.benchmark``: what it would take, and edition changes."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def _region_steps(structure: Structure, block: pl.DataFrame, pass_points: float,
 
 def improvements(result: BenchmarkResult, *, regions: Sequence[str] | None, year: int | None,
                  max_combinations: int) -> pl.DataFrame:
-    """See :func:`fzcompare.benchmark.what_it_would_take`."""
+    """See ``fzcompare.benchmark.what_it_would_take``."""
     rubric = result.rubric
     structure = Structure.of(rubric)
     targets = result.totals.filter(pl.col("verdict") != "pass")
@@ -178,7 +178,7 @@ def _cause(row: dict[str, Any]) -> str:
 
 
 def editions(result_a: BenchmarkResult, result_b: BenchmarkResult) -> pl.DataFrame:
-    """See :func:`fzcompare.benchmark.compare_editions`."""
+    """See ``fzcompare.benchmark.compare_editions``."""
     keys = ["region_code", "year"]
     pick = ["region_code", "year", "verdict", "share", "vetoed_by"]
     joined = result_a.totals.select(pick).join(

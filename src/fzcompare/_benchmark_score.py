@@ -1,10 +1,10 @@
-"""Scoring internals of :mod:`fzcompare.benchmark`: values, rules and point sums as arrays.
+"""Scoring internals of ``fzcompare.benchmark``: values, rules and point sums as arrays.
 
 Polars joins place each observation in a ``(region-years, criteria)`` array (rows: the scored
 (region, year) pairs sorted by region then year; columns: the rubric's criteria in file
 order). Every comparator and rule is then one vectorised numpy expression over the columns that
 use it, for all regions at once; area subtotals, rescaling and bonus caps are matrix products
-(:class:`Structure`), which ``what_it_would_take`` reuses to price improvements.
+(``Structure``), which ``what_it_would_take`` reuses to price improvements.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Building :class:`fzcompare.benchmark.BenchmarkResult` tables from scored arrays."""
+"""Building ``fzcompare.benchmark.BenchmarkResult`` tables from scored arrays."""
 
 from __future__ import annotations
 

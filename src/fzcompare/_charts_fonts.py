@@ -58,6 +58,14 @@ class ChartFont:
         path: The font file.
         face_index: The face inside a collection (``.ttc``); 0 for single-face files.
         source: ``env`` (from ``FZCOMPARE_CHART_FONT``), ``system`` or ``bundled``.
+
+    Examples:
+        >>> from pathlib import Path
+        >>> font = chart_font()
+        >>> font.source in ("env", "system", "bundled"), Path(font.path).is_file()
+        (True, True)
+        >>> font.families == [font.family]
+        True
     """
 
     family: str

@@ -50,7 +50,17 @@ UNIT_EN: Final[dict[str, str]] = {
 
 
 def check_lang(lang: str) -> Lang:
-    """Validate ``lang`` (``zh`` or ``en``)."""
+    """Validate ``lang`` (``zh`` or ``en``).
+
+    Examples:
+        >>> check_lang("en")
+        'en'
+        >>> check_lang("fr")
+        Traceback (most recent call last):
+            ...
+        fzcompare.errors.ChartError: unknown chart language 'fr'
+        Hint: use lang='zh' or lang='en'
+    """
     if lang == "zh":
         return "zh"
     if lang == "en":
@@ -110,12 +120,26 @@ def safe_text(text: object, max_width: int | None = None) -> str:
 
 
 def legend_text(text: str) -> str:
-    """A legend label matplotlib will not hide (it skips labels starting with ``_``)."""
+    """A legend label matplotlib will not hide (it skips labels starting with ``_``).
+
+    Examples:
+        >>> legend_text("_internal_code"), legend_text("十堰市")
+        (' _internal_code', '十堰市')
+    """
     return " " + text if text.startswith("_") else text
 
 
 def require_columns(frame: pl.DataFrame, columns: Iterable[str], *, what: str) -> None:
-    """Raise ``SchemaError`` naming the missing columns of a chart input frame."""
+    """Raise ``SchemaError`` naming the missing columns of a chart input frame.
+
+    Examples:
+        >>> require_columns(pl.DataFrame({"year": [2023]}), ["region_code", "year"],
+        ...                 what="totals frame")
+        Traceback (most recent call last):
+            ...
+        fzcompare.errors.SchemaError: totals frame: missing columns: region_code
+        Hint: the totals frame needs the columns region_code, year
+    """
     if not isinstance(frame, pl.DataFrame):
         raise SchemaError(f"{what}: expected a polars DataFrame, got {type(frame).__name__}",
                           reason="wrong_type", hint="pass a polars DataFrame "
@@ -159,6 +183,15 @@ class Namer:
 
     Lookup order: the caller's ``labels`` mapping, then the bundled regions table or
     indicator catalog (``name_zh``/``name_en``), then the code itself.
+
+    Examples:
+        >>> names = Namer("en", labels={"420300": "Shiyan City"})
+        >>> names.region("420300"), names.region("420500"), names.region("999999")
+        ('Shiyan City', 'Yichang', '999999')
+        >>> names.scope("县本级"), names.unit_text("件")
+        ('county level', 'cases')
+        >>> Namer("zh").region("420500")
+        '宜昌市'
     """
 
     def __init__(self, lang: Lang, labels: Mapping[str, str] | None = None) -> None:

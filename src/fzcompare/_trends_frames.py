@@ -1,4 +1,4 @@
-"""Build the polars output tables of :mod:`fzcompare.trends` from panel arrays.
+"""Build the polars output tables of ``fzcompare.trends`` from panel arrays.
 
 Private helper. Key columns are gathered from the panel's small sorted dictionaries;
 NaN (not computed) becomes null; code arrays become ``pl.Enum`` columns.

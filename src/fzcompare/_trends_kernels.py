@@ -1,6 +1,6 @@
-"""Vectorised statistics over a :class:`~fzcompare._trends_prepare.Panel`.
+"""Vectorised statistics over a ``fzcompare._trends_prepare.Panel``.
 
-Private helper of :mod:`fzcompare.trends`. Year-over-year changes are computed over the
+Private helper of ``fzcompare.trends``. Year-over-year changes are computed over the
 sorted rows at once; series statistics over dense 2-D blocks holding every series of the same
 length (no padding), so each formula is one NumPy expression per block. Formulas and minimum
 numbers of points are documented in ``docs/statistics.md``.

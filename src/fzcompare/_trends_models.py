@@ -1,4 +1,4 @@
-"""Significance tests, dispersion, convergence and outlook for :mod:`fzcompare.trends`.
+"""Significance tests, dispersion, convergence and outlook for ``fzcompare.trends``.
 
 Private helper. statsmodels does the inference here: two-proportion z tests and exact
 Poisson (conditional binomial) tests are called on whole arrays at once; the convergence
@@ -45,7 +45,7 @@ def significance_frame(changes: pl.DataFrame, panel: Panel, catalog: Catalog,
                        *, confidence: float) -> pl.DataFrame:
     """Test each compared change: two-proportion for catalog ratios, exact Poisson for counts.
 
-    ``changes`` is the :func:`~fzcompare._trends_frames.changes_frame` of ``panel`` (same
+    ``changes`` is the ``fzcompare._trends_frames.changes_frame`` of ``panel`` (same
     rows, same order).
     """
     n = changes.height
@@ -228,7 +228,7 @@ def convergence_frame(panel: Panel, coded: pl.DataFrame | None = None,
                       *, confidence: float) -> pl.DataFrame:
     """Sigma- and beta-convergence per indicator, scope and unit.
 
-    ``coded`` is :func:`dispersion_coded` of the panel (computed when not given).
+    ``coded`` is ``dispersion_coded`` of the panel (computed when not given).
     """
     alpha = 1.0 - confidence
     keys = ["_i", "_s", "_u"]

@@ -1,6 +1,6 @@
 """Turn an observation frame into sorted NumPy arrays, one contiguous block per series.
 
-Private helper of :mod:`fzcompare.trends`. A *series* is one (region_code, indicator_code,
+Private helper of ``fzcompare.trends``. A *series* is one (region_code, indicator_code,
 scope); its rows are sorted by year. Key strings are dictionary-encoded (lexically sorted
 dictionaries), so sorting is one integer argsort and output columns are cheap gathers from
 small dictionaries.
@@ -222,7 +222,7 @@ def prepare(
     years: Iterable[int] | None = None,
     catalog: Catalog | None = None,
 ) -> Panel:
-    """Validate, filter, encode and sort observations into a :class:`Panel`.
+    """Validate, filter, encode and sort observations into a ``Panel``.
 
     Raises:
         SchemaError: If a required column is missing, a key column is empty, or a year is

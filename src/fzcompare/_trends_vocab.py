@@ -1,6 +1,6 @@
 """Names, reason codes and minimum sizes shared by the trends modules (no NumPy import).
 
-Private helper of :mod:`fzcompare.trends`; documented in ``docs/statistics.md``.
+Private helper of ``fzcompare.trends``; documented in ``docs/statistics.md``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ SUMMARY_COLUMNS: Final[tuple[str, ...]] = (
     "unit", "qualifier", "gap_years", "change_pct_annual", "uncertain", "reason", "direction",
     "slope_se", "slope_reason", "cagr_reason", "mk_reason", "source_id",
 )
-"""Columns of :func:`fzcompare.trends.summarize`: the required CSV columns first."""
+"""Columns of ``fzcompare.trends.summarize``: the required CSV columns first."""
 
 TESTS: Final[tuple[str, ...]] = ("two_proportion", "poisson_exact")
 TEST_REASONS: Final[tuple[str, ...]] = (

@@ -1,17 +1,17 @@
 """Score observations against a rubric (criteria set) and explain the result.
 
-:func:`benchmark` scores every region and year against every criterion at once (polars joins
+``benchmark`` scores every region and year against every criterion at once (polars joins
 place the figures in a region-year x criterion array; each rule is one vectorised expression
 over it; area sums are matrix products) and returns tidy polars tables: criterion-level,
 area-level and totals with verdicts and ranks. Around it:
 
-- :func:`what_it_would_take`: for a region below the pass line, the smallest set of criteria
+- ``what_it_would_take``: for a region below the pass line, the smallest set of criteria
   to improve (fewest criteria first, then least relative effort) that reaches it.
-- :func:`composite`: composite-indicator scores (goalposts, min-max, z-score, distance to
+- ``composite``: composite-indicator scores (goalposts, min-max, z-score, distance to
   target or the rubric's own scoring; arithmetic or geometric aggregation).
-- :func:`rank_robustness`: Monte Carlo over weights and normalisation/aggregation choices,
+- ``rank_robustness``: Monte Carlo over weights and normalisation/aggregation choices,
   giving each region's median rank and 5-95 % rank interval.
-- :func:`compare_editions`: two rubrics on the same data: which regions change verdict and why.
+- ``compare_editions``: two rubrics on the same data: which regions change verdict and why.
 
 Scoring rules are documented with a worked example in ``docs/criteria.md``.
 """
@@ -91,6 +91,19 @@ class BenchmarkSettings:
         total_points: Points possible (bonus items excluded).
         normalisation: How criterion values become points (``rubric``: the rubric's rules).
         aggregation: How points are combined (``arithmetic``: sums with rescaling).
+
+    Examples:
+        >>> from fzcompare.criteria import parse_criteria, rubric_raw_example
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300", "420100", "420500"], "year": [2023] * 3,
+        ...     "indicator_code": ["gov_service_online_rate"] * 3, "scope": ["全市"] * 3,
+        ...     "value": [99.0, 80.0, 92.0], "unit": ["%"] * 3, "qualifier": ["eq"] * 3,
+        ...     "source_id": ["s"] * 3, "quote": [""] * 3})
+        >>> settings = benchmark(obs, parse_criteria(rubric_raw_example())).settings
+        >>> settings.criteria_id, settings.years, settings.pass_points, settings.total_points
+        ('example', (2023,), 6.0, 10.0)
+        >>> settings.as_dict()["years"]  # JSON-ready: a list, not a tuple
+        [2023]
     """
 
     criteria_id: str
@@ -136,8 +149,27 @@ class BenchmarkResult:
         areas: One row per region x year x first-level area.
         subareas: One row per region x year x second-level area (empty without sub-areas).
         totals: One row per region x year: points, verdict, rank within the peer group.
-        settings: What was used (:class:`BenchmarkSettings`).
+        settings: What was used (``BenchmarkSettings``).
         rubric: The criteria set scored against.
+
+    Examples:
+        >>> from fzcompare.criteria import parse_criteria, rubric_raw_example
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300", "420100", "420500"], "year": [2023] * 3,
+        ...     "indicator_code": ["gov_service_online_rate"] * 3, "scope": ["全市"] * 3,
+        ...     "value": [99.0, 80.0, 92.0], "unit": ["%"] * 3, "qualifier": ["eq"] * 3,
+        ...     "source_id": ["s"] * 3, "quote": [""] * 3})
+        >>> result = benchmark(obs, parse_criteria(rubric_raw_example()))  # >= 90 % passes
+        >>> result
+        BenchmarkResult(example v1, years 2023: 3 region-years, 1 peer groups; pass 2, fail 1)
+        >>> for row in result.criteria.select("region_code", "value", "status",
+        ...                                   "points_earned").rows():
+        ...     print(*row)
+        420100 80.0 not_met 0.0
+        420300 99.0 met 10.0
+        420500 92.0 met 10.0
+        >>> result.to_polars().select("region_code", "verdict", "rank").rows()
+        [('420300', 'pass', 1), ('420500', 'pass', 1), ('420100', 'fail', 3)]
     """
 
     criteria: pl.DataFrame
@@ -190,7 +222,7 @@ def benchmark(
 
     Args:
         observations: The observation table (``fzcompare.schema``), eager or lazy.
-        criteria: The rubric (:func:`fzcompare.criteria.load_criteria`).
+        criteria: The rubric (``fzcompare.criteria.load_criteria``).
         year: Score only this year (or these years); the year before is scored too, for
             ``prev_rank``. Default: every year present.
         peers: None: peer groups by the rubric's rule; a list of region codes: only these
@@ -200,7 +232,7 @@ def benchmark(
             or parent the code alone does not tell (e.g. ``fzcompare.store.dataset_regions``).
 
     Returns:
-        A :class:`BenchmarkResult`; ``totals.rank`` is the rank within peer group and year by
+        A ``BenchmarkResult``; ``totals.rank`` is the rank within peer group and year by
         points earned (ties share the lowest rank number), ``rank_change`` is positive when a
         region moved up since the year before.
 
@@ -319,6 +351,20 @@ class CompositeResult:
         weights: ``criterion_id, indicator_code, weight`` (the rubric's points), plus the
             goalposts used.
         settings: ``normalisation``, ``aggregation``, the rubric id/version/sha256 and years.
+
+    Examples:
+        >>> from fzcompare.criteria import parse_criteria, rubric_raw_example
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300", "420100", "420500"], "year": [2023] * 3,
+        ...     "indicator_code": ["gov_service_online_rate"] * 3, "scope": ["全市"] * 3,
+        ...     "value": [99.0, 80.0, 92.0], "unit": ["%"] * 3, "qualifier": ["eq"] * 3,
+        ...     "source_id": ["s"] * 3, "quote": [""] * 3})
+        >>> result = composite(obs, parse_criteria(rubric_raw_example()), normalisation="minmax")
+        >>> result
+        CompositeResult(example v1, minmax + arithmetic: 3 region-years, 1 criteria)
+        >>> [(code, round(score, 1), rank) for code, score, rank in
+        ...  result.to_polars().select("region_code", "score", "rank").rows()]
+        [('420300', 100.0, 1), ('420500', 63.2, 2), ('420100', 0.0, 3)]
     """
 
     scores: pl.DataFrame
@@ -359,7 +405,7 @@ def composite(
 ) -> CompositeResult:
     """Composite scores over the rubric's scored criteria, weighted by their points.
 
-    Normalisations (see :data:`NORMALISATIONS`) map each criterion's value to [0, 1] (z-score:
+    Normalisations (see ``NORMALISATIONS``) map each criterion's value to [0, 1] (z-score:
     unbounded) with the criterion's direction (``>=`` higher is better, ``<=`` lower is
     better, ``==``/``between`` closer is better, ``exists`` yes = 1). ``goalposts`` and
     ``distance_to_target`` use only the rubric, so adding a region changes no other region's
@@ -402,6 +448,22 @@ class RobustnessResult:
         ranks: ``region_code, year, peer_group, nominal_rank, median_rank, rank_p05,
             rank_p95`` (ranks within peer group and year; 1 is best).
         settings: Draws, weight spread, seed, the choices drawn from and the nominal ones.
+
+    Examples:
+        Shiyan and Yichang tie under the rubric (both pass its one criterion); over other
+        normalisations Yichang's lower value costs it a place:
+
+        >>> from fzcompare.criteria import parse_criteria, rubric_raw_example
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300", "420100", "420500"], "year": [2023] * 3,
+        ...     "indicator_code": ["gov_service_online_rate"] * 3, "scope": ["全市"] * 3,
+        ...     "value": [99.0, 80.0, 92.0], "unit": ["%"] * 3, "qualifier": ["eq"] * 3,
+        ...     "source_id": ["s"] * 3, "quote": [""] * 3})
+        >>> result = rank_robustness(obs, parse_criteria(rubric_raw_example()), draws=50)
+        >>> result
+        RobustnessResult(example: 50 draws, weight spread 0.25, 3 region-years)
+        >>> result.to_polars().select("region_code", "nominal_rank", "median_rank").rows()
+        [('420300', 1, 1.0), ('420500', 1, 2.0), ('420100', 3, 3.0)]
     """
 
     ranks: pl.DataFrame

@@ -77,6 +77,17 @@ class Catalog:
             (``target`` is null).
         domains: The eight areas of the annual reports.
         version: The catalog file's version string.
+
+    Examples:
+        >>> catalog = load_catalog()
+        >>> row = catalog.indicator("reconsideration_correction_rate")
+        >>> row["kind"], row["unit"], row["domain"]
+        ('rate', '%', 8)
+        >>> catalog.relations.filter(pl.col("target") == "reconsideration_correction_rate"
+        ...                          ).select("kind", "numerator", "denominator").row(0)
+        ('ratio', 'reconsideration_corrected', 'reconsideration_concluded')
+        >>> catalog.domains.height
+        8
     """
 
     indicators: pl.DataFrame
@@ -230,7 +241,7 @@ def _parse_relation(rel: Any, i: int, codes: set[str], source: str) -> dict[str,
 
 
 def _parse_catalog(raw: Any, source: str = "indicators.yaml") -> Catalog:
-    """Build a :class:`Catalog` from the parsed YAML, raising on the first malformed key.
+    """Build a ``Catalog`` from the parsed YAML, raising on the first malformed key.
 
     Examples:
         >>> _parse_catalog({"indicators": [{"code": "x", "kind": "count"}]})

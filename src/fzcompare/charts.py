@@ -1,14 +1,14 @@
 """Charts of observations, year-over-year trends and benchmark results (matplotlib).
 
-Every chart function takes polars frames, returns a :class:`matplotlib.figure.Figure`
+Every chart function takes polars frames, returns a ``matplotlib.figure.Figure``
 built with the object API on an Agg canvas (no pyplot, no ``plt.show()``) and leaves the
 global ``rcParams`` alone: the style (Okabe–Ito colours, the CJK font) is applied through
-``rc_context``. Chinese text is drawn with Noto Sans CJK SC (see :func:`chart_font`).
+``rc_context``. Chinese text is drawn with Noto Sans CJK SC (see ``chart_font``).
 
 Charts of synthetic data carry a "合成数据 / SYNTHETIC" badge and watermark. Pass
 ``synthetic=True``, or hand in a frame whose ``source_kind`` column says ``synthetic``, whose
 boolean ``synthetic`` column is true, or whose ``source_id`` starts with ``synthetic``
-(what :mod:`fzcompare.synthetic` writes).
+(what ``fzcompare.synthetic`` writes).
 
 Names (regions, indicators, criteria, areas) come from ``labels`` (a ``code -> text``
 mapping), then the bundled regions table and catalog, then the code itself; they are
@@ -96,7 +96,7 @@ OBSERVATION_COLUMNS = ("region_code", "year", "indicator_code", "scope", "value"
 """Observation columns the charts need (``qualifier``, ``unit`` are used when present)."""
 TRENDS_COLUMNS = ("region_code", "indicator_code", "scope", "year", "prev_year", "value",
                   "prev_value", "change_abs", "verdict")
-"""Year-over-year frame columns :func:`yoy_dumbbell` needs (``change_pct`` when present)."""
+"""Year-over-year frame columns ``yoy_dumbbell`` needs (``change_pct`` when present)."""
 CRITERIA_COLUMNS = ("region_code", "year", "area_id", "area_name", "criterion_id",
                     "criterion_name", "indicator_code", "status")
 BULLET_COLUMNS = (*CRITERIA_COLUMNS, "comparator", "threshold", "threshold_high", "value",
@@ -109,7 +109,7 @@ MAX_SERIES = 21
 """Lines one chart can tell apart (7 colours × 3 dash patterns)."""
 MAX_PANELS = 30
 MAX_GRID_REGIONS = 80
-"""Columns of :func:`criteria_heatmap` and lines of :func:`rank_bump` that stay legible."""
+"""Columns of ``criteria_heatmap`` and lines of ``rank_bump`` that stay legible."""
 
 
 def _too_many(what: str, count: int, limit: int, thing: str, hint: str) -> ChartError:
@@ -304,6 +304,20 @@ def trend_panels(
     Raises:
         SchemaError: A needed column is missing.
         ChartError: Nothing to draw, or more than 21 lines per panel.
+
+    Examples:
+        >>> import polars as pl
+        >>> obs = pl.DataFrame({"region_code": ["420300"] * 3 + ["420500"] * 3,
+        ...     "year": [2021, 2022, 2023] * 2, "indicator_code": ["gov_service_online_rate"] * 6,
+        ...     "scope": ["全市"] * 6, "value": [92.0, 95.5, 98.1, 90.0, 93.0, 94.2]})
+        >>> fig = trend_panels(obs, thresholds={"gov_service_online_rate": 95.0}, lang="en",
+        ...                    labels={"gov_service_online_rate": "Services online"})
+        >>> [ax.get_title(loc="left") for ax in fig.axes]  # one panel per indicator
+        ['Services online (%)']
+        >>> [text.get_text() for text in fig.axes[0].texts]  # the threshold line's label
+        ['threshold 95']
+        >>> [text.get_text() for text in fig.subfigs[1].legends[0].get_texts()]
+        ['Shiyan', 'Yichang']
     """
     lang_ = check_lang(lang)
     require_columns(observations, OBSERVATION_COLUMNS, what="observations")
@@ -475,6 +489,22 @@ def yoy_dumbbell(
     Raises:
         SchemaError: A needed column is missing.
         ChartError: Nothing to draw, or several indicators and none chosen.
+
+    Examples:
+        >>> import polars as pl
+        >>> from fzcompare.trends import year_over_year
+        >>> obs = pl.DataFrame({"region_code": ["420300", "420500", "420600"] * 2,
+        ...     "year": [2022] * 3 + [2023] * 3, "indicator_code": ["gov_service_online_rate"] * 6,
+        ...     "scope": ["全市"] * 6, "value": [95.5, 95.0, 90.0, 98.1, 94.2, 90.0],
+        ...     "unit": ["%"] * 6})
+        >>> fig = yoy_dumbbell(year_over_year(obs), lang="en",
+        ...                    labels={"gov_service_online_rate": "Services online"})
+        >>> fig.subfigs[0].texts[0].get_text()
+        'Services online: 2022 → 2023'
+        >>> [label.get_text() for label in fig.axes[0].get_yticklabels()]  # bottom to top
+        ['Yichang', 'Xiangyang', 'Shiyan']
+        >>> [label.get_text() for label in fig.axes[0].child_axes[0].get_yticklabels()]
+        ['-0.8 pp', '±0 pp', '+2.6 pp']
     """
     lang_ = check_lang(lang)
     require_columns(trends, TRENDS_COLUMNS, what="trends frame")
@@ -612,6 +642,26 @@ def bullet_chart(
     Raises:
         SchemaError: A needed column is missing.
         ChartError: Nothing to draw, or several regions and none chosen.
+
+    Examples:
+        >>> import polars as pl
+        >>> criteria = pl.DataFrame({"region_code": ["420300"] * 3, "year": [2023] * 3,
+        ...     "area_id": [2, 8, 8], "area_name": ["政府职能", "矛盾化解", "矛盾化解"],
+        ...     "criterion_id": ["c2.1", "c8.1", "c8.2"],
+        ...     "criterion_name": ["政务服务网上可办率", "行政复议纠错率", "行政诉讼败诉率"],
+        ...     "indicator_code": ["gov_service_online_rate", "reconsideration_correction_rate",
+        ...                        "admin_litigation_loss_rate"],
+        ...     "comparator": [">=", "between", "<="], "threshold": [95.0, 5.0, 5.0],
+        ...     "threshold_high": [None, 20.0, None], "value": [98.1, 11.0, 6.2],
+        ...     "status": ["met", "met", "not_met"], "points_possible": [4.0, 3.0, 3.0],
+        ...     "points_earned": [4.0, 3.0, 0.0]})
+        >>> fig = bullet_chart(criteria)
+        >>> fig.subfigs[0].texts[0].get_text()
+        '十堰市 2023 年指标对照标准'
+        >>> [label.get_text() for label in fig.axes[0].get_yticklabels()]  # areas, criteria
+        ['政府职能', '政务服务网上可办率', '矛盾化解', '行政复议纠错率', '行政诉讼败诉率']
+        >>> [label.get_text() for label in fig.axes[0].child_axes[0].get_yticklabels()]
+        ['', '98.1% (≥95) 4/4分', '', '11% (5–20) 3/3分', '6.2% (≤5) 0/3分']
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch, Rectangle
@@ -827,6 +877,23 @@ def area_profile(
     Raises:
         SchemaError: A needed column is missing.
         ChartError: The region has no rows.
+
+    Examples:
+        >>> import polars as pl
+        >>> areas = pl.DataFrame({"region_code": ["420300", "420500", "420600"] * 2,
+        ...     "year": [2023] * 6, "peer_group": ["地级市"] * 6, "area_id": [1] * 3 + [2] * 3,
+        ...     "area_name": ["组织领导"] * 3 + ["政府职能"] * 3, "points_possible": [10.0] * 6,
+        ...     "points_earned": [9.0, 7.0, 5.0, 6.0, 8.0, 7.0]}).with_columns(
+        ...     share=pl.col("points_earned") / pl.col("points_possible"))
+        >>> fig = area_profile(areas, region_code="420300")
+        >>> [text.get_text() for text in fig.subfigs[0].texts]
+        ['十堰市 2023 年各方面得分率', '同组：地级市（3 个地区）']
+        >>> [label.get_text() for label in fig.axes[0].child_axes[0].get_yticklabels()]
+        ['90.0%  (9/10)', '60.0%  (6/10)']
+        >>> [float(line.get_xdata()[0]) for line in fig.axes[0].lines]  # the peer medians
+        [70.0, 70.0]
+        >>> area_profile(areas, region_code="420300", kind="radar").axes[0].name
+        'polar'
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -968,6 +1035,23 @@ def criteria_heatmap(
     Raises:
         SchemaError: A needed column is missing.
         ChartError: Nothing to draw.
+
+    Examples:
+        >>> import polars as pl
+        >>> criteria = pl.DataFrame({"region_code": ["420300"] * 3 + ["420500"] * 3,
+        ...     "year": [2023] * 6, "area_id": [2, 8, 8] * 2,
+        ...     "area_name": ["政府职能", "矛盾化解", "矛盾化解"] * 2,
+        ...     "criterion_id": ["c2.1", "c8.1", "c8.2"] * 2,
+        ...     "criterion_name": ["政务服务网上可办率", "行政复议纠错率", "行政诉讼败诉率"] * 2,
+        ...     "indicator_code": [None] * 6,
+        ...     "status": ["met", "met", "not_met", "partial", "not_met", "met"],
+        ...     "points_earned": [4.0, 3.0, 0.0, 2.0, 0.0, 3.0]})
+        >>> fig = criteria_heatmap(criteria)
+        >>> fig.subfigs[0].texts[0].get_text()
+        '2023 年各地区达标情况'
+        >>> cells = [text.get_text() for text in fig.axes[0].texts]
+        >>> [cells[i:i + 2] for i in range(0, 6, 2)]  # criteria x (十堰市, 宜昌市)
+        [['✓', '◐'], ['✓', '×'], ['×', '✓']]
     """
     import numpy as np
     from matplotlib.colors import ListedColormap
@@ -1099,6 +1183,17 @@ def rank_bump(
     Raises:
         SchemaError: A needed column is missing.
         ChartError: Nothing to draw, or several peer groups and none chosen.
+
+    Examples:
+        >>> import polars as pl
+        >>> totals = pl.DataFrame({"region_code": ["420300", "420500", "420600"] * 3,
+        ...     "year": [2021] * 3 + [2022] * 3 + [2023] * 3,
+        ...     "rank": [3, 1, 2, 2, 1, 3, 1, 2, 3]})
+        >>> fig = rank_bump(totals)
+        >>> fig.subfigs[0].texts[0].get_text()
+        '排名变化'
+        >>> [label.get_text() for label in fig.axes[0].child_axes[0].get_yticklabels()]
+        ['十堰市', '宜昌市', '襄阳市']
     """
     lang_ = check_lang(lang)
     require_columns(totals, TOTALS_COLUMNS, what="totals frame")
@@ -1209,6 +1304,19 @@ def dispersion_chart(
     Raises:
         SchemaError: A needed column is missing.
         ChartError: Nothing to draw, or several scopes and none chosen.
+
+    Examples:
+        >>> import polars as pl
+        >>> obs = pl.DataFrame({"region_code": ["420302", "420303", "420304", "420322"] * 2,
+        ...     "year": [2022] * 4 + [2023] * 4, "indicator_code": ["gov_service_online_rate"] * 8,
+        ...     "scope": ["全县"] * 8, "value": [80.0, 88.0, 92.0, 84.0, 90.0, 93.0, 95.0, 90.0]})
+        >>> fig = dispersion_chart(obs, indicator_code="gov_service_online_rate")
+        >>> len(fig.axes)  # boxes and points, and the CV on a right-hand axis
+        2
+        >>> [label.get_text().split() for label in fig.axes[0].get_xticklabels()]
+        [['2022', 'n=4'], ['2023', 'n=4']]
+        >>> [round(float(cv), 2) for cv in fig.axes[1].lines[0].get_ydata()]  # CV in %
+        [6.0, 2.66]
     """
     import numpy as np
     from matplotlib.lines import Line2D
@@ -1303,6 +1411,12 @@ def save_png(fig: Figure, path_or_buffer: str | os.PathLike[str] | IO[bytes], *,
         >>> save_png(trend_panels(obs), one); save_png(trend_panels(obs), two)
         >>> one.getvalue() == two.getvalue()
         True
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> target = Path(tempfile.mkdtemp()) / "trend.png"
+        >>> save_png(trend_panels(obs), target, dpi=50)
+        >>> target.read_bytes()[1:4], [path.name for path in target.parent.iterdir()]
+        (b'PNG', ['trend.png'])
     """
     write_bytes(figure_bytes(fig, dpi=dpi, fmt="png"), path_or_buffer)
 
@@ -1317,6 +1431,21 @@ def figure_to_data_uri(fig: Figure, *, dpi: int = SAVE_DPI,
         fmt: ``png`` or ``svg``.
         colors: Quantise a PNG to a palette of this many colours (2-256): about a third of
             the bytes, for reports that inline many charts.
+
+    Examples:
+        >>> import polars as pl
+        >>> obs = pl.DataFrame({"region_code": ["420300"] * 2, "year": [2022, 2023],
+        ...     "indicator_code": ["gov_service_online_rate"] * 2, "scope": ["全市"] * 2,
+        ...     "value": [95.5, 98.1]})
+        >>> fig = trend_panels(obs)
+        >>> figure_to_data_uri(fig, dpi=50)[:22]
+        'data:image/png;base64,'
+        >>> figure_to_data_uri(fig, fmt="svg")[:26]
+        'data:image/svg+xml;base64,'
+        >>> len(figure_to_data_uri(fig, dpi=50, colors=16)) < len(figure_to_data_uri(fig, dpi=50))
+        True
+        >>> figure_to_data_uri(fig, dpi=50) == figure_to_data_uri(fig, dpi=50)  # deterministic
+        True
     """
     data = figure_bytes(fig, dpi=dpi, fmt=fmt)
     if fmt == "png" and colors is not None:

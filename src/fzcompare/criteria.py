@@ -1,4 +1,4 @@
-"""Criteria sets (rubrics): declarative, versioned YAML files scored by :mod:`fzcompare.benchmark`.
+"""Criteria sets (rubrics): declarative, versioned YAML files scored by ``fzcompare.benchmark``.
 
 A criteria set names its source (a document and its address, or a statement that the rubric is
 user-set), a pass line, a peer-group rule and a hierarchy of areas (一级, optionally 二级) whose
@@ -6,7 +6,7 @@ leaves are criteria (三级指标). Each criterion tests one catalog indicator w
 a threshold and scores it with a rule (all-or-nothing, linear partial credit, deduction with a
 cap, bonus, veto). The format is documented in ``docs/criteria.md``.
 
-Bundled rubrics live in the repository's ``datasets/criteria/`` folder; :func:`load_criteria`
+Bundled rubrics live in the repository's ``datasets/criteria/`` folder; ``load_criteria``
 also searches the folders in ``FZCOMPARE_CRITERIA_PATH`` and ``fzcompare/data/criteria`` inside
 the installed package.
 """
@@ -145,6 +145,16 @@ class CriteriaSet:
         areas: One row per area and sub-area (``AREA_TABLE_SCHEMA``).
         sha256: SHA-256 of the file's bytes (of the canonical JSON for in-memory rubrics).
         path: The file read, or a label such as ``<dict>``.
+
+    Examples:
+        >>> rubric = parse_criteria(rubric_raw_example())
+        >>> rubric
+        CriteriaSet('example' v1, edition 2024: 1 areas, 1 criteria, 10 points, pass line 6 ...)
+        >>> rubric.criteria.select("criterion_id", "indicator_code", "comparator",
+        ...                        "threshold").row(0)
+        ('A1.1', 'gov_service_online_rate', '>=', 90.0)
+        >>> rubric.user_set, rubric.peer_keys, rubric.path
+        (True, ('level', 'province'), '<dict>')
     """
 
     id: str
@@ -529,7 +539,7 @@ def parse_criteria(
     sha256: str | None = None,
     catalog: Catalog | None = None,
 ) -> CriteriaSet:
-    """Validate a rubric given as a mapping (the parsed YAML) and build a :class:`CriteriaSet`.
+    """Validate a rubric given as a mapping (the parsed YAML) and build a ``CriteriaSet``.
 
     Args:
         raw: The rubric, with the keys documented in ``docs/criteria.md``.
@@ -761,6 +771,17 @@ def bundled_criteria_dirs() -> list[Path]:
     ``fzcompare/data/criteria`` inside the installed package, then ``datasets/criteria`` of the
     repository checkout the package runs from (an editable install). Missing folders are left
     out.
+
+    Examples:
+        >>> import tempfile
+        >>> from unittest import mock
+        >>> mine = tempfile.mkdtemp()
+        >>> with mock.patch.dict(os.environ, {"FZCOMPARE_CRITERIA_PATH": mine}):
+        ...     folders = bundled_criteria_dirs()
+        >>> folders[0] == Path(mine)
+        True
+        >>> folders[1].parts[-3:]
+        ('fzcompare', 'data', 'criteria')
     """
     candidates = [Path(p) for p in os.environ.get(ENV_PATH, "").split(os.pathsep) if p]
     package = resources.files("fzcompare").joinpath("data", "criteria")
@@ -807,7 +828,7 @@ def load_criteria(path_or_id: str | os.PathLike[str], *,
 
     Args:
         path_or_id: A ``.yaml`` file, or the id of a bundled rubric (see
-            :func:`list_bundled_criteria`), e.g. ``hubei-demo-2024``.
+            ``list_bundled_criteria``), e.g. ``hubei-demo-2024``.
         catalog: Catalog to check indicator codes against (default: the bundled one).
 
     Raises:

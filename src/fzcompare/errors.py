@@ -23,6 +23,17 @@ class FzcompareError(Exception):
         message: What went wrong, in one sentence.
         hint: How to fix it, if known.
         details: Structured context (file, row, column, reason code ...).
+
+    Examples:
+        >>> error = FzcompareError("scores.csv: row 3: value is empty",
+        ...                        hint="fill in the value", path="scores.csv", row=3)
+        >>> print(error)
+        scores.csv: row 3: value is empty
+        Hint: fill in the value
+        >>> error.details, error.exit_code
+        ({'path': 'scores.csv', 'row': 3}, 1)
+        >>> all(issubclass(cls, FzcompareError) for cls in (SchemaError, ChartError))
+        True
     """
 
     exit_code: int = 1
@@ -46,27 +57,82 @@ class SchemaError(FzcompareError):
     ``details`` carries ``path`` (file or dataset), ``column``, ``reason`` (a short
     reason code such as ``missing_column`` or ``duplicate_key``) and ``rows``: a polars
     DataFrame holding the offending rows with their row numbers, when rows are at fault.
+
+    Examples:
+        >>> from fzcompare.store import load
+        >>> try:
+        ...     load("no/such/dataset")
+        ... except SchemaError as error:
+        ...     print(error.details["reason"], "|", error.hint)
+        not_found | give the folder that holds observations/ and sources.csv
     """
 
 
 class CatalogError(FzcompareError):
-    """The indicator catalog or the regions table is malformed."""
+    """The indicator catalog or the regions table is malformed, or a code is not in it.
+
+    Examples:
+        >>> from fzcompare.catalog import load_catalog
+        >>> try:
+        ...     load_catalog().indicator("no_such_indicator")
+        ... except CatalogError as error:
+        ...     print(error.message)
+        unknown indicator code 'no_such_indicator'
+    """
 
 
 class CriteriaError(FzcompareError):
-    """A criteria (rubric) file is malformed; ``details`` names the file and key path."""
+    """A criteria (rubric) file is malformed; ``details`` names the file and key path.
+
+    Examples:
+        >>> from fzcompare.criteria import parse_criteria, rubric_raw_example
+        >>> rubric = {**rubric_raw_example(), "pass_line": {"share": 2}}
+        >>> try:
+        ...     parse_criteria(rubric, path="mine.yaml")
+        ... except CriteriaError as error:
+        ...     print(error.message, "|", error.details["key"], error.details["reason"])
+        mine.yaml: pass_line.share: must be at most 1, found 2 | pass_line.share out_of_range
+    """
 
 
 class DatasetWriteError(FzcompareError):
-    """Writing to a dataset failed; the dataset was left as it was."""
+    """Writing to a dataset failed; the dataset was left as it was.
+
+    Examples:
+        >>> import polars as pl
+        >>> from fzcompare.store import write_observations
+        >>> try:
+        ...     write_observations(pl.DataFrame(), "s3://bucket/fzcompare")
+        ... except DatasetWriteError as error:
+        ...     print(error)
+        s3://bucket/fzcompare: writing to object stores is not supported
+        Hint: write to a local folder, then sync it to the store
+    """
 
 
 class ExtractionError(FzcompareError):
-    """A report could not be read or parsed (empty, binary, unknown encoding ...)."""
+    """A report could not be read or parsed (empty, binary, unknown encoding ...).
+
+    Examples:
+        >>> from fzcompare.extract import decode_report
+        >>> try:
+        ...     decode_report(b"%PDF-1.7 ...", name="report.pdf")
+        ... except ExtractionError as error:
+        ...     print(error.details["reason"], "|", error.message)
+        binary | report.pdf: this is a PDF file, not a text file
+    """
 
 
 class ValidationFailedError(FzcompareError):
-    """Error-severity expectations failed and the caller asked to stop on them."""
+    """Error-severity expectations failed and the caller asked to stop on them.
+
+    Raised by ``fzcompare.validate.ValidationResult.raise_for_errors`` (see its example)
+    and by reports built from data that failed validation.
+
+    Examples:
+        >>> ValidationFailedError("1 error-severity expectation(s) failed").exit_code  # CLI
+        3
+    """
 
     exit_code = 3
 
@@ -76,4 +142,15 @@ class ChartError(FzcompareError):
 
     ``details`` carries ``reason`` (``no_data``, ``ambiguous``, ``bad_value`` ...) and,
     where it applies, ``column``.
+
+    Examples:
+        >>> import polars as pl
+        >>> from fzcompare.charts import trend_panels
+        >>> nothing = pl.DataFrame(schema={"region_code": pl.String, "year": pl.Int32,
+        ...     "indicator_code": pl.String, "scope": pl.String, "value": pl.Float64})
+        >>> try:
+        ...     trend_panels(nothing)
+        ... except ChartError as error:
+        ...     print(error.details["reason"], "|", error.message)
+        no_data | trend_panels: no rows left to draw
     """

@@ -104,7 +104,23 @@ def scan(
 
 
 def dataset_regions(dataset: str | os.PathLike[str]) -> pl.DataFrame:
-    """The bundled regions table plus the dataset's own ``regions.csv``, if it has one."""
+    """The bundled regions table plus the dataset's own ``regions.csv``, if it has one.
+
+    Examples:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> bundled = dataset_regions("datasets/demo")
+        >>> bundled.filter(pl.col("region_code") == "420300").row(0)
+        ('420300', '十堰市', 'Shiyan', 'prefecture', '420000')
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> pl.DataFrame({"region_code": ["990001"], "name_zh": ["合成市"],
+        ...               "name_en": ["Synthetic City"], "level": ["prefecture"],
+        ...               "parent_code": ["420000"]}).write_csv(folder / "regions.csv")
+        >>> dataset_regions(folder).height - bundled.height
+        1
+        >>> dataset_regions(folder)["region_code"][-1]
+        '990001'
+    """
     regions = load_regions()
     extra_path = Path(dataset) / "regions.csv"
     if not _is_remote(dataset) and extra_path.is_file():
@@ -208,7 +224,20 @@ def _explain_read_error(dataset: str | os.PathLike[str], exc: Exception) -> Sche
 
 
 def load_sources(dataset: str | os.PathLike[str] = DEFAULT_DATASET) -> pl.DataFrame:
-    """Read a dataset's sources table (``sources.csv``); empty if the dataset has none."""
+    """Read a dataset's sources table (``sources.csv``); empty if the dataset has none.
+
+    Examples:
+        >>> import tempfile
+        >>> sources = load_sources("datasets/real")
+        >>> sources.columns
+        ['source_id', 'title', 'publisher', 'published', 'url', 'kind', 'note']
+        >>> sorted(set(sources["kind"]))
+        ['news', 'report']
+        >>> load_sources("datasets/demo")["kind"].to_list()
+        ['synthetic']
+        >>> load_sources(tempfile.mkdtemp()).height
+        0
+    """
     path = _join(dataset, "sources.csv")
     if _is_remote(dataset):
         return pl.read_csv(path, schema=SOURCE_SCHEMA)
@@ -229,6 +258,19 @@ class WriteReport:
         years: The year partitions rewritten.
         changes: One row per added or replaced key: the key, ``change`` (added /
             replaced), ``old_value`` and ``new_value``.
+
+    Examples:
+        >>> import tempfile
+        >>> shiyan = load("datasets/demo").filter(pl.col("region_code") == "420300",
+        ...                                       pl.col("year") == 2023)
+        >>> folder = tempfile.mkdtemp()
+        >>> write_observations(shiyan.head(3), folder, sources=load_sources("datasets/demo"))
+        WriteReport(...: 3 added, 0 replaced, 0 unchanged in years [2023])
+        >>> report = write_observations(shiyan.head(4).with_columns(pl.col("value") + 1), folder)
+        >>> report.added, report.replaced, report.unchanged
+        (1, 3, 0)
+        >>> report.to_polars().select("indicator_code", "change", "old_value", "new_value").row(0)
+        ('admin_litigation_loss_rate', 'replaced', 9.56, 10.56)
     """
 
     dataset: str
@@ -267,7 +309,21 @@ def _file_mode() -> int:
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
+    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
+
+    Missing parent folders are created. Readers see the old file or the new one, never a
+    partly written one; if writing fails, the temporary file is removed.
+
+    Examples:
+        >>> import tempfile
+        >>> target = Path(tempfile.mkdtemp()) / "notes" / "shiyan.txt"
+        >>> atomic_write_bytes(target, "十堰市 2023".encode())
+        >>> atomic_write_bytes(target, "十堰市 2024".encode())
+        >>> target.read_text(encoding="utf-8")
+        '十堰市 2024'
+        >>> [p.name for p in target.parent.iterdir()]  # no temporary file left behind
+        ['shiyan.txt']
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -385,7 +441,7 @@ def write_observations(
         regions: Extra regions (e.g. synthetic ones) to record in ``<dataset>/regions.csv``.
 
     Returns:
-        A :class:`WriteReport` of added, replaced and unchanged keys.
+        A ``WriteReport`` of added, replaced and unchanged keys.
 
     Raises:
         SchemaError: If the observations or sources break the data model, or an
@@ -487,6 +543,19 @@ def replace_observations(
 
     Partitions of years absent from ``observations`` are removed in the same atomic step.
     Used by quarantine, which moves rows out of the dataset after saving them elsewhere.
+
+    Examples:
+        >>> import tempfile
+        >>> shiyan = load("datasets/demo").filter(pl.col("region_code") == "420300")
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> replace_observations(shiyan, folder)
+        >>> sorted(p.name for p in (folder / "observations").iterdir())
+        ['year=2019', 'year=2020', 'year=2021', 'year=2022', 'year=2023', 'year=2024']
+        >>> replace_observations(shiyan.filter(pl.col("year") >= 2023), folder)
+        >>> sorted(p.name for p in (folder / "observations").iterdir())
+        ['year=2023', 'year=2024']
+        >>> load(folder).height == shiyan.filter(pl.col("year") >= 2023).height
+        True
     """
     root = Path(dataset)
     new = check_observations(observations, path="<replacement observations>")

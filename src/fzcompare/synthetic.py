@@ -89,6 +89,15 @@ class SyntheticPanel:
             ordered by year, region, then indicator (catalog order, main ones first).
         regions: The observed regions and their ancestors (``catalog.REGION_SCHEMA``).
         sources: One row (``fzcompare.schema.SOURCE_SCHEMA``) of kind ``synthetic``.
+
+    Examples:
+        >>> panel = national_panel(n_regions=20, years=[2023, 2024], n_indicators=5)
+        >>> panel
+        SyntheticPanel(source=..., rows=196, regions=20, ...; SYNTHETIC, not real figures)
+        >>> panel.regions.row(1)
+        ('910100', '合成市0001', 'Synthetic prefecture 0001', 'prefecture', '910000')
+        >>> panel.to_polars().columns == list(OBSERVATION_SCHEMA), panel.sources["kind"][0]
+        (True, 'synthetic')
     """
 
     observations: pl.DataFrame
@@ -522,7 +531,7 @@ def demo_panel(*, seed: int = DEMO_SEED,
             "prefecture")["region_code"]`` (a province-size panel of about 116 regions).
 
     Returns:
-        A :class:`SyntheticPanel`.
+        A ``SyntheticPanel``.
 
     Examples:
         >>> panel = demo_panel()
@@ -613,7 +622,7 @@ def national_panel(
         seed: Seeds every draw; the same seed gives identical frames.
 
     Returns:
-        A :class:`SyntheticPanel`.
+        A ``SyntheticPanel``.
 
     Raises:
         FzcompareError: If a size is out of range or the catalog holds fewer indicators.

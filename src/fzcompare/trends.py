@@ -5,21 +5,21 @@ model; ``unit``, ``qualifier`` and ``source_id`` are optional) and keyword-only 
 returns polars DataFrames. A *series* is one (``region_code``, ``indicator_code``, ``scope``);
 units are not part of the key, so a change of unit inside a series is reported, never mixed.
 
-- :func:`year_over_year`: each observation against the previous usable year of its series,
+- ``year_over_year``: each observation against the previous usable year of its series,
   with a direction-aware verdict.
-- :func:`trend`: per series OLS slope (standard error, confidence interval, p-value), CAGR,
+- ``trend``: per series OLS slope (standard error, confidence interval, p-value), CAGR,
   Mann-Kendall test and Sen's slope.
-- :func:`summarize`: the two above joined, one row per observation (the CLI's CSV).
-- :func:`change_significance`: whether one year's change is statistically real.
-- :func:`dispersion` / :func:`convergence`: spread across regions, sigma and beta convergence.
-- :func:`outlook`: next-year Holt forecast with a prediction interval.
-- :func:`series_model`: one series in detail, with the statsmodels OLS results.
-- :func:`analyze`: all of it as a :class:`TrendsResult`.
+- ``summarize``: the two above joined, one row per observation (the CLI's CSV).
+- ``change_significance``: whether one year's change is statistically real.
+- ``dispersion`` / ``convergence``: spread across regions, sigma and beta convergence.
+- ``outlook``: next-year Holt forecast with a prediction interval.
+- ``series_model``: one series in detail, with the statsmodels OLS results.
+- ``analyze``: all of it as a ``TrendsResult``.
 
 Bad rows are never dropped: empty, unreadable or non-finite values and duplicate years stay in
 the output as ``not comparable`` rows with a reason, and are left out of every statistic.
 How each statistic is computed, and the minimum number of points, is in
-``docs/statistics.md`` (:data:`MIN_POINTS`).
+``docs/statistics.md`` (``MIN_POINTS``).
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def year_over_year(
         indicators: Keep only these indicator codes.
         regions: Keep only these region codes.
         years: Keep only these years (e.g. ``range(2019, 2024)``).
-        tolerance: What counts as unchanged (default :class:`Tolerance`).
+        tolerance: What counts as unchanged (default ``Tolerance``).
         catalog: Catalog giving each indicator's direction (default the bundled one).
 
     Returns:
@@ -246,12 +246,12 @@ def summarize(
 ) -> pl.DataFrame:
     """Year-over-year changes with their series' trend statistics, one row per observation.
 
-    The columns are :data:`SUMMARY_COLUMNS`: ``region_code, indicator_code, scope, year,
+    The columns are ``SUMMARY_COLUMNS``: ``region_code, indicator_code, scope, year,
     prev_year, value, prev_value, change_abs, change_pct, verdict, slope, slope_ci_low,
     slope_ci_high, slope_p, cagr, mk_tau, mk_p, sen_slope, n_points`` then ``unit,
     qualifier, gap_years, change_pct_annual, uncertain, reason, direction, slope_se,
     slope_reason, cagr_reason, mk_reason, source_id``. Arguments as in
-    :func:`year_over_year` and :func:`trend`.
+    ``year_over_year`` and ``trend``.
 
     Examples:
         >>> import polars as pl
@@ -299,7 +299,7 @@ def change_significance(
         indicators: Keep only these indicator codes in the output.
         regions: Keep only these region codes.
         years: Keep only these years.
-        tolerance: As in :func:`year_over_year`.
+        tolerance: As in ``year_over_year``.
         confidence: ``significant`` is ``p_value < 1 - confidence``.
         catalog: Catalog with the kinds and ``ratio`` relations (default the bundled one).
 
@@ -386,6 +386,21 @@ def convergence(
         sigma_slope, sigma_se, sigma_ci_low, sigma_ci_high, sigma_p, sigma_converging,
         sigma_reason, n_regions_beta, growth_measure, beta, beta_se, beta_ci_low,
         beta_ci_high, beta_p, beta_converging, beta_reason``.
+
+    Examples:
+        Three cities whose online-service rates draw together, the laggard fastest:
+
+        >>> import polars as pl
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300", "420500", "420600"] * 3, "scope": ["全市"] * 9,
+        ...     "indicator_code": ["gov_service_online_rate"] * 9,
+        ...     "year": [2021] * 3 + [2022] * 3 + [2023] * 3,
+        ...     "value": [70.0, 85.0, 95.0, 78.0, 88.0, 96.0, 86.0, 92.0, 97.0]})
+        >>> row = convergence(obs).row(0, named=True)
+        >>> round(row["cv_first"], 3), round(row["cv_last"], 3), row["sigma_converging"]
+        (0.151, 0.06, True)
+        >>> row["growth_measure"], round(row["beta"], 3), row["beta_converging"]
+        ('log', -0.306, True)
     """
     from fzcompare._trends_models import convergence_frame
 
@@ -415,6 +430,18 @@ def outlook(
         ``region_code, indicator_code, scope, unit, n_points, fit_first_year,
         fit_last_year, forecast_year, forecast, pi_low, pi_high, bounded, converged, reason,
         method``.
+
+    Examples:
+        >>> import polars as pl
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300"] * 6, "indicator_code": ["gov_service_online_rate"] * 6,
+        ...     "scope": ["全市"] * 6, "year": list(range(2018, 2024)),
+        ...     "value": [80.0, 83.0, 85.0, 88.0, 90.0, 93.0]})
+        >>> row = outlook(obs).row(0, named=True)
+        >>> row["n_points"], row["forecast_year"], round(row["forecast"], 1)
+        (6, 2024, 95.4)
+        >>> round(row["pi_low"], 1), round(row["pi_high"], 1), row["bounded"]
+        (94.9, 95.9, False)
     """
     from fzcompare._trends_models import outlook_frame
 
@@ -443,18 +470,32 @@ def _verdict_counts(summary: pl.DataFrame) -> str:
 
 @dataclass(frozen=True)
 class TrendsResult:
-    """Everything :func:`analyze` computes; ``to_polars()`` is the summary table.
+    """Everything ``analyze`` computes; ``to_polars()`` is the summary table.
 
     Attributes:
-        summary: :func:`summarize` table (one row per observation).
-        changes: :func:`year_over_year` table.
-        series: :func:`trend` table (one row per series).
-        significance: :func:`change_significance` table, or None when not requested.
-        dispersion: :func:`dispersion` table.
-        convergence: :func:`convergence` table.
-        outlook: :func:`outlook` table, or None when not requested.
+        summary: ``summarize`` table (one row per observation).
+        changes: ``year_over_year`` table.
+        series: ``trend`` table (one row per series).
+        significance: ``change_significance`` table, or None when not requested.
+        dispersion: ``dispersion`` table.
+        convergence: ``convergence`` table.
+        outlook: ``outlook`` table, or None when not requested.
         confidence: Confidence level used.
         tolerance: Tolerance used for verdicts.
+
+    Examples:
+        >>> import polars as pl
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300"] * 4, "indicator_code": ["gov_service_online_rate"] * 4,
+        ...     "scope": ["全市"] * 4, "year": [2020, 2021, 2022, 2023],
+        ...     "value": [80.0, 84.0, 90.0, 92.0]})
+        >>> result = analyze(obs)
+        >>> result
+        TrendsResult(4 observations in 1 series; verdicts: improved 3, not comparable 1; ...)
+        >>> result.to_polars().select("year", "verdict", "n_points").rows()[-1]
+        (2023, 'improved', 4)
+        >>> result.outlook is None, result.convergence["sigma_reason"][0]
+        (True, 'too_few_years')
     """
 
     summary: pl.DataFrame = field(repr=False)
@@ -510,8 +551,8 @@ def analyze(
         years: Keep only these years.
         tolerance: What counts as unchanged.
         confidence: Confidence level of intervals and tests.
-        significance: Also test each change (:func:`change_significance`).
-        forecast: Also fit the Holt outlook (:func:`outlook`; tens of ms per series).
+        significance: Also test each change (``change_significance``).
+        forecast: Also fit the Holt outlook (``outlook``; tens of ms per series).
         catalog: Catalog (default the bundled one).
 
     Examples:
@@ -570,11 +611,26 @@ class SeriesModel:
         region_code: The series' region.
         indicator_code: The series' indicator.
         scope: The series' scope.
-        points: Its :func:`year_over_year` rows.
-        trend: Its one-row :func:`trend` table.
-        outlook: Its one-row :func:`outlook` table.
+        points: Its ``year_over_year`` rows.
+        trend: Its one-row ``trend`` table.
+        outlook: Its one-row ``outlook`` table.
         ols: statsmodels OLS of value on year over the usable points (None below 3 points
             or with mixed units).
+
+    Examples:
+        >>> import polars as pl
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300"] * 4, "indicator_code": ["gov_service_online_rate"] * 4,
+        ...     "scope": ["全市"] * 4, "year": [2020, 2021, 2022, 2023],
+        ...     "value": [80.0, 84.0, 90.0, 92.0]})
+        >>> model = series_model(obs, region="420300", indicator="gov_service_online_rate",
+        ...                      scope="全市")
+        >>> model
+        SeriesModel(420300 gov_service_online_rate 全市: 4 points, slope 4.2/yr (p=0.0155), ...)
+        >>> model.to_polars()["verdict"].to_list()
+        ['not comparable', 'improved', 'improved', 'improved']
+        >>> round(float(model.ols.rsquared), 3)
+        0.969
     """
 
     region_code: str

@@ -68,7 +68,19 @@ for _stage in _STAGES:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (errors go to stderr, no traceback)."""
+    """Run the command line; returns the exit code (errors go to stderr, no traceback).
+
+    Examples:
+        >>> main(["dataset", "info", "datasets/demo"])
+        datasets/demo: ... observations, 25 regions, 40 indicators, 1 sources
+        ...
+          NOTE: this dataset holds synthetic (generated, not real) figures.
+        0
+        >>> main(["trends", "no/such/dataset"])  # the message goes to stderr
+        1
+        >>> main(["no-such-command"])  # a usage error
+        2
+    """
     from fzcompare.errors import FzcompareError
 
     args = sys.argv[1:] if argv is None else argv

@@ -1,7 +1,7 @@
 """Report text -> observations: normalisation, document structure, figures and mapping.
 
 ``extract`` reads one annual 法治政府建设 report (text, bytes or a path) and returns an
-:class:`ExtractionResult`; ``evaluate`` scores extracted observations against a gold table.
+``ExtractionResult``; ``evaluate`` scores extracted observations against a gold table.
 See ``docs/extraction.md``.
 """
 

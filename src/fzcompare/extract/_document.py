@@ -97,6 +97,15 @@ class DocumentInfo:
         encoding: The encoding the file was read with (None for a str).
         path: The file path, if read from a file.
         n_chars: Characters of the raw text.
+
+    Examples:
+        >>> from fzcompare.extract import extract
+        >>> info = extract("十堰市人民政府关于2023年法治政府建设情况的报告\\n纠错9件。\\n"
+        ...                "十堰市人民政府\\n2024年3月20日").document
+        >>> info.region_code, info.region_name, info.region_level, info.year
+        ('420300', '十堰市', 'prefecture', 2023)
+        >>> info.publisher, info.published, info.source_id.startswith("doc-")
+        ('十堰市人民政府', datetime.date(2024, 3, 20), True)
     """
 
     source_id: str
@@ -220,6 +229,14 @@ def region_index(regions: pl.DataFrame) -> RegionIndex:
 
     Short forms (十堰 for 十堰市, 恩施州 for 恩施土家族苗族自治州) are kept only when
     they name a single region.
+
+    Examples:
+        >>> from fzcompare import load_regions
+        >>> index = region_index(load_regions())
+        >>> index.aliases["十堰"], index.aliases["恩施州"], index.rows["420300"]
+        ('420300', '422800', ('十堰市', 'prefecture'))
+        >>> region_index(load_regions()) is index  # built once per table object
+        True
     """
     hit = _REGION_INDEX.get(id(regions))
     if hit is not None and hit[0] is regions:
@@ -277,6 +294,14 @@ class Section:
         end: Position where the next section starts.
         domain: The domain (1-8) the heading reports on, or None.
         kind: ``domain``, ``plan`` (problems and next year's plans) or ``other``.
+
+    Examples:
+        >>> text = "一、依法全面履行政府职能\\n正文\\n二、健全突发事件应对体系\\n正文"
+        >>> first = find_sections(text)[0]
+        >>> first.label, first.title, first.domain, first.kind
+        ('一、', '依法全面履行政府职能', 2, 'domain')
+        >>> text[first.start:first.end].split()
+        ['一、依法全面履行政府职能', '正文']
     """
 
     label: str

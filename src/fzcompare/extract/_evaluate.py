@@ -35,10 +35,18 @@ _REQUIRED: Final[tuple[str, ...]] = ("indicator_code", "scope", "value", "unit",
 
 
 def load_gold(path: str | os.PathLike[str]) -> pl.DataFrame:
-    """Read a gold CSV (columns of :data:`GOLD_SCHEMA`; ``quote`` optional).
+    """Read a gold CSV (columns of ``GOLD_SCHEMA``; ``quote`` optional).
 
     Raises:
         ExtractionError: ``reason`` ``bad_gold`` when required columns are missing.
+
+    Examples:
+        >>> gold = load_gold("datasets/raw/shiyan-2023.gold.csv")
+        >>> gold.height, gold.schema["value"]
+        (94, Float64)
+        >>> gold.filter(pl.col("indicator_code") == "cross_province_services").select(
+        ...     "scope", "value", "unit", "qualifier", "quote").row(0)
+        ('全市', 140.0, '项', 'gt', '通办事项超过140项')
     """
     frame = pl.read_csv(Path(path), infer_schema=False)
     missing = [c for c in _REQUIRED if c not in frame.columns]
@@ -75,6 +83,21 @@ class Evaluation:
         matches: One row per gold row: the gold fields, the matched observation's fields
             (``obs_*``, null when none) and ``value_ok``/``code_ok``.
         false_positives: Mapped observations that match no gold row with their code.
+
+    Examples:
+        >>> from fzcompare.extract import evaluate, extract
+        >>> result = extract("十堰市人民政府关于2023年法治政府建设情况的报告\\n"
+        ...                  "全年办结行政复议案件80件，纠错9件，纠错率11.25%。")
+        >>> gold = pl.DataFrame({"indicator_code": ["reconsideration_corrected",
+        ...     "reconsideration_correction_rate"], "scope": ["全市"] * 2, "value": [9.0, 11.25],
+        ...     "unit": ["件", "%"], "qualifier": ["eq", "eq"]})
+        >>> evaluation = evaluate(result, gold)
+        >>> evaluation
+        Evaluation(n_gold=2, n_mapped=3, value_recall=1.000, code_recall=1.000, precision=0.667)
+        >>> evaluation.to_polars().select("indicator_code", "value_ok", "code_ok").rows()
+        [('reconsideration_corrected', True, True), ('reconsideration_correction_rate', True, True)]
+        >>> evaluation.false_positives["indicator_code"].to_list()  # not in this small gold
+        ['reconsideration_concluded']
     """
 
     n_gold: int
@@ -125,8 +148,8 @@ def evaluate(observations: pl.DataFrame | ExtractionResult, gold: pl.DataFrame, 
     same unit, same qualifier, then quote overlap.
 
     Args:
-        observations: Extracted observations (or an :class:`ExtractionResult`).
-        gold: The gold table (see :func:`load_gold`).
+        observations: Extracted observations (or an ``ExtractionResult``).
+        gold: The gold table (see ``load_gold``).
         tolerance: Relative tolerance for values.
 
     Examples:

@@ -179,7 +179,7 @@ LISTING_VERBS: Final[tuple[str, ...]] = ("列入", "纳入")
 LISTING_NOUNS: Final[tuple[str, ...]] = ("目录", "名录")
 """Lists whose named items count as an indicator's value when one of the indicator's names
 says so: it names the listing itself (列入重大行政决策事项目录) or the list's items
-(重大行政决策事项目录事项, ending in one of :data:`LISTED_ITEM_WORDS`). A name that only
+(重大行政决策事项目录事项, ending in one of ``LISTED_ITEM_WORDS``). A name that only
 names the list (政务服务事项基本目录) does not: items added to a standing list are not
 its size."""
 

@@ -4,7 +4,7 @@ Each figure is scored against every indicator whose names (``name_zh`` and synon
 share character bigrams with the words around it: an exact name in the figure's own part
 of the clause scores highest, a partial (bigram) match less; the unit, the value range and
 the section's domain raise or lower the score. The best score is the confidence; figures
-below :data:`MAP_THRESHOLD` stay unmapped.
+below ``MAP_THRESHOLD`` stay unmapped.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ _CONTEXT_DROP_PATTERN: Final[re.Pattern[str]] = re.compile("[、“”\"‘’]"
 
 
 def _drop_marks(text: str) -> str:
-    """``text`` without the marks of :data:`_CONTEXT_DROP` (faster than ``str.translate``)."""
+    """``text`` without the marks of ``_CONTEXT_DROP`` (faster than ``str.translate``)."""
     return _CONTEXT_DROP_PATTERN.sub("", text)
 
 
@@ -58,7 +58,22 @@ def bigrams(text: str) -> set[str]:
 
 @dataclass(frozen=True)
 class CompiledCatalog:
-    """Lookup structures built once per catalog (see :func:`compile_catalog`)."""
+    """Lookup structures built once per catalog (see ``compile_catalog``).
+
+    Indicators are numbered by their position in the catalog; names (the Chinese name and
+    its synonyms) have their own numbers, mapped back to indicators by ``name_owner``.
+
+    Examples:
+        >>> from fzcompare import load_catalog
+        >>> compiled = compiled_for(load_catalog())
+        >>> rate = compiled.index["reconsideration_correction_rate"]
+        >>> compiled.codes[rate], compiled.units[rate], compiled.kinds[rate]
+        ('reconsideration_correction_rate', '%', 'rate')
+        >>> names = [compiled.name_text[n] for n in compiled.names_of[rate]]
+        >>> "纠错率" in names and all(compiled.name_owner[n] == rate
+        ...                          for n in compiled.names_of[rate])
+        True
+    """
 
     codes: tuple[str, ...]
     names_zh: tuple[str, ...]
@@ -109,8 +124,17 @@ class UnitView:
         left: Per last two characters, the allowed names and tails ending in them: (names
             and tails by length, for the positions right before a figure; names only by
             length, for the positions further left). Filled lazily.
-        names_by_first: :attr:`CompiledCatalog.names_by_first` for the allowed indicators
+        names_by_first: ``CompiledCatalog.names_by_first`` for the allowed indicators
             (filled lazily).
+
+    Examples:
+        >>> from fzcompare import load_catalog
+        >>> compiled = compiled_for(load_catalog())
+        >>> view = unit_view(compiled, "count", "件")
+        >>> view.allowed[compiled.index["reconsideration_corrected"]]  # same unit: a bonus
+        0.1
+        >>> compiled.index["reconsideration_correction_rate"] in view.allowed  # a rate in %
+        False
     """
 
     allowed: dict[int, float]
@@ -153,7 +177,7 @@ TailGroups = tuple[tuple[int, dict[str, tuple[TailEntry, ...]]], ...]
 """(length, tails of that length -> entries), longest first."""
 LeftGroups = tuple[tuple[tuple[int, dict[str, tuple[tuple[int, ...], tuple[TailEntry, ...]]]], ...],
                    NameGroups]
-"""Names and tails sharing two end characters (see :attr:`UnitView.left`)."""
+"""Names and tails sharing two end characters (see ``UnitView.left``)."""
 
 
 def _groups(items: list[tuple[str, _T]], *, last: bool
@@ -401,7 +425,17 @@ def compiled_for(catalog: Catalog) -> CompiledCatalog:
 
 
 class Candidate(NamedTuple):
-    """One indicator a figure may stand for, with its score (the confidence)."""
+    """One indicator a figure may stand for, with its score (the confidence).
+
+    Examples:
+        >>> from fzcompare import load_catalog
+        >>> compiled = compiled_for(load_catalog())
+        >>> candidates = score_context(compiled, "办结行政复议案件", "", number_kind="count",
+        ...     unit="件", value=80.0, section_domain=8, sentence="全年办结行政复议案件80件")
+        >>> best = candidates[0]
+        >>> compiled.codes[best.indicator], best.score
+        ('reconsideration_concluded', 1.0)
+    """
 
     indicator: int
     score: float
@@ -436,7 +470,17 @@ def unit_compatible(number_kind: str, number_unit: str, indicator_kind: str,
 
 
 def indicator_support(compiled: CompiledCatalog, indicator: int, text: str) -> float:
-    """The best weighted share of one of the indicator's names' bigrams found in ``text``."""
+    """The best weighted share of one of the indicator's names' bigrams found in ``text``.
+
+    Examples:
+        >>> from fzcompare import load_catalog
+        >>> compiled = compiled_for(load_catalog())
+        >>> rate = compiled.index["reconsideration_correction_rate"]
+        >>> indicator_support(compiled, rate, "行政复议纠错率为11.25%")
+        1.0
+        >>> indicator_support(compiled, rate, "行政诉讼败诉率") < 0.5
+        True
+    """
     best = 0.0
     for name in compiled.names_of[indicator]:
         found = sum(w for g, w in compiled.name_grams[name] if g in text)
@@ -445,7 +489,17 @@ def indicator_support(compiled: CompiledCatalog, indicator: int, text: str) -> f
 
 
 def name_coverage(compiled: CompiledCatalog, grams: set[str]) -> dict[int, float]:
-    """Name index -> weighted share of the name's bigrams found in ``grams``."""
+    """Name index -> weighted share of the name's bigrams found in ``grams``.
+
+    Examples:
+        >>> from fzcompare import load_catalog
+        >>> compiled = compiled_for(load_catalog())
+        >>> coverage = name_coverage(compiled, bigrams("行政复议纠错率"))
+        >>> fully = {compiled.codes[compiled.name_owner[name]]
+        ...          for name, share in coverage.items() if share == 1.0}
+        >>> "reconsideration_correction_rate" in fully, "admin_litigation_loss_rate" in fully
+        (True, False)
+    """
     accumulated: dict[int, float] = {}
     postings = compiled.postings
     for gram in grams:
@@ -459,7 +513,19 @@ _SHORTLIST: Final[int] = 8
 
 
 def unit_view(compiled: CompiledCatalog, number_kind: str, unit: str) -> UnitView:
-    """The indicators a figure of this kind and unit may stand for (cached per catalog)."""
+    """The indicators a figure of this kind and unit may stand for (cached per catalog).
+
+    Examples:
+        >>> from fzcompare import load_catalog
+        >>> compiled = compiled_for(load_catalog())
+        >>> view = unit_view(compiled, "rate", "%")
+        >>> all(compiled.units[i] == "%" for i in view.allowed)
+        True
+        >>> view.allowed[compiled.index["reconsideration_correction_rate"]]
+        0.1
+        >>> unit_view(compiled, "rate", "%") is view
+        True
+    """
     key = (number_kind, unit)
     view = compiled.unit_views.get(key)
     if view is None:

@@ -65,6 +65,15 @@ class OffsetMap:
     One ``(breaks, shifts)`` pair per normalisation step (raw-side step first): a position
     ``p`` of a step's output sits at ``p + shifts[i]`` of its input, where ``breaks[i]`` is
     the last break at or before ``p``.
+
+    Examples:
+        >>> doc = normalize("建設(shè) 情況")  # the pinyin gloss (shè) and the space go
+        >>> doc.text
+        '建设情况'
+        >>> doc.offsets.to_raw(2), doc.offsets.span_to_raw(2, 4)
+        (8, (8, 10))
+        >>> doc.raw[8:10]
+        '情況'
     """
 
     steps: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
@@ -87,7 +96,16 @@ class OffsetMap:
 
 @dataclass(frozen=True)
 class MojibakeSpan:
-    """A run of garbled characters, with its position in the normalised and raw text."""
+    """A run of garbled characters, with its position in the normalised and raw text.
+
+    Examples:
+        >>> doc = normalize("建設(shè)情況報告如下：?,F(xiàn)將全市工作")
+        >>> span = find_mojibake(doc)[0]
+        >>> span.text, (span.start, span.end), (span.raw_start, span.raw_end)
+        ('?,F(xiàn)', (9, 18), (14, 23))
+        >>> doc.raw[span.raw_start:span.raw_end] == doc.text[span.start:span.end] == span.text
+        True
+    """
 
     start: int
     end: int

@@ -78,6 +78,13 @@ class NumberMatch:
         kind: ``count`` (a quantity), ``rate`` (a percentage level), ``change`` (a
             percentage or points of change), ``rank`` (第N名) or ``duration``.
         chinese: Whether the number was written in Chinese numerals.
+
+    Examples:
+        >>> more, about = find_numbers("超过1.76万人次，约95%")
+        >>> more.value, more.unit, more.qualifier, more.written, more.kind
+        (17600.0, '人次', 'gt', '1.76万', 'count')
+        >>> about.value, about.unit, about.qualifier, about.kind
+        (95.0, '%', 'approx', 'rate')
     """
 
     start: int
@@ -91,8 +98,16 @@ class NumberMatch:
 
 
 class FoundNumber(NamedTuple):
-    """The fields of :class:`NumberMatch` as a tuple: what the pipeline passes around
-    (cheaper to build than the frozen dataclass of the public API)."""
+    """The fields of ``NumberMatch`` as a tuple: what the pipeline passes around
+    (cheaper to build than the frozen dataclass of the public API).
+
+    Examples:
+        >>> import dataclasses
+        >>> FoundNumber._fields == tuple(f.name for f in dataclasses.fields(NumberMatch))
+        True
+        >>> NumberMatch(*scan_numbers("受理1.76万件")[0]) == find_numbers("受理1.76万件")[0]
+        True
+    """
 
     start: int
     end: int
@@ -274,7 +289,13 @@ def find_numbers(text: str) -> list[NumberMatch]:
 
 
 def scan_numbers(text: str) -> list[FoundNumber]:
-    """:func:`find_numbers` as tuples (what :func:`fzcompare.extract.extract` uses)."""
+    """``find_numbers`` as tuples (what ``fzcompare.extract.extract`` uses).
+
+    Examples:
+        >>> [(n.start, n.end, n.value, n.unit, n.qualifier) for n in scan_numbers(
+        ...     "受理1.76万件，约95%")]
+        [(2, 8, 17600.0, '件', 'eq'), (10, 13, 95.0, '%', 'approx')]
+    """
     excluded_start: list[int] = []
     excluded_end: list[int] = []
     for span in _EXCLUDED_SPANS.finditer(text):

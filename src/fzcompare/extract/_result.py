@@ -28,7 +28,7 @@ EXTRA_COLUMNS: Final[dict[str, pl.DataType]] = {
 """Columns an extraction adds to the data-model columns."""
 
 RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {**OBSERVATION_SCHEMA, **EXTRA_COLUMNS}
-"""Columns and dtypes of :attr:`ExtractionResult.observations`."""
+"""Columns and dtypes of ``ExtractionResult.observations``."""
 
 WARNING_SCHEMA: Final[dict[str, pl.DataType]] = {
     "code": pl.String(), "message": pl.String(), "span_start": pl.Int64(),
@@ -47,6 +47,14 @@ class ExtractionWarning:
         message: One sentence for people.
         start: Start of the span in the raw text, when the warning has a place.
         end: End of that span.
+
+    Examples:
+        >>> from fzcompare.extract import extract
+        >>> result = extract("关于2023年法治政府建设情况的报告\\n纠错9件。")
+        >>> [warning.code for warning in result.warnings]
+        ['no_region', 'no_sections']
+        >>> result.warnings[0].message
+        'the reporting region could not be read from the title; pass region='
     """
 
     code: str
@@ -71,6 +79,21 @@ class ExtractionResult:
         document: Title, region, year, publication date, encoding, source id.
         sections: The numbered sections with their domains and raw spans.
         checks: Ratio and order relations of the catalog checked on the figures.
+
+    Examples:
+        >>> from fzcompare.extract import extract
+        >>> result = extract("十堰市人民政府关于2023年法治政府建设情况的报告\\n"
+        ...                  "全年办结行政复议案件80件，纠错9件，纠错率11.25%。")
+        >>> result
+        ExtractionResult(source='doc-...', region='420300', year=2023, observations=3, ...)
+        >>> result.to_polars().select("indicator_code", "value", "mapped").rows()[0]
+        ('reconsideration_concluded', 80.0, True)
+        >>> result.checks.select("kind", "target", "ok").rows()  # 9 / 80 = 11.25 %
+        [('ratio', 'reconsideration_correction_rate', True), ('le', None, True)]
+        >>> result.warnings_frame()["code"].to_list()
+        ['no_sections']
+        >>> result.data_model().columns == list(OBSERVATION_SCHEMA)
+        True
     """
 
     observations: pl.DataFrame

@@ -42,7 +42,17 @@ def safe_filename(name: str, *, max_length: int = 80) -> str:
 
 @dataclass(frozen=True)
 class ChartImage:
-    """One inline chart: a ``data:image/png;base64,...`` URI with alt text and caption."""
+    """One inline chart: a ``data:image/png;base64,...`` URI with alt text and caption.
+
+    Examples:
+        >>> from fzcompare.charts import figure_to_data_uri, rank_bump
+        >>> totals = pl.DataFrame({"region_code": ["420300", "420500"] * 2,
+        ...                        "year": [2022, 2022, 2023, 2023], "rank": [2, 1, 1, 2]})
+        >>> image = ChartImage(id="ranks", uri=figure_to_data_uri(rank_bump(totals), dpi=50),
+        ...                    alt="Ranks 2022-2023", caption="Rank within the peer group.")
+        >>> image.uri.startswith("data:image/png;base64,")
+        True
+    """
 
     id: str
     uri: str
@@ -52,7 +62,40 @@ class ChartImage:
 
 @dataclass(frozen=True)
 class ReportTables:
-    """The tables a report is rendered from (column contracts of benchmark/trends/validate)."""
+    """The tables a report is rendered from (column contracts of benchmark/trends/validate).
+
+    Examples:
+        The tables of a two-city benchmark, turned into the template context:
+
+        >>> from fzcompare.benchmark import benchmark, what_it_would_take
+        >>> from fzcompare.criteria import parse_criteria, rubric_raw_example
+        >>> from fzcompare.trends import year_over_year
+        >>> obs = pl.DataFrame({"region_code": ["420300", "420500"] * 2,
+        ...     "year": [2022] * 2 + [2023] * 2, "indicator_code": ["gov_service_online_rate"] * 4,
+        ...     "scope": ["全市"] * 4, "value": [85.0, 91.0, 92.3, 88.0], "unit": ["%"] * 4,
+        ...     "qualifier": ["eq"] * 4, "source_id": ["r1"] * 4, "quote": [""] * 4})
+        >>> result = benchmark(obs, parse_criteria(rubric_raw_example()))
+        >>> tables = ReportTables(totals=result.totals, areas=result.areas,
+        ...     criteria=result.criteria, changes=year_over_year(obs),
+        ...     what_it_would_take=what_it_would_take(result, year=2023),
+        ...     validation_outcomes=pl.DataFrame(schema={"suite": pl.String,
+        ...         "expectation": pl.String, "severity": pl.String, "success": pl.Boolean,
+        ...         "unexpected_count": pl.Int64}),
+        ...     sources=pl.DataFrame({"source_id": ["r1"], "title": ["十堰市2023年报告"],
+        ...         "kind": ["report"], "publisher": ["十堰市人民政府"], "url": [""], "rows": [4]}),
+        ...     region_names={"420300": "十堰市", "420500": "宜昌市"},
+        ...     indicator_names={"gov_service_online_rate": "政务服务网上可办率"})
+        >>> meta = dict.fromkeys(["version", "as_of", "dataset", "criteria_id", "criteria_name",
+        ...     "criteria_version", "criteria_sha", "criteria_source", "prev_year_text"], "")
+        >>> meta |= {"title": "对标报告", "year": 2023, "pass_share": 0.6,
+        ...          "pass_line": "60 % of 10 points", "synthetic": False, "invalid": False}
+        >>> context = build_context(tables, meta=meta, year=2023, charts=[],
+        ...                         region_charts={})
+        >>> for row in context["ranking"][0]["rows"]:
+        ...     print(row["rank"], row["change"], row["name"], row["share"], row["verdict"])
+        1 ▲1 十堰市 100.0 % pass
+        2 ▼1 宜昌市 0.0 % fail
+    """
 
     totals: pl.DataFrame
     areas: pl.DataFrame
@@ -272,6 +315,41 @@ def render_html(context: Mapping[str, Any], *, embed_font: bool = True) -> str:
     With ``embed_font``, the page carries a subset of the charts' CJK font (only the
     characters it uses) as an inline ``@font-face``, so Chinese text renders on machines
     without a CJK font, offline and in mail.
+
+    Examples:
+        A region name holding markup is printed as text, never as markup:
+
+        >>> from fzcompare.benchmark import benchmark, what_it_would_take
+        >>> from fzcompare.criteria import parse_criteria, rubric_raw_example
+        >>> from fzcompare.trends import year_over_year
+        >>> obs = pl.DataFrame({"region_code": ["420300", "420500"] * 2,
+        ...     "year": [2022] * 2 + [2023] * 2, "indicator_code": ["gov_service_online_rate"] * 4,
+        ...     "scope": ["全市"] * 4, "value": [85.0, 91.0, 92.3, 88.0], "unit": ["%"] * 4,
+        ...     "qualifier": ["eq"] * 4, "source_id": ["r1"] * 4, "quote": [""] * 4})
+        >>> result = benchmark(obs, parse_criteria(rubric_raw_example()))
+        >>> tables = ReportTables(totals=result.totals, areas=result.areas,
+        ...     criteria=result.criteria, changes=year_over_year(obs),
+        ...     what_it_would_take=what_it_would_take(result, year=2023),
+        ...     validation_outcomes=pl.DataFrame(schema={"suite": pl.String,
+        ...         "expectation": pl.String, "severity": pl.String, "success": pl.Boolean,
+        ...         "unexpected_count": pl.Int64}),
+        ...     sources=pl.DataFrame({"source_id": ["r1"], "title": ["十堰市2023年报告"],
+        ...         "kind": ["report"], "publisher": ["十堰市人民政府"], "url": [""], "rows": [4]}),
+        ...     region_names={"420300": "十堰市", "420500": "宜昌<b>市"},
+        ...     indicator_names={"gov_service_online_rate": "政务服务网上可办率"})
+        >>> meta = dict.fromkeys(["version", "as_of", "dataset", "criteria_id", "criteria_name",
+        ...     "criteria_version", "criteria_sha", "criteria_source", "prev_year_text"], "")
+        >>> meta |= {"title": "对标报告", "year": 2023, "pass_share": 0.6,
+        ...          "pass_line": "60 % of 10 points", "synthetic": False, "invalid": False}
+        >>> chart = ChartImage(id="c1", uri="data:image/png;base64,AAAA", alt="a chart",
+        ...                    caption="A caption.")
+        >>> context = build_context(tables, meta=meta, year=2023, charts=[chart],
+        ...                         region_charts={})
+        >>> page = render_html(context, embed_font=False)
+        >>> page.startswith("<!DOCTYPE html>"), "宜昌&lt;b&gt;市" in page, "宜昌<b>市" in page
+        (True, True, False)
+        >>> page.count("<img"), render_html(context, embed_font=False) == page
+        (1, True)
     """
     import jinja2
 
@@ -316,7 +394,32 @@ def font_face_css(text: str) -> str:
 
 
 def render_markdown(context: Mapping[str, Any]) -> str:
-    """A short Markdown summary (ranking and verdicts) for mail bodies and chat posts."""
+    """A short Markdown summary (ranking and verdicts) for mail bodies and chat posts.
+
+    Examples:
+        >>> row = {"rank": 1, "change": "▲1", "name": "十堰市", "share": "100.0 %",
+        ...        "verdict_label": "pass 达标"}
+        >>> context = {"meta": {"title": "对标报告", "year": 2023, "synthetic": False},
+        ...     "summary_text": "1 of 2 regions reach the pass line in 2023.",
+        ...     "validation": {"verdict": "pass", "text": "No expectation failed."},
+        ...     "ranking": [{"name": "prefecture/420000", "rows": [row, {**row, "rank": 2,
+        ...         "change": "▼1", "name": "A|<b>", "share": "0.0 %",
+        ...         "verdict_label": "fail 未达标"}]}]}
+        >>> print(render_markdown(context))
+        # 对标报告 · 2023
+        <BLANKLINE>
+        1 of 2 regions reach the pass line in 2023.
+        <BLANKLINE>
+        Validation: pass. No expectation failed.
+        <BLANKLINE>
+        ## prefecture/420000
+        <BLANKLINE>
+        | rank | change | region | share | verdict |
+        |---:|---:|---|---:|---|
+        | 1 | ▲1 | 十堰市 | 100.0 % | pass 达标 |
+        | 2 | ▼1 | A\\|&lt;b&gt; | 0.0 % | fail 未达标 |
+        <BLANKLINE>
+    """
     meta = context["meta"]
     lines = [f"# {meta['title']} · {meta['year']}", ""]
     if meta.get("synthetic"):

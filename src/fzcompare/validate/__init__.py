@@ -3,9 +3,9 @@
 Numbers copied from reports go wrong in predictable ways: a rate of 9997 for 99.97, a count in
 万 left unmultiplied, a city-government figure filed as the whole city's, a corrected count
 above the concluded one, a region code that does not exist, the same figure twice. The
-bundled suites (JSON files generated from the catalog) catch these; :func:`validate` runs them
-and returns a :class:`ValidationResult` (verdict, per-expectation outcomes, failing rows);
-:func:`quarantine` moves failing rows aside and :func:`readmit` brings back those that pass.
+bundled suites (JSON files generated from the catalog) catch these; ``validate`` runs them
+and returns a ``ValidationResult`` (verdict, per-expectation outcomes, failing rows);
+``quarantine`` moves failing rows aside and ``readmit`` brings back those that pass.
 
 great_expectations is imported on first use, not with this package.
 """

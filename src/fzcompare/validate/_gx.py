@@ -3,7 +3,7 @@
 Importing great_expectations 1.24 takes about two seconds and changes the process: it calls
 ``logging.captureWarnings(True)`` (later warnings go to a logger nobody listens to), sets one
 of its loggers to INFO and, once a context exists, draws progress bars. Everything here runs
-inside :func:`preserved_process_state`, which puts those things back, and the context is made
+inside ``preserved_process_state``, which puts those things back, and the context is made
 with analytics and progress bars turned off.
 """
 
@@ -191,7 +191,7 @@ def run_suite(
         result_format: great_expectations result format.
         suite_meta: Stored with the suite (shown in Data Docs).
         store: Run through a ValidationDefinition, which keeps the result in the context's
-            validation results store for :func:`build_data_docs`. Otherwise the validator
+            validation results store for ``build_data_docs``. Otherwise the validator
             runs directly and nothing is kept (and the batch is fingerprinted once, not twice).
 
     Returns:

@@ -66,6 +66,23 @@ class QuarantineReport:
         remaining: Rows still quarantined.
         observations: Rows in the dataset's observations afterwards.
         rows: The quarantine rows this call added or changed.
+
+    Examples:
+        >>> import tempfile
+        >>> from fzcompare.store import load, write_observations
+        >>> from fzcompare.validate import bundled_suite_path
+        >>> row = {"region_code": "420300", "year": 2023, "scope": "全市",
+        ...        "indicator_code": "gov_service_online_rate", "value": 9810.0, "unit": "%",
+        ...        "qualifier": "eq", "source_id": "r1", "quote": "网上可办率达98.10%"}
+        >>> source = {"source_id": "r1", "title": "t", "publisher": "p", "published": None,
+        ...           "url": "", "kind": "report", "note": ""}
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = write_observations(pl.DataFrame([row]), folder, sources=pl.DataFrame([source]))
+        >>> report = quarantine(folder, suites=[bundled_suite_path("ranges")])
+        >>> report
+        QuarantineReport(...: 1 moved, 0 readmitted, ...; 1 quarantined, 0 observations)
+        >>> print(report.to_polars()["reason"][0])
+        rate values within [0, 100] (catalog min/max): value 9810.0 is outside [0, 100]
     """
 
     dataset: str
@@ -228,6 +245,37 @@ def quarantine(
     Raises:
         FzcompareError: If ``result`` does not describe the dataset's current rows.
         DatasetWriteError: If writing failed.
+
+    Examples:
+        A corrected count above the concluded one breaks a catalog relation, so both figures
+        move aside; the unrelated rate stays:
+
+        >>> import tempfile
+        >>> from fzcompare.store import load, write_observations
+        >>> from fzcompare.validate import bundled_suite_path
+        >>> rows = pl.DataFrame({
+        ...     "region_code": ["420300"] * 3, "year": [2023] * 3,
+        ...     "indicator_code": ["reconsideration_concluded", "reconsideration_corrected",
+        ...                        "gov_service_online_rate"],
+        ...     "scope": ["全市"] * 3, "value": [40.0, 50.0, 98.1], "unit": ["件", "件", "%"],
+        ...     "qualifier": ["eq"] * 3, "source_id": ["r1"] * 3, "quote": [""] * 3})
+        >>> source = pl.DataFrame({"source_id": ["r1"], "title": ["十堰市2023年报告"],
+        ...     "publisher": ["十堰市人民政府"], "published": [None], "url": [""],
+        ...     "kind": ["report"], "note": [""]})
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = write_observations(rows, folder, sources=source)
+        >>> relations = [bundled_suite_path("relations")]  # one suite keeps the example quick
+        >>> report = quarantine(folder, suites=relations)
+        >>> report.moved, report.remaining, report.observations
+        (2, 2, 1)
+        >>> for row in report.rows.select("quarantine_id", "indicator_code", "status").rows():
+        ...     print(*row)
+        Q0000001 reconsideration_concluded quarantined
+        Q0000002 reconsideration_corrected quarantined
+        >>> load(folder)["indicator_code"].to_list()
+        ['gov_service_online_rate']
+        >>> read_quarantine(folder).height
+        2
     """
     observations = load_observations(dataset)
     if result is None:
@@ -335,6 +383,38 @@ def readmit(
         extra_suites: More suites.
         catalog: Catalog to validate against.
         now: The time recorded (default: now).
+
+    Examples:
+        After the quarantine shown in ``quarantine``, the corrected count (5, not 50) is
+        fixed; the corrected copy and the concluded count pass together and go back:
+
+        >>> import tempfile
+        >>> from fzcompare.store import load, write_observations
+        >>> from fzcompare.validate import bundled_suite_path
+        >>> rows = pl.DataFrame({
+        ...     "region_code": ["420300"] * 3, "year": [2023] * 3,
+        ...     "indicator_code": ["reconsideration_concluded", "reconsideration_corrected",
+        ...                        "gov_service_online_rate"],
+        ...     "scope": ["全市"] * 3, "value": [40.0, 50.0, 98.1], "unit": ["件", "件", "%"],
+        ...     "qualifier": ["eq"] * 3, "source_id": ["r1"] * 3, "quote": [""] * 3})
+        >>> source = pl.DataFrame({"source_id": ["r1"], "title": ["十堰市2023年报告"],
+        ...     "publisher": ["十堰市人民政府"], "published": [None], "url": [""],
+        ...     "kind": ["report"], "note": [""]})
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = write_observations(rows, folder, sources=source)
+        >>> relations = [bundled_suite_path("relations")]  # one suite keeps the example quick
+        >>> _ = quarantine(folder, suites=relations)
+        >>> fix = pl.DataFrame({"quarantine_id": ["Q0000002"], "value": [5.0]})
+        >>> report = readmit(folder, corrections=fix, suites=relations)
+        >>> report.readmitted, report.corrected, report.remaining
+        (2, 1, 0)
+        >>> for row in report.rows.select("quarantine_id", "status", "resolution").rows():
+        ...     print(*row)
+        Q0000002 corrected replaced by Q0000003: value 50.0 -> 5.0
+        Q0000001 readmitted passes validation
+        Q0000003 readmitted passes validation
+        >>> sorted(load(folder)["value"].to_list())
+        [5.0, 40.0, 98.1]
     """
     moment = _now(now)
     observations = load_observations(dataset)

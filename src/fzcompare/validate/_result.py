@@ -75,6 +75,25 @@ class ValidationResult:
         suites: Names of the suites run, in order.
         gx_version: The great_expectations version that judged.
         docs_index: The Data Docs ``index.html`` built, if any.
+
+    Examples:
+        A rate of 9810 % (98.10 with the decimal point lost):
+
+        >>> from fzcompare.validate import bundled_suite_path, validate
+        >>> rows = pl.DataFrame({"region_code": ["420300"], "year": [2023],
+        ...     "indicator_code": ["gov_service_online_rate"], "scope": ["全市"],
+        ...     "value": [9810.0], "unit": ["%"], "qualifier": ["eq"], "source_id": ["r1"],
+        ...     "quote": [""]})
+        >>> result = validate(rows, suites=[bundled_suite_path("ranges")])
+        >>> result
+        ValidationResult(verdict=fail, rows=1, ...: 1 error and 0 warning failed, failing rows=1)
+        >>> result.error_row_ids, result.failing_rows["check"].to_list()
+        ([0], ['range.rate'])
+        >>> try:
+        ...     result.raise_for_errors()
+        ... except ValidationFailedError as error:
+        ...     print(error.message)
+        1 error-severity expectation(s) failed: ranges/range.rate
     """
 
     verdict: Verdict
@@ -155,7 +174,7 @@ class ValidationResult:
                           indent=2, default=str)
 
     def raise_for_errors(self) -> None:
-        """Raise :class:`~fzcompare.errors.ValidationFailedError` if the verdict is ``fail``."""
+        """Raise ``fzcompare.errors.ValidationFailedError`` if the verdict is ``fail``."""
         if self.verdict != "fail":
             return
         failed = self.outcomes.filter((pl.col("severity") == "error") & ~pl.col("success"))

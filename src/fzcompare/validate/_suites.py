@@ -12,7 +12,7 @@ form) with two fzcompare additions, both in metadata:
   ``warning``); an expectation without ``meta.severity`` takes the suite default, then its
   great_expectations severity (``critical`` -> error, else warning).
 
-The bundled suites are generated from the catalog by :func:`generate_suites`; a test checks
+The bundled suites are generated from the catalog by ``generate_suites``; a test checks
 that the committed files equal the generator's output, so a new catalog indicator gets its
 range, whole-number and relation checks by regenerating (``python -m
 fzcompare.validate``), never by hand-editing JSON.
@@ -89,7 +89,18 @@ SCOPE_RELATION: Final[str] = "scope part <= whole"
 
 
 class SuiteError(FzcompareError):
-    """A suite file is malformed (not JSON, no expectations, unknown frame or severity)."""
+    """A suite file is malformed (not JSON, no expectations, unknown frame or severity).
+
+    Examples:
+        >>> import json, tempfile
+        >>> mine = Path(tempfile.mkdtemp()) / "mine.json"
+        >>> _ = mine.write_text(json.dumps({"name": "mine", "expectations": []}))
+        >>> try:
+        ...     load_suite(mine)
+        ... except SuiteError as error:
+        ...     print(error.message.removeprefix(f"{mine}: "))
+        suite 'mine' has no 'expectations' list
+    """
 
 
 @dataclass(frozen=True)
@@ -98,11 +109,18 @@ class Suite:
 
     Attributes:
         name: The suite's name (``schema``, ``keys`` ... or a user suite's own).
-        frame: The frame it runs on (one of :data:`FRAMES`).
+        frame: The frame it runs on (one of ``FRAMES``).
         expectations: great_expectations expectation dicts (``type``, ``kwargs``, ``meta``).
         severities: The resolved severity of each expectation, in order.
         source: The file it came from (or ``<generated>``).
-        document: The whole JSON document (written back verbatim by :func:`write_suites`).
+        document: The whole JSON document (written back verbatim by ``write_suites``).
+
+    Examples:
+        >>> ranges = load_suite(bundled_suite_path("ranges"))
+        >>> ranges.name, ranges.frame, ranges.source.endswith("ranges.json")
+        ('ranges', 'values', True)
+        >>> ranges.expectations[0]["type"], ranges.severities[0]
+        ('expect_column_values_to_be_between', 'error')
     """
 
     name: str
@@ -188,12 +206,28 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
 
 
 def bundled_suite_path(name: str) -> Path:
-    """The path of a bundled suite file."""
+    """The path of a bundled suite file (whether or not it exists).
+
+    Examples:
+        >>> path = bundled_suite_path("relations")
+        >>> path.name, path.parent.name, path.is_file()
+        ('relations.json', 'suites', True)
+    """
     return Path(str(resources.files("fzcompare.validate").joinpath("suites", f"{name}.json")))
 
 
 def bundled_suites() -> tuple[Suite, ...]:
-    """The five bundled suites, in run order."""
+    """The five bundled suites, in run order.
+
+    Examples:
+        >>> for suite in bundled_suites():
+        ...     print(f"{suite.name:15} runs on {suite.frame}")
+        schema          runs on observations
+        keys            runs on observations
+        ranges          runs on values
+        relations       runs on relations
+        year_over_year  runs on year_over_year
+    """
     return tuple(load_suite(bundled_suite_path(name)) for name in SUITE_NAMES)
 
 
@@ -459,6 +493,14 @@ def write_suites(directory: str | os.PathLike[str] | None = None,
 
     Returns:
         The files written.
+
+    Examples:
+        >>> import tempfile
+        >>> written = write_suites(tempfile.mkdtemp())
+        >>> [path.name for path in written]
+        ['schema.json', 'keys.json', 'ranges.json', 'relations.json', 'year_over_year.json']
+        >>> load_suite(written[3]).frame
+        'relations'
     """
     from fzcompare.store import atomic_write_bytes
 
