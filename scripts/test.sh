@@ -12,5 +12,5 @@ echo "== ruff";   .venv/bin/ruff check src tests benchmarks datasets scripts
 echo "== mypy";   .venv/bin/mypy
 echo "== pytest"; .venv/bin/python -m pytest
 if [ -f mkdocs.yml ]; then
-  echo "== docs"; .venv/bin/mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
+  echo "== docs"; NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
 fi
