@@ -103,7 +103,22 @@ def scan(
     ).select(list(OBSERVATION_SCHEMA))
 
 
-def dataset_regions(dataset: str | os.PathLike[str]) -> pl.DataFrame:
+def _read_remote_csv(url: str, schema: dict[str, pl.DataType],
+                     storage_options: StorageOptions | None) -> pl.DataFrame:
+    """A CSV table of a remote dataset; empty when the object does not exist."""
+    try:
+        return pl.scan_csv(url, schema=schema, storage_options=storage_options).collect()
+    except (FileNotFoundError, pl.exceptions.ComputeError) as exc:
+        if "not found" in str(exc).lower() or isinstance(exc, FileNotFoundError):
+            return pl.DataFrame(schema=schema)
+        raise
+
+
+def dataset_regions(
+    dataset: str | os.PathLike[str],
+    *,
+    storage_options: StorageOptions | None = None,
+) -> pl.DataFrame:
     """The bundled regions table plus the dataset's own ``regions.csv``, if it has one.
 
     Examples:
@@ -122,9 +137,12 @@ def dataset_regions(dataset: str | os.PathLike[str]) -> pl.DataFrame:
         '990001'
     """
     regions = load_regions()
-    extra_path = Path(dataset) / "regions.csv"
-    if not _is_remote(dataset) and extra_path.is_file():
-        extra = pl.read_csv(extra_path, schema=REGION_SCHEMA)
+    extra: pl.DataFrame | None = None
+    if _is_remote(dataset):
+        extra = _read_remote_csv(_join(dataset, "regions.csv"), REGION_SCHEMA, storage_options)
+    elif (Path(dataset) / "regions.csv").is_file():
+        extra = pl.read_csv(Path(dataset) / "regions.csv", schema=REGION_SCHEMA)
+    if extra is not None and extra.height:
         regions = pl.concat([regions, extra.filter(~pl.col("region_code").is_in(
             regions["region_code"].implode()))])
     return regions
@@ -157,7 +175,7 @@ def load(
         raise _explain_read_error(dataset, exc) from exc
     if not check:
         return frame
-    regions = dataset_regions(dataset)
+    regions = dataset_regions(dataset, storage_options=storage_options)
     try:
         return check_observations(
             frame,
@@ -223,8 +241,14 @@ def _explain_read_error(dataset: str | os.PathLike[str], exc: Exception) -> Sche
                        reason="unreadable_dataset")
 
 
-def load_sources(dataset: str | os.PathLike[str] = DEFAULT_DATASET) -> pl.DataFrame:
+def load_sources(
+    dataset: str | os.PathLike[str] = DEFAULT_DATASET,
+    *,
+    storage_options: StorageOptions | None = None,
+) -> pl.DataFrame:
     """Read a dataset's sources table (``sources.csv``); empty if the dataset has none.
+
+    Object-store URLs are read with ``storage_options``, like :func:`scan`.
 
     Examples:
         >>> import tempfile
@@ -240,7 +264,7 @@ def load_sources(dataset: str | os.PathLike[str] = DEFAULT_DATASET) -> pl.DataFr
     """
     path = _join(dataset, "sources.csv")
     if _is_remote(dataset):
-        return pl.read_csv(path, schema=SOURCE_SCHEMA)
+        return _read_remote_csv(path, SOURCE_SCHEMA, storage_options)
     if not Path(path).is_file():
         return pl.DataFrame(schema=SOURCE_SCHEMA)
     return pl.read_csv(path, schema=SOURCE_SCHEMA)
