@@ -199,7 +199,7 @@ def relations_frame(observations: pl.DataFrame, catalog: Catalog,
     Args:
         observations: Canonical observations (with ``row_id``).
         catalog: The catalog whose relations are checked.
-        panel: :func:`keyed_panel` of the observations, if already made.
+        panel: ``keyed_panel`` of the observations, if already made.
     """
     panel = keyed_panel(observations) if panel is None else panel
     usable = panel.filter(~pl.col("_duplicated") & (pl.col("qualifier") == "eq"))
@@ -278,32 +278,9 @@ _YOY_SCHEMA: Final[dict[str, pl.DataType]] = {
 }
 
 
-def year_over_year_frame(observations: pl.DataFrame, catalog: Catalog, *,
-                         threshold: float = YOY_THRESHOLD,
-                         panel: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Each figure against its series neighbour, with a robust z-score of the change.
-
-    A series is (region, indicator, scope) over years; rates, counts and amounts take part.
-    Changes are percentage points for rates and ``log((value + 10) / (previous + 10))`` for
-    counts and amounts (the 10 damps the noise of small counts: 1 -> 4 is no jump, 3 -> 30000
-    is). Each indicator's changes across all regions and years give a median and a median
-    absolute deviation of the changes that differ from the median (so that figures repeated
-    year after year, such as rates stuck at 100 %, do not shrink it to nothing); the scale is
-    1.4826 times that, at least 5 points for rates and 0.05 for counts, and
-    ``robust_z = (change - median) / scale``. Indicators with fewer than 10 changes are not
-    judged.
-
-    A figure is judged by the change that leads to it, except:
-
-    * a spike (a jump in and a jump back out, in opposite directions) is blamed on the
-      figure in the middle, and the figure after it is compared with the one before the
-      spike instead (``pattern`` = ``after_spike``);
-    * a jump between the first two figures of a series of three or more, with no jump after,
-      is blamed on the first figure (``first``), which otherwise is not judged.
-
-    ``threshold`` decides what counts as a jump for these two rules; the year-over-year
-    suite's expectation applies the threshold to ``robust_z``.
-    """
+def _year_over_year_base(observations: pl.DataFrame, catalog: Catalog, *,
+                         panel: pl.DataFrame | None) -> pl.DataFrame:
+    """Judgeable figures in series order, with ``x`` (points or log), neighbours and ``change``."""
     panel = keyed_panel(observations) if panel is None else panel
     kinds = {c: k for c, k in catalog.indicators.select("code", "kind").iter_rows()
              if k in YOY_KINDS}
@@ -337,9 +314,14 @@ def year_over_year_frame(observations: pl.DataFrame, catalog: Catalog, *,
         (pl.col("x") - pl.col("x_prev")).alias("change"),
         pl.len().over("_series").alias("length"),
     )
+    return base
+
+
+def _year_over_year_stats(base: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per indicator (``key``): the centre and robust scale of its changes."""
     change = pl.col("change")
     off_center = change.filter(change != change.median())
-    stats = base.group_by("_indicator_code").agg(
+    stats = base.group_by(key).agg(
         change.median().alias("center"),
         (off_center - change.median()).abs().median().alias("mad"),
         change.count().alias("n_changes"),
@@ -347,17 +329,68 @@ def year_over_year_frame(observations: pl.DataFrame, catalog: Catalog, *,
     )
     floor = pl.when(pl.col("kind") == "rate").then(pl.lit(YOY_SCALE_FLOOR["rate"])) \
         .otherwise(pl.lit(YOY_SCALE_FLOOR["log"]))
-    stats = stats.select(
-        "_indicator_code", "center",
+    return stats.select(
+        key, "center",
         pl.when(pl.col("n_changes") >= YOY_MIN_CHANGES)
         .then(pl.max_horizontal(_MAD_TO_SD * pl.col("mad").fill_null(0.0), floor))
         .alias("scale"))
-    judged = base.join(stats, on="_indicator_code", how="left", maintain_order="left")
+
+
+def year_over_year_changes(observations: pl.DataFrame, catalog: Catalog, *,
+                           panel: pl.DataFrame | None = None) -> pl.DataFrame:
+    """``indicator_code``, ``kind`` and ``change`` of every judgeable change (for the stats).
+
+    The changes of a frame split by region, concatenated, give the same stats as the whole.
+    """
+    base = _year_over_year_base(observations, catalog, panel=panel)
+    return base.select(pl.col("indicator_code").cast(pl.Categorical()), "kind", "change") \
+        .drop_nulls("change")
+
+
+def year_over_year_stats(changes: pl.DataFrame) -> pl.DataFrame:
+    """``indicator_code``, ``center``, ``scale`` from ``year_over_year_changes`` output."""
+    return _year_over_year_stats(changes, "indicator_code").with_columns(
+        pl.col("indicator_code").cast(pl.String()))
+
+
+def year_over_year_frame(observations: pl.DataFrame, catalog: Catalog, *,
+                         threshold: float = YOY_THRESHOLD,
+                         panel: pl.DataFrame | None = None,
+                         stats: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Each figure against its series neighbour, with a robust z-score of the change.
+
+    A series is (region, indicator, scope) over years; rates, counts and amounts take part.
+    Changes are percentage points for rates and ``log((value + 10) / (previous + 10))`` for
+    counts and amounts (the 10 damps the noise of small counts: 1 -> 4 is no jump, 3 -> 30000
+    is). Each indicator's changes across all regions and years give a median and a median
+    absolute deviation of the changes that differ from the median (so that figures repeated
+    year after year, such as rates stuck at 100 %, do not shrink it to nothing); the scale is
+    1.4826 times that, at least 5 points for rates and 0.05 for counts, and
+    ``robust_z = (change - median) / scale``. Indicators with fewer than 10 changes are not
+    judged.
+
+    A figure is judged by the change that leads to it, except:
+
+    * a spike (a jump in and a jump back out, in opposite directions) is blamed on the
+      figure in the middle, and the figure after it is compared with the one before the
+      spike instead (``pattern`` = ``after_spike``);
+    * a jump between the first two figures of a series of three or more, with no jump after,
+      is blamed on the first figure (``first``), which otherwise is not judged.
+
+    ``threshold`` decides what counts as a jump for these two rules; the year-over-year
+    suite's expectation applies the threshold to ``robust_z``.
+    """
+    base = _year_over_year_base(observations, catalog, panel=panel)
+    if stats is None:
+        judged = base.join(_year_over_year_stats(base, "_indicator_code"), on="_indicator_code",
+                           how="left", maintain_order="left")
+    else:
+        judged = base.join(stats, on="indicator_code", how="left", maintain_order="left")
 
     def z(delta: pl.Expr) -> pl.Expr:
         return (delta - pl.col("center")) / pl.col("scale")
 
-    judged = judged.with_columns(z(change).alias("z_in"),
+    judged = judged.with_columns(z(pl.col("change")).alias("z_in"),
                                  z(pl.col("x_next") - pl.col("x")).alias("z_out"))
     jump_in = (pl.col("z_in").abs() > threshold).fill_null(False)
     jump_out = (pl.col("z_out").abs() > threshold).fill_null(False)

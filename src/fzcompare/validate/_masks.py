@@ -275,3 +275,46 @@ def failing_rows(frame: pl.DataFrame, check: RowCheck) -> pl.DataFrame:
     """
     within = frame.filter(check.domain) if check.domain is not None else frame
     return within.filter(check.failing).with_columns(check.detail.alias("detail"))
+
+
+_COLUMN_MAP: Final[frozenset[str]] = frozenset({
+    "expect_column_values_to_be_between", "expect_column_values_to_be_in_set",
+    "expect_column_values_to_not_be_in_set", "expect_column_values_to_match_regex",
+    "expect_column_values_to_not_match_regex", "expect_column_values_to_be_unique",
+})
+_IGNORE_DEFAULTS: Final[dict[str, str]] = {
+    "expect_column_pair_values_to_be_equal": "both_values_are_missing",
+    "expect_column_pair_values_a_to_be_greater_than_b": "both_values_are_missing",
+    "expect_compound_columns_to_be_unique": "all_values_are_missing",
+}
+
+
+def checked_count(type_: str, kwargs: Mapping[str, Any],
+                  schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    """The rows great_expectations divides ``unexpected_count`` by for ``unexpected_percent``.
+
+    Rows of the domain (row condition) whose value is not missing; for column pairs and
+    compound keys, the rows not ignored; for the null expectations, every row of the domain.
+    An expression counting them (an unsigned integer), for a ``select`` on the frame.
+
+    Raises:
+        NotTranslatedError: The expectation type or an argument is not handled here.
+    """
+    condition = kwargs.get("row_condition")
+    domain = condition_expr(condition, schema) if condition else pl.repeat(True, pl.len())
+    if type_ in ("expect_column_values_to_not_be_null", "expect_column_values_to_be_null"):
+        return domain.sum()
+    if type_ in _COLUMN_MAP:
+        _require(kwargs, "column", schema=schema)
+        return (domain & ~_missing(str(kwargs["column"]), schema)).sum()
+    if type_ in _IGNORE_DEFAULTS:
+        if type_ == "expect_compound_columns_to_be_unique":
+            columns = kwargs.get("column_list")
+            if not isinstance(columns, list) or any(c not in schema for c in columns):
+                raise NotTranslatedError("column_list names columns the frame lacks")
+        else:
+            _require(kwargs, "column_A", "column_B", schema=schema)
+            columns = [kwargs["column_A"], kwargs["column_B"]]
+        ignored = _ignored(kwargs, [str(c) for c in columns], schema, _IGNORE_DEFAULTS[type_])
+        return (domain & ~ignored).sum()
+    raise NotTranslatedError(f"{type_} is not translated to polars")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
@@ -29,6 +31,9 @@ from fzcompare.validate._suites import (
 
 if TYPE_CHECKING:
     import pandas as pd
+
+DEFAULT_CHUNK_ROWS: Final[int] = 4_000_000
+"""Frames with more rows are validated in chunks of whole regions of about this many rows."""
 
 PARAMETER_HINTS: Final[dict[str, str]] = {
     "known_source_ids": "no sources table was given (pass sources=, or validate a dataset)",
@@ -286,7 +291,8 @@ def _failing_rows_of(frame_name: str, frame: pl.DataFrame, pdf: pd.DataFrame,
 
 
 def _derive_frames(needed: set[str], canonical: pl.DataFrame, observations_frame: pl.DataFrame,
-                   catalog: Catalog, suites: Sequence[Suite]) -> dict[str, pl.DataFrame]:
+                   catalog: Catalog, suites: Sequence[Suite],
+                   yoy_stats: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
     frames = {"observations": observations_frame}
     if "values" in needed:
         frames["values"] = _frames.values_frame(canonical)
@@ -297,8 +303,135 @@ def _derive_frames(needed: set[str], canonical: pl.DataFrame, observations_frame
         frames["relations"] = _frames.relations_frame(canonical, catalog, panel=panel)
     if "year_over_year" in needed:
         frames["year_over_year"] = _frames.year_over_year_frame(
-            canonical, catalog, threshold=_yoy_threshold(suites), panel=panel)
+            canonical, catalog, threshold=_yoy_threshold(suites), panel=panel, stats=yoy_stats)
     return frames
+
+
+def _region_chunks(canonical: pl.DataFrame, chunk_rows: int | None) -> pl.Series | None:
+    """The chunk number of each row (whole regions per chunk), or None for one piece."""
+    if chunk_rows is None or canonical.height <= chunk_rows \
+            or "region_code" not in canonical.columns:
+        return None
+    sizes = canonical.group_by("region_code").len().sort("region_code", nulls_last=True)
+    numbers: list[int] = []
+    current = filled = 0
+    for size in sizes["len"].to_list():
+        if filled and filled + size > chunk_rows:
+            current += 1
+            filled = 0
+        numbers.append(current)
+        filled += size
+    if current == 0:
+        return None
+    chunk_of_region = sizes.select("region_code", pl.Series("_chunk", numbers, pl.UInt32()))
+    return canonical.select("region_code").join(
+        chunk_of_region, on="region_code", how="left", nulls_equal=True,
+        maintain_order="left")["_chunk"]
+
+
+_EXTREMES: Final[dict[str, Any]] = {
+    "expect_column_max_to_be_between": max, "expect_column_min_to_be_between": min,
+}
+"""Column aggregates whose whole-frame value follows from the chunks' values."""
+
+
+@dataclass
+class _Tally:
+    """One expectation's outcome, added up over chunks."""
+
+    successes: list[bool] = field(default_factory=list)
+    element_counts: list[int] = field(default_factory=list)
+    unexpected_counts: list[int] = field(default_factory=list)
+    checked: list[float] = field(default_factory=list)
+    percents: list[float | None] = field(default_factory=list)
+    blamed: list[pl.DataFrame] = field(default_factory=list)
+    failing_parts: list[pl.DataFrame] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    observed: list[Any] = field(default_factory=list)
+
+    def add(self, raw: _gx.RawOutcome, note: str | None, *, checked: float | None) -> None:
+        self.successes.append(raw.success)
+        if raw.element_count is not None:
+            self.element_counts.append(int(raw.element_count))
+        if raw.unexpected_count is not None:
+            self.unexpected_counts.append(int(raw.unexpected_count))
+            self.checked.append(0.0 if checked is None else checked)
+        self.percents.append(raw.unexpected_percent)
+        self.observed.append(raw.observed_value)
+        if note is not None and note not in self.notes:
+            self.notes.append(note)
+
+    def values(self, expectation: Mapping[str, Any]) -> dict[str, Any]:
+        """The outcome row's counts and verdict (one chunk's values as they are)."""
+        unexpected = sum(self.unexpected_counts) if self.unexpected_counts else None
+        if len(self.successes) == 1:
+            percent = self.percents[0]
+        else:
+            total = sum(self.checked)
+            percent = None if unexpected is None or total <= 0 else 100.0 * unexpected / total
+        success = all(self.successes)
+        mostly = (expectation.get("kwargs") or {}).get("mostly")
+        if len(self.successes) > 1 and isinstance(mostly, int | float) and unexpected is not None:
+            total = sum(self.checked)
+            success = total <= 0 or 1.0 - unexpected / total >= float(mostly)
+        # a chunk that failed a "mostly" expectation the whole frame passes blames no rows
+        blamed = pl.concat(self.blamed) if self.blamed and not success else None
+        notes = self.notes
+        extreme = _EXTREMES.get(str(expectation["type"]))
+        if len(self.successes) > 1 and extreme is not None and not success \
+                and all(isinstance(v, int | float) for v in self.observed):
+            notes = [f"observed: {extreme(self.observed)}"]
+        return {
+            "success": success,
+            "element_count": sum(self.element_counts) if self.element_counts else None,
+            "unexpected_count": unexpected, "unexpected_percent": percent,
+            "failing_rows": None if blamed is None else blamed[ROW_ID].n_unique(),
+            "note": "; ".join(notes) if notes else None,
+        }
+
+
+def _checked_rows(frame: pl.DataFrame, ran: Sequence[tuple[str, Mapping[str, Any]]],
+                  results: Mapping[str, _gx.RawOutcome],
+                  parameters: Mapping[str, Any]) -> dict[str, float | None]:
+    """The rows each ``unexpected_percent`` is relative to, for adding up chunks' percents.
+
+    Read back from the percentage where rows failed; counted with polars (one pass over the
+    frame for all expectations) where none did.
+    """
+    found: dict[str, float | None] = {}
+    counts: dict[str, pl.Expr] = {}
+    for ref, expectation in ran:
+        raw = results[ref]
+        if raw.unexpected_count is None:
+            found[ref] = None
+        elif raw.unexpected_percent is None:
+            found[ref] = 0.0
+        elif raw.unexpected_count:
+            found[ref] = 100.0 * raw.unexpected_count / raw.unexpected_percent
+        else:
+            kwargs = _resolve_parameters(expectation.get("kwargs") or {}, parameters)
+            try:
+                counts[ref] = _masks.checked_count(str(expectation["type"]), kwargs,
+                                                   frame.schema).alias(ref)
+            except _masks.NotTranslatedError:
+                found[ref] = float(raw.element_count or 0)
+    if counts:
+        row = frame.select(list(counts.values())).row(0, named=True)
+        found.update({ref: float(row[ref] or 0) for ref in counts})
+    return found
+
+
+def _failing_part(suite: Suite, index: int, expectation: Mapping[str, Any],
+                  blamed: pl.DataFrame) -> pl.DataFrame:
+    return blamed.with_columns(
+        pl.lit(suite.name).alias("suite"),
+        pl.lit(str((expectation.get("meta") or {}).get("check") or
+                   expectation["type"])).alias("check"),
+        pl.lit(str(expectation["type"])).alias("expectation"),
+        pl.lit(suite.severities[index]).alias("severity"),
+        say(str((expectation.get("meta") or {}).get("description")
+                or expectation["type"]) + ": ", pl.col("detail"))
+        .alias("reason")).drop("detail")
 
 
 def validate(
@@ -310,6 +443,7 @@ def validate(
     extra_suites: Iterable[Suite | str | os.PathLike[str]] = (),
     catalog: Catalog | None = None,
     docs: str | os.PathLike[str] | None = None,
+    chunk_rows: int | None = DEFAULT_CHUNK_ROWS,
 ) -> ValidationResult:
     """Validate observations with great_expectations suites.
 
@@ -319,16 +453,22 @@ def validate(
         sources: The sources table; without it the "known source" expectation is skipped.
         regions: Regions beyond the bundled table (e.g. a dataset's ``regions.csv``, or the
             whole table from ``fzcompare.store.dataset_regions``).
-        suites: Suites to run instead of the bundled ones (:class:`Suite` objects or JSON
+        suites: Suites to run instead of the bundled ones (``Suite`` objects or JSON
             file paths).
         extra_suites: Suites to run after those (e.g. your own JSON files).
         catalog: Validate against this catalog; the bundled suites are then generated from
             it (default: the bundled catalog and the committed suite files).
         docs: Build great_expectations Data Docs in this folder. The pages load their
             stylesheets and scripts from the internet (a CDN); fzcompare's own reports do not.
+            With chunking (see ``chunk_rows``) the Data Docs show the first chunk only.
+        chunk_rows: Validate a frame of more rows than this in chunks of whole regions,
+            one chunk's pandas frames at a time (bounded memory; outcomes, verdict and
+            failing rows are the same as in one piece for the bundled suites). None never
+            splits: use it when a suite of your own compares rows of different regions,
+            or for Data Docs of the whole frame. See docs/validation.md.
 
     Returns:
-        A :class:`ValidationResult`.
+        A ``ValidationResult``.
 
     Examples:
         >>> import polars as pl
@@ -359,68 +499,92 @@ def validate(
 
     on_observations = [e for s in chosen if s.frame == "observations" for e in s.expectations]
     helpers = frozenset(referenced_columns(on_observations)) & frozenset(_frames.HELPER_COLUMNS)
-    observations_frame = _frames.add_helper_columns(canonical, catalog=catalog,
-                                                    regions=known_regions, wanted=helpers)
     frame_order = list(dict.fromkeys(s.frame for s in chosen))
-    frames = _derive_frames(set(frame_order), canonical, observations_frame, catalog, chosen)
-
-    outcome_rows: list[dict[str, Any]] = []
-    failing_parts: list[pl.DataFrame] = []
-    store = docs is not None
-    if store:
-        _gx.forget_stored_results()
+    runnable: dict[str, list[tuple[Suite, int, dict[str, Any]]]] = {}
+    skipped: dict[str, str] = {}
     for frame_name in frame_order:
-        here = [s for s in chosen if s.frame == frame_name]
-        frame = frames[frame_name]
-        runnable: list[tuple[Suite, int, dict[str, Any]]] = []
-        skipped: dict[str, str] = {}
-        for suite in here:
+        runnable[frame_name] = []
+        for suite in (s for s in chosen if s.frame == frame_name):
             for index, expectation in enumerate(suite.expectations):
                 absent = [p for p in _walk_parameters(expectation.get("kwargs"))
                           if p not in parameters]
-                ref = f"{suite.name}#{index}"
                 if absent:
-                    skipped[ref] = "skipped: " + PARAMETER_HINTS.get(
+                    skipped[f"{suite.name}#{index}"] = "skipped: " + PARAMETER_HINTS.get(
                         absent[0], f"no value for ${absent[0]}")
-                runnable.append((suite, index, _stamp(suite, index, expectation)))
-        to_run = [e for s, i, e in runnable if f"{s.name}#{i}" not in skipped]
-        pdf = _to_pandas(frame.select(_gx_columns(frame_name, frame, to_run)),
-                         categorical=_condition_only_columns(to_run))
-        results = _gx.run_suite(
-            frame_name, pdf, to_run, parameters=parameters, store=store,
-            suite_meta={"fzcompare": {"frame": frame_name,
-                                      "suites": [s.name for s in here]}}) if to_run else {}
-        for suite, index, expectation in runnable:
+                runnable[frame_name].append((suite, index, _stamp(suite, index, expectation)))
+
+    chunk_of = _region_chunks(canonical, chunk_rows)
+    n_chunks = 1 if chunk_of is None else int(chunk_of.max()) + 1  # type: ignore[arg-type]
+
+    def piece(number: int) -> pl.DataFrame:
+        return canonical if chunk_of is None else canonical.filter(chunk_of == number)
+
+    yoy_stats = None
+    if chunk_of is not None and "year_over_year" in frame_order:
+        # the robust centre and scale of each indicator's changes span every region
+        yoy_stats = _frames.year_over_year_stats(pl.concat(
+            [_frames.year_over_year_changes(piece(k), catalog) for k in range(n_chunks)]))
+
+    tallies: dict[str, _Tally] = {}
+    store = docs is not None
+    if store:
+        _gx.forget_stored_results()
+    for number in range(n_chunks):
+        rows = piece(number)
+        observations_frame = _frames.add_helper_columns(rows, catalog=catalog,
+                                                        regions=known_regions, wanted=helpers)
+        frames = _derive_frames(set(frame_order), rows, observations_frame, catalog, chosen,
+                                yoy_stats)
+        del observations_frame
+        for frame_name in frame_order:
+            frame = frames.pop(frame_name)
+            to_run = [e for s, i, e in runnable[frame_name] if f"{s.name}#{i}" not in skipped]
+            pdf = _to_pandas(frame.select(_gx_columns(frame_name, frame, to_run)),
+                             categorical=_condition_only_columns(to_run))
+            results = _gx.run_suite(
+                frame_name, pdf, to_run, parameters=parameters, store=store and number == 0,
+                suite_meta={"fzcompare": {"frame": frame_name, "suites": list(dict.fromkeys(
+                    s.name for s, _, _ in runnable[frame_name]))}}) if to_run else {}
+            ran = [(f"{s.name}#{i}", e) for s, i, e in runnable[frame_name]
+                   if f"{s.name}#{i}" not in skipped]
+            checked = _checked_rows(frame, ran, results, parameters) if n_chunks > 1 else {}
+            for suite, index, expectation in runnable[frame_name]:
+                ref = f"{suite.name}#{index}"
+                if ref in skipped:
+                    continue
+                raw = results[ref]
+                tally = tallies.setdefault(ref, _Tally())
+                note = raw.exception
+                if not raw.success and raw.exception is None \
+                        and expectation["type"] in _masks.TABLE_LEVEL:
+                    note = _observed_note(raw)
+                elif raw.exception is None and (not raw.success or (
+                        n_chunks > 1 and raw.unexpected_count
+                        and "mostly" in (expectation.get("kwargs") or {}))):
+                    # a chunk passing a "mostly" expectation may still hold failing rows
+                    blamed, note = _failing_rows_of(
+                        frame_name, frame, pdf, expectation, parameters, raw.unexpected_count)
+                    tally.blamed.append(blamed.select(ROW_ID))
+                    tally.failing_parts.append(_failing_part(suite, index, expectation, blamed))
+                tally.add(raw, note, checked=checked.get(ref))
+            del pdf, results, frame
+        del frames, rows
+        if n_chunks > 1:
+            gc.collect()
+
+    outcome_rows: list[dict[str, Any]] = []
+    failing_parts: list[pl.DataFrame] = []
+    for frame_name in frame_order:
+        for suite, index, expectation in runnable[frame_name]:
             ref = f"{suite.name}#{index}"
             if ref in skipped:
                 outcome_rows.append(_outcome_row(suite, index, expectation, frame_name,
                                                  note=skipped[ref]))
                 continue
-            raw = results[ref]
-            blamed = None
-            note = raw.exception
-            if not raw.success and raw.exception is None \
-                    and expectation["type"] in _masks.TABLE_LEVEL:
-                note = _observed_note(raw)
-            elif not raw.success and raw.exception is None:
-                blamed, fallback_note = _failing_rows_of(
-                    frame_name, frame, pdf, expectation, parameters, raw.unexpected_count)
-                note = fallback_note
-                failing_parts.append(blamed.with_columns(
-                    pl.lit(suite.name).alias("suite"),
-                    pl.lit(str((expectation.get("meta") or {}).get("check") or
-                               expectation["type"])).alias("check"),
-                    pl.lit(str(expectation["type"])).alias("expectation"),
-                    pl.lit(suite.severities[index]).alias("severity"),
-                    say(str((expectation.get("meta") or {}).get("description")
-                            or expectation["type"]) + ": ", pl.col("detail"))
-                    .alias("reason")).drop("detail"))
-            outcome_rows.append(_outcome_row(
-                suite, index, expectation, frame_name, success=raw.success,
-                element_count=raw.element_count, unexpected_count=raw.unexpected_count,
-                unexpected_percent=raw.unexpected_percent,
-                failing_rows=None if blamed is None else blamed[ROW_ID].n_unique(),
-                note=note))
+            values = tallies[ref].values(expectation)
+            if not values["success"]:
+                failing_parts.extend(tallies[ref].failing_parts)
+            outcome_rows.append(_outcome_row(suite, index, expectation, frame_name, **values))
 
     outcomes = pl.DataFrame(outcome_rows, schema=OUTCOME_SCHEMA)
     outcomes = _order_outcomes(outcomes, chosen)
