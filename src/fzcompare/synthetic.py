@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from fzcompare._display import html_table
 from fzcompare.catalog import REGION_SCHEMA, Catalog, load_catalog, load_regions
 from fzcompare.errors import CatalogError, FzcompareError
 from fzcompare.schema import OBSERVATION_SCHEMA, SOURCE_SCHEMA
@@ -117,15 +118,9 @@ class SyntheticPanel:
         return f"SyntheticPanel({self._summary()}; SYNTHETIC, not real figures)"
 
     def _repr_html_(self) -> str:
-        head = self.observations.head(8)
-        header = "".join(f"<th>{html.escape(c)}</th>" for c in head.columns)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-            for row in head.iter_rows()
-        )
         return (f"<div><strong>SyntheticPanel</strong> "
                 f"<em>(synthetic data, not real figures)</em>: {html.escape(self._summary())}"
-                f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table></div>")
+                f"{html_table(self.observations.head(8))}</div>")
 
     def to_polars(self) -> pl.DataFrame:
         """The observations table."""

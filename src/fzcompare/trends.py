@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from fzcompare._display import html_table
 from fzcompare._trends_vocab import (
     CHANGE_REASONS,
     MIN_POINTS_CAGR,
@@ -454,15 +455,6 @@ def _escape(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _html_table(frame: pl.DataFrame, rows: int) -> str:
-    head = "".join(f"<th>{_escape(c)}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_escape(v)}</td>" for v in row) + "</tr>"
-        for row in frame.head(rows).iter_rows())
-    more = (f"<p>… {frame.height - rows} more rows</p>" if frame.height > rows else "")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
-
-
 def _verdict_counts(summary: pl.DataFrame) -> str:
     counts = summary.get_column("verdict").value_counts(sort=True)
     return ", ".join(f"{v} {n}" for v, n in counts.iter_rows())
@@ -527,7 +519,7 @@ class TrendsResult:
 
     def _repr_html_(self) -> str:
         return (f"<div><p><b>TrendsResult</b>: {_escape(self._headline())}</p>"
-                f"{_html_table(self.summary, 10)}</div>")
+                f"{html_table(self.summary, max_rows=10)}</div>")
 
 
 def analyze(
@@ -665,7 +657,7 @@ class SeriesModel:
 
     def _repr_html_(self) -> str:
         return (f"<div><p><b>SeriesModel</b>: {_escape(self._headline())}</p>"
-                f"{_html_table(self.points, 20)}</div>")
+                f"{html_table(self.points, max_rows=20)}</div>")
 
 
 def series_model(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from fzcompare._display import html_table
 from fzcompare.errors import ExtractionError
 from fzcompare.extract._document import DocumentInfo
 from fzcompare.schema import OBSERVATION_SCHEMA, SOURCE_SCHEMA, check_observations
@@ -182,14 +183,10 @@ class ExtractionResult:
         head = self.observations.head(10).select(
             "indicator_code", "scope", "value", "unit", "qualifier", "domain", "confidence",
             "quote")
-        cells = "".join(
-            "<tr>" + "".join(f"<td>{esc('' if v is None else str(v))}</td>" for v in row)
-            + "</tr>" for row in head.iter_rows())
-        header = "".join(f"<th>{esc(c)}</th>" for c in head.columns)
         return (
             f"<div><strong>ExtractionResult</strong> {esc(doc.title or '(no title)')}<br>"
             f"region {esc(str(doc.region_code))}, year {esc(str(doc.year))}, "
             f"source {esc(doc.source_id)}: {self.observations.height} observations "
             f"({self.mapped.height} mapped), {len(self.warnings)} warnings"
-            f"<ul>{rows}{more}</ul><table><tr>{header}</tr>{cells}</table></div>"
+            f"<ul>{rows}{more}</ul>{html_table(head)}</div>"
         )

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from fzcompare._display import html_table
 from fzcompare.catalog import Catalog
 from fzcompare.errors import FzcompareError, SchemaError
 from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, check_observations
@@ -105,11 +106,8 @@ class QuarantineReport:
     def _repr_html_(self) -> str:
         head = self.rows.select("quarantine_id", "region_code", "year", "indicator_code",
                                 "value", "status", "reason").head(10)
-        header = "".join(f"<th>{html.escape(c)}</th>" for c in head.columns)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row)
-                       + "</tr>" for row in head.iter_rows())
         return (f"<div><strong>QuarantineReport</strong>: {html.escape(self._summary())}"
-                f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table></div>")
+                f"{html_table(head)}</div>")
 
     def to_polars(self) -> pl.DataFrame:
         """The quarantine rows this call added or changed."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import polars as pl
 
+from fzcompare._display import html_table
 from fzcompare.errors import ValidationFailedError
 from fzcompare.schema import OBSERVATION_SCHEMA
 
@@ -133,14 +134,9 @@ class ValidationResult:
         failed = self.outcomes.filter(~pl.col("success").fill_null(True))
         shown = (failed if failed.height else self.outcomes).select(
             "suite", "check", "severity", "success", "unexpected_count", "description").head(12)
-        header = "".join(f"<th>{html.escape(c)}</th>" for c in shown.columns)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-            for row in shown.iter_rows())
         caption = "failed expectations" if failed.height else "no expectation failed"
         return (f"<div><strong>ValidationResult</strong>: {html.escape(self._summary())}"
-                f"<p>{caption}:</p><table><thead><tr>{header}</tr></thead>"
-                f"<tbody>{body}</tbody></table></div>")
+                f"<p>{caption}:</p>{html_table(shown)}</div>")
 
     def to_polars(self) -> pl.DataFrame:
         """The per-expectation outcomes (``failing_rows`` holds the rows)."""
