@@ -390,7 +390,7 @@ def _draw_charts(
     bullets = focus is not None or len(wanted) <= BULLET_CHART_LIMIT
     jobs = [_RegionJob(code=code, year=year, synthetic=synthetic, bullet=bullets,
                        label=labels.get(code, code),
-                       labels={k: v for k, v in labels.items() if k == code},
+                       labels={code: labels.get(code, code)},
                        areas=year_areas.filter(pl.col("peer_group") == peer_of[code]),
                        criteria=year_criteria.filter(pl.col("region_code") == code))
             for code in wanted]

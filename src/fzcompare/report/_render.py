@@ -153,8 +153,8 @@ def build_context(
     ranking = []
     for (group,), rows in totals.group_by(["peer_group"], maintain_order=True):
         ranking.append({"name": group, "rows": [
-            {"rank": row["rank"], "change": _rank_change(row["rank_change"])[0],
-             "change_css": _rank_change(row["rank_change"])[1],
+            {"rank": row["rank"], **dict(zip(("change", "change_css"),
+                                             _rank_change(row["rank_change"]), strict=True)),
              "region_code": row["region_code"], "name": _name(regions, row["region_code"]),
              "points": _fmt(row["points_earned"], 1), "share": _pct(row["share"]),
              "verdict": row["verdict"], "verdict_label": _VERDICT_LABELS.get(row["verdict"],
