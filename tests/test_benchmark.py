@@ -359,6 +359,46 @@ def test_whole_scope_follows_the_region_level_and_explicit_scope_is_exact() -> N
     assert cell(result, "own", "420322")["status"] == "missing"
 
 
+def test_criteria_reading_the_same_figure_each_get_it() -> None:
+    rubric = one_area(c("low", RATE, comparator=">=", threshold=80, points=1),
+                      c("high", RATE, comparator=">=", threshold=95, points=1),
+                      c("own", RATE, comparator=">=", threshold=90, points=1, scope="市本级"),
+                      c("own_strict", RATE, comparator=">=", threshold=99, points=1,
+                        scope="市本级"))
+    data = obs((CITY, 2023, RATE, 90, "ge", "全市"), (CITY, 2023, RATE, 99.5, "eq", "市本级"),
+               (CITY2, 2023, RATE, 96, "eq", "全市"), (CITY2, 2023, RATE, 1, "eq", "全县"),
+               (CITY3, 2023, RATE, 97, "eq", "未知范围"), (CITY3, 2023, "not_in_rubric", 5))
+    result = benchmark(data, rubric)
+    assert [cell(result, k)["status"] for k in ("low", "high", "own", "own_strict")] == \
+        ["met", "not_met", "met", "met"]
+    assert [cell(result, k)["qualifier"] for k in ("low", "high", "own")] == ["ge", "ge", "eq"]
+    assert [cell(result, k, CITY2)["value"] for k in ("low", "high", "own")] == [96, 96, None]
+    assert {cell(result, k, CITY3)["status"] for k in ("low", "own")} == {"missing"}
+    assert total(result, CITY3)["n_missing"] == 4
+
+
+def test_criteria_table_is_built_on_first_use_or_in_part() -> None:
+    rubric = one_area(c("k", RATE, comparator=">=", threshold=90, points=1),
+                      c("m", MEETINGS, comparator=">=", threshold=2, points=1))
+    data = obs((CITY, 2022, RATE, 95), (CITY, 2023, RATE, 80), (CITY2, 2023, RATE, 91),
+               (CITY2, 2022, MEETINGS, 3), (CITY3, 2023, MEETINGS, 1))
+    result = benchmark(data, rubric)
+    assert "criteria" not in result.__dict__
+    part = result.criteria_for(years=2023, regions=[CITY2, CITY3])
+    assert "criteria" not in result.__dict__
+    full = result.criteria
+    assert full.select("year", "region_code", "criterion_id").rows() == [
+        (year, region, k) for year in (2022, 2023) for region in sorted({CITY, CITY2, CITY3})
+        if (region, year) != (CITY3, 2022) for k in ("k", "m")]
+    expected = full.filter((pl.col("year") == 2023)
+                           & pl.col("region_code").is_in([CITY2, CITY3]))
+    assert part.equals(expected)
+    assert result.criteria_for(years=2023, regions=[CITY2, CITY3]).equals(expected)
+    assert result.criteria_for(years=[2021]).height == 0
+    with pytest.raises(TypeError, match="list of region codes"):
+        result.criteria_for(regions=CITY)
+
+
 def test_qualified_values_count_as_their_number_and_stay_visible() -> None:
     rubric = one_area(c("k", RATE, comparator=">=", threshold=80, points=1))
     data = obs((CITY, 2023, RATE, 80, "ge"), (CITY2, 2023, RATE, 79.9, "gt"))

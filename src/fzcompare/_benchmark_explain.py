@@ -144,7 +144,7 @@ def improvements(result: BenchmarkResult, *, regions: Sequence[str] | None, year
     if year is not None:
         targets = targets.filter(pl.col("year") == year)
     order = rubric.criteria.select("criterion_id", "order")
-    blocks = (result.criteria
+    blocks = (result.criteria_for(years=year, regions=regions)
               .join(targets.select("region_code", "year"), on=["region_code", "year"],
                     how="semi")
               .join(order, on="criterion_id", how="left")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -406,27 +406,104 @@ def _prepare_observations(observations: pl.DataFrame | pl.LazyFrame,
     return frame, asked
 
 
-def _cells(frame: pl.DataFrame, pairs: pl.DataFrame, criteria: pl.DataFrame) -> pl.DataFrame:
-    """Observations matched to (pair, criterion) cells: ``pair, criterion, value, qualifier``.
+def _position(column: str, vocabulary: Sequence[str]) -> pl.Expr:
+    """Position of each value of ``column`` in ``vocabulary`` (-1 when absent or null)."""
+    if not vocabulary:
+        return pl.repeat(-1, pl.len(), dtype=pl.Int64()).alias(column)
+    # A non-strict cast to an Enum turns values outside it into nulls.
+    return (pl.col(column).cast(pl.String).cast(pl.Enum(list(vocabulary)), strict=False)
+            .to_physical().cast(pl.Int64).fill_null(-1))
+
+
+def _index_of(column: pl.Series, vocabulary: Sequence[str]) -> npt.NDArray[np.int64]:
+    return column.to_frame().select(_position(column.name, vocabulary)).to_series().to_numpy()
+
+
+class _Located(NamedTuple):
+    """The scored pairs, and the observations placed in (pair, criterion) cells."""
+
+    pairs: pl.DataFrame  # region_code, year, peer_group, level; sorted by region then year
+    peers: str  # how peer groups were formed
+    pair: npt.NDArray[np.int64]  # per cell
+    criterion: npt.NDArray[np.int64]
+    row: npt.NDArray[np.int64]  # the observation's row in the frame
+    qualifier: npt.NDArray[np.int8]  # index into QUALIFIER_CODES, -1 for none
+
+
+def _locate(frame: pl.DataFrame, rubric: CriteriaSet, peers: Peers,
+            regions: pl.DataFrame | None) -> _Located:
+    """Form the (region, year) pairs to score and place each observation in its cells.
 
     A criterion with ``scope: whole`` takes the figure whose scope is the region's
-    whole-jurisdiction scope; other criteria take the figure with exactly their scope.
+    whole-jurisdiction scope; other criteria take the figure with exactly their scope. Text
+    columns are turned into positions in small vocabularies once; pairs and cells are then
+    found with integer arithmetic (about twice as fast as joins on the text columns).
     """
-    located = frame.join(
-        pairs.select("region_code", "year", "pair",
-                     pl.col("level").replace_strict(WHOLE_SCOPE_BY_LEVEL, default=None,
-                                                    return_dtype=pl.String()).alias("_whole")),
-        on=["region_code", "year"], how="inner")
-    targets = criteria.select("indicator_code", "scope",
-                              pl.col("order").cast(pl.Int64).alias("criterion"))
-    exact = located.join(targets.filter(pl.col("scope") != "whole"),
-                         on=["indicator_code", "scope"], how="inner")
-    whole = located.filter(pl.col("scope") == pl.col("_whole")).drop("scope").join(
-        targets.filter(pl.col("scope") == "whole").drop("scope"), on="indicator_code",
-        how="inner")
-    columns = ["pair", "criterion", "value", "qualifier", "region_code", "year",
-               "indicator_code"]
-    return pl.concat([exact.select(columns), whole.select(columns)])
+    criteria = rubric.criteria
+    codes = [c for c in criteria["indicator_code"].unique(maintain_order=True).to_list()
+             if not c.startswith(UNMAPPED_PREFIX)]
+    scopes = sorted({s for s in criteria["scope"].to_list() if s != "whole"}
+                    | set(WHOLE_SCOPE_BY_LEVEL.values()))
+    region_names = frame["region_code"].drop_nulls().unique().sort()
+    positions = frame.select(
+        _position("region_code", region_names.to_list()),
+        _position("indicator_code", codes), _position("scope", scopes),
+        _position("qualifier", QUALIFIER_CODES),
+        pl.col("year").cast(pl.Int64).fill_null(-1))
+    region, code, scope, qualifier, year = (positions.to_series(i).to_numpy() for i in range(5))
+    known = (region >= 0) & (year >= 0)
+    if not known.all():
+        region, year = np.where(known, region, -1), np.where(known, year, -1)
+    first_year = int(year[known].min()) if known.any() else 0
+    span = int(year.max()) - first_year + 1 if known.any() else 1
+    slot = np.where(known, region * span + (year - first_year), -1)
+
+    # Pairs in slot order are sorted by region, then year.
+    present = np.flatnonzero(np.bincount(slot[known], minlength=len(region_names) * span))
+    candidates = pl.DataFrame({
+        "region_code": region_names.gather(present // span),
+        "year": (present % span + first_year).astype(np.int32),
+        "slot": present,
+    })
+    pairs, description = _peer_groups(candidates, rubric, peers, regions)
+    pairs = pairs.select("region_code", "year", "peer_group", "level", "slot").sort("slot")
+    pair_of_slot = np.full(len(region_names) * span + 1, -1, dtype=np.int64)  # last: unknown
+    pair_of_slot[pairs["slot"].to_numpy()] = np.arange(pairs.height)
+    pair = pair_of_slot[slot]
+
+    slots = len(scopes) + 1  # the last slot of each indicator stands for ``whole``
+    whole_scope_of_level = np.array(
+        [scopes.index(s) for s in WHOLE_SCOPE_BY_LEVEL.values()] + [-1], dtype=np.int64)
+    pair_whole = whole_scope_of_level[_index_of(pairs["level"], list(WHOLE_SCOPE_BY_LEVEL))]
+    usable = (pair >= 0) & (code >= 0) & (scope >= 0)
+    rows = np.flatnonzero(usable)
+    if rows.size < pair.size:  # boolean masks: faster than gathering by rows
+        pair, code, scope, qualifier = pair[usable], code[usable], scope[usable], qualifier[usable]
+    whole = scope == pair_whole[pair]
+    key = np.concatenate([code * slots + scope, code[whole] * slots + (slots - 1)])
+    row = np.concatenate([np.arange(rows.size), np.flatnonzero(whole)])
+
+    # criteria_at[k, key]: the k-th criterion reading the key (a key may be read by several)
+    target_code = _index_of(criteria["indicator_code"], codes)
+    keep = np.flatnonzero(target_code >= 0)
+    target_key = (target_code * slots + _index_of(criteria["scope"], [*scopes, "whole"]))[keep]
+    readers = np.bincount(target_key, minlength=len(codes) * slots)
+    criteria_at = np.full((max(int(readers.max(initial=0)), 1), readers.size), -1, dtype=np.int64)
+    seen = np.zeros(readers.size, dtype=np.int64)
+    for criterion, k in zip(criteria["order"].to_numpy()[keep].tolist(), target_key.tolist(),
+                            strict=True):
+        criteria_at[seen[k], k] = criterion
+        seen[k] += 1
+    matched_row, matched_criterion = [], []
+    for level in criteria_at:
+        criterion = level[key]
+        hit = criterion >= 0
+        matched_row.append(row[hit])
+        matched_criterion.append(criterion[hit])
+    row = np.concatenate(matched_row)
+    return _Located(pairs=pairs.drop("slot"), peers=description, pair=pair[row],
+                    criterion=np.concatenate(matched_criterion), row=rows[row],
+                    qualifier=qualifier[row].astype(np.int8))
 
 
 def score(
@@ -445,37 +522,28 @@ def score(
     frame, asked = _prepare_observations(observations, years)
     keep_years = sorted(set(asked) | ({y - 1 for y in asked} if previous else set()))
     frame = frame.filter(pl.col("year").is_in(keep_years))
-    pairs = frame.select("region_code", "year").unique()
-    pairs, description = _peer_groups(pairs, rubric, peers, regions)
-    pairs = (pairs.select("region_code", "year", "peer_group", "level")
-             .sort("region_code", "year").with_row_index("pair").with_columns(
-                 pl.col("pair").cast(pl.Int64)))
-    criteria = rubric.criteria
-    n = criteria.height
-    relevant = frame.filter(pl.col("indicator_code").is_in(criteria["indicator_code"].implode())
-                            & ~pl.col("indicator_code").str.starts_with(UNMAPPED_PREFIX))
-    cells = _cells(relevant, pairs, criteria)
-    flat = (cells["pair"] * n + cells["criterion"]).to_numpy()
+    located = _locate(frame, rubric, peers, regions)
+    pairs = located.pairs
+    n = rubric.criteria.height
+    flat = located.pair * n + located.criterion
     counts = np.bincount(flat, minlength=pairs.height * n)
     if (counts > 1).any():
-        doubled = cells.filter(pl.Series(counts[flat] > 1)).select(
+        doubled = frame[located.row[counts[flat] > 1]].select(
             "region_code", "year", "indicator_code").unique()
-        dup = relevant.join(doubled, on=["region_code", "year", "indicator_code"], how="semi")
+        dup = frame.join(doubled, on=["region_code", "year", "indicator_code"], how="semi")
         first = dup.row(0, named=True)
         key = ", ".join(f"{k}={first[k]}" for k in KEY_COLUMNS)
         raise SchemaError(f"observations: {dup.height} rows share a key, first: {key}",
                           reason="duplicate_key", rows=dup,
                           hint="each (region_code, year, indicator_code, scope) may appear once")
     value = np.full(pairs.height * n, np.nan)
-    value[flat] = cells["value"].fill_null(np.nan).to_numpy()
+    value[flat] = frame["value"].fill_null(np.nan).to_numpy()[located.row]
     qualifier = np.full(pairs.height * n, -1, dtype=np.int8)
-    qualifier[flat] = cells["qualifier"].replace_strict(
-        QUALIFIER_CODES, list(range(len(QUALIFIER_CODES))), default=-1,
-        return_dtype=pl.Int8()).to_numpy()
-    arrays = score_values(value.reshape(pairs.height, n), criteria)
-    return Scored(pairs=pairs.drop("pair"), arrays=arrays,
+    qualifier[flat] = located.qualifier
+    arrays = score_values(value.reshape(pairs.height, n), rubric.criteria)
+    return Scored(pairs=pairs, arrays=arrays,
                   qualifier=qualifier.reshape(pairs.height, n), structure=Structure.of(rubric),
-                  years=asked, peers=description)
+                  years=asked, peers=located.peers)
 
 
 def totals_frame(scored: Scored, rubric: CriteriaSet) -> tuple[pl.DataFrame, dict[str, Any]]:

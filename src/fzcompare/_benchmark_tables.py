@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -36,82 +37,82 @@ def settings_of(rubric: CriteriaSet, scored: Scored) -> BenchmarkSettings:
     )
 
 
+def _expand(pairs: pl.DataFrame, items: pl.DataFrame, cells: dict[str, npt.NDArray[Any]]
+            ) -> pl.DataFrame:
+    """One row per pair x item (pairs outer), with (pairs, items) arrays as flat columns."""
+    k = items.height
+    outer = pairs.select(pl.all().gather(np.repeat(np.arange(pairs.height), k)))
+    inner = items.select(pl.all().gather(np.tile(np.arange(k), pairs.height)))
+    parts = [outer, inner]
+    if cells:
+        parts.append(pl.DataFrame({name: np.asarray(v).ravel() for name, v in cells.items()}))
+    return pl.concat(parts, how="horizontal")
+
+
 def result_of(scored: Scored, rubric: CriteriaSet) -> BenchmarkResult:
     totals, sums = totals_frame(scored, rubric)
-    low = sums["low"]
-    structure = scored.structure
     asked = list(scored.years)
-    pairs = scored.pairs.select("region_code", "year", "peer_group")
-    n_areas = len(structure.area_ids)
+    rows = np.flatnonzero(scored.pairs["year"].is_in(asked).to_numpy())
+    low = {name: values[rows] for name, values in sums["low"].items()}
+    structure = scored.structure
+    pairs = scored.pairs.select("region_code", "year", "peer_group")[rows]
     area_possible = low["area_points"]
     area_earned = low["area_earned"] + low["area_bonus"]
     with np.errstate(divide="ignore", invalid="ignore"):
         area_share = np.where(area_possible > 0, area_earned / area_possible, np.nan)
-    areas = pl.DataFrame({
-        "region_code": np.repeat(pairs["region_code"].to_numpy(), n_areas),
-        "year": np.repeat(pairs["year"].to_numpy(), n_areas),
-        "peer_group": np.repeat(pairs["peer_group"].to_numpy(), n_areas),
-        "area_id": np.tile(np.array(structure.area_ids, dtype=object), pairs.height),
-        "area_name": np.tile(np.array(structure.area_names, dtype=object), pairs.height),
-        "points_possible": area_possible.ravel(),
-        "points_earned": area_earned.ravel(),
-        "bonus_points": low["area_bonus"].ravel(),
-        "share": area_share.ravel(),
-    }, schema_overrides={"year": pl.Int32(), "area_id": pl.String(), "area_name": pl.String()}
-    ).with_columns(pl.col("points_earned", "share").fill_nan(None))
+    areas = _expand(pairs, pl.DataFrame({"area_id": structure.area_ids,
+                                         "area_name": structure.area_names},
+                                        schema={"area_id": pl.String(), "area_name": pl.String()}),
+                    {"points_possible": area_possible, "points_earned": area_earned,
+                     "bonus_points": low["area_bonus"], "share": area_share})
     sub = np.flatnonzero(structure.node_is_subarea)
     node_possible = low["node_points"][:, sub]
     node_earned = low["node_earned"][:, sub] + low["node_bonus"][:, sub]
-    area_of_node = np.array(structure.area_ids, dtype=object)[structure.area_of[sub].argmax(1)]
     with np.errstate(divide="ignore", invalid="ignore"):
         node_share = np.where(node_possible > 0, node_earned / node_possible, np.nan)
-    subareas = pl.DataFrame({
-        "region_code": np.repeat(pairs["region_code"].to_numpy(), sub.size),
-        "year": np.repeat(pairs["year"].to_numpy(), sub.size),
-        "peer_group": np.repeat(pairs["peer_group"].to_numpy(), sub.size),
-        "area_id": np.tile(area_of_node, pairs.height),
-        "subarea_id": np.tile(np.array(structure.node_ids, dtype=object)[sub], pairs.height),
-        "subarea_name": np.tile(np.array(structure.node_names, dtype=object)[sub],
-                                pairs.height),
-        "points_possible": node_possible.ravel(),
-        "points_earned": node_earned.ravel(),
-        "bonus_points": low["node_bonus"][:, sub].ravel(),
-        "share": node_share.ravel(),
-    }, schema={"region_code": pl.String(), "year": pl.Int32(), "peer_group": pl.String(),
-               "area_id": pl.String(), "subarea_id": pl.String(), "subarea_name": pl.String(),
-               "points_possible": pl.Float64(), "points_earned": pl.Float64(),
-               "bonus_points": pl.Float64(), "share": pl.Float64()}
-    ).with_columns(pl.col("points_earned", "share").fill_nan(None))
-    in_years = pl.col("year").is_in(asked)
-    rows = np.flatnonzero(scored.pairs["year"].is_in(asked).to_numpy())
+    subarea_items = pl.DataFrame({
+        "area_id": [structure.area_ids[i] for i in structure.area_of[sub].argmax(1)],
+        "subarea_id": [structure.node_ids[i] for i in sub],
+        "subarea_name": [structure.node_names[i] for i in sub],
+    }, schema={"area_id": pl.String(), "subarea_id": pl.String(), "subarea_name": pl.String()})
+    subareas = _expand(pairs, subarea_items,
+                       {"points_possible": node_possible.reshape(rows.size, sub.size),
+                        "points_earned": node_earned.reshape(rows.size, sub.size),
+                        "bonus_points": low["node_bonus"][:, sub].reshape(rows.size, sub.size),
+                        "share": node_share.reshape(rows.size, sub.size)})
+    nan_to_null = pl.col("points_earned", "share").fill_nan(None)
     return BenchmarkResult(
-        criteria=criteria_table(scored, rubric, rows),
-        areas=areas.filter(in_years).select(AREA_COLUMNS),
-        subareas=subareas.filter(in_years).select(SUBAREA_COLUMNS),
-        totals=totals.filter(in_years).select(TOTAL_COLUMNS)
+        areas=areas.with_columns(nan_to_null).select(AREA_COLUMNS),
+        subareas=subareas.with_columns(nan_to_null).select(SUBAREA_COLUMNS),
+        totals=totals.filter(pl.col("year").is_in(asked)).select(TOTAL_COLUMNS)
         .sort("year", "peer_group", "rank", "region_code", nulls_last=True),
         settings=settings_of(rubric, scored),
         rubric=rubric,
+        _scored=scored,
     )
 
 
-def criteria_table(scored: Scored, rubric: CriteriaSet, rows: npt.NDArray[np.intp]
-                    ) -> pl.DataFrame:
-    """The criterion-level table for the pairs ``rows``: one row per pair x criterion."""
+def criteria_table(scored: Scored, rubric: CriteriaSet, *, years: Sequence[int],
+                   regions: Sequence[str] | None) -> pl.DataFrame:
+    """The criterion-level table: one row per pair x criterion, for the pairs asked.
+
+    Rows are ordered by year, region and the rubric's criterion order.
+    """
     from fzcompare._benchmark_score import QUALIFIER_CODES, STATUSES, WHOLE_SCOPE_BY_LEVEL
 
-    n = scored.n_criteria
-    pair_index = pl.Series(np.repeat(rows, n))
-    criterion_index = pl.Series(np.tile(np.arange(n), rows.size))
-    pairs = scored.pairs.select(pl.all().gather(pair_index))
-    crit = rubric.criteria.rename({"points": "points_possible"}).select(
-        pl.all().gather(criterion_index))
+    wanted = pl.col("year").is_in(list(years))
+    if regions is not None:
+        wanted &= pl.col("region_code").is_in(list(regions))
+    rows = (scored.pairs.with_row_index("pair").filter(wanted).sort("year", "region_code")
+            ["pair"].to_numpy().astype(np.intp))
+    crit = rubric.criteria.rename({"points": "points_possible"})
 
     def cells(name: str) -> npt.NDArray[Any]:
-        return np.asarray(scored.arrays[name])[rows].ravel()
+        values: npt.NDArray[Any] = np.asarray(scored.arrays[name])[rows].ravel()
+        return values
 
     codes = {i: c for i, c in enumerate(QUALIFIER_CODES)}
-    table = pl.concat([pairs, crit], how="horizontal").with_columns(
+    table = _expand(scored.pairs[rows], crit, {}).with_columns(
         pl.Series("value", cells("value")).fill_nan(None),
         pl.Series("qualifier", scored.qualifier[rows].ravel()).replace_strict(
             codes, default=None, return_dtype=pl.String()),

@@ -18,8 +18,9 @@ Scoring rules are documented with a worked example in ``docs/criteria.md``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
@@ -29,7 +30,7 @@ from fzcompare.criteria import CriteriaSet
 if TYPE_CHECKING:
     import pandas as pd
 
-    from fzcompare._benchmark_score import Peers
+    from fzcompare._benchmark_score import Peers, Scored
 
 __all__ = [
     "AGGREGATIONS",
@@ -145,7 +146,9 @@ class BenchmarkResult:
     """Scores of regions against a rubric.
 
     Attributes:
-        criteria: One row per region x year x criterion (value, status, points, gap ...).
+        criteria: One row per region x year x criterion (value, status, points, gap ...),
+            ordered by year, region and the rubric's criterion order. Built on first use
+            (it has regions x years x criteria rows); ``criteria_for`` builds only a part.
         areas: One row per region x year x first-level area.
         subareas: One row per region x year x second-level area (empty without sub-areas).
         totals: One row per region x year: points, verdict, rank within the peer group.
@@ -172,12 +175,50 @@ class BenchmarkResult:
         [('420300', 'pass', 1), ('420500', 'pass', 1), ('420100', 'fail', 3)]
     """
 
-    criteria: pl.DataFrame
     areas: pl.DataFrame
     subareas: pl.DataFrame
     totals: pl.DataFrame
     settings: BenchmarkSettings
     rubric: CriteriaSet
+    _scored: Scored = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def criteria(self) -> pl.DataFrame:
+        """One row per region x year x criterion, for every year scored."""
+        return self.criteria_for()
+
+    def criteria_for(self, *, years: int | Sequence[int] | None = None,
+                     regions: Sequence[str] | None = None) -> pl.DataFrame:
+        """The criterion table for some years or regions only, without building the rest.
+
+        Args:
+            years: Keep these years (default: every year scored).
+            regions: Keep these region codes (default: every region scored).
+
+        Examples:
+            >>> from fzcompare.criteria import parse_criteria, rubric_raw_example
+            >>> obs = pl.DataFrame({
+            ...     "region_code": ["420300", "420300"], "year": [2022, 2023],
+            ...     "indicator_code": ["gov_service_online_rate"] * 2, "scope": ["全市"] * 2,
+            ...     "value": [80.0, 99.0], "unit": ["%"] * 2, "qualifier": ["eq"] * 2,
+            ...     "source_id": ["s"] * 2, "quote": [""] * 2})
+            >>> result = benchmark(obs, parse_criteria(rubric_raw_example()))
+            >>> result.criteria_for(years=2023).select("year", "value", "status").rows()
+            [(2023, 99.0, 'met')]
+        """
+        from fzcompare._benchmark_tables import criteria_table
+
+        asked = list(self.settings.years)
+        wanted = asked if years is None else [
+            y for y in ([years] if isinstance(years, int) else years) if y in asked]
+        if isinstance(regions, str):
+            raise TypeError("regions= takes a list of region codes, not one string")
+        if "criteria" in self.__dict__:  # already built: a filter is cheaper
+            built: pl.DataFrame = self.__dict__["criteria"]
+            table = built.filter(pl.col("year").is_in(wanted))
+            return table if regions is None else table.filter(
+                pl.col("region_code").is_in(list(regions)))
+        return criteria_table(self._scored, self.rubric, years=wanted, regions=regions)
 
     def __repr__(self) -> str:
         years = ", ".join(str(y) for y in self.settings.years)
