@@ -71,6 +71,24 @@ def test_changes_are_hand_computed_and_gaps_are_labelled() -> None:
     assert rows[1]["reason"] is None
 
 
+def test_ending_in_equals_filtering_the_full_table() -> None:
+    obs = pl.concat([
+        _obs([80.0, 84.0, 90.0], [2021, 2022, 2024]),
+        _obs([5.0, None, 7.0, 6.0], [2020, 2022, 2023, 2024], indicator="down"),
+        _obs([1.0, 2.0], [2023, 2024], region="420500", unit=["件", "%"]),
+        _obs([3.0], [2022], region="420600"),
+    ])
+    full = trends.year_over_year(obs, catalog=CATALOG)
+    for years in ([2024], [2022, 2024], 2023, []):
+        wanted = [years] if isinstance(years, int) else years
+        part = trends.year_over_year(obs, catalog=CATALOG, ending_in=years)
+        assert part.equals(full.filter(pl.col("year").is_in(wanted)))
+    # the previous year may lie outside the years asked for: 2024 against 2022
+    row = trends.year_over_year(obs, catalog=CATALOG, indicators=["up"],
+                                ending_in=[2024]).row(0, named=True)
+    assert (row["prev_year"], row["gap_years"]) == (2022, 2)
+
+
 @pytest.mark.parametrize(("indicator", "values", "expected"), [
     ("up", [50.0, 60.0, 55.0, 55.0], ["improved", "worsened", "unchanged"]),
     ("down", [50.0, 60.0, 55.0, 55.0], ["worsened", "improved", "unchanged"]),

@@ -59,36 +59,39 @@ def direction_column(panel: Panel, indicator_codes: IntArray) -> pl.Series:
     return labels("direction", DIRECTIONS, panel.direction[indicator_codes], zero_is_null=True)
 
 
-def changes_frame(panel: Panel, changes: Changes) -> pl.DataFrame:
-    """One row per observation, sorted by region, indicator, scope and year."""
-    prev = changes.prev
+def changes_frame(panel: Panel, changes: Changes, rows: IntArray | None = None) -> pl.DataFrame:
+    """One row per observation (or per panel row in ``rows``), sorted by region, indicator,
+    scope and year."""
+    pick = np.arange(panel.n_rows) if rows is None else rows
+    prev = changes.prev[pick]
     no_prev = prev < 0
     safe = np.where(no_prev, 0, prev)
+    year = panel.year[pick]
     prev_year = panel.year[safe]
-    gap = panel.year - prev_year
+    indicator = panel.indicator[pick]
     columns = [
-        names("region_code", panel.region_names, panel.region),
-        names("indicator_code", panel.indicator_names, panel.indicator),
-        names("scope", panel.scope_names, panel.scope),
-        pl.Series("year", panel.year).cast(pl.Int32),
+        names("region_code", panel.region_names, panel.region[pick]),
+        names("indicator_code", panel.indicator_names, indicator),
+        names("scope", panel.scope_names, panel.scope[pick]),
+        pl.Series("year", year).cast(pl.Int32),
         ints("prev_year", prev_year, no_prev, pl.Int32()),
-        ints("gap_years", gap, no_prev, pl.Int32()),
-        floats("value", panel.value),
+        ints("gap_years", year - prev_year, no_prev, pl.Int32()),
+        floats("value", panel.value[pick]),
         floats("prev_value", np.where(no_prev, np.nan, panel.value[safe])),
-        names("unit", panel.unit_names, panel.unit),
-        names("qualifier", panel.qualifier_names, panel.qualifier),
-        floats("change_abs", changes.change_abs),
-        floats("change_pct", changes.change_pct),
-        floats("change_pct_annual", changes.change_pct_annual),
-        labels("verdict", VERDICTS, changes.verdict, zero_is_null=False),
-        pl.Series("uncertain", changes.uncertain),
-        labels("reason", CHANGE_REASONS, changes.reason, zero_is_null=True),
-        direction_column(panel, panel.indicator),
+        names("unit", panel.unit_names, panel.unit[pick]),
+        names("qualifier", panel.qualifier_names, panel.qualifier[pick]),
+        floats("change_abs", changes.change_abs[pick]),
+        floats("change_pct", changes.change_pct[pick]),
+        floats("change_pct_annual", changes.change_pct_annual[pick]),
+        labels("verdict", VERDICTS, changes.verdict[pick], zero_is_null=False),
+        pl.Series("uncertain", changes.uncertain[pick]),
+        labels("reason", CHANGE_REASONS, changes.reason[pick], zero_is_null=True),
+        direction_column(panel, indicator),
     ]
     if panel.source is not None and panel.source_names is not None:
-        columns.append(names("source_id", panel.source_names, panel.source))
+        columns.append(names("source_id", panel.source_names, panel.source[pick]))
     else:
-        columns.append(pl.Series("source_id", [None] * panel.n_rows, dtype=pl.String))
+        columns.append(pl.Series("source_id", [None] * pick.size, dtype=pl.String))
     return pl.DataFrame(columns)
 
 

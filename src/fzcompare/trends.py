@@ -134,6 +134,7 @@ def year_over_year(
     indicators: Iterable[str] | None = None,
     regions: Iterable[str] | None = None,
     years: Iterable[int] | None = None,
+    ending_in: int | Iterable[int] | None = None,
     tolerance: Tolerance | None = None,
     catalog: Catalog | None = None,
 ) -> pl.DataFrame:
@@ -143,7 +144,12 @@ def year_over_year(
         obs: Observations.
         indicators: Keep only these indicator codes.
         regions: Keep only these region codes.
-        years: Keep only these years (e.g. ``range(2019, 2024)``).
+        years: Keep only these years (e.g. ``range(2019, 2024)``); a change is then
+            measured against the previous usable year among them.
+        ending_in: Return only the rows of this year (or these years), each still compared
+            with the previous usable year of the whole input (a report's year against
+            whichever earlier year its series last reported). Cheaper than filtering the
+            result.
         tolerance: What counts as unchanged (default ``Tolerance``).
         catalog: Catalog giving each indicator's direction (default the bundled one).
 
@@ -179,14 +185,22 @@ def year_over_year(
         │ 2023 ┆ 2         ┆ 5.0        ┆ improved       ┆ false     │
         │ 2024 ┆ 1         ┆ 0.0        ┆ unchanged      ┆ true      │
         └──────┴───────────┴────────────┴────────────────┴───────────┘
+        >>> year_over_year(obs, ending_in=2023).select("year", "prev_year").rows()
+        [(2023, 2021)]
     """
+    import numpy as np
+
     from fzcompare._trends_frames import changes_frame
     from fzcompare._trends_kernels import year_over_year as changes
 
     tol = tolerance if tolerance is not None else Tolerance()
     panel = _panel(obs, indicators, regions, years, catalog)
+    rows = None
+    if ending_in is not None:
+        wanted = [ending_in] if isinstance(ending_in, int) else [int(y) for y in ending_in]
+        rows = np.flatnonzero(np.isin(panel.year, wanted))
     return changes_frame(panel, changes(panel, tolerance_abs=tol.absolute,
-                                        tolerance_rel=tol.relative))
+                                        tolerance_rel=tol.relative), rows)
 
 
 def trend(
