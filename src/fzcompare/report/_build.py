@@ -53,7 +53,11 @@ class Report:
         html: The self-contained ``index.html``.
         markdown: A short Markdown summary.
         summary: The machine-readable summary (``summary.json``).
-        tables: The underlying tables, by file stem.
+        tables: The underlying tables, by file stem: ``totals`` and ``areas`` for every
+            year scored (rank history); ``criteria``, ``changes`` and
+            ``what_it_would_take`` for the reporting year (criterion rows for every year:
+            ``fzcompare.benchmark.benchmark(...).criteria`` or ``fzcompare benchmark
+            --table criteria``).
 
     Examples:
         >>> import datetime as dt
@@ -213,11 +217,12 @@ def build_report(
 
         raise FzcompareError(f"no scores for {focus_year}",
                              hint=f"years scored: {sorted(set(totals_all['year'].to_list()))}")
+    year_criteria = result.criteria_for(years=focus_year)
     step("explaining")
     plan = bm.what_it_would_take(result, year=focus_year)
     step("trends")
     scored_codes = criteria.criteria["indicator_code"].unique().to_list()
-    changes = trends.year_over_year(observations, indicators=scored_codes)
+    changes = trends.year_over_year(observations, indicators=scored_codes, ending_in=focus_year)
 
     kinds = dict(sources.select("source_id", "kind").iter_rows())
     used = (observations.group_by("source_id").len("rows")
@@ -232,12 +237,13 @@ def build_report(
     if charts:
         step("charts")
         chart_images, region_charts = _draw_charts(
-            observations=observations, result=result, changes=changes, year=focus_year,
+            observations=observations, result=result, year_criteria=year_criteria,
+            changes=changes, year=focus_year,
             criteria_set=criteria, focus=focus, synthetic=synthetic, labels=region_names,
             step=step, workers=workers)
 
     tables = ReportTables(
-        totals=totals_all, areas=result.areas, criteria=result.criteria, changes=changes,
+        totals=totals_all, areas=result.areas, criteria=year_criteria, changes=changes,
         what_it_would_take=plan, validation_outcomes=outcomes,
         sources=used.select("source_id", "title", "kind", "publisher", "url", "rows"),
         region_names=region_names, indicator_names=catalog_names)
@@ -269,8 +275,8 @@ def build_report(
     out_tables = {
         "totals": totals_all.sort("year", "peer_group", "rank", "region_code"),
         "areas": result.areas.sort("year", "region_code", "area_id"),
-        "criteria": result.criteria.sort("year", "region_code", "criterion_id"),
-        "changes": changes.filter(pl.col("year") == focus_year),
+        "criteria": year_criteria,
+        "changes": changes,
         "what_it_would_take": plan,
         "validation": outcomes,
     }
@@ -324,6 +330,7 @@ def _draw_charts(
     *,
     observations: pl.DataFrame,
     result: Any,
+    year_criteria: pl.DataFrame,
     changes: pl.DataFrame,
     year: int,
     criteria_set: CriteriaSet,
@@ -352,7 +359,7 @@ def _draw_charts(
             chunk = members[start:start + 60]
             part = f" ({start + 1}–{start + len(chunk)} by rank)" if len(members) > 60 else ""
             add(f"heatmap-{slug}-{start}", charts.criteria_heatmap(
-                result.criteria, year=year, regions=chunk, labels=labels,
+                year_criteria, year=year, regions=chunk, labels=labels,
                 synthetic=synthetic), f"Criteria met by region, {group}{part}",
                 f"Criteria met, partly met, not met or missing in {year}: {group}{part}.")
         if totals.filter(pl.col("peer_group") == group)["year"].n_unique() > 1:
@@ -386,7 +393,6 @@ def _draw_charts(
         "peer_group", "rank", "region_code")["region_code"].to_list()) if c in scored]
     peer_of = dict(year_totals.select("region_code", "peer_group").iter_rows())
     year_areas = result.areas.filter(pl.col("year") == year)
-    year_criteria = result.criteria.filter(pl.col("year") == year)
     bullets = focus is not None or len(wanted) <= BULLET_CHART_LIMIT
     jobs = [_RegionJob(code=code, year=year, synthetic=synthetic, bullet=bullets,
                        label=labels.get(code, code),

@@ -215,12 +215,16 @@ def build_context(
 
     wanted = set(sections_for) if sections_for else None
     criteria = tables.criteria.filter(pl.col("year") == year)
+    if wanted is not None:
+        criteria = criteria.filter(pl.col("region_code").is_in(sorted(wanted)))
+    criteria_of = criteria.sort("region_code", "area_id", "criterion_id").partition_by(
+        "region_code", as_dict=True, maintain_order=True)
     sections = []
     for row in totals.iter_rows(named=True):
         code = row["region_code"]
         if wanted is not None and code not in wanted:
             continue
-        crit = criteria.filter(pl.col("region_code") == code).sort("area_id", "criterion_id")
+        crit = criteria_of.get((code,), criteria.clear())
         text, _ = _rank_change(row["rank_change"])
         sections.append({
             "region_code": code, "name": _name(regions, code), "peer_group": row["peer_group"],
