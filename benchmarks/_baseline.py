@@ -86,9 +86,10 @@ def load_pandas(dataset: str | os.PathLike[str]) -> Any:
 
 
 def report_tables_pandas(frame: Any, rubric: Any) -> dict[str, Any]:
-    """The report-tables baseline: totals, areas, criteria (every year) and year-over-year.
+    """The report-tables baseline: the tables of ``pipeline.report_tables`` with pandas.
 
-    One Python loop over years x regions x criteria with the rubric rules of
+    Totals and areas for every year; criteria and year-over-year changes for the reporting
+    year (the latest). One Python loop over years x regions x criteria with the rubric rules of
     ``bench_benchmark`` (per-criterion rows, area sums, bonus caps, vetoes), pandas for the
     ranks and rank changes, and pandas ``groupby().shift()`` for year-over-year changes with a
     direction-aware verdict.
@@ -109,6 +110,7 @@ def report_tables_pandas(frame: Any, rubric: Any) -> dict[str, Any]:
             frame["value"], strict=True):
         values[(region, int(year), code, scope)] = float(value)
     pairs = frame[["region_code", "year"]].drop_duplicates().sort_values(["year", "region_code"])
+    report_year = int(pairs["year"].max())
     criterion_rows = []
     area_rows = []
     total_rows = []
@@ -123,8 +125,9 @@ def report_tables_pandas(frame: Any, rubric: Any) -> dict[str, Any]:
             scope = whole if c["scope"] == "whole" else c["scope"]
             value = values.get((region, year, c["indicator_code"], scope))
             earned, veto = _criterion_points(c, value)
-            criterion_rows.append((region, year, c["area_id"], c["criterion_id"],
-                                   c["indicator_code"], value, c["points"], earned))
+            if year == report_year:
+                criterion_rows.append((region, year, c["area_id"], c["criterion_id"],
+                                       c["indicator_code"], value, c["points"], earned))
             if veto:
                 vetoed.append(c["criterion_id"])
             if c["rule"] == "bonus":
@@ -179,6 +182,7 @@ def report_tables_pandas(frame: Any, rubric: Any) -> dict[str, Any]:
     changes["verdict"] = np.select(
         [changes["prev_value"].isna(), changes["change_abs"] == 0, sign == 0, better > 0],
         ["not comparable", "unchanged", "changed", "improved"], default="worsened")
+    changes = changes[changes["year"] == report_year]
     return {"totals": totals, "areas": areas, "criteria": criteria_table, "changes": changes}
 
 
