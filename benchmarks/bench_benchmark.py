@@ -14,8 +14,9 @@ Measured in the same run:
 
 1. ``benchmark(observations, rubric, year=...)`` against the loop a competent user would write
    (:func:`benchmark_loop`: a dict of values, then a Python loop over regions and criteria
-   applying the same rules, area sums with bonus caps, vetoes, and a sort for ranks). The
-   loop's totals, verdicts and ranks must equal fzcompare's, or the script exits 1.
+   applying the same rules, area sums with bonus caps, vetoes, and pandas ranks; the year
+   before is scored the same way for rank changes, as fzcompare does). The loop's totals,
+   verdicts, ranks and previous ranks must equal fzcompare's, or the script exits 1.
 2. ``rank_robustness(..., draws=N)`` against a pandas loop over draws (weighted mean of
    goalpost-normalised values with jittered weights, ``groupby().rank(method="min")``),
    timed on a subset of draws and extrapolated per draw (the output says so). The baseline does
@@ -162,50 +163,63 @@ def _criterion_points(c: dict[str, Any], v: float | None) -> tuple[float, bool]:
 
 
 def benchmark_loop(frame: Any, rubric: Any, *, year: int) -> Any:
-    """The baseline: score one year with a Python loop over regions and criteria (pandas in/out).
+    """The baseline: score a year with a Python loop over regions and criteria (pandas in/out).
 
-    Supports what :func:`national_rubric` uses: whole-jurisdiction scope, missing = zero,
-    areas without sub-areas, area and set bonus caps, vetoes, peers by level and parent.
+    Returns what ``benchmark(..., year=year).totals`` holds: points, verdict, rank within the
+    peer group, and ``prev_rank`` / ``rank_change`` against the year before (so that year is
+    scored too, as fzcompare does). Supports what :func:`national_rubric` uses:
+    whole-jurisdiction scope, missing = zero, areas without sub-areas, area and set bonus
+    caps, vetoes, peers by level and parent.
     """
     import pandas as pd
 
     if not isinstance(frame, pd.DataFrame):
         frame = frame.to_pandas()
-    rows = frame[frame["year"] == year]
-    values: dict[tuple[str, str, str], float] = {}
-    for region, code, scope, value in zip(rows["region_code"], rows["indicator_code"],
-                                          rows["scope"], rows["value"], strict=True):
-        values[(region, code, scope)] = float(value)
     criteria = rubric.criteria.to_dicts()
     caps = dict(zip(rubric.areas["area_id"], rubric.areas["bonus_cap"], strict=True))
     pass_points = rubric.pass_points
-    records = []
-    for region in sorted(set(rows["region_code"])):
-        whole = _whole_scope(region)
-        base: dict[str, float] = {}
-        bonus: dict[str, float] = {}
-        vetoed = []
-        for c in criteria:
-            scope = whole if c["scope"] == "whole" else c["scope"]
-            earned, veto = _criterion_points(c, values.get((region, c["indicator_code"],
-                                                            scope)))
-            if veto:
-                vetoed.append(c["criterion_id"])
-            target = bonus if c["rule"] == "bonus" else base
-            target[c["area_id"]] = target.get(c["area_id"], 0.0) + earned
-        bonus_total = sum(min(b, caps[a] if caps[a] is not None else math.inf)
-                          for a, b in bonus.items())
-        if rubric.bonus_cap is not None:
-            bonus_total = min(bonus_total, rubric.bonus_cap)
-        points = sum(base.values()) + bonus_total
-        verdict = "vetoed" if vetoed else ("pass" if points >= pass_points - 1e-9 else "fail")
-        level = "county" if not region.endswith("00") else "prefecture"
-        parent = region[:4] + "00" if level == "county" else region[:2] + "0000"
-        records.append({"region_code": region, "peer_group": f"{level}/{parent}",
-                        "points_earned": points, "verdict": verdict})
-    table = pd.DataFrame(records)
-    table["rank"] = table.groupby("peer_group")["points_earned"].rank(
-        method="min", ascending=False).astype(int)
+
+    def score_year(rows: Any) -> Any:
+        values: dict[tuple[str, str, str], float] = {}
+        for region, code, scope, value in zip(rows["region_code"], rows["indicator_code"],
+                                              rows["scope"], rows["value"], strict=True):
+            values[(region, code, scope)] = float(value)
+        records = []
+        for region in sorted(set(rows["region_code"])):
+            whole = _whole_scope(region)
+            base: dict[str, float] = {}
+            bonus: dict[str, float] = {}
+            vetoed = []
+            for c in criteria:
+                scope = whole if c["scope"] == "whole" else c["scope"]
+                earned, veto = _criterion_points(c, values.get((region, c["indicator_code"],
+                                                                scope)))
+                if veto:
+                    vetoed.append(c["criterion_id"])
+                target = bonus if c["rule"] == "bonus" else base
+                target[c["area_id"]] = target.get(c["area_id"], 0.0) + earned
+            bonus_total = sum(min(b, caps[a] if caps[a] is not None else math.inf)
+                              for a, b in bonus.items())
+            if rubric.bonus_cap is not None:
+                bonus_total = min(bonus_total, rubric.bonus_cap)
+            points = sum(base.values()) + bonus_total
+            verdict = ("vetoed" if vetoed else
+                       "pass" if points >= pass_points - 1e-9 else "fail")
+            level = "county" if not region.endswith("00") else "prefecture"
+            parent = region[:4] + "00" if level == "county" else region[:2] + "0000"
+            records.append({"region_code": region, "peer_group": f"{level}/{parent}",
+                            "points_earned": points, "verdict": verdict})
+        table = pd.DataFrame(records, columns=["region_code", "peer_group", "points_earned",
+                                               "verdict"])
+        table["rank"] = table.groupby("peer_group")["points_earned"].rank(
+            method="min", ascending=False).astype(int)
+        return table
+
+    table = score_year(frame[frame["year"] == year])
+    before = score_year(frame[frame["year"] == year - 1])
+    table = table.merge(before[["region_code", "rank"]].rename(columns={"rank": "prev_rank"}),
+                        on="region_code", how="left")
+    table["rank_change"] = table["prev_rank"] - table["rank"]
     return table
 
 
@@ -275,7 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     theirs = loop.set_index("region_code").sort_index()
     diff = float(np.abs(ours["points_earned"] - theirs["points_earned"]).max())
     same_verdicts = bool((ours["verdict"] == theirs["verdict"]).all())
-    same_ranks = bool((ours["rank"] == theirs["rank"]).all())
+    same_ranks = bool((ours["rank"] == theirs["rank"]).all()
+                      and (ours["prev_rank"].astype(float).fillna(-1)
+                           == theirs["prev_rank"].astype(float).fillna(-1)).all())
     if diff > 1e-9 or not same_verdicts or not same_ranks:
         ok = False
     limit = " (target <= 2 s: " + ("met" if fz_time <= SCORE_LIMIT_S else "MISSED") + ")" \
@@ -284,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  baseline Python loop   {loop_time:8.3f} s  best of 3 -> fzcompare is "
           f"{loop_time / fz_time:.1f}x faster")
     print(f"  agreement with the loop: max |points diff| {diff:.2e}, verdicts equal "
-          f"{same_verdicts}, ranks equal {same_ranks}")
+          f"{same_verdicts}, ranks and previous ranks equal {same_ranks}")
 
     draws = size["draws"]
     mc_time, robust = best_of(1, lambda: rank_robustness(

@@ -110,8 +110,10 @@ STAGE_DOC: dict[str, tuple[str, str]] = {
     "trends": ("fzcompare.trends.summarize(observations) (YoY + OLS + Mann-Kendall/Sen, "
                "all series)",
                "pandas groupby + statsmodels OLS + Mann-Kendall function per series"),
-    "benchmark": ("fzcompare.benchmark.benchmark(observations, 100-criterion rubric, one year)",
-                  "Python loop over regions x criteria"),
+    "benchmark": ("fzcompare.benchmark.benchmark(observations, 100-criterion rubric, one year): "
+                  "totals with verdicts, ranks and rank changes (the year before is scored too)",
+                  "Python loop over regions x criteria giving the same totals (the year before "
+                  "scored the same way for rank changes)"),
     "report": ("the tables of a report, no charts: totals and areas for every year (ranks, "
                "rank changes), criteria and year-over-year changes for the reporting year",
                "the same tables: Python loop over years x regions x criteria, pandas ranks "

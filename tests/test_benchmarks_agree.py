@@ -88,3 +88,6 @@ def test_benchmark_agrees_with_the_loop_baseline(harness: Any, panel: Any) -> No
     assert (joined["points_earned"] - joined["points_earned_base"]).abs().max() < 1e-9
     assert joined["verdict"].to_list() == joined["verdict_base"].to_list()
     assert joined["rank"].cast(pl.Int64).to_list() == joined["rank_base"].to_list()
+    assert joined["prev_rank"].cast(pl.Float64).to_list() == \
+        joined["prev_rank_base"].cast(pl.Float64).to_list()
+    assert joined["prev_rank"].null_count() == 0  # the panel has 2023, so 2024 has a rank change
