@@ -223,3 +223,106 @@ def test_monte_carlo_intervals_and_settings() -> None:
     assert "RobustnessResult" in repr(first)
     with pytest.raises(ValueError, match="weight_spread"):
         rank_robustness(data, rubric, weight_spread=1.5)
+
+
+RANDOM_CODES = ("gov_service_online_rate", "leaders_law_reporting_coverage_rate",
+                "info_disclosure_on_time_rate", "reconsideration_correction_rate",
+                "admin_litigation_loss_rate", "exec_meetings_on_rule_of_law",
+                "leaders_collective_law_study_sessions", "emergency_drills")
+
+
+def _random_rubric(rng: np.random.Generator, *, bonus: bool, policy: str) -> dict[str, Any]:
+    criteria = []
+    for k, code in enumerate(RANDOM_CODES[:7]):
+        rule = ("all_or_nothing", "linear", "deduction")[k % 3]
+        crit = c(f"k{k}", code, comparator=">=", threshold=float(rng.integers(40, 60)),
+                 points=float(rng.integers(1, 5)), rule=rule)
+        if rule == "linear":
+            crit["threshold_high"] = crit["threshold"] + 30
+        if rule == "deduction":
+            crit.update(deduct=0.5, per=5, cap=crit["points"])
+        criteria.append(crit)
+    if bonus:
+        criteria.append(c("b", RANDOM_CODES[7], comparator=">=", threshold=3, rule="bonus",
+                          points=2, add=1))
+    raw = rubric_raw_example()
+    raw["areas"] = [{"id": "A", "name": "A", "criteria": criteria[:4]},
+                    {"id": "B", "name": "B", "criteria": criteria[4:], "bonus_cap": 1.5}]
+    raw["pass_line"] = {"share": 0.75}
+    raw["missing_policy"] = policy
+    return raw
+
+
+def _scenario_code(i: int) -> str:
+    """A county-level code (never ending in 00) under the unused province prefix 9x."""
+    return f"9{i // 99:03d}{i % 99 + 1:02d}"
+
+
+@pytest.mark.parametrize(("seed", "bonus", "policy"), [
+    (0, False, "zero"), (1, False, "zero"), (2, True, "zero"), (3, False, "rescale"),
+    (4, True, "rescale")])
+def test_plans_reach_the_line_and_no_smaller_or_cheaper_set_does(seed: int, bonus: bool,
+                                                                 policy: str) -> None:
+    """Brute force with the public API: every plan, applied to the data, passes; no set of
+    fewer criteria passes, and no set of the same size with less effort does."""
+    import itertools
+
+    rng = np.random.default_rng(seed)
+    rubric = parse_criteria(_random_rubric(rng, bonus=bonus, policy=policy))
+    regions = [f"4203{i:02d}" for i in range(1, 31)]
+    rows = [(r, 2023, code, float(rng.uniform(0, 100)) if code != RANDOM_CODES[7]
+             else float(rng.integers(0, 8)))
+            for r in regions for code in RANDOM_CODES if rng.uniform() > 0.1]
+    data = pl.DataFrame(
+        [{"region_code": r, "year": y, "indicator_code": i, "scope": "全县", "value": v,
+          "unit": "", "qualifier": "eq", "source_id": "t", "quote": ""} for r, y, i, v in rows],
+        schema_overrides={"year": pl.Int32})
+    result = benchmark(data, rubric)
+    plans = what_it_would_take(result)
+    crit = result.criteria
+    failing = result.totals.filter(pl.col("verdict") != "pass")["region_code"].to_list()
+    assert failing and set(plans["region_code"].to_list()) <= set(failing)
+
+    # Every scenario is a copy of a failing region with some criteria raised to their
+    # required value; all scenarios are scored in one call.
+    scenarios: list[tuple[str, int, tuple[str, ...], float]] = []
+    frames = []
+    for region in failing:
+        mine = crit.filter(pl.col("region_code") == region)
+        open_ = mine.filter((pl.col("status") != "met") & (pl.col("rule") != "veto"))
+        effort = {r["criterion_id"]: (1.0 if r["value"] is None else
+                                      abs(r["required_value"] - r["value"])
+                                      / max(abs(r["required_value"]), abs(r["value"])))
+                  for r in open_.iter_rows(named=True)}
+        plan = plans.filter(pl.col("region_code") == region)
+        size = plan.height
+        reaches = plan.height > 0 and plan["reaches_pass_line"].to_list()[-1]
+        for k in range(size + 1):
+            for chosen in itertools.combinations(sorted(effort), k):
+                code = _scenario_code(len(scenarios))
+                cost = sum(effort[x] for x in chosen)
+                scenarios.append((region, k, chosen, cost))
+                raised = mine.with_columns(pl.when(pl.col("criterion_id").is_in(list(chosen)))
+                                           .then(pl.col("required_value"))
+                                           .otherwise(pl.col("value")).alias("value"))
+                frames.append(raised.filter(pl.col("value").is_not_null()).select(
+                    pl.lit(code).alias("region_code"), "year", "indicator_code",
+                    pl.lit("全县").alias("scope"), "value", pl.lit("").alias("unit"),
+                    pl.lit("eq").alias("qualifier"), pl.lit("t").alias("source_id"),
+                    pl.lit("").alias("quote")))
+        assert reaches or size == open_.height
+    scored = benchmark(pl.concat(frames), rubric).totals
+    passes = dict(zip(scored["region_code"], scored["verdict"] == "pass", strict=True))
+    for region in failing:
+        plan = plans.filter(pl.col("region_code") == region)
+        chosen_plan = tuple(sorted(plan["criterion_id"].to_list()))
+        mine = [(k, chosen, cost, passes.get(_scenario_code(i), False))
+                for i, (r, k, chosen, cost) in enumerate(scenarios) if r == region]
+        if not plan["reaches_pass_line"].to_list()[-1]:
+            assert not any(ok for *_, ok in mine)
+            continue
+        assert next(ok for k, chosen, _, ok in mine if chosen == chosen_plan)
+        assert not any(ok for k, _, _, ok in mine if k < len(chosen_plan))
+        plan_cost = next(cost for _, chosen, cost, _ in mine if chosen == chosen_plan)
+        assert not any(ok and cost < plan_cost - 1e-9
+                       for k, _, cost, ok in mine if k == len(chosen_plan))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -53,35 +53,67 @@ def _totals(structure: Structure, earned: FloatArray,
     return np.nan_to_num(structure.aggregate(scenarios)["total"], nan=0.0)
 
 
-def _cheapest_set(structure: Structure, earned: FloatArray, candidates: list[int],
-                  effort: dict[int, float], size: int, pass_points: float,
-                  max_combinations: int) -> tuple[list[int], bool]:
+TotalsOf = Callable[[npt.NDArray[np.intp]], FloatArray]
+
+
+def _cheapest_set(totals_of: TotalsOf, candidates: list[int], effort: FloatArray, size: int,
+                  pass_points: float, max_combinations: int) -> tuple[list[int], bool]:
     """The feasible set of ``size`` candidates with the least total effort."""
     if math.comb(len(candidates), size) <= max_combinations:
-        combos = np.array(list(itertools.combinations(candidates, size)), dtype=np.intp)
-        cost = np.array([effort[i] for i in range(len(structure.points))])[combos].sum(axis=1)
-        totals = np.concatenate([_totals(structure, earned, combos[start:start + 4096])
-                                 for start in range(0, len(combos), 4096)])
+        members = itertools.chain.from_iterable(itertools.combinations(candidates, size))
+        combos = np.fromiter(members, dtype=np.intp).reshape(-1, size)
+        cost = effort[combos].sum(axis=1)
+        totals = totals_of(combos)
         feasible = np.flatnonzero(totals >= pass_points - EPS)
         best = feasible[np.lexsort((-totals[feasible], cost[feasible]))[0]]
         return combos[best].tolist(), True
-    chosen = candidates[:size]
+    pool = np.array(candidates, dtype=np.intp)
+    chosen = pool[:size]
     for _ in range(_SWAP_ROUNDS):
-        outside = [i for i in candidates if i not in chosen]
-        trials: list[list[int]] = []
-        savings: list[float] = []
-        for position, current in enumerate(chosen):
-            for other in outside:
-                if effort[other] < effort[current] - EPS:
-                    trials.append([*chosen[:position], other, *chosen[position + 1:]])
-                    savings.append(effort[current] - effort[other])
-        if not trials:
+        outside = pool[~np.isin(pool, chosen)]
+        position, other = np.nonzero(effort[outside][None, :] < effort[chosen][:, None] - EPS)
+        if not position.size:
             break
-        reaches = _totals(structure, earned, trials) >= pass_points - EPS
+        trials = np.tile(chosen, (position.size, 1))
+        trials[np.arange(position.size), position] = outside[other]
+        reaches = totals_of(trials) >= pass_points - EPS
         if not reaches.any():
             break
+        savings = effort[chosen[position]] - effort[outside[other]]
         chosen = trials[int(np.argmax(np.where(reaches, savings, -np.inf)))]
-    return chosen, False
+    return chosen.tolist(), False
+
+
+def _search(structure: Structure, earned: FloatArray, candidates: list[int],
+            effort: FloatArray, base: float, pass_points: float, max_combinations: int
+            ) -> tuple[list[int], bool]:
+    """The smallest, then least-effort, set of candidates whose improvement reaches the line."""
+    def aggregated(sets: npt.NDArray[np.intp]) -> FloatArray:
+        return np.concatenate([_totals(structure, earned, sets[start:start + 4096])
+                               for start in range(0, len(sets), 4096)] or [np.zeros(0)])
+
+    singles = aggregated(np.array(candidates, dtype=np.intp)[:, None]) - base
+    gain_of = np.zeros(earned.shape[0])
+    gain_of[candidates] = singles
+    candidates = [candidates[j] for j in np.argsort(-singles, kind="stable")]
+    # Without left-out (NaN) criteria or bonus candidates, sums and rescaling are linear and
+    # no cap is involved: a set's total is the base plus its members' single gains.
+    additive = not np.isnan(earned).any() and not structure.bonus[candidates].any()
+    if additive:
+        prefixes = base + np.cumsum(gain_of[candidates])
+    else:
+        prefixes = _totals(structure, earned, [candidates[:k + 1]
+                                               for k in range(len(candidates))])
+    reaching = np.flatnonzero(prefixes >= pass_points - EPS)
+    if not reaching.size:
+        return candidates, True
+    size = int(reaching[0]) + 1
+    if additive:
+        chosen, exact = _cheapest_set(lambda sets: base + gain_of[sets].sum(axis=1), candidates,
+                                      effort, size, pass_points, max_combinations)
+        if _totals(structure, earned, [chosen])[0] >= pass_points - EPS:
+            return chosen, exact
+    return _cheapest_set(aggregated, candidates, effort, size, pass_points, max_combinations)
 
 
 def _region_steps(structure: Structure, block: pl.DataFrame, pass_points: float,
@@ -94,21 +126,13 @@ def _region_steps(structure: Structure, block: pl.DataFrame, pass_points: float,
     candidates = [i for i, r in enumerate(rows) if r["rule"] != "veto"
                   and r["status"] != "met" and r["points_possible"] > 0
                   and (math.isnan(earned[i]) or earned[i] < r["points_possible"] - EPS)]
-    effort = {i: _effort(rows[i]["value"], rows[i]["required_value"]) for i in range(len(rows))}
+    effort = np.array([_effort(r["value"], r["required_value"]) for r in rows])
     base = float(_totals(structure, earned, [[]])[0])
     chosen: list[int] = []
     exact = True
     if candidates and base < pass_points - EPS:
-        singles = _totals(structure, earned, [[i] for i in candidates]) - base
-        candidates = [candidates[j] for j in np.argsort(-singles, kind="stable")]
-        prefixes = _totals(structure, earned, [candidates[:k + 1]
-                                               for k in range(len(candidates))])
-        reaching = np.flatnonzero(prefixes >= pass_points - EPS)
-        if reaching.size:
-            chosen, exact = _cheapest_set(structure, earned, candidates, effort,
-                                          int(reaching[0]) + 1, pass_points, max_combinations)
-        else:
-            chosen = candidates
+        chosen, exact = _search(structure, earned, candidates, effort, base, pass_points,
+                                max_combinations)
     gains = _totals(structure, earned, [[i] for i in chosen]) - base if chosen else np.array([])
     chosen = [chosen[j] for j in np.argsort(-gains, kind="stable")]
     order = vetoes + chosen
@@ -125,7 +149,7 @@ def _region_steps(structure: Structure, block: pl.DataFrame, pass_points: float,
             ("evidence" if row["status"] == "missing" else "improve"),
             "criterion_id": row["criterion_id"], "indicator_code": row["indicator_code"],
             "current_value": row["value"], "required_value": row["required_value"],
-            "relative_effort": effort[index], "points_gained": total - previous,
+            "relative_effort": float(effort[index]), "points_gained": total - previous,
             "cumulative_points": total,
             "reaches_pass_line": bool(step >= len(vetoes) and total >= pass_points - EPS),
             "exact": exact,
