@@ -70,6 +70,37 @@ def test_duplicate_keys(obs_frame: pl.DataFrame) -> None:
     assert error.details["rows"].height == 2
 
 
+def _keyed_frame(n_regions: int, *, order: list[str]) -> pl.DataFrame:
+    regions = [f"42{i:04d}" for i in range(n_regions)]
+    frame = pl.DataFrame({"region_code": regions}).join(
+        pl.DataFrame({"year": pl.Series([2022, 2023], dtype=pl.Int32())}), how="cross").join(
+        pl.DataFrame({"indicator_code": ["a_code", "b_code"]}), how="cross").with_columns(
+        scope=pl.lit("whole"), value=pl.lit(1.0), unit=pl.lit("件"), qualifier=pl.lit("eq"),
+        source_id=pl.lit("s"), quote=pl.lit("q"))
+    return frame.sort(order)
+
+
+@pytest.mark.parametrize("order", [["year", "region_code", "indicator_code", "scope"],
+                                   ["region_code", "year", "indicator_code", "scope"],
+                                   ["indicator_code", "year", "region_code", "scope"]])
+@pytest.mark.parametrize("duplicate_at", [None, 0, 1500, 3999])
+def test_duplicate_keys_found_in_any_row_order(order: list[str], duplicate_at: int | None) -> None:
+    frame = _keyed_frame(1000, order=order)
+    if duplicate_at is not None:
+        # the copy sits right after the original, so a sorted frame stays sorted (not strictly)
+        row = frame.slice(duplicate_at, 1).with_columns(pl.lit(2.0).alias("value"))
+        frame = pl.concat([frame.head(duplicate_at + 1), row, frame.slice(duplicate_at + 1)])
+    chunked = pl.concat([frame.slice(start, 700) for start in range(0, frame.height, 700)],
+                        rechunk=False)
+    assert chunked.n_chunks() > 1
+    if duplicate_at is None:
+        assert check_observations(chunked).height == frame.height
+    else:
+        error = _reason(chunked)
+        assert error.details["reason"] == "duplicate_key"
+        assert error.details["rows"]["row"].to_list() == [duplicate_at, duplicate_at + 1]
+
+
 def test_bad_qualifier_and_nan(obs_frame: pl.DataFrame) -> None:
     frame = obs_frame.with_columns(pl.Series("qualifier", ["eq", "about", "eq"]))
     assert _reason(frame).details["reason"] == "bad_qualifier"
