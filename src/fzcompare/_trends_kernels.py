@@ -81,15 +81,21 @@ def _band_distance(values: FloatArray, low: FloatArray, high: FloatArray) -> Flo
     return np.asarray(below + above, dtype=np.float64)
 
 
-def year_over_year(panel: Panel, *, tolerance_abs: float, tolerance_rel: float) -> Changes:
+def year_over_year(panel: Panel, *, tolerance_abs: float, tolerance_rel: float,
+                   only: IntArray | None = None) -> Changes:
     """Changes against the previous usable point of the same series, with verdicts.
 
     Only rows that are compared (usable, with a previous usable point in the same unit) get
-    numbers; the rest are ``not comparable`` with a reason code.
+    numbers; the rest are ``not comparable`` with a reason code. With ``only`` (row
+    indices), the other rows are left uncompared, with their row reason.
     """
     n = panel.n_rows
-    usable = panel.usable
     prev = previous_usable(panel)
+    usable = panel.usable
+    if only is not None:
+        selected = np.zeros(n, dtype=np.bool_)
+        selected[only] = True
+        usable = usable & selected
     has_prev = prev >= 0
     reason = panel.row_reason.astype(np.int8, copy=True)
     first = usable & ~has_prev

@@ -200,7 +200,7 @@ def year_over_year(
         wanted = [ending_in] if isinstance(ending_in, int) else [int(y) for y in ending_in]
         rows = np.flatnonzero(np.isin(panel.year, wanted))
     return changes_frame(panel, changes(panel, tolerance_abs=tol.absolute,
-                                        tolerance_rel=tol.relative), rows)
+                                        tolerance_rel=tol.relative, only=rows), rows)
 
 
 def trend(
