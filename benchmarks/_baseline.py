@@ -94,11 +94,10 @@ def report_tables_pandas(frame: Any, rubric: Any) -> dict[str, Any]:
     ranks and rank changes, and pandas ``groupby().shift()`` for year-over-year changes with a
     direction-aware verdict.
     """
-    import math
 
     import numpy as np
     import pandas as pd
-    from bench_benchmark import _criterion_points, _whole_scope
+    from bench_benchmark import _criterion_points, _region_total, _whole_scope
 
     from fzcompare.catalog import load_catalog
 
@@ -138,17 +137,8 @@ def report_tables_pandas(frame: Any, rubric: Any) -> dict[str, Any]:
         for area, earned in base.items():
             area_rows.append((region, year, area, possible[area], earned,
                               earned / possible[area] if possible[area] else None))
-        bonus_total = sum(min(b, caps[a] if caps[a] is not None else math.inf)
-                          for a, b in bonus.items())
-        if rubric.bonus_cap is not None:
-            bonus_total = min(bonus_total, rubric.bonus_cap)
-        points = sum(base.values()) + bonus_total
-        verdict = ("vetoed" if vetoed else
-                   "pass" if points >= rubric.pass_points - 1e-9 else "fail")
-        level = "county" if not region.endswith("00") else "prefecture"
-        parent = region[:4] + "00" if level == "county" else region[:2] + "0000"
-        total_rows.append((region, year, f"{level}/{parent}", points, verdict,
-                           ",".join(vetoed) or None))
+        points, verdict, peer_group = _region_total(region, base, bonus, vetoed, caps, rubric)
+        total_rows.append((region, year, peer_group, points, verdict, ",".join(vetoed) or None))
     totals = pd.DataFrame(total_rows, columns=["region_code", "year", "peer_group",
                                                "points_earned", "verdict", "vetoed_by"])
     totals["rank"] = totals.groupby(["year", "peer_group"])["points_earned"].rank(

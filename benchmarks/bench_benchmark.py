@@ -162,6 +162,21 @@ def _criterion_points(c: dict[str, Any], v: float | None) -> tuple[float, bool]:
     return (points if ok else 0.0), False
 
 
+def _region_total(region: str, base: dict[str, float], bonus: dict[str, float],
+                  vetoed: list[str], caps: dict[str, float | None],
+                  rubric: Any) -> tuple[float, str, str]:
+    """Points (bonus capped per area and in total), verdict and peer group of one region."""
+    bonus_total = sum(min(b, caps[a] if caps[a] is not None else math.inf)
+                      for a, b in bonus.items())
+    if rubric.bonus_cap is not None:
+        bonus_total = min(bonus_total, rubric.bonus_cap)
+    points = sum(base.values()) + bonus_total
+    verdict = "vetoed" if vetoed else "pass" if points >= rubric.pass_points - 1e-9 else "fail"
+    level = "county" if not region.endswith("00") else "prefecture"
+    parent = region[:4] + "00" if level == "county" else region[:2] + "0000"
+    return points, verdict, f"{level}/{parent}"
+
+
 def benchmark_loop(frame: Any, rubric: Any, *, year: int) -> Any:
     """The baseline: score a year with a Python loop over regions and criteria (pandas in/out).
 
@@ -177,7 +192,6 @@ def benchmark_loop(frame: Any, rubric: Any, *, year: int) -> Any:
         frame = frame.to_pandas()
     criteria = rubric.criteria.to_dicts()
     caps = dict(zip(rubric.areas["area_id"], rubric.areas["bonus_cap"], strict=True))
-    pass_points = rubric.pass_points
 
     def score_year(rows: Any) -> Any:
         values: dict[tuple[str, str, str], float] = {}
@@ -198,16 +212,9 @@ def benchmark_loop(frame: Any, rubric: Any, *, year: int) -> Any:
                     vetoed.append(c["criterion_id"])
                 target = bonus if c["rule"] == "bonus" else base
                 target[c["area_id"]] = target.get(c["area_id"], 0.0) + earned
-            bonus_total = sum(min(b, caps[a] if caps[a] is not None else math.inf)
-                              for a, b in bonus.items())
-            if rubric.bonus_cap is not None:
-                bonus_total = min(bonus_total, rubric.bonus_cap)
-            points = sum(base.values()) + bonus_total
-            verdict = ("vetoed" if vetoed else
-                       "pass" if points >= pass_points - 1e-9 else "fail")
-            level = "county" if not region.endswith("00") else "prefecture"
-            parent = region[:4] + "00" if level == "county" else region[:2] + "0000"
-            records.append({"region_code": region, "peer_group": f"{level}/{parent}",
+            points, verdict, peer_group = _region_total(region, base, bonus, vetoed, caps,
+                                                        rubric)
+            records.append({"region_code": region, "peer_group": peer_group,
                             "points_earned": points, "verdict": verdict})
         table = pd.DataFrame(records, columns=["region_code", "peer_group", "points_earned",
                                                "verdict"])
