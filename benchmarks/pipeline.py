@@ -798,8 +798,9 @@ def render_docs(all_results: dict[str, dict[str, Any]], notes: str = "") -> str:
               "same rule for fzcompare and the baselines). *Peak RSS* is the child's "
               "peak during the stage and includes the input frame it holds. Numbers marked "
               "`*` were measured on a sample and extrapolated (see the notes under each "
-              "table). The machine is shared with other work while these runs happen, so "
-              "single timings are noisy; the ratios are what count.", "",
+              "table). These machines are virtual and may be shared (each run records its "
+              "load average at the start), so single timings move between runs and "
+              "machines; the ratios are what count.", "",
               "| stage | fzcompare | baseline (competent user, same harness) |",
               "|---|---|---|"]
     parts += [f"| {stage} | {doc[0]} | {doc[1]} |" for stage, doc in STAGE_DOC.items()]
