@@ -32,6 +32,7 @@ _STEP_SCHEMA: Final[dict[str, pl.DataType]] = {
     "exact": pl.Boolean(),
 }
 _SWAP_ROUNDS: Final[int] = 50
+_SCENARIOS_PER_CALL: Final[int] = 4096
 
 
 def _effort(current: float | None, required: float | None) -> float:
@@ -43,7 +44,14 @@ def _effort(current: float | None, required: float | None) -> float:
 
 def _totals(structure: Structure, earned: FloatArray,
             sets: Sequence[Sequence[int]] | npt.NDArray[np.intp]) -> FloatArray:
-    """Total points after raising each set's criteria to full points (one row per set)."""
+    """Total points after raising each set's criteria to full points (one row per set).
+
+    Sets given as an array (all of one size) are scored 4,096 at a time, to bound the
+    scenario matrix.
+    """
+    if isinstance(sets, np.ndarray) and len(sets) > _SCENARIOS_PER_CALL:
+        return np.concatenate([_totals(structure, earned, sets[start:start + _SCENARIOS_PER_CALL])
+                               for start in range(0, len(sets), _SCENARIOS_PER_CALL)])
     scenarios = np.tile(earned, (len(sets), 1))
     if isinstance(sets, np.ndarray):
         np.put_along_axis(scenarios, sets, structure.points[sets], axis=1)
@@ -89,8 +97,7 @@ def _search(structure: Structure, earned: FloatArray, candidates: list[int],
             ) -> tuple[list[int], bool]:
     """The smallest, then least-effort, set of candidates whose improvement reaches the line."""
     def aggregated(sets: npt.NDArray[np.intp]) -> FloatArray:
-        return np.concatenate([_totals(structure, earned, sets[start:start + 4096])
-                               for start in range(0, len(sets), 4096)] or [np.zeros(0)])
+        return _totals(structure, earned, sets)
 
     singles = aggregated(np.array(candidates, dtype=np.intp)[:, None]) - base
     gain_of = np.zeros(earned.shape[0])
