@@ -128,3 +128,16 @@ def test_hostile_names_are_escaped(hostile: dict[str, pl.DataFrame], tmp_path: P
     ("prefecture/420000", "prefecture_420000"), ("x" * 300, "x" * 80)])
 def test_safe_filename(name: str, expected: str) -> None:
     assert safe_filename(name) == expected
+
+
+def test_area_tables_have_a_cell_per_heading(demo: dict[str, pl.DataFrame]) -> None:
+    """Areas without points in a peer group (bonus-only) get neither a heading nor cells."""
+    html = _build(demo).html
+    start = html.index('<h2 id="areas">')
+    section = html[start:html.index("<h2 ", start + 1)]
+    tables = re.findall(r"<table>(.*?)</table>", section, re.S)
+    assert tables
+    for table in tables:
+        headings = len(re.findall(r"<th class=\"area\">", table))
+        for row in re.findall(r"<tr>(.*?)</tr>", table.split("</thead>")[1], re.S):
+            assert len(re.findall(r"<t[dh][ >]", row)) == headings + 1

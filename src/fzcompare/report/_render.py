@@ -177,7 +177,7 @@ def build_context(
             "name": group,
             "area_names": [area_name[a] for a in area_ids],
             "rows": [{"name": _name(regions, r[0]), "shares": [_pct(v) for v in r[1:]]}
-                     for r in wide.iter_rows()],
+                     for r in wide.select("region_code", *area_ids).iter_rows()],
             "median": [_pct(wide[a].median()) for a in area_ids],  # type: ignore[arg-type]
         })
 
