@@ -141,3 +141,14 @@ def test_area_tables_have_a_cell_per_heading(demo: dict[str, pl.DataFrame]) -> N
         headings = len(re.findall(r"<th class=\"area\">", table))
         for row in re.findall(r"<tr>(.*?)</tr>", table.split("</thead>")[1], re.S):
             assert len(re.findall(r"<t[dh][ >]", row)) == headings + 1
+
+
+def test_short_by_is_never_negative(demo: dict[str, pl.DataFrame]) -> None:
+    """A region above the line that fails for missing evidence says so, not "-1.7 %"."""
+    html = _build(demo).html
+    start = html.index('<h2 id="pass-line">')
+    cells = re.findall(r'<td class="num">(-?[\d.]+ %|vetoed|evidence missing)</td><td>',
+                       html[start:])
+    assert cells
+    assert not [c for c in cells if c.startswith("-")]
+    assert "evidence missing" in cells

@@ -208,7 +208,7 @@ def build_context(
         pass_blocks.append({"title": title, "rows": [
             {"region_code": r["region_code"], "name": _name(regions, r["region_code"]),
              "share": _pct(r["share"]),
-             "short_by": _pct(r["short"]) if r["verdict"] != "vetoed" else "vetoed",
+             "short_by": _short_by(r["verdict"], r["short"]),
              "steps": steps.get(r["region_code"], "no combination of the scored criteria reaches it"
                                 if r["verdict"] != "vetoed" else "lift the veto first")}
             for r in picked.iter_rows(named=True)]})
@@ -297,6 +297,15 @@ def _threshold(row: Mapping[str, Any]) -> str:
     if row.get("threshold_high") is not None:
         return f"{low}–{_fmt(row['threshold_high'])}"
     return f"{row['comparator']} {low}"
+
+
+def _short_by(verdict: str, short: float | None) -> str:
+    """How far below the pass line; a region above it fails for a veto or missing evidence."""
+    if verdict == "vetoed":
+        return "vetoed"
+    if short is not None and short <= 0 and verdict == "missing_evidence":
+        return "evidence missing"
+    return _pct(short)
 
 
 def _steps_by_region(plan: pl.DataFrame, names: Mapping[str, str]) -> dict[str, str]:
