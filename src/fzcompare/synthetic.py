@@ -451,7 +451,7 @@ def _panel_frame(values: dict[str, FloatArray], codes: Sequence[str], specs: dic
     import numpy as np
 
     n_regions, n_codes = len(region_codes), len(codes)
-    n_gaps = round(GAP_SHARE * n_regions * n_codes)
+    n_gaps = round(GAP_SHARE * (n_regions * n_codes))
     region_names = pl.Series(list(region_codes), dtype=pl.String())
     scope_names = pl.Series(list(scopes), dtype=pl.String())
     code_names = pl.Series(list(codes), dtype=pl.String())
@@ -607,7 +607,7 @@ def national_panel(
     ``合成县00001``, ``name_en`` "Synthetic county 00001"); ``regions`` holds them with their
     synthetic prefectures and provinces. Indicators are the first ``n_indicators`` catalog
     codes, main ones first, in catalog order. In every year exactly
-    ``round(GAP_SHARE * n_regions * n_indicators)`` of the ``n_regions * n_indicators`` cells
+    ``round(GAP_SHARE * (n_regions * n_indicators))`` of the ``n_regions * n_indicators`` cells
     are left out. Source ``synthetic-national-<seed>``.
 
     Args:
@@ -624,7 +624,7 @@ def national_panel(
 
     Examples:
         >>> panel = national_panel(n_regions=20, years=[2023, 2024], n_indicators=5)
-        >>> panel.observations.height == 2 * (20 * 5 - round(GAP_SHARE * 20 * 5))
+        >>> panel.observations.height == 2 * (20 * 5 - round(GAP_SHARE * (20 * 5)))
         True
         >>> panel.regions.filter(pl.col("level") == "county")["name_zh"][0]
         '合成县00001'
