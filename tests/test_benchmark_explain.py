@@ -8,13 +8,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from fzcompare._benchmark_composite import min_ranks
 from fzcompare.benchmark import (
     benchmark,
     compare_editions,
     rank_robustness,
     what_it_would_take,
 )
+from fzcompare.benchmark._composite import min_ranks
 from fzcompare.criteria import parse_criteria, rubric_raw_example
 
 CITY, CITY2, CITY3 = "420300", "420100", "420500"

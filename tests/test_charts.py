@@ -34,9 +34,10 @@ from matplotlib.testing.compare import compare_images
 from matplotlib.testing.exceptions import ImageComparisonFailure
 
 from fzcompare import charts, load_catalog, load_regions
-from fzcompare._charts_fonts import FONT_ENV, chart_font, uncovered_characters
-from fzcompare._charts_labels import safe_text, truncate
-from fzcompare._charts_style import SYNTHETIC_MARK
+from fzcompare.charts._common import MAX_GRID_REGIONS
+from fzcompare.charts._fonts import FONT_ENV, chart_font, uncovered_characters
+from fzcompare.charts._labels import safe_text, truncate
+from fzcompare.charts._style import SYNTHETIC_MARK
 from fzcompare.errors import ChartError, FzcompareError, SchemaError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -560,7 +561,7 @@ def test_edge_cases_still_draw() -> None:
 def test_heatmap_refuses_unreadable_sizes() -> None:
     many = pl.concat([criteria_frame().filter(pl.col("region_code") == "420300")
                       .with_columns(pl.lit(f"42{i:04d}").alias("region_code"))
-                      for i in range(charts.MAX_GRID_REGIONS + 1)])
+                      for i in range(MAX_GRID_REGIONS + 1)])
     with pytest.raises(ChartError, match="too many") as err:
         charts.criteria_heatmap(many)
     assert err.value.details["reason"] == "too_many_regions"

@@ -20,6 +20,7 @@ Examples:
 from __future__ import annotations
 
 from fzcompare import benchmark, charts, extract, report, synthetic, trends, validate
+from fzcompare._version import __version__
 from fzcompare.benchmark import (
     BenchmarkResult,
     compare_editions,
@@ -36,6 +37,7 @@ from fzcompare.errors import (
     ExtractionError,
     FzcompareError,
     SchemaError,
+    SuiteError,
     ValidationFailedError,
 )
 from fzcompare.extract import ExtractionResult
@@ -43,8 +45,6 @@ from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, check_observations
 from fzcompare.store import WriteReport, load, load_sources, scan, write_observations
 from fzcompare.trends import TrendsResult, analyze
 from fzcompare.validate import ValidationResult
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BenchmarkResult",
@@ -60,6 +60,7 @@ __all__ = [
     "KEY_COLUMNS",
     "OBSERVATION_SCHEMA",
     "SchemaError",
+    "SuiteError",
     "TrendsResult",
     "ValidationFailedError",
     "ValidationResult",

@@ -12,6 +12,7 @@ __all__ = [
     "ExtractionError",
     "FzcompareError",
     "SchemaError",
+    "SuiteError",
     "ValidationFailedError",
 ]
 
@@ -135,6 +136,23 @@ class ValidationFailedError(FzcompareError):
     """
 
     exit_code = 3
+
+
+class SuiteError(FzcompareError):
+    """A suite file is malformed (not JSON, no expectations, unknown frame or severity).
+
+    Examples:
+        >>> import json, tempfile
+        >>> from pathlib import Path
+        >>> from fzcompare.validate import load_suite
+        >>> mine = Path(tempfile.mkdtemp()) / "mine.json"
+        >>> _ = mine.write_text(json.dumps({"name": "mine", "expectations": []}))
+        >>> try:
+        ...     load_suite(mine)
+        ... except SuiteError as error:
+        ...     print(error.message.removeprefix(f"{mine}: "))
+        suite 'mine' has no 'expectations' list
+    """
 
 
 class ChartError(FzcompareError):

@@ -13,7 +13,7 @@ from typing import Annotated, Final
 
 import typer
 
-from fzcompare import __version__
+from fzcompare._version import __version__
 
 __all__ = ["app", "main"]
 

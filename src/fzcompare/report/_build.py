@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from fzcompare._version import __version__
 from fzcompare.errors import ValidationFailedError
 from fzcompare.report._render import (
     ChartImage,
@@ -285,8 +286,6 @@ def build_report(
 
 
 def _version() -> str:
-    from fzcompare import __version__
-
     return __version__
 
 

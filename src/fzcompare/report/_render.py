@@ -386,7 +386,7 @@ def font_face_css(text: str) -> str:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    from fzcompare._charts_fonts import chart_font
+    from fzcompare.charts._fonts import chart_font
 
     face = chart_font()
     characters = {chr(c) for c in range(0x20, 0x7F)}

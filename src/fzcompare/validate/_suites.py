@@ -31,7 +31,7 @@ from typing import Any, Final
 import polars as pl
 
 from fzcompare.catalog import Catalog
-from fzcompare.errors import FzcompareError
+from fzcompare.errors import SuiteError
 from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, QUALIFIERS, SCOPES, UNMAPPED_PREFIX
 
 __all__ = [
@@ -86,21 +86,6 @@ VALUE_LIMIT: Final[float] = 1e15
 RELATION_PREFIX_LE: Final[str] = "le"
 RELATION_PREFIX_RATIO: Final[str] = "ratio"
 SCOPE_RELATION: Final[str] = "scope part <= whole"
-
-
-class SuiteError(FzcompareError):
-    """A suite file is malformed (not JSON, no expectations, unknown frame or severity).
-
-    Examples:
-        >>> import json, tempfile
-        >>> mine = Path(tempfile.mkdtemp()) / "mine.json"
-        >>> _ = mine.write_text(json.dumps({"name": "mine", "expectations": []}))
-        >>> try:
-        ...     load_suite(mine)
-        ... except SuiteError as error:
-        ...     print(error.message.removeprefix(f"{mine}: "))
-        suite 'mine' has no 'expectations' list
-    """
 
 
 @dataclass(frozen=True)

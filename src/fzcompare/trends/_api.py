@@ -24,16 +24,28 @@ How each statistic is computed, and the minimum number of points, is in
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final
+from typing import Final
 
+import numpy as np
 import polars as pl
 
-from fzcompare._display import html_table
-from fzcompare._trends_vocab import (
+from fzcompare.catalog import Catalog, load_catalog
+from fzcompare.errors import SchemaError
+from fzcompare.trends._frames import changes_frame, series_frame, summary_frame
+from fzcompare.trends._kernels import series_statistics
+from fzcompare.trends._kernels import year_over_year as change_arrays_of
+from fzcompare.trends._models import (
+    convergence_frame,
+    dispersion_coded,
+    dispersion_frame,
+    outlook_frame,
+    significance_frame,
+)
+from fzcompare.trends._prepare import Panel, prepare
+from fzcompare.trends._result import SeriesModel, Tolerance, TrendsResult
+from fzcompare.trends._vocab import (
     CHANGE_REASONS,
     MIN_POINTS_CAGR,
     MIN_POINTS_MANN_KENDALL,
@@ -46,12 +58,6 @@ from fzcompare._trends_vocab import (
     SUMMARY_COLUMNS,
     VERDICTS,
 )
-from fzcompare.catalog import Catalog, load_catalog
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from fzcompare._trends_prepare import Panel
 
 __all__ = [
     "CHANGE_REASONS",
@@ -85,33 +91,6 @@ MIN_POINTS: Final[Mapping[str, int]] = MappingProxyType({
 """Fewest usable points (or regions, or years) each statistic needs; fewer gives null."""
 
 
-@dataclass(frozen=True)
-class Tolerance:
-    """How small a change still counts as ``unchanged``.
-
-    A change is ``unchanged`` when ``|value - prev_value| <= max(absolute,
-    relative * |prev_value|)``. The default relative tolerance only absorbs floating-point
-    noise (from multiplying out 万/亿).
-
-    Args:
-        absolute: In the indicator's unit (percentage points for rates).
-        relative: As a fraction of the previous value (0.01 = 1 %).
-
-    Examples:
-        >>> Tolerance(absolute=0.5)
-        Tolerance(absolute=0.5, relative=1e-09)
-    """
-
-    absolute: float = 0.0
-    relative: float = 1e-9
-
-    def __post_init__(self) -> None:
-        for name in ("absolute", "relative"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or value != value or value < 0:
-                raise ValueError(f"Tolerance.{name} must be a number >= 0, got {value!r}")
-
-
 def _check_confidence(confidence: float) -> float:
     if not isinstance(confidence, int | float) or not 0.0 < float(confidence) < 1.0:
         raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence!r}")
@@ -121,7 +100,6 @@ def _check_confidence(confidence: float) -> float:
 def _panel(obs: pl.DataFrame | pl.LazyFrame, indicators: Iterable[str] | None,
            regions: Iterable[str] | None, years: Iterable[int] | None,
            catalog: Catalog | None) -> Panel:
-    from fzcompare._trends_prepare import prepare
 
     if isinstance(indicators, str) or isinstance(regions, str):
         raise TypeError("indicators= and regions= take a list of codes, not one string")
@@ -188,10 +166,7 @@ def year_over_year(
         >>> year_over_year(obs, ending_in=2023).select("year", "prev_year").rows()
         [(2023, 2021)]
     """
-    import numpy as np
 
-    from fzcompare._trends_frames import changes_frame
-    from fzcompare._trends_kernels import year_over_year as changes
 
     tol = tolerance if tolerance is not None else Tolerance()
     panel = _panel(obs, indicators, regions, years, catalog)
@@ -199,7 +174,7 @@ def year_over_year(
     if ending_in is not None:
         wanted = [ending_in] if isinstance(ending_in, int) else [int(y) for y in ending_in]
         rows = np.flatnonzero(np.isin(panel.year, wanted))
-    return changes_frame(panel, changes(panel, tolerance_abs=tol.absolute,
+    return changes_frame(panel, change_arrays_of(panel, tolerance_abs=tol.absolute,
                                         tolerance_rel=tol.relative, only=rows), rows)
 
 
@@ -241,8 +216,6 @@ def trend(
         >>> round(row["slope"], 3), round(row["mk_tau"], 3), round(row["sen_slope"], 3)
         (4.2, 1.0, 4.0)
     """
-    from fzcompare._trends_frames import series_frame
-    from fzcompare._trends_kernels import series_statistics
 
     level = _check_confidence(confidence)
     panel = _panel(obs, indicators, regions, years, catalog)
@@ -276,14 +249,11 @@ def summarize(
         >>> summarize(obs).select("year", "verdict", "n_points", "slope_reason").to_dicts()[1]
         {'year': 2023, 'verdict': 'worsened', 'n_points': 2, 'slope_reason': 'too_few_points'}
     """
-    from fzcompare._trends_frames import summary_frame
-    from fzcompare._trends_kernels import series_statistics
-    from fzcompare._trends_kernels import year_over_year as changes
 
     tol = tolerance if tolerance is not None else Tolerance()
     level = _check_confidence(confidence)
     panel = _panel(obs, indicators, regions, years, catalog)
-    change_arrays = changes(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
+    change_arrays = change_arrays_of(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
     return summary_frame(panel, change_arrays, series_statistics(panel, confidence=level))
 
 
@@ -332,15 +302,12 @@ def change_significance(
         >>> row["test"], round(row["p_value"], 4), row["significant"]
         ('poisson_exact', 0.0026, True)
     """
-    from fzcompare._trends_frames import changes_frame
-    from fzcompare._trends_kernels import year_over_year as change_arrays
-    from fzcompare._trends_models import significance_frame
 
     tol = tolerance if tolerance is not None else Tolerance()
     level = _check_confidence(confidence)
     cat = catalog if catalog is not None else load_catalog()
     panel = _panel(obs, None, regions, years, cat)
-    changes = changes_frame(panel, change_arrays(panel, tolerance_abs=tol.absolute,
+    changes = changes_frame(panel, change_arrays_of(panel, tolerance_abs=tol.absolute,
                                                  tolerance_rel=tol.relative))
     result = significance_frame(changes, panel, cat, confidence=level)
     if indicators is not None:
@@ -372,7 +339,6 @@ def dispersion(
         >>> dispersion(obs).select("n_regions", "mean", "median", "cv").row(0)
         (3, 95.0, 95.0, 0.05263157894736842)
     """
-    from fzcompare._trends_models import dispersion_frame
 
     panel = _panel(obs, indicators, regions, years, catalog)
     return dispersion_frame(panel)
@@ -417,7 +383,6 @@ def convergence(
         >>> row["growth_measure"], round(row["beta"], 3), row["beta_converging"]
         ('log', -0.306, True)
     """
-    from fzcompare._trends_models import convergence_frame
 
     level = _check_confidence(confidence)
     panel = _panel(obs, indicators, regions, years, catalog)
@@ -458,82 +423,10 @@ def outlook(
         >>> round(row["pi_low"], 1), round(row["pi_high"], 1), row["bounded"]
         (94.9, 95.9, False)
     """
-    from fzcompare._trends_models import outlook_frame
 
     level = _check_confidence(confidence)
     panel = _panel(obs, indicators, regions, years, catalog)
     return outlook_frame(panel, confidence=level)
-
-
-def _escape(value: object) -> str:
-    return html.escape("" if value is None else str(value))
-
-
-def _verdict_counts(summary: pl.DataFrame) -> str:
-    counts = summary.get_column("verdict").value_counts(sort=True)
-    return ", ".join(f"{v} {n}" for v, n in counts.iter_rows())
-
-
-@dataclass(frozen=True)
-class TrendsResult:
-    """Everything ``analyze`` computes; ``to_polars()`` is the summary table.
-
-    Attributes:
-        summary: ``summarize`` table (one row per observation).
-        changes: ``year_over_year`` table.
-        series: ``trend`` table (one row per series).
-        significance: ``change_significance`` table, or None when not requested.
-        dispersion: ``dispersion`` table.
-        convergence: ``convergence`` table.
-        outlook: ``outlook`` table, or None when not requested.
-        confidence: Confidence level used.
-        tolerance: Tolerance used for verdicts.
-
-    Examples:
-        >>> import polars as pl
-        >>> obs = pl.DataFrame({
-        ...     "region_code": ["420300"] * 4, "indicator_code": ["gov_service_online_rate"] * 4,
-        ...     "scope": ["全市"] * 4, "year": [2020, 2021, 2022, 2023],
-        ...     "value": [80.0, 84.0, 90.0, 92.0]})
-        >>> result = analyze(obs)
-        >>> result
-        TrendsResult(4 observations in 1 series; verdicts: improved 3, not comparable 1; ...)
-        >>> result.to_polars().select("year", "verdict", "n_points").rows()[-1]
-        (2023, 'improved', 4)
-        >>> result.outlook is None, result.convergence["sigma_reason"][0]
-        (True, 'too_few_years')
-    """
-
-    summary: pl.DataFrame = field(repr=False)
-    changes: pl.DataFrame = field(repr=False)
-    series: pl.DataFrame = field(repr=False)
-    significance: pl.DataFrame | None = field(repr=False)
-    dispersion: pl.DataFrame = field(repr=False)
-    convergence: pl.DataFrame = field(repr=False)
-    outlook: pl.DataFrame | None = field(repr=False)
-    confidence: float = 0.95
-    tolerance: Tolerance = field(default_factory=Tolerance)
-
-    def to_polars(self) -> pl.DataFrame:
-        """The summary table."""
-        return self.summary
-
-    def to_pandas(self) -> pd.DataFrame:
-        """The summary table as pandas."""
-        return self.summary.to_pandas()
-
-    def _headline(self) -> str:
-        return (f"{self.summary.height} observations in {self.series.height} series; "
-                f"verdicts: {_verdict_counts(self.summary) or 'none'}")
-
-    def __repr__(self) -> str:
-        extras = [name for name in ("significance", "outlook") if getattr(self, name) is None]
-        skipped = f"; not computed: {', '.join(extras)}" if extras else ""
-        return f"TrendsResult({self._headline()}; confidence {self.confidence}{skipped})"
-
-    def _repr_html_(self) -> str:
-        return (f"<div><p><b>TrendsResult</b>: {_escape(self._headline())}</p>"
-                f"{html_table(self.summary, max_rows=10)}</div>")
 
 
 def analyze(
@@ -569,28 +462,19 @@ def analyze(
         >>> analyze(obs)
         TrendsResult(3 observations in 1 series; verdicts: not comparable 1, ...)
     """
-    from fzcompare._trends_frames import changes_frame, series_frame, summary_frame
-    from fzcompare._trends_kernels import series_statistics
-    from fzcompare._trends_kernels import year_over_year as _changes
-    from fzcompare._trends_models import (
-        convergence_frame,
-        dispersion_coded,
-        dispersion_frame,
-        outlook_frame,
-        significance_frame,
-    )
 
     tol = tolerance if tolerance is not None else Tolerance()
     level = _check_confidence(confidence)
     cat = catalog if catalog is not None else load_catalog()
     panel = _panel(obs, None, regions, years, cat)
-    change_arrays = _changes(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
+    change_arrays = change_arrays_of(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
     stats = series_statistics(panel, confidence=level)
     changes = changes_frame(panel, change_arrays)
     tested = significance_frame(changes, panel, cat, confidence=level) if significance else None
     if indicators is not None:
         panel = _panel(obs, indicators, regions, years, cat)
-        change_arrays = _changes(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
+        change_arrays = change_arrays_of(panel, tolerance_abs=tol.absolute,
+                                         tolerance_rel=tol.relative)
         stats = series_statistics(panel, confidence=level)
         changes = changes_frame(panel, change_arrays)
         if tested is not None:
@@ -607,71 +491,6 @@ def analyze(
         confidence=level,
         tolerance=tol,
     )
-
-
-@dataclass(frozen=True)
-class SeriesModel:
-    """One series in detail; ``ols`` is the statsmodels ``RegressionResults`` (or None).
-
-    Attributes:
-        region_code: The series' region.
-        indicator_code: The series' indicator.
-        scope: The series' scope.
-        points: Its ``year_over_year`` rows.
-        trend: Its one-row ``trend`` table.
-        outlook: Its one-row ``outlook`` table.
-        ols: statsmodels OLS of value on year over the usable points (None below 3 points
-            or with mixed units).
-
-    Examples:
-        >>> import polars as pl
-        >>> obs = pl.DataFrame({
-        ...     "region_code": ["420300"] * 4, "indicator_code": ["gov_service_online_rate"] * 4,
-        ...     "scope": ["全市"] * 4, "year": [2020, 2021, 2022, 2023],
-        ...     "value": [80.0, 84.0, 90.0, 92.0]})
-        >>> model = series_model(obs, region="420300", indicator="gov_service_online_rate",
-        ...                      scope="全市")
-        >>> model
-        SeriesModel(420300 gov_service_online_rate 全市: 4 points, slope 4.2/yr (p=0.0155), ...)
-        >>> model.to_polars()["verdict"].to_list()
-        ['not comparable', 'improved', 'improved', 'improved']
-        >>> round(float(model.ols.rsquared), 3)
-        0.969
-    """
-
-    region_code: str
-    indicator_code: str
-    scope: str
-    points: pl.DataFrame = field(repr=False)
-    trend: pl.DataFrame = field(repr=False)
-    outlook: pl.DataFrame = field(repr=False)
-    ols: Any = field(repr=False, default=None)
-
-    def to_polars(self) -> pl.DataFrame:
-        """The series' year-over-year rows."""
-        return self.points
-
-    def to_pandas(self) -> pd.DataFrame:
-        """The series' year-over-year rows as pandas."""
-        return self.points.to_pandas()
-
-    def _headline(self) -> str:
-        row = self.trend.row(0, named=True)
-
-        def fmt(value: float | None) -> str:
-            return "n/a" if value is None else f"{value:.4g}"
-
-        return (f"{self.region_code} {self.indicator_code} {self.scope}: "
-                f"{row['n_points']} points, slope {fmt(row['slope'])}/yr "
-                f"(p={fmt(row['slope_p'])}), Mann-Kendall tau {fmt(row['mk_tau'])} "
-                f"(p={fmt(row['mk_p'])})")
-
-    def __repr__(self) -> str:
-        return f"SeriesModel({self._headline()})"
-
-    def _repr_html_(self) -> str:
-        return (f"<div><p><b>SeriesModel</b>: {_escape(self._headline())}</p>"
-                f"{html_table(self.points, max_rows=20)}</div>")
 
 
 def series_model(
@@ -700,11 +519,6 @@ def series_model(
         >>> round(float(model.ols.params[1]), 3)
         4.2
     """
-    from fzcompare._trends_frames import changes_frame, series_frame
-    from fzcompare._trends_kernels import series_statistics
-    from fzcompare._trends_kernels import year_over_year as _changes
-    from fzcompare._trends_models import outlook_frame
-    from fzcompare.errors import SchemaError
 
     level = _check_confidence(confidence)
     lazy = obs.lazy().filter((pl.col("region_code") == region)
@@ -716,13 +530,13 @@ def series_model(
                           f"scope {scope!r}", reason="no_series",
                           hint="check the codes with fzcompare trends or the dataset summary")
     tol = tolerance if tolerance is not None else Tolerance()
-    points = changes_frame(panel, _changes(panel, tolerance_abs=tol.absolute,
+    points = changes_frame(panel, change_arrays_of(panel, tolerance_abs=tol.absolute,
                                            tolerance_rel=tol.relative))
     trend_row = series_frame(panel, series_statistics(panel, confidence=level))
     ols = None
     if trend_row.item(0, "slope") is not None or trend_row.item(0, "slope_reason") == \
             "constant_series":
-        import statsmodels.api as sm
+        import statsmodels.api as sm  # heavy (scipy, patsy): only series_model needs it
 
         usable = points.filter(pl.col("value").is_not_null())
         x = usable.get_column("year").cast(pl.Float64).to_numpy()

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from fzcompare.catalog import load_regions
 from fzcompare.criteria import CriteriaSet
 from fzcompare.errors import SchemaError
 from fzcompare.schema import KEY_COLUMNS, UNMAPPED_PREFIX
@@ -212,8 +213,6 @@ def region_attributes(codes: pl.Series, regions: pl.DataFrame | None) -> pl.Data
 
 def _peer_groups(pairs: pl.DataFrame, rubric: CriteriaSet, peers: Peers,
                  regions: pl.DataFrame | None) -> tuple[pl.DataFrame, str]:
-    from fzcompare.catalog import load_regions
-
     columns = [pl.col(c).cast(pl.String) for c in ("region_code", "level", "parent_code")]
     known = load_regions() if regions is None else pl.concat(
         [regions.select(columns), load_regions().select(columns)]).unique(

@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from fzcompare._trends_frames import floats, labels, names
-from fzcompare._trends_prepare import FloatArray, IntArray, Panel
-from fzcompare._trends_vocab import (
+from fzcompare.catalog import Catalog
+from fzcompare.schema import UNMAPPED_PREFIX
+from fzcompare.trends._frames import floats, labels, names
+from fzcompare.trends._prepare import FloatArray, IntArray, Panel
+from fzcompare.trends._vocab import (
     CONVERGENCE_REASONS,
     DISPERSION_REASONS,
     MIN_POINTS_OUTLOOK,
@@ -27,8 +29,6 @@ from fzcompare._trends_vocab import (
     TEST_REASONS,
     TESTS,
 )
-from fzcompare.catalog import Catalog
-from fzcompare.schema import UNMAPPED_PREFIX
 
 
 def _enum(values: list[str | None], vocabulary: tuple[str, ...], name: str) -> pl.Series:
@@ -45,7 +45,7 @@ def significance_frame(changes: pl.DataFrame, panel: Panel, catalog: Catalog,
                        *, confidence: float) -> pl.DataFrame:
     """Test each compared change: two-proportion for catalog ratios, exact Poisson for counts.
 
-    ``changes`` is the ``fzcompare._trends_frames.changes_frame`` of ``panel`` (same
+    ``changes`` is the ``fzcompare.trends._frames.changes_frame`` of ``panel`` (same
     rows, same order).
     """
     n = changes.height
@@ -68,6 +68,7 @@ def significance_frame(changes: pl.DataFrame, panel: Panel, catalog: Catalog,
         reason[rows] = why + 1
         ok = rows[why < 0]
         if ok.size:
+            # heavy (statsmodels pulls in scipy and patsy): imported when a test runs
             from statsmodels.stats.proportion import test_proportions_2indep
 
             ok_rows = ratio_rows.filter(pl.col("_why").is_null())
@@ -100,6 +101,7 @@ def significance_frame(changes: pl.DataFrame, panel: Panel, catalog: Catalog,
         reason[counts[qualified]] = _test_reason("qualified_value")
         good = ~qualified & whole & events
         if good.any():
+            # heavy (statsmodels pulls in scipy and patsy): imported when a test runs
             from statsmodels.stats.rates import test_poisson_2indep
 
             k1, k0 = value[good], prev[good]
@@ -216,7 +218,7 @@ def dispersion_frame(panel: Panel, coded: pl.DataFrame | None = None) -> pl.Data
 
 
 def _ols(x: FloatArray, y: FloatArray, confidence: float) -> dict[str, float]:
-    import statsmodels.api as sm
+    import statsmodels.api as sm  # heavy: scipy and patsy come with it
 
     result = sm.OLS(y, sm.add_constant(x, has_constant="add")).fit()
     low, high = result.conf_int(alpha=1.0 - confidence)[1]
@@ -423,6 +425,7 @@ def _maybe_int(name: str, values: IntArray, missing: np.ndarray[Any, Any]) -> pl
 
 
 def _holt(y: FloatArray, confidence: float) -> tuple[float, float, float, bool]:
+    # heavy: pandas and statsmodels only for the Holt forecast
     import pandas as pd
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 

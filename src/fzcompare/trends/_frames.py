@@ -11,9 +11,9 @@ from typing import Final
 import numpy as np
 import polars as pl
 
-from fzcompare._trends_kernels import Changes, SeriesStats
-from fzcompare._trends_prepare import BoolArray, FloatArray, IntArray, Panel
-from fzcompare._trends_vocab import (
+from fzcompare.trends._kernels import Changes, SeriesStats
+from fzcompare.trends._prepare import BoolArray, FloatArray, IntArray, Panel
+from fzcompare.trends._vocab import (
     CHANGE_REASONS,
     DIRECTIONS,
     SERIES_REASONS,

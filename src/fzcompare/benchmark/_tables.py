@@ -9,14 +9,21 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from fzcompare._benchmark_score import Scored, totals_frame
-from fzcompare.benchmark import (
+from fzcompare.benchmark._result import (
     AREA_COLUMNS,
     CRITERIA_COLUMNS,
     SUBAREA_COLUMNS,
     TOTAL_COLUMNS,
     BenchmarkResult,
     BenchmarkSettings,
+    CriteriaTableBuilder,
+)
+from fzcompare.benchmark._score import (
+    QUALIFIER_CODES,
+    STATUSES,
+    WHOLE_SCOPE_BY_LEVEL,
+    Scored,
+    totals_frame,
 )
 from fzcompare.criteria import CriteriaSet
 
@@ -88,8 +95,17 @@ def result_of(scored: Scored, rubric: CriteriaSet) -> BenchmarkResult:
         .sort("year", "peer_group", "rank", "region_code", nulls_last=True),
         settings=settings_of(rubric, scored),
         rubric=rubric,
-        _scored=scored,
+        _criteria_table=_criteria_builder(scored, rubric),
     )
+
+
+def _criteria_builder(scored: Scored, rubric: CriteriaSet) -> CriteriaTableBuilder:
+    """The ``BenchmarkResult``'s way to build its criterion table on demand."""
+
+    def build(*, years: Sequence[int], regions: Sequence[str] | None) -> pl.DataFrame:
+        return criteria_table(scored, rubric, years=years, regions=regions)
+
+    return build
 
 
 def criteria_table(scored: Scored, rubric: CriteriaSet, *, years: Sequence[int],
@@ -98,8 +114,6 @@ def criteria_table(scored: Scored, rubric: CriteriaSet, *, years: Sequence[int],
 
     Rows are ordered by year, region and the rubric's criterion order.
     """
-    from fzcompare._benchmark_score import QUALIFIER_CODES, STATUSES, WHOLE_SCOPE_BY_LEVEL
-
     wanted = pl.col("year").is_in(list(years))
     if regions is not None:
         wanted &= pl.col("region_code").is_in(list(regions))

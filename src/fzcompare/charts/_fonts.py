@@ -97,7 +97,7 @@ def bundled_font_path() -> Path:
         FzcompareError: If the package is not installed.
     """
     try:
-        import noto_cjk_sans_otc
+        import noto_cjk_sans_otc  # heavy: locates the bundled 20 MB font only when asked
     except ImportError as exc:
         raise FzcompareError(
             "the CJK chart font package noto-cjk-sans-otc is not installed",
@@ -107,7 +107,7 @@ def bundled_font_path() -> Path:
 
 
 def _face_index_by_name(path: str, family: str) -> tuple[int, str]:
-    from matplotlib import ft2font
+    from matplotlib import ft2font  # heavy: matplotlib loads on the first chart, not on import
 
     first = ft2font.FT2Font(path)
     faces = [(0, first.family_name)]
@@ -120,7 +120,7 @@ def _face_index_by_name(path: str, family: str) -> tuple[int, str]:
 
 
 def _covers(path: str, face_index: int, text: str) -> bool:
-    from matplotlib import ft2font
+    from matplotlib import ft2font  # heavy: matplotlib loads on the first chart, not on import
 
     try:
         font = ft2font.FT2Font(path, face_index=face_index)
@@ -130,7 +130,7 @@ def _covers(path: str, face_index: int, text: str) -> bool:
 
 
 def _system_font() -> tuple[str, int, str] | None:
-    from matplotlib import font_manager
+    from matplotlib import font_manager  # heavy: matplotlib loads on the first chart, not on import
 
     bundled = ""
     with contextlib.suppress(FzcompareError):
@@ -153,7 +153,7 @@ def _resolve() -> tuple[str, int, str, FontSource]:
         if not Path(raw_path).is_file():
             raise FzcompareError(f"{FONT_ENV}={setting!r}: no such font file",
                                  hint="use auto, bundled or the path of a .ttf/.otf/.ttc file")
-        from matplotlib import ft2font
+        from matplotlib import ft2font  # heavy: matplotlib loads on the first chart, not on import
 
         index = int(raw_index) if raw_index.isdigit() else 0
         return raw_path, index, ft2font.FT2Font(raw_path, face_index=index).family_name, "env"
@@ -181,7 +181,7 @@ def chart_font() -> ChartFont:
         >>> font.name in SYSTEM_FAMILIES or font.source == "env"
         True
     """
-    from matplotlib import font_manager
+    from matplotlib import font_manager  # heavy: matplotlib loads on the first chart, not on import
 
     with _lock:
         manager = font_manager.fontManager
@@ -211,7 +211,7 @@ def uncovered_characters(texts: Iterable[str], font: ChartFont | None = None) ->
         >>> sorted(uncovered_characters(["十堰市 ✓ × 95.5%", "😀"]))
         ['😀']
     """
-    from matplotlib import ft2font
+    from matplotlib import ft2font  # heavy: matplotlib loads on the first chart, not on import
 
     font = font or chart_font()
     face = ft2font.FT2Font(font.path, face_index=font.face_index)

@@ -11,10 +11,10 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from fzcompare._benchmark_score import EPS, FloatArray, Structure
+from fzcompare.benchmark._score import EPS, FloatArray, Structure
 
 if TYPE_CHECKING:
-    from fzcompare.benchmark import BenchmarkResult
+    from fzcompare.benchmark._result import BenchmarkResult
 
 _STEP_SCHEMA: Final[dict[str, pl.DataType]] = {
     "region_code": pl.String(),

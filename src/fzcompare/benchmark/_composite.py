@@ -8,18 +8,21 @@ one product per (normalisation, aggregation) pair.
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from fzcompare._benchmark_score import BoolArray, FloatArray, Scored
+from fzcompare.benchmark._result import (
+    AGGREGATIONS,
+    NORMALISATIONS,
+    CompositeResult,
+    RobustnessResult,
+)
+from fzcompare.benchmark._score import BoolArray, FloatArray, Scored
 from fzcompare.criteria import CriteriaSet
 from fzcompare.errors import CriteriaError
-
-if TYPE_CHECKING:
-    from fzcompare.benchmark import CompositeResult, RobustnessResult
 
 _BOUNDED_TO_GEOMETRIC: Final[float] = 99.0
 IndexArray = npt.NDArray[np.intp]
@@ -100,8 +103,6 @@ def _normalise(scored: Scored, rubric: CriteriaSet, method: str, idx: IndexArray
 
 
 def _check_choice(normalisation: str, aggregation: str) -> None:
-    from fzcompare.benchmark import AGGREGATIONS, NORMALISATIONS
-
     if normalisation not in NORMALISATIONS:
         raise ValueError(f"unknown normalisation {normalisation!r}; use one of "
                          f"{', '.join(NORMALISATIONS)}")
@@ -166,8 +167,6 @@ def _settings(rubric: CriteriaSet, scored: Scored) -> dict[str, Any]:
 def composite_scores(scored: Scored, rubric: CriteriaSet, *, normalisation: str,
                      aggregation: str) -> CompositeResult:
     """See ``fzcompare.benchmark.composite``."""
-    from fzcompare.benchmark import CompositeResult
-
     _check_choice(normalisation, aggregation)
     idx = _included(rubric)
     weights = _column(rubric, "points", idx)
@@ -206,8 +205,6 @@ def robustness(scored: Scored, rubric: CriteriaSet, *, draws: int, weight_spread
                normalisations: tuple[str, ...], aggregations: tuple[str, ...],
                seed: int) -> RobustnessResult:
     """See ``fzcompare.benchmark.rank_robustness``."""
-    from fzcompare.benchmark import RobustnessResult
-
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
     if not 0 <= weight_spread < 1:

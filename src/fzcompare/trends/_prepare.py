@@ -16,9 +16,9 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from fzcompare._trends_vocab import DIRECTIONS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ROW_REASONS
 from fzcompare.catalog import Catalog, load_catalog
 from fzcompare.errors import SchemaError
+from fzcompare.trends._vocab import DIRECTIONS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ROW_REASONS
 
 IntArray = npt.NDArray[np.signedinteger[Any]]
 FloatArray = npt.NDArray[np.float64]

@@ -13,8 +13,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
-from fzcompare._charts_fonts import chart_font
-from fzcompare._charts_labels import Lang, display_width, safe_text
+from fzcompare.charts._fonts import chart_font
+from fzcompare.charts._labels import Lang, display_width, safe_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
@@ -122,7 +122,7 @@ def text(lang: Lang, key: str, **fields: object) -> str:
 
 def style_rc() -> dict[str, Any]:
     """The rcParams of the chart style (resolves and registers the CJK font)."""
-    from cycler import cycler
+    from cycler import cycler  # heavy: ships with matplotlib, loaded with it
 
     font = chart_font()
     return {
@@ -170,7 +170,7 @@ def style_rc() -> dict[str, Any]:
 @contextmanager
 def chart_context() -> Iterator[None]:
     """Apply the chart style for the duration of the block (not globally)."""
-    import matplotlib
+    import matplotlib  # heavy: matplotlib loads on the first chart, not on import
 
     with matplotlib.rc_context(style_rc()):  # type: ignore[arg-type]
         yield
@@ -187,6 +187,7 @@ def new_figure(width: float, body_height: float, *, lang: Lang, title: str | Non
     the body never collide with them. Charts draw into the returned body subfigure.
     """
     del lang  # the header texts come translated; kept for symmetry with the chart calls
+    # heavy: matplotlib loads on the first chart, not on import
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -256,7 +257,7 @@ def figure_bytes(fig: Figure, *, dpi: int = SAVE_DPI, fmt: Literal["png", "svg"]
 
 def palette_png(data: bytes, *, colors: int = 256) -> bytes:
     """Re-encode a PNG with an adaptive palette of ``colors`` colours (deterministic)."""
-    from PIL import Image
+    from PIL import Image  # heavy: Pillow only for palette PNGs
 
     if not 2 <= colors <= 256:
         raise ValueError(f"colors must be within 2-256, got {colors}")

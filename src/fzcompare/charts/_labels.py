@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Final, Literal
 
 import polars as pl
 
+from fzcompare.catalog import load_catalog, load_regions
 from fzcompare.errors import ChartError, SchemaError
 
 if TYPE_CHECKING:
@@ -203,8 +204,6 @@ class Namer:
         self._domains: dict[str, str] | None = None
 
     def _load(self) -> None:
-        from fzcompare.catalog import load_catalog, load_regions
-
         column = f"name_{self.lang}"
         regions = load_regions()
         self._regions = dict(zip(regions["region_code"], regions[column], strict=True))

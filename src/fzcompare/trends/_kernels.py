@@ -1,4 +1,4 @@
-"""Vectorised statistics over a ``fzcompare._trends_prepare.Panel``.
+"""Vectorised statistics over a ``fzcompare.trends._prepare.Panel``.
 
 Private helper of ``fzcompare.trends``. Year-over-year changes are computed over the
 sorted rows at once; series statistics over dense 2-D blocks holding every series of the same
@@ -13,8 +13,8 @@ from typing import Final
 
 import numpy as np
 
-from fzcompare._trends_prepare import BoolArray, FloatArray, IntArray, Panel
-from fzcompare._trends_vocab import (
+from fzcompare.trends._prepare import BoolArray, FloatArray, IntArray, Panel
+from fzcompare.trends._vocab import (
     CHANGE_REASONS,
     MIN_POINTS_CAGR,
     MIN_POINTS_MANN_KENDALL,
@@ -230,7 +230,7 @@ class SeriesStats:
 
 def series_statistics(panel: Panel, *, confidence: float) -> SeriesStats:
     """OLS slope, CAGR, Mann-Kendall and Sen's slope for every series, on its usable points."""
-    from scipy import stats
+    from scipy import stats  # heavy: loaded on the first statistic, not on import
 
     n_series = panel.n_series
     usable = panel.usable

@@ -1,0 +1,86 @@
+"""The public API holds still: every public path of the release still imports.
+
+The lists below are the contract (what ``__all__`` held before the stage modules became
+packages); removing a name from a package's ``__all__`` fails here, adding one needs the
+list updated on purpose.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+import fzcompare
+
+PUBLIC: dict[str, tuple[str, ...]] = {
+    "fzcompare": (
+        "BenchmarkResult", "Catalog", "CatalogError", "ChartError", "CriteriaError",
+        "CriteriaSet", "DatasetWriteError", "ExtractionError", "ExtractionResult",
+        "FzcompareError", "KEY_COLUMNS", "OBSERVATION_SCHEMA", "SchemaError", "TrendsResult",
+        "ValidationFailedError", "ValidationResult", "WriteReport", "__version__", "analyze",
+        "benchmark", "charts", "check_observations", "compare_editions", "extract",
+        "list_bundled_criteria", "load", "load_catalog", "load_criteria", "load_regions",
+        "load_sources", "rank_robustness", "report", "scan", "synthetic", "trends", "validate",
+        "what_it_would_take", "write_observations",
+    ),
+    "fzcompare.trends": (
+        "CHANGE_REASONS", "MIN_POINTS", "SERIES_REASONS", "SUMMARY_COLUMNS", "VERDICTS",
+        "SeriesModel", "Tolerance", "TrendsResult", "analyze", "change_significance",
+        "convergence", "dispersion", "outlook", "series_model", "summarize", "trend",
+        "year_over_year",
+    ),
+    "fzcompare.benchmark": (
+        "AGGREGATIONS", "NORMALISATIONS", "BenchmarkResult", "BenchmarkSettings",
+        "CompositeResult", "RobustnessResult", "benchmark", "compare_editions", "composite",
+        "rank_robustness", "what_it_would_take",
+    ),
+    "fzcompare.charts": (
+        "OBSERVATION_COLUMNS", "TRENDS_COLUMNS", "ChartFont", "area_profile", "bullet_chart",
+        "chart_font", "criteria_heatmap", "dispersion_chart", "figure_to_data_uri",
+        "rank_bump", "save_png", "trend_panels", "yoy_dumbbell",
+    ),
+}
+
+
+@pytest.mark.parametrize(("module", "name"),
+                         [(m, n) for m, names in PUBLIC.items() for n in names])
+def test_every_public_name_still_imports(module: str, name: str) -> None:
+    loaded = importlib.import_module(module)
+    assert name in loaded.__all__
+    assert getattr(loaded, name) is not None
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC))
+def test_all_is_sorted_and_every_entry_exists(module: str) -> None:
+    loaded = importlib.import_module(module)
+    names = list(loaded.__all__)
+    isort_style = sorted(names, key=lambda n: (not n.isupper(), not n[:1].isupper(), n))
+    assert names in (sorted(names), isort_style)
+    assert [n for n in names if not hasattr(loaded, n)] == []
+
+
+def test_the_stage_functions_keep_their_paths() -> None:
+    from fzcompare.benchmark import benchmark
+    from fzcompare.charts import trend_panels
+    from fzcompare.trends import year_over_year
+
+    assert benchmark.__name__ == "benchmark"
+    assert trend_panels.__name__ == "trend_panels"
+    assert year_over_year.__name__ == "year_over_year"
+    assert fzcompare.benchmark.benchmark is benchmark
+
+
+def test_the_stage_packages_are_packages_and_the_old_files_are_gone() -> None:
+    for stage in ("trends", "benchmark", "charts"):
+        module = importlib.import_module(f"fzcompare.{stage}")
+        assert hasattr(module, "__path__"), stage
+    for old in ("_trends_prepare", "_benchmark_score", "_charts_style"):
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(f"fzcompare.{old}")
+
+
+def test_the_version_comes_from_the_package_metadata() -> None:
+    from importlib.metadata import version
+
+    assert fzcompare.__version__ == version("fzcompare")
