@@ -11,7 +11,7 @@ GENRE = st.sampled_from([
     "關(guān)于", "建設(shè)", "全市", "市本级", "其中", "受理", "办结", "纠错率", "１.７６萬條",
     "达标率80%以上", "超过140项", "召开三次", "三项制度", "2023年", "（一）", "一、", "\n",
     "，", "。", " ", "\u3000", "?,F(xiàn)", "“15333”", "《办法》", "余", "万", "亿", "%",
-    "1", "2", "9", ".", "全部按时办结", "行政复议申请", "件", "人次", "第五届",
+    "1", "2", "9", ".", ",", ";", "  ", "全部按时办结", "行政复议申请", "件", "人次", "第五届",
 ])
 ANY_CHARACTER = st.characters(codec=None, exclude_categories=())
 """Every code point, lone surrogates (category Cs) included: ``st.text()`` never makes them."""
@@ -72,3 +72,13 @@ def test_offsets_are_monotone_and_in_range(text: str) -> None:
     positions = [doc.offsets.to_raw(i) for i in range(len(doc.text))]
     assert positions == sorted(set(positions))
     assert all(0 <= p < len(text) for p in positions)
+
+
+def test_quote_does_not_end_in_a_space_the_span_lacks() -> None:
+    text = "全部信访件办结率100% ,满意率98% ;受理12件 ,办结率100%  ,"
+    result = extract(text, region="420300", year=2023)
+    rows = result.observations.select("quote", "span_start", "span_end").rows()
+    assert [quote for quote, _, _ in rows] == [
+        "全部信访件办结率100%", "满意率98%", "受理12件", "办结率100%"]
+    for quote, start, end in rows:
+        assert normalize(text[start:end]).text == quote == text[start:end]

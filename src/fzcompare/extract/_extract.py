@@ -189,6 +189,21 @@ def _bounds(marks: list[int], start: int, end: int, size: int) -> tuple[int, int
     return left, right
 
 
+def _quote_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` without whitespace at either end: normalising the raw span drops
+    spaces at the ends of a text, so a quote ending in one would differ from its span.
+
+    Examples:
+        >>> _quote_bounds("办结率100% ,", 0, 8)
+        (0, 7)
+    """
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    while start < end and text[start].isspace():
+        start += 1
+    return start, end
+
+
 def _strip_label(label: str) -> str:
     return _LABEL_FILLER_PATTERN.sub("", label)
 
@@ -745,7 +760,8 @@ def extract(
     keys = _assign(figures, compiled, scope_names, warnings, doc)
     checks = _checks(figures, keys, compiled, warnings)
     n = len(figures)
-    spans = [doc.raw_span(f.quote_start, f.quote_end) for f in figures]
+    quotes = [_quote_bounds(text, f.quote_start, f.quote_end) for f in figures]
+    spans = [doc.raw_span(start, end) for start, end in quotes]
     domains = compiled.domains
     columns: dict[str, list[object]] = {
         "region_code": [info.region_code] * n,
@@ -756,7 +772,7 @@ def extract(
         "unit": [f.unit for f in figures],
         "qualifier": [f.qualifier for f in figures],
         "source_id": [info.source_id] * n,
-        "quote": [text[f.quote_start:f.quote_end] for f in figures],
+        "quote": [text[start:end] for start, end in quotes],
         "domain": [
             f.section.domain if f.section is not None and f.section.domain is not None
             else (domains[f.indicator] if f.indicator is not None else None)
