@@ -603,7 +603,7 @@ def parse_criteria(
     if top.has("levels"):
         level_items = top.items("levels")
         for i, item in enumerate(level_items):
-            if item not in REGION_LEVELS:
+            if not isinstance(item, str) or item not in REGION_LEVELS:
                 raise _error(file, f"levels[{i}]", f"{item!r} is not one of "
                              f"{', '.join(sorted(REGION_LEVELS))}", reason="bad_choice")
         levels = tuple(dict.fromkeys(level_items))
@@ -804,13 +804,15 @@ def _bundled_files() -> list[Path]:
 def _read_yaml(path: Path) -> tuple[Any, str]:
     import yaml
 
+    from fzcompare._strict_yaml import load_strict
+
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise _error(str(path), "", f"cannot read the file: {exc.strerror or exc}",
                      reason="unreadable") from None
     try:
-        raw = yaml.load(data.decode("utf-8"), Loader=yaml.CSafeLoader)
+        raw = load_strict(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise _error(str(path), "", "is not UTF-8 text", reason="not_utf8") from None
     except yaml.YAMLError as exc:

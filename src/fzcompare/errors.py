@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "ArgumentError",
     "CatalogError",
     "ChartError",
     "CriteriaError",
@@ -172,3 +173,18 @@ class ChartError(FzcompareError):
         ...     print(error.details["reason"], "|", error.message)
         no_data | trend_panels: no rows left to draw
     """
+
+
+class ArgumentError(FzcompareError, ValueError):
+    """An argument (or command option) names something fzcompare cannot use.
+
+    A ``ValueError`` too; the command line reports it as a usage error (exit code 2).
+
+    Examples:
+        >>> error = ArgumentError("report.txt: docs needs a folder, not a file",
+        ...                       hint="give a new or existing folder", option="docs")
+        >>> isinstance(error, ValueError), error.exit_code, error.details["option"]
+        (True, 2, 'docs')
+    """
+
+    exit_code = 2

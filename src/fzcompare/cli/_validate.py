@@ -136,7 +136,7 @@ def register(app: typer.Typer) -> None:
         """
         import polars as pl
 
-        from fzcompare.errors import FzcompareError, SchemaError
+        from fzcompare.errors import ArgumentError, FzcompareError, SchemaError
         from fzcompare.validate import SuiteError
         from fzcompare.validate import quarantine as quarantine_rows
         from fzcompare.validate import readmit as readmit_rows
@@ -156,10 +156,13 @@ def register(app: typer.Typer) -> None:
                      *([sources] if sources else [])]:
             if not path.is_file():
                 raise _usage(f"{path}: no such file")
-        from fzcompare.validate import load_suite
+        from fzcompare.validate import check_expectations, load_suite
 
+        if docs is not None and docs.exists() and not docs.is_dir():
+            raise _usage(f"{docs}: --docs needs a folder; this path is a file")
         try:
             extra = [load_suite(p) for p in suite or []]
+            check_expectations(extra)
         except SuiteError as error:
             raise _usage(str(error)) from None
         chosen = None if bundled else extra
@@ -193,7 +196,7 @@ def register(app: typer.Typer) -> None:
         try:
             result = run_validation(observations, sources=source_table, regions=regions,
                                     suites=chosen, extra_suites=extra_suites, docs=docs)
-        except SuiteError as error:
+        except (SuiteError, ArgumentError) as error:
             raise _usage(str(error)) from None
         if docs is not None:
             messages.append(f"Data Docs: {result.docs_index} (these pages load their CSS and "

@@ -45,6 +45,7 @@ from fzcompare.extract._result import (
     ExtractionResult,
     ExtractionWarning,
 )
+from fzcompare.extract._spans import SpanSet
 from fzcompare.schema import UNMAPPED_PREFIX
 
 __all__ = ["extract", "resolve_region"]
@@ -188,6 +189,21 @@ def _bounds(marks: list[int], start: int, end: int, size: int) -> tuple[int, int
     return left, right
 
 
+def _quote_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` without whitespace at either end: normalising the raw span drops
+    spaces at the ends of a text, so a quote ending in one would differ from its span.
+
+    Examples:
+        >>> _quote_bounds("办结率100% ,", 0, 8)
+        (0, 7)
+    """
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    while start < end and text[start].isspace():
+        start += 1
+    return start, end
+
+
 def _strip_label(label: str) -> str:
     return _LABEL_FILLER_PATTERN.sub("", label)
 
@@ -273,8 +289,7 @@ def _explicit_scope(cues: tuple[list[int], list[int], list[str]], sentence_start
 
 def _figures(doc: NormalizedText, numbers: list[FoundNumber], compiled: CompiledCatalog,
              sections: list[Section], cues: tuple[list[int], list[int], list[str]], marks: _Marks,
-             mojibake: list[tuple[int, int]], warnings: list[ExtractionWarning]
-             ) -> list[_Figure]:
+             mojibake: SpanSet, warnings: list[ExtractionWarning]) -> list[_Figure]:
     text = doc.text
     size = len(text)
     clause_marks = marks.clause
@@ -288,7 +303,7 @@ def _figures(doc: NormalizedText, numbers: list[FoundNumber], compiled: Compiled
     for k, number in enumerate(numbers):
         start = number.start
         end = number.end
-        if mojibake and any(a < end and start < b for a, b in mojibake):
+        if mojibake and mojibake.overlaps(start, end):
             raw_start, raw_end = doc.raw_span(start, end)
             warnings.append(ExtractionWarning(
                 "figure_in_mojibake", f"figure {number.written}{number.unit} sits in garbled "
@@ -525,7 +540,7 @@ def _listing_figures(doc: NormalizedText, compiled: CompiledCatalog, sections: l
 def _title_count_figures(doc: NormalizedText, compiled: CompiledCatalog,
                          sections: list[Section], numbers: list[FoundNumber],
                          cues: tuple[list[int], list[int], list[str]], marks: _Marks,
-                         taken: Sequence[tuple[int, int]] = ()) -> list[_Figure]:
+                         taken: SpanSet | None = None) -> list[_Figure]:
     """Counts of named titles (《A》《B》等政府规章 -> 2, ge) when the clause names a count;
     title lists inside the ``taken`` spans (items named before a listing phrase) are skipped."""
     text = doc.text
@@ -538,7 +553,7 @@ def _title_count_figures(doc: NormalizedText, compiled: CompiledCatalog,
     figures: list[_Figure] = []
     for match in _TITLE_LIST.finditer(text):
         start, end = match.span()
-        if any(a < end and start < b for a, b in taken):
+        if taken and taken.overlaps(start, end):
             continue
         clause_start, clause_end = _bounds(clause_marks, start, end, len(text))
         i = bisect.bisect_left(number_starts, clause_start)
@@ -608,20 +623,32 @@ def _assign(figures: list[_Figure], compiled: CompiledCatalog, scope_names: dict
             pass
         if figure.indicator is None:
             figure.confidence = figure.candidates[0].score if figure.candidates else 0.0
-    used: set[tuple[str, str]] = set(taken)
+    _unmapped_keys(figures, scope_names, keys, set(taken))
+    return keys
+
+
+def _unmapped_keys(figures: list[_Figure], scope_names: dict[str, str],
+                   keys: list[tuple[str, str]], used: set[tuple[str, str]]) -> None:
+    """Give each unmapped figure the key ``unmapped_<hash of label and unit>``, numbered
+    ``_2``, ``_3``, ... in text order when the same label and unit come again in a scope.
+
+    The next free number per (hash, scope) is remembered, so a label repeated k times costs
+    k steps, not k^2 / 2 (a 50 MB file repeats labels tens of thousands of times).
+    """
+    next_number: dict[tuple[str, str], int] = {}
     for i, figure in enumerate(figures):
         if figure.indicator is not None:
             continue
         scope = scope_names[figure.scope_kind or "all"]
         digest = hashlib.sha1(f"{figure.label}|{figure.unit}".encode()).hexdigest()[:10]
         code = f"{UNMAPPED_PREFIX}{digest}"
-        n = 2
+        n = next_number.get((digest, scope), 2)
         while (code, scope) in used:
             code = f"{UNMAPPED_PREFIX}{digest}_{n}"
             n += 1
+        next_number[(digest, scope)] = n
         used.add((code, scope))
         keys[i] = (code, scope)
-    return keys
 
 
 def _checks(figures: list[_Figure], keys: list[tuple[str, str]], compiled: CompiledCatalog,
@@ -722,17 +749,19 @@ def extract(
     numbers = scan_numbers(text)
     marks = _marks(text)
     figures = _figures(doc, numbers, compiled, sections, cues, marks,
-                       [(s.start, s.end) for s in mojibake], warnings)
+                       SpanSet.of((s.start, s.end) for s in mojibake), warnings)
     figures += _statement_figures(doc, compiled, sections, cues, marks)
     listed, listed_spans = _listing_figures(doc, compiled, sections, numbers, cues, marks)
     figures += listed
-    figures += _title_count_figures(doc, compiled, sections, numbers, cues, marks, listed_spans)
+    figures += _title_count_figures(doc, compiled, sections, numbers, cues, marks,
+                                    SpanSet.of(listed_spans))
     figures.sort(key=lambda f: f.start)
     scope_names = lex.SCOPE_NAMES.get(level, lex.SCOPE_NAMES["prefecture"])
     keys = _assign(figures, compiled, scope_names, warnings, doc)
     checks = _checks(figures, keys, compiled, warnings)
     n = len(figures)
-    spans = [doc.raw_span(f.quote_start, f.quote_end) for f in figures]
+    quotes = [_quote_bounds(text, f.quote_start, f.quote_end) for f in figures]
+    spans = [doc.raw_span(start, end) for start, end in quotes]
     domains = compiled.domains
     columns: dict[str, list[object]] = {
         "region_code": [info.region_code] * n,
@@ -743,7 +772,7 @@ def extract(
         "unit": [f.unit for f in figures],
         "qualifier": [f.qualifier for f in figures],
         "source_id": [info.source_id] * n,
-        "quote": [text[f.quote_start:f.quote_end] for f in figures],
+        "quote": [text[start:end] for start, end in quotes],
         "domain": [
             f.section.domain if f.section is not None and f.section.domain is not None
             else (domains[f.indicator] if f.indicator is not None else None)

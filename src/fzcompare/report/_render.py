@@ -322,6 +322,21 @@ def _steps_by_region(plan: pl.DataFrame, names: Mapping[str, str]) -> dict[str, 
 _FONT_PLACEHOLDER: Final[str] = "/*FZ-FONT-FACE*/"
 
 
+def bidi_isolated(value: Any) -> Any:
+    """``value`` escaped inside ``<bdi>``: a name from the data (which may hold right-to-left
+    text or a U+202E override) cannot reorder the text around it.
+
+    Used as the template filter ``bdi`` on every data-derived name.
+
+    Examples:
+        >>> str(bidi_isolated("宜昌\u202e<b>市"))
+        '<bdi>宜昌\u202e&lt;b&gt;市</bdi>'
+    """
+    import markupsafe  # comes with jinja2, imported only to render
+
+    return markupsafe.Markup("<bdi>{}</bdi>").format(value)
+
+
 def render_html(context: Mapping[str, Any], *, embed_font: bool = True) -> str:
     """Render ``report.html.j2`` with autoescaping (all data-derived text is escaped).
 
@@ -370,6 +385,7 @@ def render_html(context: Mapping[str, Any], *, embed_font: bool = True) -> str:
         loader=jinja2.PackageLoader("fzcompare.report", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
+    env.filters["bdi"] = bidi_isolated
     page = env.get_template("report.html.j2").render(**context)
     css = font_face_css(page) if embed_font else ""
     return page.replace(_FONT_PLACEHOLDER, css, 1)

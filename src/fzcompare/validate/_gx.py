@@ -128,6 +128,41 @@ def session() -> GxSession:
     return GxSession(gx=gx, context=context, datasource=datasource, version=gx.__version__)
 
 
+def known_expectation_types() -> tuple[str, ...]:
+    """The expectation types great_expectations can run, sorted."""
+    session()
+    from great_expectations.expectations.registry import (
+        list_registered_expectation_implementations,
+    )
+
+    return tuple(sorted(list_registered_expectation_implementations()))
+
+
+def expectation_problem(expectation: Mapping[str, Any]) -> str | None:
+    """Why great_expectations cannot build ``expectation`` (a suite-JSON dict), or None.
+
+    Building it here, one expectation at a time, replaces the traceback great_expectations
+    logs (and the expectation it then drops silently) when a whole suite is built.
+    """
+    session()
+    from great_expectations.exceptions.exceptions import ExpectationNotFoundError
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    with preserved_process_state():
+        try:
+            ExpectationConfiguration(type=str(expectation["type"]),
+                                     kwargs=dict(expectation.get("kwargs") or {}),
+                                     meta=expectation.get("meta")).to_domain_obj()
+        except ExpectationNotFoundError:
+            return "unknown expectation type"
+        except (ValueError, TypeError) as error:  # pydantic's ValidationError is a ValueError
+            lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+            return "invalid arguments: " + "; ".join(lines[1:] or lines)
+    return None
+
+
 @dataclass(frozen=True)
 class RawOutcome:
     """One expectation's result as plain values."""

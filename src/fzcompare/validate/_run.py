@@ -6,12 +6,13 @@ import gc
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
 from fzcompare.catalog import Catalog, load_catalog, load_regions
-from fzcompare.errors import SchemaError
+from fzcompare.errors import ArgumentError, SchemaError
 from fzcompare.schema import OBSERVATION_SCHEMA
 from fzcompare.validate import _frames, _gx, _masks
 from fzcompare.validate._frames import FRAME_ROW, ROW_ID
@@ -26,6 +27,7 @@ from fzcompare.validate._result import (
 from fzcompare.validate._suites import (
     YOY_THRESHOLD,
     Suite,
+    check_expectations,
     resolve_suites,
 )
 
@@ -434,6 +436,17 @@ def _failing_part(suite: Suite, index: int, expectation: Mapping[str, Any],
         .alias("reason")).drop("detail")
 
 
+def _check_docs_folder(docs: str | os.PathLike[str]) -> None:
+    """Refuse a Data Docs destination that is, or lies under, something not a folder."""
+    path = Path(docs)
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        where = "is a file" if existing == path else f"lies under the file {existing}"
+        raise ArgumentError(f"{path}: --docs needs a folder; this path {where}",
+                            hint="give a new or existing folder for the Data Docs pages",
+                            option="docs", path=str(path))
+
+
 def validate(
     observations: pl.DataFrame,
     *,
@@ -470,6 +483,11 @@ def validate(
     Returns:
         A ``ValidationResult``.
 
+    Raises:
+        SuiteError: A suite holds an expectation great_expectations cannot build (unknown
+            type, bad arguments), named with its file.
+        ArgumentError: ``docs`` is (or lies under) a file.
+
     Examples:
         >>> import polars as pl
         >>> rows = pl.DataFrame({
@@ -484,7 +502,10 @@ def validate(
         ('fail', [0, 1])
     """
 
+    if docs is not None:
+        _check_docs_folder(docs)
     chosen = resolve_suites(suites, extra_suites, catalog)
+    check_expectations(chosen)
     catalog = catalog if catalog is not None else load_catalog()
     canonical, _missing = _frames.canonical_observations(observations)
     known_regions = _known_regions(regions)

@@ -42,6 +42,7 @@ __all__ = [
     "Suite",
     "SuiteError",
     "bundled_suites",
+    "check_expectations",
     "generate_suites",
     "load_suite",
     "write_suites",
@@ -521,3 +522,54 @@ def resolve_suites(suites: Iterable[Suite | str | os.PathLike[str]] | None,
         raise SuiteError(f"two suites are named {duplicated[0]!r}",
                          hint="give every suite file its own 'name'")
     return chosen
+
+
+def check_expectations(suites: Iterable[Suite]) -> None:
+    """Check that great_expectations can build every expectation of ``suites``.
+
+    great_expectations itself logs a traceback and drops an expectation it cannot build
+    (an unknown type, a missing or misspelt argument); this names the file instead.
+
+    Raises:
+        SuiteError: Naming the suite file, the expectation (index and type), what is wrong
+            and, for an unknown type, the closest known ones and all of them in the hint.
+
+    Examples:
+        >>> mine = suite_from_document({"name": "mine", "expectations": [
+        ...     {"type": "expect_column_values_to_be_nul", "kwargs": {"column": "value"}}]},
+        ...     source="mine.json")
+        >>> try:
+        ...     check_expectations([mine])
+        ... except SuiteError as error:
+        ...     message = error.message
+        ...     print(error.details["path"], "|", message.split(": ")[1])
+        mine.json | suite 'mine' expectations[0]
+        >>> message.split(": ")[2].split(" (")[0]
+        "unknown expectation type 'expect_column_values_to_be_nul'"
+        >>> "did you mean 'expect_column_values_to_be_null'" in message
+        True
+    """
+    import difflib
+
+    # great_expectations is heavy (about two seconds to import): only when checking.
+    from fzcompare.validate import _gx
+
+    known: tuple[str, ...] | None = None
+    for suite in suites:
+        for index, expectation in enumerate(suite.expectations):
+            problem = _gx.expectation_problem(expectation)
+            if problem is None:
+                continue
+            type_ = str(expectation["type"])
+            where = f"{suite.source}: suite {suite.name!r} expectations[{index}]"
+            if problem != "unknown expectation type":
+                raise SuiteError(f"{where} ({type_}): {problem}", path=suite.source,
+                                 expectation=index, type=type_,
+                                 hint="see the great_expectations documentation of "
+                                 f"{type_} for its arguments")
+            known = known or _gx.known_expectation_types()
+            close = difflib.get_close_matches(type_, known, n=3, cutoff=0.6)
+            guess = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+            raise SuiteError(f"{where}: unknown expectation type {type_!r}{guess}",
+                             path=suite.source, expectation=index, type=type_,
+                             hint="known types: " + ", ".join(known))
