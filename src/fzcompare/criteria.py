@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
+import yaml
 
 from fzcompare.catalog import REGION_LEVELS, Catalog, load_catalog
 from fzcompare.errors import CriteriaError
@@ -802,8 +803,6 @@ def _bundled_files() -> list[Path]:
 
 
 def _read_yaml(path: Path) -> tuple[Any, str]:
-    import yaml
-
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
+from fzcompare._io import atomic_write_bytes
 from fzcompare.charts._fonts import chart_font
 from fzcompare.charts._labels import Lang, display_width, safe_text
 
@@ -274,7 +275,6 @@ def write_bytes(data: bytes, target: str | os.PathLike[str] | IO[bytes]) -> None
     if not isinstance(target, (str, os.PathLike)):
         target.write(data)
         return
-    from fzcompare.store import atomic_write_bytes
 
     atomic_write_bytes(target, data)
 

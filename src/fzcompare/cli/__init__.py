@@ -14,6 +14,7 @@ from typing import Annotated, Final
 import typer
 
 from fzcompare._version import __version__
+from fzcompare.errors import FzcompareError
 
 __all__ = ["app", "main"]
 
@@ -81,8 +82,6 @@ def main(argv: list[str] | None = None) -> int:
         >>> main(["no-such-command"])  # a usage error
         2
     """
-    from fzcompare.errors import FzcompareError
-
     args = sys.argv[1:] if argv is None else argv
     _state["debug"] = "--debug" in args
     try:

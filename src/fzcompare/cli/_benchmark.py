@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import polars as pl
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from fzcompare.benchmark import benchmark
+from fzcompare.criteria import load_criteria
+from fzcompare.store import atomic_write_bytes, dataset_regions, load, load_sources
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from fzcompare.benchmark import BenchmarkResult
 
 
@@ -43,8 +51,6 @@ _TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 
 def _pick(result: BenchmarkResult, table: str, names: pl.DataFrame,
           regions: list[str] | None) -> pl.DataFrame:
-    import polars as pl
-
     frame: pl.DataFrame = getattr(result, table)
     frame = frame.join(names, on="region_code", how="left", maintain_order="left")
     if regions:
@@ -55,12 +61,6 @@ def _pick(result: BenchmarkResult, table: str, names: pl.DataFrame,
 
 
 def _render_table(frame: pl.DataFrame, table: str, title: str, notes: list[str]) -> str:
-    import io
-
-    import polars as pl
-    from rich.console import Console
-    from rich.table import Table
-
     shown = frame.select([c for c in _TABLE_COLUMNS[table] if c in frame.columns])
     view = Table(title=title, title_justify="left")
     for name in shown.columns:
@@ -81,8 +81,6 @@ def _render_table(frame: pl.DataFrame, table: str, title: str, notes: list[str])
 
 def _render_json(frame: pl.DataFrame, result: BenchmarkResult, table: str,
                  notes: list[str]) -> str:
-    import json
-
     document = {"settings": result.settings.as_dict(), "table": table, "notes": notes,
                 "rows": frame.to_dicts()}
     return json.dumps(document, ensure_ascii=False, indent=1, default=str) + "\n"
@@ -117,14 +115,6 @@ def register(app: typer.Typer) -> None:
         Exits 0 whenever scoring ran, whatever the verdicts; 1 when the dataset or the
         rubric cannot be read (the error, naming file and key, goes to stderr).
         """
-        import sys
-
-        import polars as pl
-
-        from fzcompare.benchmark import benchmark
-        from fzcompare.criteria import load_criteria
-        from fzcompare.store import atomic_write_bytes, dataset_regions, load, load_sources
-
         rubric = load_criteria(criteria)
         observations = load(dataset)
         regions = dataset_regions(dataset)

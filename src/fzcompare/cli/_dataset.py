@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
+
+from fzcompare.catalog import load_catalog
+from fzcompare.store import load, load_sources
 
 
 def register(app: typer.Typer) -> None:
@@ -18,10 +23,6 @@ def register(app: typer.Typer) -> None:
         dataset: Annotated[Path, typer.Argument(help="Dataset folder.")] = Path("datasets/demo"),
     ) -> None:
         """Rows per year, indicators, regions and sources of a dataset (schema-checked)."""
-        import polars as pl
-
-        from fzcompare.store import load, load_sources
-
         observations = load(dataset)
         sources = load_sources(dataset)
         per_year = observations.group_by("year").len().sort("year")
@@ -43,12 +44,6 @@ def register(app: typer.Typer) -> None:
         domain: Annotated[int | None, typer.Option(help="Only this domain (1-8).")] = None,
     ) -> None:
         """List the indicator catalog as CSV."""
-        import sys
-
-        import polars as pl
-
-        from fzcompare.catalog import load_catalog
-
         table = load_catalog().indicators.drop("synonyms", "full_statements")
         if domain is not None:
             table = table.filter(pl.col("domain") == domain)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import polars as pl
 import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from fzcompare._io import atomic_write_bytes
+from fzcompare.errors import FzcompareError
+from fzcompare.extract import RESULT_SCHEMA, evaluate, extract, load_gold, resolve_region
+from fzcompare.store import write_observations
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from fzcompare.extract import ExtractionResult
 
 
@@ -34,8 +41,6 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 
 def _encode(frame: pl.DataFrame, output_format: ExtractFormat) -> bytes:
-    import io
-
     if output_format is ExtractFormat.parquet:
         buffer = io.BytesIO()
         frame.write_parquet(buffer)
@@ -47,9 +52,6 @@ def _encode(frame: pl.DataFrame, output_format: ExtractFormat) -> bytes:
 
 def _run(files: list[Path], *, region: str | None, year: int | None,
          on_done: object) -> tuple[list[ExtractionResult], int]:
-    from fzcompare.errors import FzcompareError
-    from fzcompare.extract import extract
-
     results: list[ExtractionResult] = []
     failed = 0
     for path in files:
@@ -101,11 +103,6 @@ def register(app: typer.Typer) -> None:
         that cannot be read are reported and skipped; the others still go through.
         Exit code 1 when any file failed.
         """
-        import polars as pl
-
-        from fzcompare.errors import FzcompareError
-        from fzcompare.extract import RESULT_SCHEMA, evaluate, load_gold, resolve_region
-
         if output_format is ExtractFormat.parquet and output is None:
             raise typer.BadParameter("parquet needs -o/--output (binary data is not written "
                                      "to a terminal)", param_hint="--format")
@@ -119,9 +116,6 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("no report files given (folders need *.txt files)",
                                      param_hint="PATHS")
         if sys.stderr.isatty() and len(files) > 1:
-            from rich.console import Console
-            from rich.progress import Progress
-
             with Progress(console=Console(stderr=True), transient=True) as progress:
                 task = progress.add_task("extracting", total=len(files))
                 results, failed = _run(files, region=region, year=year,
@@ -132,8 +126,6 @@ def register(app: typer.Typer) -> None:
         frame = (pl.concat([r.observations for r in results], how="vertical")
                  if results else pl.DataFrame(schema=RESULT_SCHEMA))
         if into is not None and results:
-            from fzcompare.store import write_observations
-
             writable: list[ExtractionResult] = []
             for result in results:
                 try:
@@ -153,8 +145,6 @@ def register(app: typer.Typer) -> None:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
         else:
-            from fzcompare.store import atomic_write_bytes
-
             atomic_write_bytes(output, data)
         mapped = int(frame["mapped"].sum()) if frame.height else 0
         typer.echo(f"extract: {len(files)} file(s), {frame.height} observations "

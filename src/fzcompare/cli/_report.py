@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from fzcompare.criteria import load_criteria
+from fzcompare.report import build_report, write_report
+from fzcompare.store import dataset_regions, load, load_sources
+from fzcompare.validate import validate as run_validation
 
 
 def register(app: typer.Typer) -> None:
@@ -38,12 +46,6 @@ def register(app: typer.Typer) -> None:
         = True,
     ) -> None:
         """Score a dataset against a rubric and write index.html, summary.json and tables."""
-        import sys
-
-        from fzcompare.criteria import load_criteria
-        from fzcompare.report import build_report, write_report
-        from fzcompare.store import dataset_regions, load, load_sources
-
         try:
             as_of_date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
         except ValueError:
@@ -62,19 +64,11 @@ def register(app: typer.Typer) -> None:
             f"v{rubric.version}")
         validation = None
         if validate:
-            try:
-                from fzcompare.validate import validate as run_validation
-            except ImportError:  # pragma: no cover - the validate stage is part of the package
-                log("validation stage not available; reporting without it")
-            else:
-                validation = run_validation(observations, sources=sources, regions=regions)
-                log(f"validation: {validation.verdict}")
+            validation = run_validation(observations, sources=sources, regions=regions)
+            log(f"validation: {validation.verdict}")
 
         progress = None
         if sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn
-
             bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
                            console=Console(stderr=True), transient=True)
             bar.start()

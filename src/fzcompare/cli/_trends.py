@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
+import polars as pl
 import typer
+from rich.console import Console
+from rich.table import Table
 
-if TYPE_CHECKING:
-    import polars as pl
+from fzcompare import trends
+from fzcompare.catalog import load_catalog
+from fzcompare.schema import UNMAPPED_PREFIX
+from fzcompare.store import atomic_write_bytes, load, load_sources
 
 
 class TrendsFormat(StrEnum):
@@ -64,11 +71,6 @@ def _format_cell(value: object) -> str:
 
 
 def _render_table(frame: pl.DataFrame, view: str, limit: int, notes: list[str]) -> str:
-    import io
-
-    from rich.console import Console
-    from rich.table import Table
-
     shown = frame.select([c for c in _SHOWN[view] if c in frame.columns]).head(limit)
     table = Table(title=f"fzcompare trends: {view} ({frame.height} rows)", title_justify="left")
     for name in shown.columns:
@@ -87,8 +89,6 @@ def _render_table(frame: pl.DataFrame, view: str, limit: int, notes: list[str]) 
 
 def _encode(frame: pl.DataFrame, output_format: TrendsFormat, view: str, limit: int,
             notes: list[str]) -> bytes:
-    import io
-
     if output_format is TrendsFormat.csv:
         return frame.write_csv().encode("utf-8")
     if output_format is TrendsFormat.json:
@@ -114,9 +114,6 @@ def _resolve_format(chosen: TrendsFormat | None, output: Path | None,
 
 
 def _check_codes(indicators: list[str] | None) -> None:
-    from fzcompare.catalog import load_catalog
-    from fzcompare.schema import UNMAPPED_PREFIX
-
     if not indicators:
         return
     known = load_catalog().codes
@@ -171,13 +168,6 @@ def register(app: typer.Typer) -> None:
         Exit codes: 0 the analysis ran; 1 the dataset cannot be read or
         nothing matches the filters; 2 usage error.
         """
-        import sys
-
-        import polars as pl
-
-        from fzcompare import trends
-        from fzcompare.store import atomic_write_bytes, load, load_sources
-
         if year_from is not None and year_to is not None and year_from > year_to:
             raise typer.BadParameter(f"--from {year_from} is after --to {year_to}",
                                      param_hint="--from")

@@ -6,15 +6,24 @@ Exit codes: 0 when no error-severity expectation fails, 1 when one does, 2 for u
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import polars as pl
 import typer
 
-if TYPE_CHECKING:
-    import polars as pl
+from fzcompare.errors import FzcompareError, SchemaError
+from fzcompare.schema import OBSERVATION_SCHEMA
+from fzcompare.store import dataset_regions, load_sources
+from fzcompare.validate import SuiteError, load_suite
+from fzcompare.validate import quarantine as quarantine_rows
+from fzcompare.validate import readmit as readmit_rows
+from fzcompare.validate import validate as run_validation
+from fzcompare.validate._quarantine import load_observations
 
+if TYPE_CHECKING:
     from fzcompare.validate import QuarantineReport, ValidationResult
 
 
@@ -40,8 +49,6 @@ def _cell(value: object) -> str:
 
 def render_text(result: ValidationResult, *, label: str, max_rows: int) -> str:
     """The terminal summary: verdict, failed and skipped expectations, the first failing rows."""
-    import polars as pl
-
     outcomes = result.outcomes
     lines = [f"{label}: {result.n_rows:,} rows, {len(result.suites)} suites "
              f"({', '.join(result.suites)}), {outcomes.height} expectations "
@@ -86,10 +93,6 @@ def _report_line(report: QuarantineReport, action: str) -> str:
 
 
 def _read_table(path: Path) -> pl.DataFrame:
-    import polars as pl
-
-    from fzcompare.schema import OBSERVATION_SCHEMA
-
     if path.suffix.lower() == ".parquet":
         return pl.read_parquet(path)
     text_columns = {c: pl.String() for c, t in OBSERVATION_SCHEMA.items() if t == pl.String()}
@@ -134,15 +137,6 @@ def register(app: typer.Typer) -> None:
         Exit code 0 when no error-severity expectation fails, 1 when one does, 2 for usage
         errors.
         """
-        import polars as pl
-
-        from fzcompare.errors import FzcompareError, SchemaError
-        from fzcompare.validate import SuiteError
-        from fzcompare.validate import quarantine as quarantine_rows
-        from fzcompare.validate import readmit as readmit_rows
-        from fzcompare.validate import validate as run_validation
-        from fzcompare.validate._quarantine import load_observations
-
         if not dataset.exists():
             raise _usage(f"{dataset}: no such dataset or file")
         is_dataset = dataset.is_dir()
@@ -156,7 +150,6 @@ def register(app: typer.Typer) -> None:
                      *([sources] if sources else [])]:
             if not path.is_file():
                 raise _usage(f"{path}: no such file")
-        from fzcompare.validate import load_suite
 
         try:
             extra = [load_suite(p) for p in suite or []]
@@ -178,8 +171,6 @@ def register(app: typer.Typer) -> None:
         source_table: pl.DataFrame | None
         try:
             if is_dataset:
-                from fzcompare.store import dataset_regions, load_sources
-
                 observations = load_observations(dataset)
                 source_table = load_sources(dataset)
                 regions = dataset_regions(dataset)
@@ -207,8 +198,6 @@ def register(app: typer.Typer) -> None:
             messages.append(_report_line(report, "quarantine"))
 
         if output == OutputFormat.json:
-            import json
-
             payload = result.to_dict(max_failing_rows=max_rows)
             payload["dataset"] = str(dataset)
             payload["messages"] = messages

@@ -16,7 +16,10 @@ import logging
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+
+from fzcompare._io import atomic_write_bytes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,6 +66,7 @@ def current_project(context: Any) -> Iterator[None]:
     great_expectations keeps a process-wide "current project" (the last context made) and
     consults it while validating; fzcompare's context must not replace a user's own.
     """
+    # heavy: great_expectations imports hundreds of modules; only a run needs it
     from great_expectations.data_context.data_context.context_factory import project_manager
     from great_expectations.exceptions.exceptions import DataContextRequiredError
 
@@ -103,6 +107,7 @@ class GxSession:
 def session() -> GxSession:
     """Import great_expectations and make the one ephemeral context this process uses."""
     with preserved_process_state():
+        # heavy: great_expectations imports hundreds of modules; only a run needs it
         import great_expectations as gx
         from great_expectations.data_context.types.base import (
             DataContextConfig,
@@ -115,6 +120,7 @@ def session() -> GxSession:
             progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
             store_backend_defaults=InMemoryStoreBackendDefaults(),
         )
+        # heavy (see above): the project manager lives inside great_expectations
         from great_expectations.data_context.data_context.context_factory import project_manager
         from great_expectations.exceptions.exceptions import DataContextRequiredError
 
@@ -209,6 +215,7 @@ def run_suite(
             result = _run_stored(gx_session, suite, batch_definition, frame, parameters,
                                  result_format, number)
         else:
+            # heavy: great_expectations imports hundreds of modules; only a run needs it
             from great_expectations.validator.v1_validator import Validator
 
             validator = Validator(batch_definition=batch_definition,
@@ -273,10 +280,6 @@ def build_data_docs(directory: str) -> str:
     Returns:
         The path of the site's ``index.html``.
     """
-    from pathlib import Path
-
-    from fzcompare.store import atomic_write_bytes
-
     gx_session = session()
     context = gx_session.context
     base = Path(directory).resolve()

@@ -15,6 +15,7 @@ from fzcompare.errors import SchemaError
 from fzcompare.schema import OBSERVATION_SCHEMA
 from fzcompare.validate import _frames, _gx, _masks
 from fzcompare.validate._frames import FRAME_ROW, ROW_ID
+from fzcompare.validate._gx import run_suite
 from fzcompare.validate._masks import say
 from fzcompare.validate._result import (
     FAILING_ROW_SCHEMA,
@@ -235,8 +236,6 @@ def _blamed(frame_name: str, rows: pl.DataFrame) -> pl.DataFrame:
 def _gx_failing_frame_rows(frame_name: str, pdf: pd.DataFrame, expectation: Mapping[str, Any],
                            parameters: Mapping[str, Any]) -> list[int]:
     """Ask great_expectations for the failing rows (slow with many failures; a fallback)."""
-    from fzcompare.validate._gx import run_suite
-
     index_column = _index_column(frame_name)
     outcomes = run_suite(frame_name, pdf, [expectation], parameters=parameters,
                          result_format={"result_format": "COMPLETE",
