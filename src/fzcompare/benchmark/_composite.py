@@ -22,7 +22,7 @@ from fzcompare.benchmark._result import (
 )
 from fzcompare.benchmark._score import BoolArray, FloatArray, Scored
 from fzcompare.criteria import CriteriaSet
-from fzcompare.errors import CriteriaError
+from fzcompare.errors import CriteriaError, InvalidArgumentError
 
 _BOUNDED_TO_GEOMETRIC: Final[float] = 99.0
 IndexArray = npt.NDArray[np.intp]
@@ -99,18 +99,23 @@ def _normalise(scored: Scored, rubric: CriteriaSet, method: str, idx: IndexArray
             normalised = np.where(higher, above, np.where(lower, below, near))
             normalised = np.where(np.isnan(values), np.nan, np.clip(normalised, 0.0, 1.0))
             return np.where(exists, present, normalised)
-    raise ValueError(f"unknown normalisation {method!r}")
+    raise InvalidArgumentError(f"unknown normalisation {method!r}",
+                               hint=f"use one of {', '.join(NORMALISATIONS)}")
 
 
 def _check_choice(normalisation: str, aggregation: str) -> None:
     if normalisation not in NORMALISATIONS:
-        raise ValueError(f"unknown normalisation {normalisation!r}; use one of "
-                         f"{', '.join(NORMALISATIONS)}")
+        raise InvalidArgumentError(f"unknown normalisation {normalisation!r}",
+                                   hint=f"use one of {', '.join(NORMALISATIONS)}",
+                                   argument="normalisation")
     if aggregation not in AGGREGATIONS:
-        raise ValueError(f"unknown aggregation {aggregation!r}; use one of "
-                         f"{', '.join(AGGREGATIONS)}")
+        raise InvalidArgumentError(f"unknown aggregation {aggregation!r}",
+                                   hint=f"use one of {', '.join(AGGREGATIONS)}",
+                                   argument="aggregation")
     if normalisation == "zscore" and aggregation == "geometric":
-        raise ValueError("geometric aggregation needs positive values; z-scores are not")
+        raise InvalidArgumentError(
+            "geometric aggregation needs positive values; z-scores are not",
+            hint="use aggregation='arithmetic' with zscore, or another normalisation")
 
 
 def _aggregate(normalised: FloatArray, weights: FloatArray, method: str,
@@ -206,11 +211,15 @@ def robustness(scored: Scored, rubric: CriteriaSet, *, draws: int, weight_spread
                seed: int) -> RobustnessResult:
     """See ``fzcompare.benchmark.rank_robustness``."""
     if draws < 1:
-        raise ValueError(f"draws must be at least 1, got {draws}")
+        raise InvalidArgumentError(f"draws must be at least 1, got {draws}",
+                                   hint="e.g. draws=1000", argument="draws")
     if not 0 <= weight_spread < 1:
-        raise ValueError(f"weight_spread must be in [0, 1), got {weight_spread}")
+        raise InvalidArgumentError(f"weight_spread must be in [0, 1), got {weight_spread}",
+                                   hint="e.g. weight_spread=0.25", argument="weight_spread")
     if not normalisations or not aggregations:
-        raise ValueError("give at least one normalisation and one aggregation")
+        raise InvalidArgumentError("give at least one normalisation and one aggregation",
+                                   hint="e.g. normalisations=('rubric',), "
+                                   "aggregations=('arithmetic',)")
     _check_choice(normalisations[0], aggregations[0])
     combos = [(n, a) for n, a in itertools.product(normalisations, aggregations)
               if not (n == "zscore" and a == "geometric")]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 import polars as pl
 
 from fzcompare.criteria import CriteriaSet
+from fzcompare.errors import ArgumentTypeError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -206,7 +207,8 @@ class BenchmarkResult:
         wanted = asked if years is None else [
             y for y in ([years] if isinstance(years, int) else years) if y in asked]
         if isinstance(regions, str):
-            raise TypeError("regions= takes a list of region codes, not one string")
+            raise ArgumentTypeError("regions= takes a list of region codes, not one string",
+                                    hint=f"pass a list, e.g. regions=[{regions!r}]")
         if "criteria" in self.__dict__:  # already built: a filter is cheaper
             built: pl.DataFrame = self.__dict__["criteria"]
             table = built.filter(pl.col("year").is_in(wanted))

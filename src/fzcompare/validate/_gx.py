@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from fzcompare._io import atomic_write_bytes
+from fzcompare.errors import FzcompareError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -227,8 +228,10 @@ def run_suite(
     for item in result.results:
         outcome = _plain(item)
         if wanted.get(outcome.ref) != item.expectation_config.type:
-            raise RuntimeError(f"great_expectations returned an unmatched result "
-                               f"{item.expectation_config.type} ({outcome.ref!r})")
+            raise FzcompareError(f"great_expectations returned an unmatched result "
+                                 f"{item.expectation_config.type} ({outcome.ref!r})",
+                                 hint="a great_expectations upgrade changed its results; "
+                                 "pin the version in constraints.txt and report this")
         outcomes[outcome.ref] = outcome
     return outcomes
 
