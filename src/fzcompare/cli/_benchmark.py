@@ -86,64 +86,60 @@ def _render_json(frame: pl.DataFrame, result: BenchmarkResult, table: str,
     return json.dumps(document, ensure_ascii=False, indent=1, default=str) + "\n"
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``benchmark`` command to the app."""
+def benchmark_command(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder (observations/ + "
+                                                 "sources.csv).")],
+    criteria: Annotated[str, typer.Option(
+        "--criteria", "-c", help="Rubric file (.yaml) or bundled rubric id, e.g. "
+                                 "hubei-demo-2024.")],
+    year: Annotated[int | None, typer.Option(help="Score only this year (default: every "
+                                                  "year).")] = None,
+    region: Annotated[list[str] | None, typer.Option(
+        "--region", help="Show only this region code (repeatable); ranks stay within the "
+                         "whole peer group.")] = None,
+    output_format: Annotated[OutputFormat, typer.Option(
+        "--format", "-f", help="table (plain text), csv or json.")] = OutputFormat.table,
+    table: Annotated[TableChoice, typer.Option(
+        "--table", "-t", help="Which table: totals, areas or criteria.")
+    ] = TableChoice.totals,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write to this file (atomically) instead of stdout.")
+    ] = None,
+) -> None:
+    """Score a dataset against a rubric: points, verdicts and ranks per region and year.
 
-    @app.command("benchmark")
-    def benchmark_command(
-        dataset: Annotated[Path, typer.Argument(help="Dataset folder (observations/ + "
-                                                     "sources.csv).")],
-        criteria: Annotated[str, typer.Option(
-            "--criteria", "-c", help="Rubric file (.yaml) or bundled rubric id, e.g. "
-                                     "hubei-demo-2024.")],
-        year: Annotated[int | None, typer.Option(help="Score only this year (default: every "
-                                                      "year).")] = None,
-        region: Annotated[list[str] | None, typer.Option(
-            "--region", help="Show only this region code (repeatable); ranks stay within the "
-                             "whole peer group.")] = None,
-        output_format: Annotated[OutputFormat, typer.Option(
-            "--format", "-f", help="table (plain text), csv or json.")] = OutputFormat.table,
-        table: Annotated[TableChoice, typer.Option(
-            "--table", "-t", help="Which table: totals, areas or criteria.")
-        ] = TableChoice.totals,
-        output: Annotated[Path | None, typer.Option(
-            "--output", "-o", help="Write to this file (atomically) instead of stdout.")
-        ] = None,
-    ) -> None:
-        """Score a dataset against a rubric: points, verdicts and ranks per region and year.
-
-        Exits 0 whenever scoring ran, whatever the verdicts; 1 when the dataset or the
-        rubric cannot be read (the error, naming file and key, goes to stderr).
-        """
-        rubric = load_criteria(criteria)
-        observations = load(dataset)
-        regions = dataset_regions(dataset)
-        sources = load_sources(dataset)
-        result = benchmark(observations, rubric, year=year, regions=regions)
-        names = regions.select("region_code", pl.col("name_zh").alias("region_name"))
-        frame = _pick(result, table.value, names, region)
-        notes: list[str] = []
-        synthetic = sources.filter(pl.col("kind") == "synthetic")["source_id"]
-        if observations["source_id"].is_in(synthetic.implode()).any():
-            notes.append("NOTE: this dataset holds SYNTHETIC figures (generated, not real).")
-        if rubric.user_set:
-            notes.append(f"NOTE: rubric {rubric.id} is user-set/illustrative, not an official "
-                         "indicator system.")
-        if result.totals.height == 0:
-            notes.append("NOTE: no region was scored (check --year and the rubric's levels).")
-        settings = result.settings
-        title = (f"{settings.criteria_id} v{settings.criteria_version}: pass line "
-                 f"{settings.pass_points:g} of {settings.total_points:g} points")
-        if output_format is OutputFormat.csv:
-            text = frame.write_csv()
-            for note in notes:
-                typer.echo(note, err=True)
-        elif output_format is OutputFormat.json:
-            text = _render_json(frame, result, table.value, notes)
-        else:
-            text = _render_table(frame, table.value, title, notes)
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            atomic_write_bytes(output, text.encode("utf-8"))
-            typer.echo(f"wrote {frame.height} rows to {output}", err=True)
+    Exits 0 whenever scoring ran, whatever the verdicts; 1 when the dataset or the
+    rubric cannot be read (the error, naming file and key, goes to stderr).
+    """
+    rubric = load_criteria(criteria)
+    observations = load(dataset)
+    regions = dataset_regions(dataset)
+    sources = load_sources(dataset)
+    result = benchmark(observations, rubric, year=year, regions=regions)
+    names = regions.select("region_code", pl.col("name_zh").alias("region_name"))
+    frame = _pick(result, table.value, names, region)
+    notes: list[str] = []
+    synthetic = sources.filter(pl.col("kind") == "synthetic")["source_id"]
+    if observations["source_id"].is_in(synthetic.implode()).any():
+        notes.append("NOTE: this dataset holds SYNTHETIC figures (generated, not real).")
+    if rubric.user_set:
+        notes.append(f"NOTE: rubric {rubric.id} is user-set/illustrative, not an official "
+                     "indicator system.")
+    if result.totals.height == 0:
+        notes.append("NOTE: no region was scored (check --year and the rubric's levels).")
+    settings = result.settings
+    title = (f"{settings.criteria_id} v{settings.criteria_version}: pass line "
+             f"{settings.pass_points:g} of {settings.total_points:g} points")
+    if output_format is OutputFormat.csv:
+        text = frame.write_csv()
+        for note in notes:
+            typer.echo(note, err=True)
+    elif output_format is OutputFormat.json:
+        text = _render_json(frame, result, table.value, notes)
+    else:
+        text = _render_table(frame, table.value, title, notes)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        atomic_write_bytes(output, text.encode("utf-8"))
+        typer.echo(f"wrote {frame.height} rows to {output}", err=True)
