@@ -18,7 +18,9 @@ from fzcompare.benchmark._result import (
     AGGREGATIONS,
     NORMALISATIONS,
     CompositeResult,
+    CompositeSettings,
     RobustnessResult,
+    RobustnessSettings,
 )
 from fzcompare.benchmark._score import BoolArray, FloatArray, Scored
 from fzcompare.criteria import CriteriaSet
@@ -165,7 +167,7 @@ def _ranks_in_blocks(scores: FloatArray, blocks: list[IndexArray]) -> FloatArray
 
 def _settings(rubric: CriteriaSet, scored: Scored) -> dict[str, Any]:
     return {"criteria_id": rubric.id, "criteria_version": rubric.version,
-            "criteria_sha256": rubric.sha256, "years": list(scored.years),
+            "criteria_sha256": rubric.sha256, "years": tuple(scored.years),
             "peers": scored.peers}
 
 
@@ -198,10 +200,9 @@ def composite_scores(scored: Scored, rubric: CriteriaSet, *, normalisation: str,
     weights_table = crit.select(
         "criterion_id", "indicator_code", "comparator", pl.col("points").alias("weight"),
         "goalpost_low", "goalpost_high", "goalpost_source")
-    settings = {**_settings(rubric, scored), "normalisation": normalisation,
-                "aggregation": aggregation,
-                "missing": "rubric policies" if normalisation == "rubric"
-                else "left out, weights rescaled"}
+    settings = CompositeSettings(
+        **_settings(rubric, scored), normalisation=normalisation, aggregation=aggregation,
+        missing="rubric policies" if normalisation == "rubric" else "left out, weights rescaled")
     return CompositeResult(scores=table, normalised=long, weights=weights_table,
                            settings=settings)
 
@@ -253,10 +254,10 @@ def robustness(scored: Scored, rubric: CriteriaSet, *, draws: int, weight_spread
         pl.Series("rank_p05", p05).fill_nan(None),
         pl.Series("rank_p95", p95).fill_nan(None),
     ).sort("year", "peer_group", "nominal_rank", "region_code", nulls_last=True)
-    settings = {**_settings(rubric, scored), "draws": draws, "weight_spread": weight_spread,
-                "seed": seed, "normalisations": list(normalisations),
-                "aggregations": list(aggregations),
-                "combinations": [f"{n}+{a}" for n, a in combos],
-                "nominal": f"{normalisations[0]}+{aggregations[0]}",
-                "weights": "rubric points x uniform(1 - spread, 1 + spread), independent"}
+    settings = RobustnessSettings(
+        **_settings(rubric, scored), draws=draws, weight_spread=weight_spread, seed=seed,
+        normalisations=tuple(normalisations), aggregations=tuple(aggregations),
+        combinations=tuple(f"{n}+{a}" for n, a in combos),
+        nominal=f"{normalisations[0]}+{aggregations[0]}",
+        weights="rubric points x uniform(1 - spread, 1 + spread), independent")
     return RobustnessResult(ranks=table, settings=settings)
