@@ -164,7 +164,7 @@ def test_duplicate_suite_names(tmp_path: Path) -> None:
 
 
 def test_validate_refuses_an_unbuildable_suite_and_a_docs_file(tmp_path: Path) -> None:
-    from fzcompare.errors import ArgumentError
+    from fzcompare.errors import InvalidArgumentError
     from fzcompare.store import load
     from fzcompare.validate import SuiteError, validate
     from fzcompare.validate._suites import suite_from_document
@@ -181,6 +181,6 @@ def test_validate_refuses_an_unbuildable_suite_and_a_docs_file(tmp_path: Path) -
     file = tmp_path / "docs.html"
     file.write_text("", encoding="utf-8")
     for docs in (file, file / "under"):
-        with pytest.raises(ArgumentError, match="--docs needs a folder") as refused:
+        with pytest.raises(InvalidArgumentError, match="--docs needs a folder") as refused:
             validate(rows, docs=docs)
         assert isinstance(refused.value, ValueError)

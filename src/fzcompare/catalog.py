@@ -7,11 +7,13 @@ both are read once per process and cached.
 from __future__ import annotations
 
 import functools
+import io
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Final
 
 import polars as pl
+import yaml
 
 from fzcompare.errors import CatalogError
 
@@ -283,8 +285,6 @@ def load_catalog() -> Catalog:
         >>> catalog.indicator("reconsideration_correction_rate")["unit"]
         '%'
     """
-    import yaml
-
     return _parse_catalog(yaml.load(_read_package_text("indicators.yaml"), Loader=yaml.CSafeLoader))
 
 
@@ -297,8 +297,6 @@ def load_regions() -> pl.DataFrame:
         >>> regions.filter(pl.col("region_code") == "420300")["name_zh"].item()
         '十堰市'
     """
-    import io
-
     text = _read_package_text("regions.csv")
     regions = pl.read_csv(io.StringIO(text), schema=REGION_SCHEMA)
     bad = regions.filter(~pl.col("level").is_in(list(REGION_LEVELS)))

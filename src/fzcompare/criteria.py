@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
+import yaml
 
+from fzcompare._strict_yaml import load_strict
 from fzcompare.catalog import REGION_LEVELS, Catalog, load_catalog
 from fzcompare.errors import CriteriaError
 from fzcompare.schema import SCOPES, UNMAPPED_PREFIX
@@ -768,9 +770,9 @@ def bundled_criteria_dirs() -> list[Path]:
     """Folders searched for bundled rubrics, in order.
 
     ``FZCOMPARE_CRITERIA_PATH`` (folders separated by ``os.pathsep``), then
-    ``fzcompare/data/criteria`` inside the installed package, then ``datasets/criteria`` of the
-    repository checkout the package runs from (an editable install). Missing folders are left
-    out.
+    ``fzcompare/data/criteria`` inside the installed package. Nothing depends on where the
+    package or the current directory is (a rubric elsewhere is given by its path). Missing
+    folders are left out.
 
     Examples:
         >>> import tempfile
@@ -786,7 +788,6 @@ def bundled_criteria_dirs() -> list[Path]:
     candidates = [Path(p) for p in os.environ.get(ENV_PATH, "").split(os.pathsep) if p]
     package = resources.files("fzcompare").joinpath("data", "criteria")
     candidates.append(Path(str(package)))
-    candidates.append(Path(__file__).resolve().parents[2] / "datasets" / "criteria")
     found: list[Path] = []
     for candidate in candidates:
         if candidate.is_dir() and candidate.resolve() not in [f.resolve() for f in found]:
@@ -802,10 +803,6 @@ def _bundled_files() -> list[Path]:
 
 
 def _read_yaml(path: Path) -> tuple[Any, str]:
-    import yaml
-
-    from fzcompare._strict_yaml import load_strict
-
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "ArgumentError",
+    "ArgumentTypeError",
     "CatalogError",
     "ChartError",
     "CriteriaError",
     "DatasetWriteError",
     "ExtractionError",
     "FzcompareError",
+    "InvalidArgumentError",
     "SchemaError",
     "SuiteError",
     "ValidationFailedError",
@@ -51,6 +52,48 @@ class FzcompareError(Exception):
         if self.hint:
             text += f"\nHint: {self.hint}"
         return text
+
+
+class InvalidArgumentError(FzcompareError, ValueError):
+    """An argument has the right type but a value the function cannot use.
+
+    Also a ``ValueError``, so ``except ValueError`` keeps working. A hint is required: it
+    says which values are allowed. The CLI maps it to exit code 2 (usage).
+
+    Examples:
+        >>> from fzcompare.trends import Tolerance
+        >>> try:
+        ...     Tolerance(absolute=-1.0)
+        ... except ValueError as error:
+        ...     print(type(error).__name__, "|", error.message, "|", error.hint)
+        InvalidArgumentError | Tolerance.absolute must be a number >= 0, got -1.0 | use 0 or more
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str, **details: Any) -> None:
+        super().__init__(message, hint=hint, **details)
+
+
+class ArgumentTypeError(FzcompareError, TypeError):
+    """An argument has a type the function does not take (a string where a list belongs ...).
+
+    Also a ``TypeError``; a hint is required. The CLI maps it to exit code 2 (usage).
+
+    Examples:
+        >>> from fzcompare.trends import trend
+        >>> import polars as pl
+        >>> try:
+        ...     trend(pl.DataFrame(), regions="420300")
+        ... except TypeError as error:
+        ...     print(type(error).__name__, "|", error.hint)
+        ArgumentTypeError | pass a list, e.g. regions=['420300']
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str, **details: Any) -> None:
+        super().__init__(message, hint=hint, **details)
 
 
 class SchemaError(FzcompareError):
@@ -173,18 +216,3 @@ class ChartError(FzcompareError):
         ...     print(error.details["reason"], "|", error.message)
         no_data | trend_panels: no rows left to draw
     """
-
-
-class ArgumentError(FzcompareError, ValueError):
-    """An argument (or command option) names something fzcompare cannot use.
-
-    A ``ValueError`` too; the command line reports it as a usage error (exit code 2).
-
-    Examples:
-        >>> error = ArgumentError("report.txt: docs needs a folder, not a file",
-        ...                       hint="give a new or existing folder", option="docs")
-        >>> isinstance(error, ValueError), error.exit_code, error.details["option"]
-        (True, 2, 'docs')
-    """
-
-    exit_code = 2

@@ -12,6 +12,7 @@ Writes are local only; reads also accept ``s3://``, ``gs://``, ``az://`` and ``h
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import os
 import tempfile
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from fzcompare._io import atomic_write_bytes, file_mode
 from fzcompare.catalog import REGION_SCHEMA, load_catalog, load_regions
 from fzcompare.errors import DatasetWriteError, SchemaError
 from fzcompare.schema import (
@@ -309,8 +311,6 @@ class WriteReport:
                 f"{self.unchanged} unchanged in years {list(self.years)})")
 
     def _repr_html_(self) -> str:
-        import html
-
         head = self.changes.head(10)._repr_html_()
         return (f"<div><strong>WriteReport</strong> {html.escape(self.dataset)}: "
                 f"{self.added} added, {self.replaced} replaced, {self.unchanged} unchanged "
@@ -323,44 +323,6 @@ class WriteReport:
     def to_pandas(self) -> pd.DataFrame:
         """The per-key changes as pandas."""
         return self.changes.to_pandas()
-
-
-def _file_mode() -> int:
-    """Permissions a plain ``open()`` would give a new file (``mkstemp`` gives 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
-
-    Missing parent folders are created. Readers see the old file or the new one, never a
-    partly written one; if writing fails, the temporary file is removed.
-
-    Examples:
-        >>> import tempfile
-        >>> target = Path(tempfile.mkdtemp()) / "notes" / "shiyan.txt"
-        >>> atomic_write_bytes(target, "十堰市 2023".encode())
-        >>> atomic_write_bytes(target, "十堰市 2024".encode())
-        >>> target.read_text(encoding="utf-8")
-        '十堰市 2024'
-        >>> [p.name for p in target.parent.iterdir()]  # no temporary file left behind
-        ['shiyan.txt']
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).chmod(_file_mode())
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _parquet_bytes(frame: pl.DataFrame) -> bytes:
@@ -404,7 +366,7 @@ def _swap_in(files: dict[Path, bytes]) -> None:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            Path(tmp_name).chmod(_file_mode())
+            Path(tmp_name).chmod(file_mode())
             staged.append((Path(tmp_name), target))
         for tmp, target in staged:
             backup: Path | None = None

@@ -26,7 +26,9 @@ from fzcompare.benchmark._result import (
     BenchmarkResult,
     BenchmarkSettings,
     CompositeResult,
+    CompositeSettings,
     RobustnessResult,
+    RobustnessSettings,
 )
 
 __all__ = [
@@ -35,7 +37,9 @@ __all__ = [
     "BenchmarkResult",
     "BenchmarkSettings",
     "CompositeResult",
+    "CompositeSettings",
     "RobustnessResult",
+    "RobustnessSettings",
     "benchmark",
     "compare_editions",
     "composite",

@@ -19,7 +19,7 @@ import polars as pl
 
 from fzcompare.catalog import load_regions
 from fzcompare.criteria import CriteriaSet
-from fzcompare.errors import SchemaError
+from fzcompare.errors import ArgumentTypeError, SchemaError
 from fzcompare.schema import KEY_COLUMNS, UNMAPPED_PREFIX
 
 FloatArray = npt.NDArray[np.float64]
@@ -245,8 +245,9 @@ def _peer_groups(pairs: pl.DataFrame, rubric: CriteriaSet, peers: Peers,
     description = f"rule: {rule}"
     if peers is not None:
         if isinstance(peers, str):
-            raise TypeError("peers must be a list of region codes, a mapping or a frame, "
-                            "not a single string")
+            raise ArgumentTypeError(
+                "peers must be a list of region codes, a mapping or a frame, not one string",
+                hint=f"pass a list, e.g. peers=[{peers!r}]")
         wanted = sorted({str(c) for c in peers})
         pairs = pairs.filter(pl.col("region_code").is_in(wanted))
         description += f", restricted to {len(wanted)} regions"

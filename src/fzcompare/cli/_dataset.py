@@ -2,56 +2,43 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 
+from fzcompare.catalog import load_catalog
+from fzcompare.store import load, load_sources
 
-def register(app: typer.Typer) -> None:
-    """Add the ``dataset`` command group to the app."""
-    group = typer.Typer(help="Dataset housekeeping: inspect a dataset, list the catalog.",
-                        no_args_is_help=True)
 
-    @group.command("info")
-    def info(
-        dataset: Annotated[Path, typer.Argument(help="Dataset folder.")] = Path("datasets/demo"),
-    ) -> None:
-        """Rows per year, indicators, regions and sources of a dataset (schema-checked)."""
-        import polars as pl
+def dataset_info(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
+) -> None:
+    """Rows per year, indicators, regions and sources of a dataset (schema-checked)."""
+    observations = load(dataset)
+    sources = load_sources(dataset)
+    per_year = observations.group_by("year").len().sort("year")
+    typer.echo(f"{dataset}: {observations.height} observations, "
+               f"{observations['region_code'].n_unique()} regions, "
+               f"{observations['indicator_code'].n_unique()} indicators, "
+               f"{sources.height} sources")
+    for year, rows in per_year.iter_rows():
+        typer.echo(f"  {year}: {rows}")
+    kinds = (observations.join(sources.select("source_id", "kind"), on="source_id",
+                               how="left").group_by("kind").len().sort("kind"))
+    for kind, rows in kinds.iter_rows():
+        typer.echo(f"  source kind {kind}: {rows} rows")
+    if kinds.filter(pl.col("kind") == "synthetic").height:
+        typer.echo("  NOTE: this dataset holds synthetic (generated, not real) figures.")
 
-        from fzcompare.store import load, load_sources
 
-        observations = load(dataset)
-        sources = load_sources(dataset)
-        per_year = observations.group_by("year").len().sort("year")
-        typer.echo(f"{dataset}: {observations.height} observations, "
-                   f"{observations['region_code'].n_unique()} regions, "
-                   f"{observations['indicator_code'].n_unique()} indicators, "
-                   f"{sources.height} sources")
-        for year, rows in per_year.iter_rows():
-            typer.echo(f"  {year}: {rows}")
-        kinds = (observations.join(sources.select("source_id", "kind"), on="source_id",
-                                   how="left").group_by("kind").len().sort("kind"))
-        for kind, rows in kinds.iter_rows():
-            typer.echo(f"  source kind {kind}: {rows} rows")
-        if kinds.filter(pl.col("kind") == "synthetic").height:
-            typer.echo("  NOTE: this dataset holds synthetic (generated, not real) figures.")
-
-    @group.command("catalog")
-    def catalog(
-        domain: Annotated[int | None, typer.Option(help="Only this domain (1-8).")] = None,
-    ) -> None:
-        """List the indicator catalog as CSV."""
-        import sys
-
-        import polars as pl
-
-        from fzcompare.catalog import load_catalog
-
-        table = load_catalog().indicators.drop("synonyms", "full_statements")
-        if domain is not None:
-            table = table.filter(pl.col("domain") == domain)
-        sys.stdout.write(table.write_csv())
-
-    app.add_typer(group, name="dataset")
+def dataset_catalog(
+    domain: Annotated[int | None, typer.Option(help="Only this domain (1-8).")] = None,
+) -> None:
+    """List the indicator catalog as CSV."""
+    table = load_catalog().indicators.drop("synonyms", "full_statements")
+    if domain is not None:
+        table = table.filter(pl.col("domain") == domain)
+    sys.stdout.write(table.write_csv())

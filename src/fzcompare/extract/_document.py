@@ -14,6 +14,7 @@ import polars as pl
 
 from fzcompare.errors import ExtractionError
 from fzcompare.extract import _lexicon as lex
+from fzcompare.extract._numbers import chinese_numeral_value
 
 __all__ = [
     "DocumentInfo",
@@ -133,8 +134,6 @@ _ISO_DATE: Final[re.Pattern[str]] = re.compile(
 
 
 def _numeral(text: str) -> int:
-    from fzcompare.extract._numbers import chinese_numeral_value
-
     if text.isdigit():
         return int(text)
     value = chinese_numeral_value(text)

@@ -214,6 +214,7 @@ def _squeeze_whitespace(text: str) -> Callable[[re.Match[str]], str]:
 
 @functools.cache
 def _converter() -> Any:
+    # heavy: OpenCC builds its conversion dictionaries on import
     import opencc
 
     return opencc.OpenCC("t2s")

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
+import io
 import json
+import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from fzcompare import benchmark as bm
+from fzcompare import charts, trends
+from fzcompare._io import atomic_write_bytes
 from fzcompare._version import __version__
-from fzcompare.errors import ValidationFailedError
+from fzcompare.catalog import load_catalog
+from fzcompare.errors import FzcompareError, ValidationFailedError
 from fzcompare.report._render import (
     ChartImage,
     ReportTables,
@@ -93,8 +101,6 @@ class Report:
                 f"synthetic={self.summary['synthetic']})")
 
     def _repr_html_(self) -> str:
-        import html
-
         totals = self.summary["totals"]
         return (f"<div><strong>fzcompare report</strong> {self.year}: {totals['regions']} "
                 f"regions, {totals['pass']} pass, validation "
@@ -193,9 +199,6 @@ def build_report(
         <BLANKLINE>
         2 of 3 regions reach the pass line (60 % of 10 points) in 2024.
     """
-    from fzcompare import benchmark as bm
-    from fzcompare import trends
-
     step = progress or (lambda _message: None)
     outcomes, verdict = _validation_outcomes(validation)
     if verdict == "fail" and not allow_invalid:
@@ -208,14 +211,10 @@ def build_report(
     result = bm.benchmark(observations, criteria, regions=regions)
     totals_all = result.totals
     if totals_all.height == 0:
-        from fzcompare.errors import FzcompareError
-
         raise FzcompareError("no region of the dataset is scored by this rubric",
                              hint="check the rubric's levels and the dataset's regions")
     focus_year = year if year is not None else int(totals_all["year"].max())  # type: ignore[arg-type]
     if focus_year not in set(totals_all["year"].to_list()):
-        from fzcompare.errors import FzcompareError
-
         raise FzcompareError(f"no scores for {focus_year}",
                              hint=f"years scored: {sorted(set(totals_all['year'].to_list()))}")
     year_criteria = result.criteria_for(years=focus_year)
@@ -290,8 +289,6 @@ def _version() -> str:
 
 
 def _indicator_names() -> dict[str, str]:
-    from fzcompare.catalog import load_catalog
-
     return dict(load_catalog().indicators.select("code", "name_zh").iter_rows())
 
 
@@ -339,8 +336,6 @@ def _draw_charts(
     step: Progress,
     workers: int | None,
 ) -> tuple[list[ChartImage], dict[str, list[ChartImage]]]:
-    from fzcompare import charts
-
     images: list[ChartImage] = []
     totals = result.totals
     year_totals = totals.filter(pl.col("year") == year)
@@ -406,8 +401,6 @@ def _draw_charts(
             step(f"profile {job.code}")
             per_region[job.code] = _region_charts(job)
         return images, per_region
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
     # spawn, not fork: polars' thread pool does not survive a fork.
     with ProcessPoolExecutor(max_workers=workers,
@@ -432,15 +425,11 @@ class _RegionJob:
 
 
 def _uri(fig: Any) -> str:
-    from fzcompare import charts
-
     return charts.figure_to_data_uri(fig, dpi=REPORT_DPI, colors=REPORT_COLORS)
 
 
 def _region_charts(job: _RegionJob) -> list[ChartImage]:
     """A region's profile and bullet charts (top level, so worker processes can run it)."""
-    from fzcompare import charts
-
     profile = charts.area_profile(job.areas, region_code=job.code, year=job.year,
                                   labels=job.labels, synthetic=job.synthetic)
     out = [ChartImage(id=f"profile-{job.code}", uri=_uri(profile),
@@ -499,12 +488,8 @@ def write_report(report: Report, out_dir: str | Path, *,
         >>> "合成数据" in (out / "index.html").read_text(encoding="utf-8")
         True
     """
-    from fzcompare.store import atomic_write_bytes
-
     unknown = set(formats) - FORMATS
     if unknown:
-        from fzcompare.errors import FzcompareError
-
         raise FzcompareError(f"unknown report format(s): {', '.join(sorted(unknown))}",
                              hint=f"choose from {', '.join(sorted(FORMATS))}")
     out = Path(out_dir)
@@ -520,8 +505,6 @@ def write_report(report: Report, out_dir: str | Path, *,
         if "csv" in formats:
             files[out / "tables" / f"{name}.csv"] = flat.write_csv().encode("utf-8")
         if "parquet" in formats:
-            import io
-
             buffer = io.BytesIO()
             table.write_parquet(buffer, compression="zstd")
             files[out / "tables" / f"{name}.parquet"] = buffer.getvalue()

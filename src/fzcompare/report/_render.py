@@ -6,14 +6,19 @@ same inputs give byte-identical output.
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+import jinja2
 import polars as pl
+
+from fzcompare.charts._fonts import chart_font
 
 __all__ = ["ChartImage", "ReportTables", "render_html", "render_markdown", "safe_filename"]
 
@@ -379,8 +384,6 @@ def render_html(context: Mapping[str, Any], *, embed_font: bool = True) -> str:
         >>> page.count("<img"), render_html(context, embed_font=False) == page
         (1, True)
     """
-    import jinja2
-
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("fzcompare.report", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
@@ -396,13 +399,9 @@ def font_face_css(text: str) -> str:
 
     The subset is deterministic (no timestamps), so the page stays byte-identical.
     """
-    import base64
-    import io
-
+    # heavy: fontTools only for subsetting the report's font
     from fontTools import subset
     from fontTools.ttLib import TTFont
-
-    from fzcompare.charts._fonts import chart_font
 
     face = chart_font()
     characters = {chr(c) for c in range(0x20, 0x7F)}

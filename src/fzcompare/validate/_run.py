@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any, Final
 import polars as pl
 
 from fzcompare.catalog import Catalog, load_catalog, load_regions
-from fzcompare.errors import ArgumentError, SchemaError
+from fzcompare.errors import InvalidArgumentError, SchemaError
 from fzcompare.schema import OBSERVATION_SCHEMA
 from fzcompare.validate import _frames, _gx, _masks
 from fzcompare.validate._frames import FRAME_ROW, ROW_ID
+from fzcompare.validate._gx import run_suite
 from fzcompare.validate._masks import say
 from fzcompare.validate._result import (
     FAILING_ROW_SCHEMA,
@@ -237,8 +238,6 @@ def _blamed(frame_name: str, rows: pl.DataFrame) -> pl.DataFrame:
 def _gx_failing_frame_rows(frame_name: str, pdf: pd.DataFrame, expectation: Mapping[str, Any],
                            parameters: Mapping[str, Any]) -> list[int]:
     """Ask great_expectations for the failing rows (slow with many failures; a fallback)."""
-    from fzcompare.validate._gx import run_suite
-
     index_column = _index_column(frame_name)
     outcomes = run_suite(frame_name, pdf, [expectation], parameters=parameters,
                          result_format={"result_format": "COMPLETE",
@@ -442,9 +441,9 @@ def _check_docs_folder(docs: str | os.PathLike[str]) -> None:
     existing = next((p for p in (path, *path.parents) if p.exists()), None)
     if existing is not None and not existing.is_dir():
         where = "is a file" if existing == path else f"lies under the file {existing}"
-        raise ArgumentError(f"{path}: --docs needs a folder; this path {where}",
-                            hint="give a new or existing folder for the Data Docs pages",
-                            option="docs", path=str(path))
+        raise InvalidArgumentError(f"{path}: --docs needs a folder; this path {where}",
+                                   hint="give a new or existing folder for the Data Docs pages",
+                                   option="docs", path=str(path))
 
 
 def validate(
@@ -486,7 +485,7 @@ def validate(
     Raises:
         SuiteError: A suite holds an expectation great_expectations cannot build (unknown
             type, bad arguments), named with its file.
-        ArgumentError: ``docs`` is (or lies under) a file.
+        InvalidArgumentError: ``docs`` is (or lies under) a file.
 
     Examples:
         >>> import polars as pl

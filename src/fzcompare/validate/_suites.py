@@ -30,7 +30,8 @@ from typing import Any, Final
 
 import polars as pl
 
-from fzcompare.catalog import Catalog
+from fzcompare._io import atomic_write_bytes
+from fzcompare.catalog import Catalog, load_catalog
 from fzcompare.errors import SuiteError
 from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, QUALIFIERS, SCOPES, UNMAPPED_PREFIX
 
@@ -456,8 +457,6 @@ def generate_suites(catalog: Catalog | None = None) -> dict[str, dict[str, Any]]
         >>> suites["ranges"]["expectations"][0]["meta"]["severity"]
         'error'
     """
-    from fzcompare.catalog import load_catalog
-
     catalog = catalog if catalog is not None else load_catalog()
     return {
         "schema": _schema_suite(),
@@ -488,8 +487,6 @@ def write_suites(directory: str | os.PathLike[str] | None = None,
         >>> load_suite(written[3]).frame
         'relations'
     """
-    from fzcompare.store import atomic_write_bytes
-
     folder = Path(directory) if directory is not None else bundled_suite_path("schema").parent
     written = []
     for name, document in generate_suites(catalog).items():
