@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import yaml
+
 __all__ = ["load_strict"]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -22,8 +24,6 @@ def _key_text(node: Any) -> str:
 
 def _check_duplicates(node: Any) -> None:
     """Raise on two equal keys written in one mapping (``<<`` merges may be overridden)."""
-    import yaml
-
     seen: dict[tuple[str, str], Any] = {}
     for key_node, _ in node.value:
         if key_node.tag == _MERGE_TAG or not isinstance(key_node, yaml.ScalarNode):
@@ -40,8 +40,6 @@ def _check_duplicates(node: Any) -> None:
 
 def _check_acyclic(root: Any) -> None:
     """Raise when a node contains itself through an alias; every node is visited once."""
-    import yaml
-
     done: set[int] = set()
     on_path: set[int] = set()
     stack: list[tuple[Any, Any]] = [(root, iter(_children(root)))]
@@ -64,8 +62,6 @@ def _check_acyclic(root: Any) -> None:
 
 
 def _children(node: Any) -> list[Any]:
-    import yaml
-
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     if isinstance(node, yaml.MappingNode):
@@ -75,8 +71,6 @@ def _children(node: Any) -> list[Any]:
 
 @functools.cache
 def _loader() -> type:
-    import yaml
-
     class StrictLoader(yaml.CSafeLoader):  # type: ignore[name-defined,misc]
         """The C safe loader with the checks of this module."""
 
@@ -119,6 +113,4 @@ def load_strict(text: str) -> Any:
         ...     print(error.problem_mark.line + 1, error.problem)
         3 duplicate key 'a' (first given on line 1); a key may appear once in a mapping
     """
-    import yaml  # PyYAML is imported with the first configuration file, not with fzcompare
-
     return yaml.load(text, Loader=_loader())  # a subclass of CSafeLoader: safe

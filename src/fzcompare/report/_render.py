@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-import jinja2
+import markupsafe
 import polars as pl
 
 from fzcompare.charts._fonts import chart_font
@@ -337,8 +337,6 @@ def bidi_isolated(value: Any) -> Any:
         >>> str(bidi_isolated("宜昌\u202e<b>市"))
         '<bdi>宜昌\u202e&lt;b&gt;市</bdi>'
     """
-    import markupsafe  # comes with jinja2, imported only to render
-
     return markupsafe.Markup("<bdi>{}</bdi>").format(value)
 
 
@@ -384,6 +382,8 @@ def render_html(context: Mapping[str, Any], *, embed_font: bool = True) -> str:
         >>> page.count("<img"), render_html(context, embed_font=False) == page
         (1, True)
     """
+    import jinja2  # heavy enough to keep out of `import fzcompare` (tests/test_import.py)
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("fzcompare.report", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,

@@ -138,6 +138,7 @@ def session() -> GxSession:
 def known_expectation_types() -> tuple[str, ...]:
     """The expectation types great_expectations can run, sorted."""
     session()
+    # great_expectations is heavy (seconds to import): only when a suite is checked.
     from great_expectations.expectations.registry import (
         list_registered_expectation_implementations,
     )
@@ -152,6 +153,7 @@ def expectation_problem(expectation: Mapping[str, Any]) -> str | None:
     logs (and the expectation it then drops silently) when a whole suite is built.
     """
     session()
+    # great_expectations is heavy (seconds to import): only when a suite is checked.
     from great_expectations.exceptions.exceptions import ExpectationNotFoundError
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,

@@ -20,6 +20,7 @@ fzcompare.validate``), never by hand-editing JSON.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,6 +35,7 @@ from fzcompare._io import atomic_write_bytes
 from fzcompare.catalog import Catalog, load_catalog
 from fzcompare.errors import SuiteError
 from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, QUALIFIERS, SCOPES, UNMAPPED_PREFIX
+from fzcompare.validate import _gx
 
 __all__ = [
     "FRAMES",
@@ -546,11 +548,6 @@ def check_expectations(suites: Iterable[Suite]) -> None:
         >>> "did you mean 'expect_column_values_to_be_null'" in message
         True
     """
-    import difflib
-
-    # great_expectations is heavy (about two seconds to import): only when checking.
-    from fzcompare.validate import _gx
-
     known: tuple[str, ...] | None = None
     for suite in suites:
         for index, expectation in enumerate(suite.expectations):
