@@ -23,11 +23,15 @@ class ExtractFormat(StrEnum):
     parquet = "parquet"
 
 
+_REPORT_SUFFIXES = frozenset({".txt", ".html", ".htm", ".pdf", ".docx"})
+"""Files a folder stands for (each file's kind is then read from its bytes)."""
+
+
 def _expand(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() == ".txt"))
+            files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in _REPORT_SUFFIXES))
         else:
             files.append(path)
     return files
@@ -76,8 +80,9 @@ def register(app: typer.Typer) -> None:
     @app.command("extract")
     def extract_command(
         paths: Annotated[list[Path], typer.Argument(
-            help="Report text files (UTF-8 with or without BOM, GB18030); a folder stands "
-                 "for its *.txt files.")],
+            help="Report files: text (UTF-8, GB18030), saved HTML pages, PDF, DOCX (the "
+                 "kind is read from the bytes); a folder stands for its *.txt, *.html, "
+                 "*.htm, *.pdf and *.docx files.")],
         region: Annotated[str | None, typer.Option(
             "--region", help="Reporting region (6-digit code or name); overrides the "
                              "title.")] = None,

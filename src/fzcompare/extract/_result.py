@@ -25,6 +25,7 @@ EXTRA_COLUMNS: Final[dict[str, pl.DataType]] = {
     "span_end": pl.Int64(),
     "confidence": pl.Float64(),
     "mapped": pl.Boolean(),
+    "page": pl.Int32(),
 }
 """Columns an extraction adds to the data-model columns."""
 
@@ -122,10 +123,12 @@ class ExtractionResult:
             note += f"; file {doc.path}"
         if doc.encoding:
             note += f"; encoding {doc.encoding}"
+        if doc.sha256:
+            note += f"; {doc.file_type} sha256 {doc.sha256}"
         return pl.DataFrame(
             [{"source_id": doc.source_id, "title": doc.title or "", "publisher":
-              doc.publisher or "", "published": doc.published, "url": "", "kind": "report",
-              "note": note}],
+              doc.publisher or "", "published": doc.published, "url": doc.url or "",
+              "kind": "report", "note": note}],
             schema=SOURCE_SCHEMA,
         )
 
