@@ -18,7 +18,7 @@ from fzcompare import __version__
 __all__ = ["app", "main"]
 
 _STAGES: Final[tuple[str, ...]] = (
-    "extract", "validate", "trends", "benchmark", "report", "dataset",
+    "extract", "validate", "trends", "benchmark", "report", "dataset", "import",
 )
 
 app = typer.Typer(

@@ -20,6 +20,7 @@ class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    xlsx = "xlsx"
 
 
 class TableChoice(StrEnum):
@@ -104,7 +105,8 @@ def register(app: typer.Typer) -> None:
             "--region", help="Show only this region code (repeatable); ranks stay within the "
                              "whole peer group.")] = None,
         output_format: Annotated[OutputFormat, typer.Option(
-            "--format", "-f", help="table (plain text), csv or json.")] = OutputFormat.table,
+            "--format", "-f", help="table (plain text), csv, json or xlsx (needs -o).")]
+        = OutputFormat.table,
         table: Annotated[TableChoice, typer.Option(
             "--table", "-t", help="Which table: totals, areas or criteria.")
         ] = TableChoice.totals,
@@ -144,6 +146,17 @@ def register(app: typer.Typer) -> None:
         settings = result.settings
         title = (f"{settings.criteria_id} v{settings.criteria_version}: pass line "
                  f"{settings.pass_points:g} of {settings.total_points:g} points")
+        if output_format is OutputFormat.xlsx:
+            from fzcompare._export import XlsxNotes, xlsx_bytes
+
+            if output is None:
+                raise typer.BadParameter("xlsx needs -o/--output", param_hint="--format")
+            atomic_write_bytes(output, xlsx_bytes({table.value: frame}, notes=XlsxNotes(
+                title=f"fzcompare benchmark: {table.value}", rubric=title,
+                synthetic=any("synthetic" in n.lower() for n in notes),
+                extra=tuple(("note", n) for n in notes))))
+            typer.echo(f"wrote {frame.height} rows to {output}", err=True)
+            return
         if output_format is OutputFormat.csv:
             text = frame.write_csv()
             for note in notes:

@@ -21,6 +21,7 @@ class ExtractFormat(StrEnum):
     csv = "csv"
     json = "json"
     parquet = "parquet"
+    xlsx = "xlsx"
 
 
 _REPORT_SUFFIXES = frozenset({".txt", ".html", ".htm", ".pdf", ".docx"})
@@ -40,6 +41,11 @@ def _expand(paths: list[Path]) -> list[Path]:
 def _encode(frame: pl.DataFrame, output_format: ExtractFormat) -> bytes:
     import io
 
+    if output_format is ExtractFormat.xlsx:
+        from fzcompare._export import XlsxNotes, xlsx_bytes
+
+        return xlsx_bytes({"observations": frame},
+                          notes=XlsxNotes(title="fzcompare extract: observations"))
     if output_format is ExtractFormat.parquet:
         buffer = io.BytesIO()
         frame.write_parquet(buffer)
@@ -111,9 +117,9 @@ def register(app: typer.Typer) -> None:
         from fzcompare.errors import FzcompareError
         from fzcompare.extract import RESULT_SCHEMA, evaluate, load_gold, resolve_region
 
-        if output_format is ExtractFormat.parquet and output is None:
-            raise typer.BadParameter("parquet needs -o/--output (binary data is not written "
-                                     "to a terminal)", param_hint="--format")
+        if output_format in (ExtractFormat.parquet, ExtractFormat.xlsx) and output is None:
+            raise typer.BadParameter(f"{output_format} needs -o/--output (binary data is not "
+                                     "written to a terminal)", param_hint="--format")
         if region is not None:
             try:
                 resolve_region(region)

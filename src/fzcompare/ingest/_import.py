@@ -107,6 +107,7 @@ class _Run:
     mapping: _Mapping | None
     header_cache: dict[str, HeaderMatch] = field(default_factory=dict)
     region_cache: dict[str, RegionMatch] = field(default_factory=dict)
+    probe_cache: dict[str, bool] = field(default_factory=dict)
     rows: dict[tuple[str, int, str, str], dict[str, object]] = field(default_factory=dict)
     issues: list[tuple[object, ...]] = field(default_factory=list)
 
@@ -119,6 +120,17 @@ class _Run:
                 found = HeaderMatch(text, code, 1.0 if code else 0.0, found.unit,
                                     found.multiplier, "mapping file" if code else None)
             self.header_cache[text] = found
+        return found
+
+    def names_region(self, text: str) -> bool:
+        """Whether a text names a region (while looking for the region column; not reported)."""
+        found = self.probe_cache.get(text)
+        if found is None:
+            if self.mapping is not None and text in self.mapping.regions:
+                found = self.mapping.regions[text] is not None
+            else:
+                found = resolve_region(text, self.regions).code is not None
+            self.probe_cache[text] = found
         return found
 
     def region(self, text: str) -> RegionMatch:
@@ -179,7 +191,7 @@ def _read_file(run: _Run, path: Path) -> tuple[dict[str, object], int]:
     for grid in grids:
         if not grid.rows:
             continue
-        values.extend(table_values(grid, names_region=lambda t: run.region(t).code is not None))
+        values.extend(table_values(grid, names_region=run.names_region))
     if not values:
         raise TableImportError(f"{path}: no value cells in any sheet", reason="empty",
                                path=str(path), hint="pass a table with figures")
