@@ -95,3 +95,18 @@ def test_import_command_plan_mapping_and_report(tmp_path: Path,
     assert main(["import", str(DOCS / "long.xlsx"), "--into", str(tmp_path / "ds"),
                  "--mapping", str(plan)]) == 0
     assert "1 added, 0 replaced, 4 unchanged" in capsys.readouterr().err
+
+
+def test_report_tables_xlsx_is_deterministic(tmp_path: Path) -> None:
+    args = ["report", DEMO, "-c", RUBRIC, "--as-of", "2025-01-15", "--no-charts"]
+    assert main([*args, "-o", str(tmp_path / "a")]) == 0
+    assert main([*args, "-o", str(tmp_path / "b")]) == 0
+    first = (tmp_path / "a" / "tables" / "tables.xlsx").read_bytes()
+    assert first == (tmp_path / "b" / "tables" / "tables.xlsx").read_bytes()
+    book = openpyxl.load_workbook(io.BytesIO(first))
+    csvs = sorted(p.stem for p in (tmp_path / "a" / "tables").glob("*.csv"))
+    assert book.sheetnames == [*csvs, "notes"]
+    totals = pl.read_csv(tmp_path / "a" / "tables" / "totals.csv")
+    assert book["totals"].max_row - 2 == totals.height
+    notes = {r[0].value: r[1].value for r in book["notes"].iter_rows()}
+    assert notes["synthetic"].startswith("yes") and notes["as of"] == "2025-01-15"
