@@ -92,7 +92,7 @@ def html_extractors(repeat: int) -> None:
         print(f"\nHTML {name}")
         base = None
         for label, fn in extractors.items():
-            seconds, body = _best(lambda fn=fn: fn(page), repeat)
+            seconds, body = _best(lambda fn=fn, page=page: fn(page), repeat)
             text = with_title(page, str(body))
             value, code = _score(text)
             leaked = sum(text.count(marker) for marker in CHROME)
@@ -118,7 +118,7 @@ def pdf_readers(repeat: int) -> None:
             for page in pdf.pages:
                 for line in page.extract_text_lines():
                     text = line["text"].strip()
-                    if text and not text.strip("—- 0123456789") == "":
+                    if text.strip("—- 0123456789") != "":  # page-number lines dropped
                         lines.append((text, line["x0"], line["x1"]))
         return "".join(join_wrapped_lines(lines, em=11.0))
 

@@ -45,7 +45,8 @@ class ExtractionWarning:
     Attributes:
         code: A short reason code: ``mojibake``, ``figure_in_mojibake``, ``no_title``,
             ``no_region``, ``no_year``, ``no_sections``, ``region_override``,
-            ``duplicate_key``, ``ratio_mismatch``, ``order_mismatch``.
+            ``duplicate_key``, ``ratio_mismatch``, ``order_mismatch``; from the document
+            readers ``no_text_layer`` (a scanned PDF) and ``no_main_text`` (an HTML page).
         message: One sentence for people.
         start: Start of the span in the raw text, when the warning has a place.
         end: End of that span.
@@ -75,8 +76,8 @@ class ExtractionResult:
 
     Attributes:
         observations: One row per figure: the data-model columns plus ``domain``,
-            ``section``, ``span_start``/``span_end`` (into the raw text), ``confidence``
-            and ``mapped`` (False for ``unmapped_*`` codes).
+            ``section``, ``span_start``/``span_end`` (into the raw text), ``confidence``,
+            ``mapped`` (False for ``unmapped_*`` codes) and ``page`` (1-based, PDF only).
         warnings: What could not be read or did not add up.
         document: Title, region, year, publication date, encoding, source id.
         sections: The numbered sections with their domains and raw spans.
