@@ -2,7 +2,10 @@
 
 Usage::
 
-    python benchmarks/bench_documents.py [--repeat N]
+    python benchmarks/bench_documents.py [--size tiny|small|national] [--repeat N]
+
+The inputs are the fixed fixtures, so ``--size`` only sets the default number of repeats
+(tiny 1, small 3, national 5); it is there because every stage script takes it.
 
 1. HTML main-text extractors on the saved seed pages (``tests/fixtures/documents``):
    trafilatura (used), readability-lxml and jusText (measured only; installed ad hoc with
@@ -103,7 +106,11 @@ def html_extractors(repeat: int) -> None:
 
 
 def pdf_readers(repeat: int) -> None:
-    import pdfplumber
+    try:
+        import pdfplumber
+    except ImportError:
+        print("\npdfplumber not installed (pip install pdfplumber): PDF comparison skipped")
+        return
 
     from fzcompare.extract._readers import _read_pdf, join_wrapped_lines
 
@@ -172,11 +179,13 @@ def xlsx_writers(repeat: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--size", choices=("tiny", "small", "national"), default="small")
+    parser.add_argument("--repeat", type=int, default=None)
     args = parser.parse_args(argv)
-    html_extractors(args.repeat)
-    pdf_readers(args.repeat)
-    xlsx_writers(args.repeat)
+    repeat = args.repeat or {"tiny": 1, "small": 3, "national": 5}[args.size]
+    html_extractors(repeat)
+    pdf_readers(repeat)
+    xlsx_writers(repeat)
     return 0
 
 

@@ -122,3 +122,21 @@ def test_transposed_csv_and_parquet(tmp_path: Path) -> None:
 def test_cells(text: str, value: float | None, disclosed: bool) -> None:
     cell = parse_cell(text)
     assert (cell.value, cell.disclosed) == (value, disclosed)
+
+
+def test_a_notes_sheet_beside_the_data_is_listed_not_fatal(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    data = book.active
+    data.title = "2023"
+    data.append(["地区", "行政复议申请(件)", "政务服务网办率(%)"])
+    data.append(["十堰市", 120, "99.1%"])
+    notes = book.create_sheet("说明")
+    notes.append(["本表由各市州司法局报送。"])
+    path = tmp_path / "with-notes.xlsx"
+    book.save(path)
+    result = import_tables([path])
+    assert result.errors == ()
+    assert result.observations.select("year", "value").rows() == [(2023, 99.1), (2023, 120.0)]
+    assert result.issues.select("cell", "issue").rows() == [("说明", "sheet_skipped: no_header")]

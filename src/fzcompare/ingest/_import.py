@@ -42,7 +42,9 @@ class ImportResult:
         headers: Every header with its code (None: unmapped) and confidence.
         regions: Every region text with its code (None: unresolved).
         issues: Value cells kept out: ``not_disclosed``, ``not_a_figure``,
-            ``unmapped_header``, ``unresolved_region``, ``no_year``, ``conflict``.
+            ``unmapped_header``, ``unresolved_region``, ``no_year``, ``conflict``; and
+            ``sheet_skipped`` for a sheet without a header in a file whose other sheets
+            held data (a file where no sheet does is an error).
         errors: One error per file that could not be imported (nothing of it is written).
         written: The write report when ``into`` was given and something was written.
     """
@@ -188,13 +190,22 @@ def _read_file(run: _Run, path: Path) -> tuple[dict[str, object], int]:
     source_id = f"tbl-{digest[:12]}"
     units = dict(run.catalog.indicators.select("code", "unit").iter_rows())
     values: list[RawValue] = []
+    skipped: list[TableImportError] = []
     for grid in grids:
         if not grid.rows:
             continue
-        values.extend(table_values(grid, names_region=run.names_region))
+        try:
+            values.extend(table_values(grid, names_region=run.names_region))
+        except TableImportError as error:  # e.g. a 说明 sheet beside the data sheets
+            skipped.append(error)
     if not values:
+        if skipped:
+            raise skipped[0]
         raise TableImportError(f"{path}: no value cells in any sheet", reason="empty",
                                path=str(path), hint="pass a table with figures")
+    for error in skipped:  # other sheets held data: these are listed, not fatal
+        run.issues.append((path.name, error.details.get("sheet") or "", None, None, None,
+                           error.message, f"sheet_skipped: {error.details.get('reason')}"))
     if not any(run.region(v.region).code for v in values):
         raise TableImportError(f"{path}: no region in the table resolves to a known region",
                                reason="no_regions", path=str(path),
