@@ -203,9 +203,9 @@ def _read_file(run: _Run, path: Path) -> tuple[dict[str, object], int]:
             raise skipped[0]
         raise TableImportError(f"{path}: no value cells in any sheet", reason="empty",
                                path=str(path), hint="pass a table with figures")
-    for error in skipped:  # other sheets held data: these are listed, not fatal
-        run.issues.append((path.name, error.details.get("sheet") or "", None, None, None,
-                           error.message, f"sheet_skipped: {error.details.get('reason')}"))
+    for skip in skipped:  # other sheets held data: these are listed, not fatal
+        run.issues.append((path.name, skip.details.get("sheet") or "", None, None, None,
+                           skip.message, f"sheet_skipped: {skip.details.get('reason')}"))
     if not any(run.region(v.region).code for v in values):
         raise TableImportError(f"{path}: no region in the table resolves to a known region",
                                reason="no_regions", path=str(path),
