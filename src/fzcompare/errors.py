@@ -216,3 +216,17 @@ class ChartError(FzcompareError):
         ...     print(error.details["reason"], "|", error.message)
         no_data | trend_panels: no rows left to draw
     """
+
+
+class TableImportError(FzcompareError, ValueError):
+    """An indicator table could not be imported (damaged, encrypted, no header ...).
+
+    ``details`` carries ``path``, ``sheet`` and ``reason`` (``encrypted``, ``corrupt``,
+    ``unsupported``, ``no_header``, ``no_regions``, ``no_year``, ``empty``).
+
+    Examples:
+        >>> error = TableImportError("a.xlsx: sheet 2023: no header row", reason="no_header",
+        ...                          path="a.xlsx", hint="put the indicator names in row 1")
+        >>> isinstance(error, ValueError), error.details["reason"]
+        (True, 'no_header')
+    """

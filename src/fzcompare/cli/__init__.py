@@ -17,6 +17,7 @@ from fzcompare._version import __version__
 from fzcompare.cli._benchmark import benchmark_command
 from fzcompare.cli._dataset import dataset_catalog, dataset_info
 from fzcompare.cli._extract import extract_command
+from fzcompare.cli._import import import_command
 from fzcompare.cli._report import report_command
 from fzcompare.cli._trends import trends_command
 from fzcompare.cli._validate import validate_command
@@ -54,6 +55,7 @@ def _root(
 def _register(root: typer.Typer) -> None:
     """Every command of the app, in the order ``--help`` lists them."""
     root.command("extract")(extract_command)
+    root.command("import")(import_command)
     root.command("validate")(validate_command)
     root.command("trends")(trends_command)
     root.command("benchmark")(benchmark_command)

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fzcompare._export import XlsxNotes, xlsx_bytes
 from fzcompare.benchmark import benchmark
 from fzcompare.criteria import load_criteria
 from fzcompare.store import atomic_write_bytes, dataset_regions, load, load_sources
@@ -28,6 +29,7 @@ class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    xlsx = "xlsx"
 
 
 class TableChoice(StrEnum):
@@ -98,7 +100,8 @@ def benchmark_command(
         "--region", help="Show only this region code (repeatable); ranks stay within the "
                          "whole peer group.")] = None,
     output_format: Annotated[OutputFormat, typer.Option(
-        "--format", "-f", help="table (plain text), csv or json.")] = OutputFormat.table,
+        "--format", "-f", help="table (plain text), csv, json or xlsx (needs -o).")]
+        = OutputFormat.table,
     table: Annotated[TableChoice, typer.Option(
         "--table", "-t", help="Which table: totals, areas or criteria.")
     ] = TableChoice.totals,
@@ -130,6 +133,15 @@ def benchmark_command(
     settings = result.settings
     title = (f"{settings.criteria_id} v{settings.criteria_version}: pass line "
              f"{settings.pass_points:g} of {settings.total_points:g} points")
+    if output_format is OutputFormat.xlsx:
+        if output is None:
+            raise typer.BadParameter("xlsx needs -o/--output", param_hint="--format")
+        atomic_write_bytes(output, xlsx_bytes({table.value: frame}, notes=XlsxNotes(
+            title=f"fzcompare benchmark: {table.value}", rubric=title,
+            synthetic=any("synthetic" in n.lower() for n in notes),
+            extra=tuple(("note", n) for n in notes))))
+        typer.echo(f"wrote {frame.height} rows to {output}", err=True)
+        return
     if output_format is OutputFormat.csv:
         text = frame.write_csv()
         for note in notes:

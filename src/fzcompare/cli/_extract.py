@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from fzcompare._export import XlsxNotes, xlsx_bytes
 from fzcompare._io import atomic_write_bytes
 from fzcompare.errors import FzcompareError
 from fzcompare.extract import RESULT_SCHEMA, evaluate, extract, load_gold, resolve_region
@@ -28,19 +29,27 @@ class ExtractFormat(StrEnum):
     csv = "csv"
     json = "json"
     parquet = "parquet"
+    xlsx = "xlsx"
+
+
+_REPORT_SUFFIXES = frozenset({".txt", ".html", ".htm", ".pdf", ".docx"})
+"""Files a folder stands for (each file's kind is then read from its bytes)."""
 
 
 def _expand(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() == ".txt"))
+            files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in _REPORT_SUFFIXES))
         else:
             files.append(path)
     return files
 
 
 def _encode(frame: pl.DataFrame, output_format: ExtractFormat) -> bytes:
+    if output_format is ExtractFormat.xlsx:
+        return xlsx_bytes({"observations": frame},
+                          notes=XlsxNotes(title="fzcompare extract: observations"))
     if output_format is ExtractFormat.parquet:
         buffer = io.BytesIO()
         frame.write_parquet(buffer)
@@ -74,8 +83,9 @@ def _run(files: list[Path], *, region: str | None, year: int | None,
 
 def extract_command(
     paths: Annotated[list[Path], typer.Argument(
-        help="Report text files (UTF-8 with or without BOM, GB18030); a folder stands "
-             "for its *.txt files.")],
+        help="Report files: text (UTF-8, GB18030), saved HTML pages, PDF, DOCX (the "
+             "kind is read from the bytes); a folder stands for its *.txt, *.html, "
+             "*.htm, *.pdf and *.docx files.")],
     region: Annotated[str | None, typer.Option(
         "--region", help="Reporting region (6-digit code or name); overrides the "
                          "title.")] = None,
@@ -99,9 +109,9 @@ def extract_command(
     that cannot be read are reported and skipped; the others still go through.
     Exit code 1 when any file failed.
     """
-    if output_format is ExtractFormat.parquet and output is None:
-        raise typer.BadParameter("parquet needs -o/--output (binary data is not written "
-                                 "to a terminal)", param_hint="--format")
+    if output_format in (ExtractFormat.parquet, ExtractFormat.xlsx) and output is None:
+        raise typer.BadParameter(f"{output_format} needs -o/--output (binary data is not "
+                                 "written to a terminal)", param_hint="--format")
     if region is not None:
         try:
             resolve_region(region)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fzcompare import trends
+from fzcompare._export import XlsxNotes, xlsx_bytes
 from fzcompare.catalog import load_catalog
 from fzcompare.schema import UNMAPPED_PREFIX
 from fzcompare.store import atomic_write_bytes, load, load_sources
@@ -26,6 +27,7 @@ class TrendsFormat(StrEnum):
     csv = "csv"
     json = "json"
     parquet = "parquet"
+    xlsx = "xlsx"
 
 
 class TrendsView(StrEnum):
@@ -93,6 +95,11 @@ def _encode(frame: pl.DataFrame, output_format: TrendsFormat, view: str, limit: 
         return frame.write_csv().encode("utf-8")
     if output_format is TrendsFormat.json:
         return frame.write_json().encode("utf-8") + b"\n"
+    if output_format is TrendsFormat.xlsx:
+        return xlsx_bytes({view: frame}, notes=XlsxNotes(
+            title=f"fzcompare trends: {view}",
+            synthetic=any("synthetic" in n.lower() for n in notes),
+            extra=tuple(("note", n) for n in notes)))
     if output_format is TrendsFormat.parquet:
         buffer = io.BytesIO()
         frame.write_parquet(buffer)
@@ -103,12 +110,13 @@ def _encode(frame: pl.DataFrame, output_format: TrendsFormat, view: str, limit: 
 def _resolve_format(chosen: TrendsFormat | None, output: Path | None,
                     is_terminal: bool) -> TrendsFormat:
     if chosen is not None:
-        if chosen is TrendsFormat.parquet and output is None:
-            raise typer.BadParameter("parquet output needs -o FILE", param_hint="--format")
+        if chosen in (TrendsFormat.parquet, TrendsFormat.xlsx) and output is None:
+            raise typer.BadParameter(f"{chosen} output needs -o FILE", param_hint="--format")
         return chosen
     if output is not None:
         by_suffix = {".csv": TrendsFormat.csv, ".json": TrendsFormat.json,
-                     ".parquet": TrendsFormat.parquet, ".txt": TrendsFormat.table}
+                     ".parquet": TrendsFormat.parquet, ".txt": TrendsFormat.table,
+                     ".xlsx": TrendsFormat.xlsx}
         return by_suffix.get(output.suffix.lower(), TrendsFormat.csv)
     return TrendsFormat.table if is_terminal else TrendsFormat.csv
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 import polars as pl
 import typer
 
+from fzcompare._export import XlsxNotes, xlsx_bytes
+from fzcompare._io import atomic_write_bytes
 from fzcompare.errors import FzcompareError, InvalidArgumentError, SchemaError
 from fzcompare.schema import OBSERVATION_SCHEMA
 from fzcompare.store import dataset_regions, load_sources
@@ -32,6 +34,7 @@ class OutputFormat(StrEnum):
 
     text = "text"
     json = "json"
+    xlsx = "xlsx"
 
 
 def _usage(message: str) -> typer.Exit:
@@ -108,7 +111,11 @@ def validate_command(
     bundled: Annotated[bool, typer.Option(
         "--bundled/--no-bundled", help="Run the bundled suites.")] = True,
     output: Annotated[OutputFormat, typer.Option(
-        "--format", help="text for people, json for machines.")] = OutputFormat.text,
+        "--format", help="text for people, json for machines, xlsx (outcomes and "
+                         "failing rows, to -o; the text is printed too).")]
+    = OutputFormat.text,
+    xlsx_output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="The workbook --format xlsx writes.")] = None,
     docs: Annotated[Path | None, typer.Option(
         "--docs", help="Build great_expectations Data Docs in this folder (the pages "
                        "load CSS and scripts from the internet).")] = None,
@@ -194,6 +201,16 @@ def validate_command(
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(1) from None
         messages.append(_report_line(report, "quarantine"))
+
+    if output == OutputFormat.xlsx:
+        if xlsx_output is None:
+            raise typer.BadParameter("xlsx needs -o/--output", param_hint="--format")
+        atomic_write_bytes(xlsx_output, xlsx_bytes(
+            {"outcomes": result.outcomes, "failing_rows": result.failing_rows},
+            notes=XlsxNotes(title=f"fzcompare validate: {dataset}",
+                            extra=tuple(("message", m) for m in messages))))
+        messages.append(f"wrote {result.failing_rows.height} failing row(s) to "
+                        f"{xlsx_output}")
 
     if output == OutputFormat.json:
         payload = result.to_dict(max_failing_rows=max_rows)

@@ -98,6 +98,9 @@ class DocumentInfo:
         encoding: The encoding the file was read with (None for a str).
         path: The file path, if read from a file.
         n_chars: Characters of the raw text.
+        file_type: ``text``, ``html``, ``pdf`` or ``docx`` (read from the file's bytes).
+        sha256: Hex SHA-256 of the file's bytes (None for a str).
+        url: The page's address when a saved HTML page records it.
 
     Examples:
         >>> from fzcompare.extract import extract
@@ -120,6 +123,9 @@ class DocumentInfo:
     encoding: str | None
     path: str | None
     n_chars: int
+    file_type: str = "text"
+    sha256: str | None = None
+    url: str | None = None
 
 
 _TITLE_LINE: Final[re.Pattern[str]] = re.compile(

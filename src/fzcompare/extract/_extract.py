@@ -19,7 +19,6 @@ from fzcompare.extract import _lexicon as lex
 from fzcompare.extract._document import (
     DocumentInfo,
     Section,
-    decode_report,
     find_date,
     find_sections,
     find_title,
@@ -40,6 +39,7 @@ from fzcompare.extract._mapping import (
 )
 from fzcompare.extract._normalize import NormalizedText, find_mojibake, normalize
 from fzcompare.extract._numbers import FoundNumber, chinese_numeral_value, scan_numbers
+from fzcompare.extract._readers import ReadDocument, read_document, with_file_facts
 from fzcompare.extract._result import (
     RESULT_SCHEMA,
     ExtractionResult,
@@ -128,21 +128,22 @@ class _Figure:
     confidence: float = 0.0
 
 
-def _read(source: str | bytes | os.PathLike[str]) -> tuple[str, str | None, str | None, bytes]:
+def _read(source: str | bytes | os.PathLike[str]) -> tuple[str, str | None, str | None, bytes,
+                                                        ReadDocument | None]:
     if isinstance(source, str):
-        return source, None, None, source.encode("utf-8", "surrogatepass")
+        return source, None, None, source.encode("utf-8", "surrogatepass"), None
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
-        text, encoding = decode_report(data)
-        return text, encoding, None, data
+        read = read_document(data)
+        return read.text, read.encoding, None, data, read
     path = Path(source)
     try:
         data = path.read_bytes()
     except OSError as error:
         raise ExtractionError(f"{path}: cannot read the file ({error.strerror or error})",
                               reason="unreadable", path=str(path)) from error
-    text, encoding = decode_report(data, name=str(path))
-    return text, encoding, str(path), data
+    read = read_document(data, name=str(path))
+    return read.text, read.encoding, str(path), data, read
 
 
 def _level_from_code(code: str) -> str:
@@ -724,7 +725,7 @@ def extract(
         >>> result.observations.select("value", "unit").rows()
         [(9.0, '件'), (11.25, '%')]
     """
-    raw, encoding, path, data = _read(source)
+    raw, encoding, path, data, read = _read(source)
     catalog = load_catalog() if catalog is None else catalog
     regions = load_regions() if regions is None else regions
     compiled = compiled_for(catalog)
@@ -736,8 +737,12 @@ def extract(
         warnings.append(ExtractionWarning(
             "mojibake", f"garbled text {span.text!r} left as it is", span.raw_start,
             span.raw_end))
+    if read is not None:
+        warnings.extend(ExtractionWarning(code, message) for code, message in read.warnings)
     info = _metadata(doc, region=region, year=year, regions=regions, encoding=encoding,
                      path=path, digest=digest, warnings=warnings)
+    if read is not None:
+        info = with_file_facts(info, read)
     domain_names = compiled.domain_names
     text = doc.text
     sections = find_sections(text, domain_names=domain_names)
@@ -782,6 +787,7 @@ def extract(
         "span_end": [end for _, end in spans],
         "confidence": [round(f.confidence, 3) for f in figures],
         "mapped": [f.indicator is not None for f in figures],
+        "page": [read.page_of(start) if read is not None else None for start, _ in spans],
     }
     observations = pl.DataFrame([pl.Series(name, values, dtype=RESULT_SCHEMA[name])
                                  for name, values in columns.items()])

@@ -284,6 +284,23 @@ def build_report(
                   summary=summary, tables=out_tables)
 
 
+def _tables_xlsx(report: Report) -> bytes:
+    """The report's tables as one workbook beside the CSVs (same bytes for same input)."""
+    from fzcompare._export import XlsxNotes, xlsx_bytes
+
+    summary = report.summary
+    criteria = summary.get("criteria") or {}
+    tables = {name: table.with_columns(pl.col(pl.List(pl.String())).list.join("; "))
+              for name, table in sorted(report.tables.items())}
+    return xlsx_bytes(tables, notes=XlsxNotes(
+        title=f"fzcompare report {summary.get('year', '')}",
+        rubric=f"{criteria.get('id', '')} v{criteria.get('version', '')} "
+               f"({criteria.get('pass_line', '')}; sha256 {criteria.get('sha256', '')})",
+        dataset_version=str(summary.get("dataset") or "") or None,
+        synthetic=bool(summary.get("synthetic")),
+        as_of=dt.date.fromisoformat(summary["as_of"]) if summary.get("as_of") else None))
+
+
 def _version() -> str:
     return __version__
 
@@ -456,7 +473,9 @@ def write_report(report: Report, out_dir: str | Path, *,
     """Write the report's files atomically under ``out_dir``; returns the paths written.
 
     ``html`` → ``index.html``; ``md`` → ``report.md``; ``json`` → ``summary.json``;
-    ``csv``/``parquet`` → ``tables/<name>.csv|parquet``. File names never come from data.
+    ``csv``/``parquet`` → ``tables/<name>.csv|parquet``; with ``csv`` also
+    ``tables/tables.xlsx`` (every table, one sheet each, plus notes). File names never
+    come from data.
     ``manifest.json`` (always written, last) holds the SHA-256 of every other file.
 
     Examples:
@@ -481,6 +500,7 @@ def write_report(report: Report, out_dir: str | Path, *,
         tables/areas.csv
         tables/changes.csv
         tables/criteria.csv
+        tables/tables.xlsx
         tables/totals.csv
         tables/validation.csv
         tables/what_it_would_take.csv
@@ -508,6 +528,8 @@ def write_report(report: Report, out_dir: str | Path, *,
             buffer = io.BytesIO()
             table.write_parquet(buffer, compression="zstd")
             files[out / "tables" / f"{name}.parquet"] = buffer.getvalue()
+    if "csv" in formats and report.tables:
+        files[out / "tables" / "tables.xlsx"] = _tables_xlsx(report)
     for path, data in files.items():
         atomic_write_bytes(path, data)
     manifest = {str(p.relative_to(out)): hashlib.sha256(d).hexdigest()
