@@ -1,0 +1,436 @@
+"""Every government in China: division codes, their history, names, scopes and peer groups.
+
+The bundled table (``data/regions.csv``) holds every province-, prefecture- and
+county-level division in force; ``data/region_history.csv`` holds the codes and names in
+use since 2000 that are no longer, each with its validity and successor(s). Both are
+built by ``datasets/build_regions.py`` from published code lists (see ``docs/regions.md``)
+and read on first use only.
+
+A figure keeps the code its report used (郧县 420321 in a 2013 report); ``harmonise``
+maps old codes to the code in force so that a series across a code change is one series,
+and says so in its ``region_note`` column.
+
+Examples:
+    >>> match = resolve_region("郧县", year=2013)
+    >>> match.reported_code, match.code, match.name
+    ('420321', '420304', '郧阳区')
+    >>> resolve_region("北京市海淀区").code
+    '110108'
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import polars as pl
+
+from fzcompare._regions_index import (
+    NameIndex,
+    Place,
+    name_index,
+    read_history,
+    read_region_table,
+    strip_government,
+)
+from fzcompare.errors import AmbiguousRegionError, UnknownRegionError
+
+__all__ = [
+    "RegionMatch",
+    "find_region",
+    "harmonise",
+    "peer_group",
+    "region_history",
+    "region_table",
+    "resolve_region",
+    "scope_names",
+]
+
+_MAX_NAME: Final[int] = 24
+PeerScope = Literal["parent", "province", "nation"]
+
+
+@dataclass(frozen=True)
+class RegionMatch:
+    """A name resolved to a division.
+
+    Attributes:
+        code: The code in force (the one analyses across years use).
+        name: The name in force.
+        level: ``province``, ``prefecture``, ``county`` (or ``township`` for regions a
+            dataset registers).
+        parent_code: The parent's code (``000000`` for a province).
+        province_code: The province's code (``""`` for the country).
+        reported_code: The code the name stood for when it was used (郧县 -> 420321);
+            equal to ``code`` unless the name is historical.
+        reported_name: The name as resolved (the division's full name then).
+        history_step: How ``reported_code`` became ``code`` (None when they are equal).
+        matched: The part of the input that named the division.
+    """
+
+    code: str
+    name: str
+    level: str
+    parent_code: str
+    province_code: str
+    reported_code: str
+    reported_name: str
+    history_step: str | None
+    matched: str
+
+
+def region_table() -> pl.DataFrame:
+    """The bundled regions table with all its columns (aliases, types, source).
+
+    Examples:
+        >>> table = region_table()
+        >>> table.filter(pl.col("region_code") == "422800").select(
+        ...     "short_name", "division_type", "scope_suffix").row(0)
+        ('恩施州', '自治州', '州')
+    """
+    return read_region_table()
+
+
+def region_history() -> pl.DataFrame:
+    """Codes and names no longer in force: validity (revisions), successors, change kind.
+
+    Examples:
+        >>> history = region_history()
+        >>> history.filter(pl.col("region_code") == "371200").select(
+        ...     "name_zh", "successor_codes", "change").row(0)
+        ('莱芜市', '370100', 'replaced')
+    """
+    return read_history()
+
+
+def _province_of(code: str, index: NameIndex) -> str:
+    if code == "000000":
+        return ""
+    chain = (code, *index.ancestors.get(code, ()))
+    provinces = [c for c in chain if c.endswith("0000") and c != "000000"]
+    return provinces[-1] if provinces else code[:2] + "0000"
+
+
+def _current(place: Place, index: NameIndex) -> tuple[Place, str | None]:
+    """The place in force that ``place`` became, and the steps taken (None: no step)."""
+    steps: list[str] = []
+    step = place
+    for _ in range(6):
+        if step.until is None and step.code in index.by_code:
+            break
+        nxt = step.successors[0] if step.successors else ""
+        follow = index.by_code.get(nxt) or index.historical.get(nxt)
+        if follow is None or follow is step:
+            raise UnknownRegionError(
+                f"{place.name} ({place.code}) was abolished in the code list after "
+                f"{place.until} with no successor the revisions name",
+                hint="give the code in force, or register the mapping in the dataset's "
+                "regions.csv", code=place.code)
+        steps.append(f"{step.name} {step.code} (to {step.until}) -> {follow.name} {follow.code}")
+        step = follow
+    return step, "; ".join(steps) or None
+
+
+def _match(place: Place, index: NameIndex, matched: str) -> RegionMatch:
+    now, step = _current(place, index)
+    return RegionMatch(code=now.code, name=now.name, level=now.level, parent_code=now.parent,
+                       province_code=_province_of(now.code, index), reported_code=place.code,
+                       reported_name=place.name, history_step=step, matched=matched)
+
+
+def _segments(text: str, index: NameIndex) -> list[str] | None:
+    """Split a name into known names, longest first at each position (北京市|海淀区)."""
+    parts: list[str] = []
+    i = 0
+    while i < len(text):
+        for length in range(min(len(text) - i, _MAX_NAME), 1, -1):
+            if text[i:i + length] in index.by_name:
+                parts.append(text[i:i + length])
+                i += length
+                break
+        else:
+            return None
+    return parts
+
+
+def _within(place: Place, codes: set[str], index: NameIndex) -> bool:
+    return place.code in codes or any(a in codes for a in index.ancestors.get(place.code, ()))
+
+
+def _valid_in(place: Place, year: int) -> bool:
+    return (place.since is None or place.since <= year) and (place.until is None
+                                                            or year <= place.until)
+
+
+def _narrow(candidates: list[Place], keep: set[str], index: NameIndex) -> list[Place]:
+    """The candidates inside the context's prefectures or counties, else its provinces."""
+    below_province = {c for c in keep if not c.endswith("0000")}
+    for codes in (below_province, keep):
+        narrowed = [p for p in candidates if _within(p, codes, index)]
+        if narrowed:
+            return narrowed
+    return candidates
+
+
+def _pick(candidates: Iterable[Place], index: NameIndex, *, year: int | None,
+          contexts: list[set[str]], hint: set[str] | None) -> list[Place]:
+    """The candidates left after the context: names before (湖北省十堰市), the province
+    hint, the year, then the surrounding regions (``contexts``, most telling first)."""
+    unique = list({(p.code, p.until): p for p in candidates}.values())
+    if hint is not None:
+        unique = [p for p in unique if _within(p, hint, index)]
+    if year is not None:
+        unique = [p for p in unique if _valid_in(p, year)] or unique
+    elif any(p.until is None for p in unique):
+        unique = [p for p in unique if p.until is None]
+    for context in contexts:
+        if len(unique) <= 1:
+            break
+        unique = _narrow(unique, context, index)
+    if len(unique) > 1 and len({p.code for p in unique}) == 1:
+        unique = [max(unique, key=lambda p: p.until or 9999)]
+    return unique
+
+
+def _context_codes(codes: Iterable[str], index: NameIndex) -> set[str]:
+    """Codes and their ancestors (provinces excluded when prefectures are known)."""
+    found: set[str] = set()
+    for code in codes:
+        if code in index.by_code or code in index.historical:
+            found.add(code)
+            found.update(a for a in index.ancestors.get(code, ()) if a != "000000")
+    return found
+
+
+def _province_hint(province: str | None, index: NameIndex) -> set[str] | None:
+    if province is None:
+        return None
+    code = province.strip() if province.strip().isdigit() else None
+    if code is None:
+        places = [p for p in index.by_name.get(strip_government(province), ())
+                  if p.level == "province"]
+        if not places:
+            raise _unknown(province, index, what="province")
+        code = places[0].code
+    if code not in index.by_code:
+        raise _unknown(province, index, what="province")
+    return {code}
+
+
+def _unknown(name: str, index: NameIndex, *, what: str = "region") -> UnknownRegionError:
+    names = [n for n in index.by_name if len(n) >= 2]
+    close = difflib.get_close_matches(strip_government(name), names, n=8, cutoff=0.5)
+    codes = list(dict.fromkeys(index.by_name[n][0].code for n in close))[:3]
+    places = [index.by_code.get(c) or index.historical[c] for c in codes]
+    shown = ", ".join(f"{p.name} ({p.code})" for p in places)
+    close = [p.name for p in places]
+    return UnknownRegionError(
+        f"unknown {what} {name!r}" + (f"; closest: {shown}" if shown else ""),
+        hint="give a full name (北京市海淀区), a short name (海淀) or a 6-digit code; "
+        "fzcompare dataset regions --search lists them", name=name, suggestions=close)
+
+
+def _ambiguous(name: str, places: list[Place], index: NameIndex) -> AmbiguousRegionError:
+    triples = []
+    for p in sorted(places, key=lambda p: p.code):
+        parent = index.by_code.get(p.parent) or index.historical.get(p.parent)
+        triples.append((p.code, p.name, parent.name if parent else ""))
+    listed = ", ".join(f"{c} {n} ({parent})" for c, n, parent in triples)
+    return AmbiguousRegionError(
+        f"{name!r} fits {len(triples)} regions: {listed}",
+        hint="add the province or prefecture (北京市朝阳区), pass province=, or give the code",
+        name=name, candidates=triples)
+
+
+def resolve_region(
+    name: str,
+    *,
+    year: int | None = None,
+    province: str | None = None,
+    context: Iterable[str] = (),
+    regions: pl.DataFrame | None = None,
+) -> RegionMatch:
+    """Resolve a government's name (or code) to its division.
+
+    Accepts full names, short names (海淀, 恩施州), names with or without 人民政府, with a
+    province or prefecture before them (北京市海淀区, 湖北省十堰市), old names (郧县), and
+    6-digit codes, current or historical.
+
+    Args:
+        name: The name or code.
+        year: The year the name was used in; picks the code valid then.
+        province: A province name or code that the region lies in.
+        context: Codes of other regions of the same dataset or document; they settle a
+            name shared by several regions when they lie in one of them.
+        regions: Extra regions (a dataset's ``regions.csv``: townships, streets).
+
+    Raises:
+        UnknownRegionError: Nothing matches; the message lists the closest names.
+        AmbiguousRegionError: Several regions fit; the message lists them with parents.
+
+    Examples:
+        >>> resolve_region("十堰市人民政府").code
+        '420300'
+        >>> resolve_region("朝阳区", province="北京市").code
+        '110105'
+        >>> resolve_region("襄樊市", year=2009).history_step
+        '襄樊市 420600 (to 2010) -> 襄阳市 420600'
+        >>> resolve_region("鼓楼区", context=["320100"]).parent_code
+        '320100'
+    """
+    index = name_index(regions)
+    text = strip_government(name)
+    hint = _province_hint(province, index)
+    if text.isdigit() and len(text) == 6:
+        place = index.by_code.get(text) or index.historical.get(text)
+        if place is None:
+            raise _unknown(name, index)
+        return _match(place, index, text)
+    parts = _segments(text, index) if text else None
+    if not parts:
+        raise _unknown(name, index)
+    before: set[str] = set()
+    for part in parts[:-1]:
+        before.update(_context_codes((p.code for p in index.by_name[part]), index))
+    contexts = [c for c in (before, _context_codes(context, index)) if c]
+    chosen = _pick(index.by_name[parts[-1]], index, year=year, contexts=contexts, hint=hint)
+    if not chosen:
+        raise _unknown(name, index)
+    if len(chosen) > 1:
+        raise _ambiguous(name, chosen, index)
+    return _match(chosen[0], index, text)
+
+
+def find_region(
+    text: str,
+    *,
+    year: int | None = None,
+    province: str | None = None,
+    context_text: str = "",
+    context: Iterable[str] = (),
+    regions: pl.DataFrame | None = None,
+) -> RegionMatch | None:
+    """The most specific government named in ``text`` (a report's issuer line).
+
+    Other names in ``text``, then names in ``context_text`` (the first lines), the
+    ``province`` hint and the ``context`` codes settle a name that several regions share.
+
+    Returns:
+        The match, or None when ``text`` names no region.
+
+    Raises:
+        AmbiguousRegionError: A name fits several regions and the context picks none.
+
+    Examples:
+        >>> find_region("中共郧西县委 郧西县人民政府").code
+        '420322'
+        >>> find_region("鼓楼区人民政府", context_text="南京市鼓楼区人民政府办公室").code
+        '320106'
+    """
+    index = name_index(regions)
+    hint = _province_hint(province, index)
+    found = [m.group() for m in index.pattern.finditer(text)]
+    if not found:
+        return None
+    deepest = max(found, key=lambda n: (max(index.depth(p) for p in index.by_name[n]), len(n)))
+    others = [n for n in found if n != deepest]
+    near = [m.group() for m in index.pattern.finditer(context_text)] if context_text else []
+    contexts = [_context_codes((p.code for n in names for p in index.by_name[n]), index)
+                for names in (others, [n for n in near if n != deepest])]
+    contexts.append(_context_codes(context, index))
+    chosen = _pick(index.by_name[deepest], index, year=year,
+                   contexts=[c for c in contexts if c], hint=hint)
+    if not chosen:
+        return None
+    if len(chosen) > 1:
+        raise _ambiguous(deepest, chosen, index)
+    return _match(chosen[0], index, deepest)
+
+
+def scope_names(code: str, *, regions: pl.DataFrame | None = None) -> dict[str, str]:
+    """The data-model scopes of a region's figures: whole area, own level, departments.
+
+    Examples:
+        >>> scope_names("420303"), scope_names("420322")["all"]
+        ({'all': '全区', 'own': '区本级', 'direct': '区直'}, '全县')
+        >>> scope_names("152900")["all"], scope_names("450000")["own"]
+        ('全盟', '区本级')
+    """
+    from fzcompare.schema import scope_words
+
+    table = read_region_table()
+    row = table.filter(pl.col("region_code") == code)
+    if row.height:
+        return scope_words(row["scope_suffix"].item() or "市", row["level"].item())
+    place = name_index(regions).by_code.get(code)
+    return scope_words({"township": "镇", "province": "省", "county": "县"}.get(
+        place.level if place else "", "市"), place.level if place else "county")
+
+
+def harmonise(observations: pl.DataFrame) -> pl.DataFrame:
+    """Map old region codes to the codes in force, keeping the reported ones beside them.
+
+    Adds ``reported_region_code`` (the code as reported) and ``region_note`` (the history
+    step, null where nothing changed); ``region_code`` becomes the code in force, so a
+    series across a code change (郧县 420321 -> 郧阳区 420304) is one series.
+
+    Examples:
+        >>> frame = pl.DataFrame({"region_code": ["420321", "420304"], "year": [2013, 2015]})
+        >>> harmonise(frame).select("region_code", "reported_region_code").rows()
+        [('420304', '420321'), ('420304', '420304')]
+    """
+    index = name_index()
+    codes = observations["region_code"].unique().to_list()
+    mapping: dict[str, tuple[str, str | None]] = {}
+    for code in codes:
+        place = index.historical.get(code) if code not in index.by_code else None
+        if place is not None:
+            now, step = _current(place, index)
+            mapping[code] = (now.code, step)
+    table = pl.DataFrame({"region_code": list(mapping),
+                          "_current": [v[0] for v in mapping.values()],
+                          "region_note": [v[1] for v in mapping.values()]},
+                         schema={"region_code": pl.String(), "_current": pl.String(),
+                                 "region_note": pl.String()})
+    return (observations.join(table, on="region_code", how="left")
+            .with_columns(pl.col("region_code").alias("reported_region_code"),
+                          pl.coalesce("_current", "region_code").alias("region_code"))
+            .drop("_current"))
+
+
+def peer_group(code: str, *, within: PeerScope = "parent",
+               regions: pl.DataFrame | None = None) -> pl.DataFrame:
+    """A region and its peers: same level and same parent, same province, or nationwide.
+
+    ``peer_group(province_code, within="parent")`` on a province gives all provinces; to
+    list a province's prefectures or a prefecture's counties and districts, give one of
+    them (or use ``children``-style selection: ``peer_group(child, within="parent")``).
+    Townships registered in a dataset's ``regions.csv`` (``regions``) have their siblings.
+
+    Examples:
+        >>> peer_group("420300")["region_code"].len()  # Hubei's 17 prefecture-level units
+        17
+        >>> peer_group("420303").height  # 十堰's districts and counties
+        8
+        >>> peer_group("420300", within="nation").height > 330
+        True
+    """
+    base = read_region_table().select("region_code", "name_zh", "level", "parent_code",
+                                      "province_code")
+    if regions is not None and regions.height:
+        extra = regions.select("region_code", "name_zh", "level", "parent_code").with_columns(
+            pl.lit(None, pl.String()).alias("province_code"))
+        base = pl.concat([base, extra.filter(~pl.col("region_code").is_in(
+            base["region_code"].implode()))])
+    row = base.filter(pl.col("region_code") == code)
+    if row.height == 0:
+        raise _unknown(code, name_index(regions))
+    level, parent, province = row.select("level", "parent_code", "province_code").row(0)
+    same_level = base.filter(pl.col("level") == level)
+    if within == "parent":
+        return same_level.filter(pl.col("parent_code") == parent).sort("region_code")
+    if within == "province":
+        return same_level.filter(pl.col("province_code") == province).sort("region_code")
+    return same_level.sort("region_code")
