@@ -25,6 +25,7 @@ import functools
 import importlib
 import importlib.metadata
 import io
+import itertools
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ DATA = Path(__file__).resolve().parents[1] / "src" / "fzcompare" / "data"
 FIRST_REVISION = "200012"
 CURRENT_LABEL = "current"
 PREFECTURE_TYPES = frozenset({"地级市", "地区", "自治州", "盟"})
-PLACEHOLDER_NAMES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划",
+PLACEHOLDER_NAMES = frozenset({"市辖区", "县", "市", "省直辖县级行政区划", "自治区直辖县级行政区划",
                                "省直辖行政单位", "自治区直辖县级行政单位"})
 NAME_ENDINGS = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州",
                 "自治县", "自治旗", "林区", "特区", "地区", "新区", "省", "市", "县", "区", "旗",
@@ -234,8 +235,7 @@ def history(current: list[Division]) -> list[dict[str, str]]:
     tables.append((CURRENT_LABEL, now))
     spans: dict[tuple[str, str], list[str]] = {}
     successors: dict[str, list[str]] = {}
-    for (label, table), (next_label, after) in zip(tables, tables[1:], strict=False):
-        del next_label
+    for (label, table), (_, after) in itertools.pairwise(tables):
         for code, name in table.items():
             spans.setdefault((code, name), []).append(label)
         gone = {c: n for c, n in table.items() if c not in after}

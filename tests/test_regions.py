@@ -90,7 +90,8 @@ def test_build_check_passes_on_the_committed_files() -> None:
 
 def test_import_does_not_read_the_table() -> None:
     code = ("import fzcompare, fzcompare._regions_index as r, fzcompare.catalog as c;"
-            "print(r.read_region_table.cache_info().currsize, c.load_regions.cache_info().currsize)")
+            "print(r.read_region_table.cache_info().currsize,"
+            " c.load_regions.cache_info().currsize)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.split() == ["0", "0"]
@@ -335,3 +336,29 @@ def test_peer_groups_by_level() -> None:
     direct = set(nation["region_code"]) - set(prefectures)  # 仙桃市, 济源市 ... under provinces
     assert {code[2:4] for code in direct} == {"90"}
     assert peer_group("110105", within="province").height == 16
+
+
+def test_cli_lists_regions(capsys: pytest.CaptureFixture[str]) -> None:
+    from fzcompare.cli import main
+
+    assert main(["dataset", "regions", "--search", "鼓楼"]) == 0
+    listed = pl.read_csv(capsys.readouterr().out.encode(), schema_overrides={
+        "region_code": pl.String, "parent_code": pl.String})
+    assert set(listed["region_code"]) == {"320106", "320302", "350102", "410204"}
+    assert main(["dataset", "regions", "--province", "浙江", "--level", "prefecture"]) == 0
+    assert capsys.readouterr().out.count("\n") == 1 + 11
+    assert main(["dataset", "regions", "--level", "town"]) == 1
+    assert "levels:" in capsys.readouterr().err
+
+
+def test_cli_extract_region_option_takes_names_and_codes(tmp_path: Path) -> None:
+    from fzcompare.cli import main
+
+    report = tmp_path / "report.txt"
+    report.write_text(_report("关于2023年法治政府建设情况的报告", "全市行政复议纠错9件。"),
+                      encoding="utf-8")
+    for region, code in (("深圳市", "440300"), ("110105", "110105")):
+        into = tmp_path / f"ds-{code}"
+        assert main(["extract", str(report), "--region", region, "--into", str(into),
+                     "--output", str(tmp_path / f"{code}.csv")]) == 0
+        assert set(load(into)["region_code"]) == {code}

@@ -177,9 +177,9 @@ def _index_with(extra: tuple[tuple[str | None, ...], ...]) -> NameIndex:
         place = Place(row["region_code"], row["name_zh"], row["level"], row["parent_code"] or "",
                       _year(row["valid_from"]), _year(row["valid_to"]),
                       tuple(c for c in (row["successor_codes"] or "").split(";") if c))
-        if place.code not in by_code:
-            historical.setdefault(place.code, place)
-            parents.setdefault(place.code, place.parent)
+        if place.code not in by_code:  # rows come oldest first: keep a code's latest name
+            historical[place.code] = place
+            parents[place.code] = place.parent
         by_name.setdefault(place.name, []).append(place)
     return NameIndex({k: tuple(v) for k, v in by_name.items()}, by_code, historical,
                      _chains(parents))

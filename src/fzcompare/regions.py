@@ -133,6 +133,14 @@ def _current(place: Place, index: NameIndex) -> tuple[Place, str | None]:
     return step, "; ".join(steps) or None
 
 
+def _current_code(place: Place, index: NameIndex) -> str:
+    """The code in force a place leads to (its own code when it leads nowhere)."""
+    try:
+        return _current(place, index)[0].code
+    except UnknownRegionError:
+        return place.code
+
+
 def _match(place: Place, index: NameIndex, matched: str) -> RegionMatch:
     now, step = _current(place, index)
     return RegionMatch(code=now.code, name=now.name, level=now.level, parent_code=now.parent,
@@ -191,8 +199,8 @@ def _pick(candidates: Iterable[Place], index: NameIndex, *, year: int | None,
         if len(unique) <= 1:
             break
         unique = _narrow(unique, context, index)
-    if len(unique) > 1 and len({p.code for p in unique}) == 1:
-        unique = [max(unique, key=lambda p: p.until or 9999)]
+    if len(unique) > 1 and len({_current_code(p, index) for p in unique}) == 1:
+        unique = [max(unique, key=lambda p: p.until or 9999)]  # one division, renamed or recoded
     return unique
 
 

@@ -234,8 +234,8 @@ def _metadata(doc: NormalizedText, *, region: str | None, year: int | None,
                 "region_override", f"the title names region {title_region}; using {code} "
                 "as given"))
     elif reading.match is not None:
-        match = reading.match
-        code, name, level = match.reported_code, match.reported_name, match.level
+        found = reading.match
+        code, name, level = found.reported_code, found.reported_name, found.level
     elif reading.ambiguous is not None:
         warnings.append(ExtractionWarning("ambiguous_region", reading.ambiguous + "; pass "
                                           "region= (a code or a name with its province)"))
