@@ -49,7 +49,7 @@ def sample_names(n: int, seed: int = 0) -> list[tuple[str, str | None]]:
     rng = random.Random(seed)
     picked: list[tuple[str, str | None]] = []
     while len(picked) < n:
-        code, name, short, parent, province = rows[rng.randrange(len(rows))]
+        _, name, short, parent, province = rows[rng.randrange(len(rows))]
         form = rng.randrange(6)
         hint = names.get(province) if name in shared else None
         if form == 0:
