@@ -362,3 +362,34 @@ def test_cli_extract_region_option_takes_names_and_codes(tmp_path: Path) -> None
         assert main(["extract", str(report), "--region", region, "--into", str(into),
                      "--output", str(tmp_path / f"{code}.csv")]) == 0
         assert set(load(into)["region_code"]) == {code}
+
+
+def test_level_scopes_make_districts_and_counties_comparable() -> None:
+    from fzcompare.regions import level_scopes
+
+    district = extract(_report("十堰市茅箭区人民政府关于2023年法治政府建设情况的报告",
+                               "全区行政复议纠错9件。")).data_model()
+    county = extract(_report("郧西县人民政府关于2023年法治政府建设情况的报告",
+                             "全县行政复议纠错4件。")).data_model()
+    both = level_scopes(pl.concat([district, county]))
+    assert set(both["scope"]) == {"全县"}
+    assert set(both["reported_scope"]) == {"全区", "全县"}
+    result = fzcompare.benchmark.benchmark(
+        both.filter(pl.col("indicator_code") == "reconsideration_corrected"),
+        parse_criteria({**rubric_raw_example(), "areas": [{"id": "A1", "name": "x", "criteria": [
+            {"id": "A1.1", "name": "corrected", "indicator": "reconsideration_corrected",
+             "comparator": ">=", "threshold": 5, "points": 10}]}]}))
+    assert dict(result.totals.select("region_code", "points_earned").iter_rows()) == {
+        "420302": 10.0, "420322": 0.0}
+
+
+def test_scope_levels_accept_each_regions_own_words_and_the_older_ones() -> None:
+    from fzcompare.regions import scope_levels
+
+    pairs = pl.DataFrame({"region_code": ["422800", "420300", "420303", "420303", "110000",
+                                          "420321", "990001"],
+                          "scope": ["全州", "全区", "全区", "全县", "全市", "全县", "全市"]})
+    levels = scope_levels(pairs, regions=pl.DataFrame({"region_code": ["990001"],
+                                                       "level": ["prefecture"]}))
+    assert levels["scope_level"].to_list() == ["prefecture", "other", "county", "county",
+                                               "province", "county", "prefecture"]

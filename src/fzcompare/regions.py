@@ -21,6 +21,7 @@ Examples:
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -38,17 +39,29 @@ from fzcompare._regions_index import (
 from fzcompare.errors import AmbiguousRegionError, UnknownRegionError
 
 __all__ = [
+    "LEVEL_SCOPES",
     "RegionMatch",
+    "level_scopes",
     "find_region",
     "harmonise",
     "peer_group",
     "region_history",
     "region_table",
     "resolve_region",
+    "scope_levels",
     "scope_names",
 ]
 
 _MAX_NAME: Final[int] = 24
+LEVEL_SCOPES: Final[dict[str, dict[str, str]]] = {
+    "country": {"all": "全国", "own": "全国", "direct": "全国"},
+    "province": {"all": "全省", "own": "省本级", "direct": "省直"},
+    "prefecture": {"all": "全市", "own": "市本级", "direct": "市直"},
+    "county": {"all": "全县", "own": "县本级", "direct": "县直"},
+    "township": {"all": "全镇", "own": "镇本级", "direct": "镇直"},
+}
+"""One scope word per level and kind: what ``level_scopes`` maps a region's own words to, and
+what the benchmark's ``scope: whole`` reads (全市 for a prefecture, 全县 for a county)."""
 PeerScope = Literal["parent", "province", "nation"]
 
 
@@ -366,24 +379,83 @@ def find_region(
     return _match(chosen[0], index, deepest)
 
 
+_NAME_SUFFIXES: Final[tuple[tuple[str, str], ...]] = (
+    ("自治区", "区"), ("特别行政区", "区"), ("自治州", "州"), ("自治县", "县"), ("自治旗", "旗"),
+    ("地区", "地区"), ("林区", "区"), ("特区", "区"), ("街道", "镇"), ("省", "省"), ("市", "市"),
+    ("区", "区"), ("县", "县"), ("州", "州"), ("盟", "盟"), ("旗", "旗"), ("镇", "镇"),
+    ("乡", "镇"),
+)
+
+
+def _suffix_of_name(name: str) -> str:
+    for ending, suffix in _NAME_SUFFIXES:
+        if name.endswith(ending):
+            return suffix
+    return "市"
+
+
+@functools.cache
+def _scope_suffixes() -> dict[str, tuple[str, str]]:
+    """code -> (scope suffix, level) of the bundled table."""
+    table = read_region_table().select("region_code", "scope_suffix", "level")
+    return {code: (suffix or "市", level) for code, suffix, level in table.iter_rows()}
+
+
 def scope_names(code: str, *, regions: pl.DataFrame | None = None) -> dict[str, str]:
     """The data-model scopes of a region's figures: whole area, own level, departments.
+
+    Old codes (郧县 420321) get the words of their name then (全县).
 
     Examples:
         >>> scope_names("420303"), scope_names("420322")["all"]
         ({'all': '全区', 'own': '区本级', 'direct': '区直'}, '全县')
-        >>> scope_names("152900")["all"], scope_names("450000")["own"]
-        ('全盟', '区本级')
+        >>> scope_names("152900")["all"], scope_names("450000")["own"], scope_names("420321")["all"]
+        ('全盟', '区本级', '全县')
     """
     from fzcompare.schema import scope_words
 
-    table = read_region_table()
-    row = table.filter(pl.col("region_code") == code)
-    if row.height:
-        return scope_words(row["scope_suffix"].item() or "市", row["level"].item())
-    place = name_index(regions).by_code.get(code)
-    return scope_words({"township": "镇", "province": "省", "county": "县"}.get(
-        place.level if place else "", "市"), place.level if place else "county")
+    bundled = _scope_suffixes().get(code)
+    if bundled is not None:
+        return scope_words(*bundled)
+    index = name_index(regions)
+    place = index.by_code.get(code) or index.historical.get(code)
+    if place is None:
+        raise _unknown(code, index)
+    return scope_words(_suffix_of_name(place.name), place.level)
+
+
+def scope_levels(pairs: pl.DataFrame, *, regions: pl.DataFrame | None = None) -> pl.DataFrame:
+    """For each ``(region_code, scope)`` pair, the level the scope fits for that region.
+
+    A scope fits a region when it is one of the region's own words (``scope_names``) or
+    one of its level's words in ``LEVEL_SCOPES`` (the words older datasets used: 全县 for a
+    district); the column ``scope_level`` is then the region's level, else ``other``.
+    Unknown regions get null. ``regions`` (``region_code, level``) supplies levels the bundled
+    table lacks (registered or synthetic regions).
+
+    Examples:
+        >>> pairs = pl.DataFrame({"region_code": ["110000", "110105", "110105"],
+        ...                       "scope": ["全市", "全区", "全市"]})
+        >>> scope_levels(pairs)["scope_level"].to_list()
+        ['province', 'county', 'other']
+    """
+    index = name_index()
+    levels = ({} if regions is None or "level" not in regions.columns else
+              dict(regions.select("region_code", "level").iter_rows()))
+    out: list[str | None] = []
+    words: dict[str, set[str]] = {}
+    for code, scope in pairs.select("region_code", "scope").iter_rows():
+        place = index.by_code.get(code) or index.historical.get(code)
+        level = levels.get(code) or (place.level if place else None)
+        if level is None or level not in LEVEL_SCOPES:
+            out.append(None)
+            continue
+        if code not in words:
+            own = set(scope_names(code).values()) if place else set()
+            words[code] = own | set(LEVEL_SCOPES[level].values())
+        out.append(level if scope in words[code] else "other")
+    return pairs.select("region_code", "scope").with_columns(
+        pl.Series("scope_level", out, dtype=pl.String()))
 
 
 def harmonise(observations: pl.DataFrame) -> pl.DataFrame:
@@ -451,3 +523,46 @@ def peer_group(code: str, *, within: PeerScope = "parent",
     if within == "province":
         return same_level.filter(pl.col("province_code") == province).sort("region_code")
     return same_level.sort("region_code")
+
+
+def _scope_kind(scope: str) -> str | None:
+    if scope == "全国" or scope.startswith("全"):
+        return "all"
+    if scope.endswith("本级"):
+        return "own"
+    if scope.endswith("直"):
+        return "direct"
+    return None
+
+
+def level_scopes(observations: pl.DataFrame, *,
+                 regions: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Scopes in one word per level, so that districts, counties and banners compare.
+
+    A district's ``全区`` and a banner's ``全旗`` become ``全县``, an autonomous prefecture's
+    ``全州`` becomes ``全市`` (``LEVEL_SCOPES``); the words as reported are kept in
+    ``reported_scope``. Run it before comparing regions of one level but different types
+    (a prefecture's districts and counties).
+
+    Examples:
+        >>> frame = pl.DataFrame({"region_code": ["420303", "420322", "422800"],
+        ...                       "scope": ["全区", "全县", "州本级"]})
+        >>> level_scopes(frame)["scope"].to_list()
+        ['全县', '全县', '市本级']
+    """
+    known = name_index(regions).by_code
+    pairs = observations.select("region_code", "scope").unique()
+    mapped: dict[tuple[str, str], str] = {}
+    for code, scope in pairs.iter_rows():
+        place = known.get(code)
+        kind = _scope_kind(scope or "")
+        if place is not None and kind is not None and place.level in LEVEL_SCOPES:
+            mapped[(code, scope)] = LEVEL_SCOPES[place.level][kind]
+    table = pl.DataFrame({"region_code": [c for c, _ in mapped], "scope": [s for _, s in mapped],
+                          "_level_scope": list(mapped.values())},
+                         schema={"region_code": pl.String(), "scope": pl.String(),
+                                 "_level_scope": pl.String()})
+    return (observations.join(table, on=["region_code", "scope"], how="left")
+            .with_columns(pl.col("scope").alias("reported_scope"),
+                          pl.coalesce("_level_scope", "scope").alias("scope"))
+            .drop("_level_scope"))
