@@ -393,3 +393,26 @@ def test_scope_levels_accept_each_regions_own_words_and_the_older_ones() -> None
                                                        "level": ["prefecture"]}))
     assert levels["scope_level"].to_list() == ["prefecture", "other", "county", "county",
                                                "province", "county", "prefecture"]
+
+
+def test_province_hint_and_dataset_context_settle_a_shared_title_name(tmp_path: Path) -> None:
+    from fzcompare.cli import main
+
+    text = _report("鼓楼区人民政府关于2023年法治政府建设情况的报告", "全区行政复议纠错9件。")
+    assert extract(text, province="福建省").document.region_code == "350102"
+    assert extract(text, context=["320105"]).document.region_code == "320106"
+    report = tmp_path / "gulou.txt"
+    report.write_text(text, encoding="utf-8")
+    into = tmp_path / "ds"
+    neighbour = _report("南京市建邺区人民政府关于2023年法治政府建设情况的报告",
+                        "全区行政复议纠错3件。")
+    (tmp_path / "jianye.txt").write_text(neighbour, encoding="utf-8")
+    assert main(["extract", str(tmp_path / "jianye.txt"), "--into", str(into),
+                 "--output", str(tmp_path / "a.csv")]) == 0
+    assert main(["extract", str(report), "--into", str(into),
+                 "--output", str(tmp_path / "b.csv")]) == 0
+    assert set(load(into)["region_code"]) == {"320105", "320106"}
+    assert main(["extract", str(report), "--province", "福建", "--output",
+                 str(tmp_path / "c.csv")]) == 0
+    assert set(pl.read_csv(tmp_path / "c.csv", schema_overrides={"region_code": pl.String})[
+        "region_code"]) == {"350102"}

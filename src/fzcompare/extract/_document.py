@@ -7,6 +7,7 @@ import codecs
 import datetime as dt
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -316,11 +317,13 @@ def _issuer(line: str) -> str:
 
 
 def read_region(text: str, title: str | None, *, year: int | None = None,
-                regions: pl.DataFrame | None = None) -> RegionReading:
+                regions: pl.DataFrame | None = None, province: str | None = None,
+                context: Sequence[str] = ()) -> RegionReading:
     """The government a report is from: its title's issuer, else the lines around it.
 
     Names shared by several regions (鼓楼区, 朝阳区) are settled by the other names in the
-    first lines; when nothing settles them the reading says so (never a guess).
+    first lines, then the ``province`` hint and the ``context`` codes (the dataset's other
+    regions); when nothing settles them the reading says so (never a guess).
 
     Examples:
         >>> reading = read_region("成都市武侯区人民政府关于2023年法治政府建设情况的报告",
@@ -345,7 +348,8 @@ def read_region(text: str, title: str | None, *, year: int | None = None,
         if not issuer:
             continue
         try:
-            match = find_region(issuer, year=year, context_text=head, regions=regions)
+            match = find_region(issuer, year=year, context_text=head, regions=regions,
+                                province=province, context=context)
         except AmbiguousRegionError as error:
             ambiguous = ambiguous or error.message
             continue

@@ -151,8 +151,8 @@ def _level_from_code(code: str) -> str:
     return "county"
 
 
-def resolve_region(region: str, regions: pl.DataFrame | None = None) -> tuple[str, str | None,
-                                                                              str]:
+def resolve_region(region: str, regions: pl.DataFrame | None = None, *,
+                   province: str | None = None) -> tuple[str, str | None, str]:
     """A region given as a 6-digit code or a name -> (code, name, level).
 
     Names go through ``fzcompare.resolve_region`` (short names, prefixes, old names); a
@@ -174,7 +174,7 @@ def resolve_region(region: str, regions: pl.DataFrame | None = None) -> tuple[st
     region = region.strip()
     extra = None if regions is None or regions is load_regions() else regions
     try:
-        match = resolve(region, regions=extra)
+        match = resolve(region, regions=extra, province=province)
     except UnknownRegionError as error:
         if re.fullmatch(r"\d{6}", region):
             return region, None, _level_from_code(region)
@@ -215,7 +215,8 @@ def _strip_label(label: str) -> str:
 
 def _metadata(doc: NormalizedText, *, region: str | None, year: int | None,
               regions: pl.DataFrame, encoding: str | None, path: str | None, digest: str,
-              warnings: list[ExtractionWarning]) -> DocumentInfo:
+              warnings: list[ExtractionWarning], province: str | None = None,
+              context: Sequence[str] = ()) -> DocumentInfo:
     text = doc.text
     title, title_end = find_title(text)
     if title is None:
@@ -223,12 +224,13 @@ def _metadata(doc: NormalizedText, *, region: str | None, year: int | None,
                                           "among the first lines"))
     title_year = find_year(title) if title else None
     extra = None if regions is load_regions() else regions
-    reading = read_region(text, title, year=year or title_year, regions=extra)
+    reading = read_region(text, title, year=year or title_year, regions=extra,
+                          province=province, context=context)
     publisher = reading.publisher
     title_region = reading.match.reported_code if reading.match is not None else None
     code = name = level = None
     if region is not None:
-        code, name, level = resolve_region(region, regions)
+        code, name, level = resolve_region(region, regions, province=province)
         if title_region is not None and title_region != code:
             warnings.append(ExtractionWarning(
                 "region_override", f"the title names region {title_region}; using {code} "
@@ -702,6 +704,8 @@ def extract(
     year: int | None = None,
     catalog: Catalog | None = None,
     regions: pl.DataFrame | None = None,
+    province: str | None = None,
+    context: Sequence[str] = (),
 ) -> ExtractionResult:
     """Extract the figures of an annual 法治政府建设 report.
 
@@ -713,6 +717,10 @@ def extract(
         year: The reporting year; overrides the title.
         catalog: The indicator catalog (default: the bundled one).
         regions: The regions table (default: the bundled one).
+        province: The province the report is from (name or code); settles a region name
+            that several provinces share (鼓楼区, 朝阳区).
+        context: Codes of other regions of the same dataset; they settle a shared name
+            when the region lies in one of them (or in their prefecture or province).
 
     Returns:
         The observations, warnings, document metadata, sections and relation checks.
@@ -742,7 +750,8 @@ def extract(
             "mojibake", f"garbled text {span.text!r} left as it is", span.raw_start,
             span.raw_end))
     info = _metadata(doc, region=region, year=year, regions=regions, encoding=encoding,
-                     path=path, digest=digest, warnings=warnings)
+                     path=path, digest=digest, warnings=warnings, province=province,
+                     context=context)
     domain_names = compiled.domain_names
     text = doc.text
     sections = find_sections(text, domain_names=domain_names)
