@@ -58,8 +58,9 @@ def _register(root: typer.Typer) -> None:
     root.command("trends")(trends_command)
     root.command("benchmark")(benchmark_command)
     root.command("report")(report_command)
-    dataset = typer.Typer(help="Dataset housekeeping: inspect a dataset, list the catalog and the regions.",
-                          no_args_is_help=True)
+    dataset = typer.Typer(
+        help="Dataset housekeeping: inspect a dataset, list the catalog and the regions.",
+        no_args_is_help=True)
     dataset.command("info")(dataset_info)
     dataset.command("catalog")(dataset_catalog)
     dataset.command("regions")(dataset_regions)
