@@ -14,6 +14,7 @@ from typing import Any, Final
 import polars as pl
 import yaml
 
+from fzcompare._regions_index import read_region_table
 from fzcompare.errors import CatalogError
 
 __all__ = [
@@ -303,8 +304,6 @@ def load_regions() -> pl.DataFrame:
         >>> regions.height > 3200
         True
     """
-    from fzcompare._regions_index import read_region_table
-
     regions = read_region_table().select(list(REGION_SCHEMA))
     bad = regions.filter(~pl.col("level").is_in(list(REGION_LEVELS)))
     if bad.height:

@@ -37,6 +37,7 @@ from fzcompare._regions_index import (
     strip_government,
 )
 from fzcompare.errors import AmbiguousRegionError, UnknownRegionError
+from fzcompare.schema import scope_words
 
 __all__ = [
     "LEVEL_SCOPES",
@@ -412,8 +413,6 @@ def scope_names(code: str, *, regions: pl.DataFrame | None = None) -> dict[str, 
         >>> scope_names("152900")["all"], scope_names("450000")["own"], scope_names("420321")["all"]
         ('全盟', '区本级', '全县')
     """
-    from fzcompare.schema import scope_words
-
     bundled = _scope_suffixes().get(code)
     if bundled is not None:
         return scope_words(*bundled)

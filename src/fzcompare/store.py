@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any, Final
 import polars as pl
 
 from fzcompare._io import atomic_write_bytes, file_mode
-from fzcompare.catalog import REGION_SCHEMA, load_catalog, load_regions
+from fzcompare.catalog import REGION_LEVELS, REGION_SCHEMA, load_catalog, load_regions
 from fzcompare.errors import DatasetWriteError, SchemaError
+from fzcompare.regions import region_history
 from fzcompare.schema import (
     KEY_COLUMNS,
     OBSERVATION_SCHEMA,
@@ -149,9 +150,6 @@ def dataset_regions(
         >>> dataset_regions(folder)["region_code"][-1]
         '990001'
     """
-    from fzcompare.catalog import REGION_LEVELS
-    from fzcompare.regions import region_history
-
     regions = load_regions()
     old = region_history().filter(~pl.col("region_code").is_in(regions["region_code"].implode()))
     old = old.unique("region_code", keep="last", maintain_order=True).select(
@@ -490,8 +488,6 @@ def write_observations(
         regions = regions.select([pl.col(c).cast(t) for c, t in REGION_SCHEMA.items()])
         known_regions = pl.concat([known_regions, regions]).unique("region_code", keep="first",
                                                                    maintain_order=True)
-        from fzcompare.regions import region_history
-
         bundled = pl.concat([load_regions()["region_code"], region_history()["region_code"]])
         extra = known_regions.filter(~pl.col("region_code").is_in(bundled.implode()))
         files[root / "regions.csv"] = _csv_bytes(extra.sort("region_code"))

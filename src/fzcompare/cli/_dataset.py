@@ -9,7 +9,10 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from fzcompare.catalog import load_catalog
+from fzcompare.catalog import REGION_LEVELS, load_catalog
+from fzcompare.errors import CatalogError
+from fzcompare.regions import region_table, resolve_region
+from fzcompare.store import dataset_regions as with_dataset
 from fzcompare.store import load, load_sources
 
 
@@ -55,14 +58,8 @@ def dataset_regions(
         help="Also list the dataset's own regions.csv (townships, streets).")] = None,
 ) -> None:
     """List the regions table as CSV (code, names, level, parent, province, type, source)."""
-    from fzcompare.catalog import REGION_LEVELS
-    from fzcompare.errors import CatalogError
-    from fzcompare.regions import region_table, resolve_region
-
     table = region_table()
     if dataset is not None:
-        from fzcompare.store import dataset_regions as with_dataset
-
         own = with_dataset(dataset).filter(
             ~pl.col("region_code").is_in(table["region_code"].implode())
             & (pl.col("level") == "township"))

@@ -9,16 +9,14 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import polars as pl
 
-from fzcompare.errors import ExtractionError
+from fzcompare.errors import AmbiguousRegionError, ExtractionError
 from fzcompare.extract import _lexicon as lex
 from fzcompare.extract._numbers import chinese_numeral_value
-
-if TYPE_CHECKING:
-    from fzcompare.regions import RegionMatch
+from fzcompare.regions import RegionMatch, find_region
 
 __all__ = [
     "DocumentInfo",
@@ -335,9 +333,6 @@ def read_region(text: str, title: str | None, *, year: int | None = None,
         >>> read_region("x", "鼓楼区人民政府关于2023年法治政府建设情况的报告").ambiguous[:10]
         "'鼓楼区' fits"
     """
-    from fzcompare.errors import AmbiguousRegionError
-    from fzcompare.regions import find_region
-
     head = text[:400]
     lines = [line.strip() for line in head.splitlines() if line.strip()]
     candidates = [_issuer(title)] if title else []

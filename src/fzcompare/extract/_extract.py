@@ -14,7 +14,7 @@ from typing import Final
 import polars as pl
 
 from fzcompare.catalog import Catalog, load_catalog, load_regions
-from fzcompare.errors import ExtractionError
+from fzcompare.errors import AmbiguousRegionError, ExtractionError, UnknownRegionError
 from fzcompare.extract import _lexicon as lex
 from fzcompare.extract._document import (
     DocumentInfo,
@@ -45,6 +45,7 @@ from fzcompare.extract._result import (
     ExtractionWarning,
 )
 from fzcompare.extract._spans import SpanSet
+from fzcompare.regions import resolve_region as resolve
 from fzcompare.schema import UNMAPPED_PREFIX, scope_words
 
 __all__ = ["extract", "resolve_region"]
@@ -168,9 +169,6 @@ def resolve_region(region: str, regions: pl.DataFrame | None = None, *,
         >>> resolve_region("深圳市"), resolve_region("110105")
         (('440300', '深圳市', 'prefecture'), ('110105', '朝阳区', 'county'))
     """
-    from fzcompare.errors import AmbiguousRegionError, UnknownRegionError
-    from fzcompare.regions import resolve_region as resolve
-
     region = region.strip()
     extra = None if regions is None or regions is load_regions() else regions
     try:
