@@ -374,8 +374,10 @@ def test_level_scopes_make_districts_and_counties_comparable() -> None:
     both = level_scopes(pl.concat([district, county]))
     assert set(both["scope"]) == {"全县"}
     assert set(both["reported_scope"]) == {"全区", "全县"}
+    raw = pl.concat([district, county]).filter(
+        pl.col("indicator_code") == "reconsideration_corrected")
     result = fzcompare.benchmark.benchmark(
-        both.filter(pl.col("indicator_code") == "reconsideration_corrected"),
+        raw,  # the benchmark reads 全区 as the district's whole-area figure itself
         parse_criteria({**rubric_raw_example(), "areas": [{"id": "A1", "name": "x", "criteria": [
             {"id": "A1.1", "name": "corrected", "indicator": "reconsideration_corrected",
              "comparator": ">=", "threshold": 5, "points": 10}]}]}))

@@ -534,34 +534,38 @@ def _scope_kind(scope: str) -> str | None:
     return None
 
 
-def level_scopes(observations: pl.DataFrame, *,
-                 regions: pl.DataFrame | None = None) -> pl.DataFrame:
+def level_scopes(observations: pl.DataFrame) -> pl.DataFrame:
     """Scopes in one word per level, so that districts, counties and banners compare.
 
     A district's ``全区`` and a banner's ``全旗`` become ``全县``, an autonomous prefecture's
-    ``全州`` becomes ``全市`` (``LEVEL_SCOPES``); the words as reported are kept in
-    ``reported_scope``. Run it before comparing regions of one level but different types
-    (a prefecture's districts and counties).
+    ``全州`` becomes ``全市``, a municipality's ``全市`` becomes ``全省`` (``LEVEL_SCOPES``);
+    the words as reported are kept in ``reported_scope``. The benchmark runs it before
+    scoring, so ``scope: whole`` reads each region's own whole-area figure.
+
+    Regions the bundled table lacks (registered townships, synthetic regions) keep their
+    scopes: they use their level's words already (全镇, 县本级 ...).
 
     Examples:
-        >>> frame = pl.DataFrame({"region_code": ["420303", "420322", "422800"],
-        ...                       "scope": ["全区", "全县", "州本级"]})
+        >>> frame = pl.DataFrame({"region_code": ["420303", "420322", "422800", "110000"],
+        ...                       "scope": ["全区", "全县", "州本级", "全市"]})
         >>> level_scopes(frame)["scope"].to_list()
-        ['全县', '全县', '市本级']
+        ['全县', '全县', '市本级', '全省']
     """
-    known = name_index(regions).by_code
-    pairs = observations.select("region_code", "scope").unique()
-    mapped: dict[tuple[str, str], str] = {}
-    for code, scope in pairs.iter_rows():
-        place = known.get(code)
-        kind = _scope_kind(scope or "")
-        if place is not None and kind is not None and place.level in LEVEL_SCOPES:
-            mapped[(code, scope)] = LEVEL_SCOPES[place.level][kind]
-    table = pl.DataFrame({"region_code": [c for c, _ in mapped], "scope": [s for _, s in mapped],
-                          "_level_scope": list(mapped.values())},
-                         schema={"region_code": pl.String(), "scope": pl.String(),
-                                 "_level_scope": pl.String()})
-    return (observations.join(table, on=["region_code", "scope"], how="left")
-            .with_columns(pl.col("scope").alias("reported_scope"),
-                          pl.coalesce("_level_scope", "scope").alias("scope"))
+    suffixes = _scope_suffixes()
+    codes = observations["region_code"].unique().drop_nulls().to_list()
+    rows: list[tuple[str, str, str]] = []
+    for code in codes:
+        known = suffixes.get(code)
+        if known is None or known[1] not in LEVEL_SCOPES:
+            continue
+        own, level_words = scope_words(*known), LEVEL_SCOPES[known[1]]
+        rows += [(code, own[kind], level_words[kind]) for kind in own
+                 if own[kind] != level_words[kind]]
+    reported = observations.with_columns(pl.col("scope").alias("reported_scope"))
+    if not rows:
+        return reported
+    table = pl.DataFrame(rows, schema={"region_code": pl.String(), "scope": pl.String(),
+                                       "_level_scope": pl.String()}, orient="row")
+    return (reported.join(table, on=["region_code", "scope"], how="left", maintain_order="left")
+            .with_columns(pl.coalesce("_level_scope", "scope").alias("scope"))
             .drop("_level_scope"))
