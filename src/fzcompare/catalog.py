@@ -7,7 +7,6 @@ both are read once per process and cached.
 from __future__ import annotations
 
 import functools
-import io
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Final
@@ -15,6 +14,7 @@ from typing import Any, Final
 import polars as pl
 import yaml
 
+from fzcompare._regions_index import read_region_table
 from fzcompare.errors import CatalogError
 
 __all__ = [
@@ -28,7 +28,8 @@ __all__ = [
 
 INDICATOR_KINDS: Final[frozenset[str]] = frozenset({"rate", "count", "amount", "rank", "status"})
 DIRECTIONS: Final[frozenset[str]] = frozenset({"higher", "lower", "target", "neutral"})
-REGION_LEVELS: Final[frozenset[str]] = frozenset({"country", "province", "prefecture", "county"})
+REGION_LEVELS: Final[frozenset[str]] = frozenset(
+    {"country", "province", "prefecture", "county", "township"})
 RELATION_KINDS: Final[frozenset[str]] = frozenset({"ratio", "le"})
 
 INDICATOR_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -292,17 +293,20 @@ def load_catalog() -> Catalog:
 def load_regions() -> pl.DataFrame:
     """The bundled regions table: ``region_code, name_zh, name_en, level, parent_code``.
 
+    Every province-, prefecture- and county-level division in force (see
+    ``docs/regions.md`` for the source and vintage); ``fzcompare.regions.region_table``
+    has the other columns (aliases, province, division type, source).
+
     Examples:
         >>> regions = load_regions()
         >>> regions.filter(pl.col("region_code") == "420300")["name_zh"].item()
         '十堰市'
+        >>> regions.height > 3200
+        True
     """
-    text = _read_package_text("regions.csv")
-    regions = pl.read_csv(io.StringIO(text), schema=REGION_SCHEMA)
+    regions = read_region_table().select(list(REGION_SCHEMA))
     bad = regions.filter(~pl.col("level").is_in(list(REGION_LEVELS)))
     if bad.height:
         raise CatalogError(f"regions.csv: unknown level {bad['level'][0]!r} for "
                            f"{bad['region_code'][0]}")
-    if regions["region_code"].is_duplicated().any():
-        raise CatalogError("regions.csv: duplicate region codes")
     return regions

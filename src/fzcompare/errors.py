@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AmbiguousRegionError",
     "ArgumentTypeError",
     "CatalogError",
     "ChartError",
@@ -15,6 +16,8 @@ __all__ = [
     "InvalidArgumentError",
     "SchemaError",
     "SuiteError",
+    "TableImportError",
+    "UnknownRegionError",
     "ValidationFailedError",
 ]
 
@@ -215,6 +218,34 @@ class ChartError(FzcompareError):
         ... except ChartError as error:
         ...     print(error.details["reason"], "|", error.message)
         no_data | trend_panels: no rows left to draw
+    """
+
+
+class UnknownRegionError(CatalogError, InvalidArgumentError):
+    """A region name or code matches no division; ``details["suggestions"]`` holds the
+    closest names (with codes) and the message lists them.
+
+    Examples:
+        >>> from fzcompare.regions import resolve_region
+        >>> try:
+        ...     resolve_region("十堰县")
+        ... except UnknownRegionError as error:
+        ...     print(error.message)
+        unknown region '十堰县'; closest: 十堰市 (420300)
+    """
+
+
+class AmbiguousRegionError(CatalogError, InvalidArgumentError):
+    """A region name fits several divisions and nothing in the context picks one;
+    ``details["candidates"]`` holds ``(code, name, parent name)`` triples.
+
+    Examples:
+        >>> from fzcompare.regions import resolve_region
+        >>> try:
+        ...     resolve_region("朝阳区")
+        ... except AmbiguousRegionError as error:
+        ...     print(error.message)
+        '朝阳区' fits 2 regions: 110105 朝阳区 (北京市), 220104 朝阳区 (长春市)
     """
 
 

@@ -507,7 +507,8 @@ def demo_panel(*, seed: int = DEMO_SEED,
         seed: Seeds every draw; the same seed gives identical frames.
         county_parents: Prefecture codes whose county-level divisions are included (default
             十堰市 420300). All of Hubei's: ``load_regions().filter(pl.col("level") ==
-            "prefecture")["region_code"]`` (a province-size panel of about 116 regions).
+            "prefecture", pl.col("parent_code") == "420000")["region_code"]`` (a
+            province-size panel of about 116 regions).
 
     Returns:
         A ``SyntheticPanel``.

@@ -15,7 +15,7 @@ import typer
 
 from fzcompare._version import __version__
 from fzcompare.cli._benchmark import benchmark_command
-from fzcompare.cli._dataset import dataset_catalog, dataset_info
+from fzcompare.cli._dataset import dataset_catalog, dataset_info, dataset_regions
 from fzcompare.cli._extract import extract_command
 from fzcompare.cli._import import import_command
 from fzcompare.cli._report import report_command
@@ -60,10 +60,12 @@ def _register(root: typer.Typer) -> None:
     root.command("trends")(trends_command)
     root.command("benchmark")(benchmark_command)
     root.command("report")(report_command)
-    dataset = typer.Typer(help="Dataset housekeeping: inspect a dataset, list the catalog.",
-                          no_args_is_help=True)
+    dataset = typer.Typer(
+        help="Dataset housekeeping: inspect a dataset, list the catalog and the regions.",
+        no_args_is_help=True)
     dataset.command("info")(dataset_info)
     dataset.command("catalog")(dataset_catalog)
+    dataset.command("regions")(dataset_regions)
     root.add_typer(dataset, name="dataset")
 
 

@@ -17,7 +17,7 @@ from fzcompare._export import XlsxNotes, xlsx_bytes
 from fzcompare._io import atomic_write_bytes
 from fzcompare.errors import FzcompareError
 from fzcompare.extract import RESULT_SCHEMA, evaluate, extract, load_gold, resolve_region
-from fzcompare.store import write_observations
+from fzcompare.store import scan, write_observations
 
 if TYPE_CHECKING:
     from fzcompare.extract import ExtractionResult
@@ -60,12 +60,14 @@ def _encode(frame: pl.DataFrame, output_format: ExtractFormat) -> bytes:
 
 
 def _run(files: list[Path], *, region: str | None, year: int | None,
-         on_done: object) -> tuple[list[ExtractionResult], int]:
+         on_done: object, province: str | None = None,
+         context: tuple[str, ...] = ()) -> tuple[list[ExtractionResult], int]:
     results: list[ExtractionResult] = []
     failed = 0
     for path in files:
         try:
-            result = extract(path, region=region, year=year)
+            result = extract(path, region=region, year=year, province=province,
+                             context=context)
         except FzcompareError as error:
             reason = error.details.get("reason")
             where = "" if str(path) in error.message else f"{path}: "
@@ -81,6 +83,14 @@ def _run(files: list[Path], *, region: str | None, year: int | None,
     return results, failed
 
 
+def _dataset_context(into: Path | None) -> tuple[str, ...]:
+    """The region codes a target dataset already holds: they settle shared region names."""
+    if into is None or not (into / "observations").is_dir():
+        return ()
+    codes = scan(into).select("region_code").unique().collect()["region_code"]
+    return tuple(sorted(codes.to_list()))
+
+
 def extract_command(
     paths: Annotated[list[Path], typer.Argument(
         help="Report files: text (UTF-8, GB18030), saved HTML pages, PDF, DOCX (the "
@@ -91,6 +101,9 @@ def extract_command(
                          "title.")] = None,
     year: Annotated[int | None, typer.Option(
         "--year", help="Reporting year; overrides the title.")] = None,
+    province: Annotated[str | None, typer.Option(
+        "--province", help="Province of the reports (name or code): settles a region "
+                           "name several provinces share (鼓楼区, 朝阳区).")] = None,
     output_format: Annotated[ExtractFormat, typer.Option(
         "--format", help="Output format.")] = ExtractFormat.csv,
     output: Annotated[Path | None, typer.Option(
@@ -114,9 +127,10 @@ def extract_command(
                                  "written to a terminal)", param_hint="--format")
     if region is not None:
         try:
-            resolve_region(region)
+            resolve_region(region, province=province)
         except FzcompareError as error:
             raise typer.BadParameter(error.message, param_hint="--region") from error
+    context = _dataset_context(into)
     files = _expand(paths)
     if not files:
         raise typer.BadParameter("no report files given (folders need *.txt files)",
@@ -124,10 +138,11 @@ def extract_command(
     if sys.stderr.isatty() and len(files) > 1:
         with Progress(console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("extracting", total=len(files))
-            results, failed = _run(files, region=region, year=year,
-                                   on_done=lambda: progress.advance(task))
+            results, failed = _run(files, region=region, year=year, province=province,
+                                   context=context, on_done=lambda: progress.advance(task))
     else:
-        results, failed = _run(files, region=region, year=year, on_done=None)
+        results, failed = _run(files, region=region, year=year, province=province,
+                               context=context, on_done=None)
 
     frame = (pl.concat([r.observations for r in results], how="vertical")
              if results else pl.DataFrame(schema=RESULT_SCHEMA))

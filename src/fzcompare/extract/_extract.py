@@ -14,7 +14,7 @@ from typing import Final
 import polars as pl
 
 from fzcompare.catalog import Catalog, load_catalog, load_regions
-from fzcompare.errors import ExtractionError
+from fzcompare.errors import AmbiguousRegionError, ExtractionError, UnknownRegionError
 from fzcompare.extract import _lexicon as lex
 from fzcompare.extract._document import (
     DocumentInfo,
@@ -23,8 +23,7 @@ from fzcompare.extract._document import (
     find_sections,
     find_title,
     find_year,
-    lookup_region,
-    region_index,
+    read_region,
 )
 from fzcompare.extract._mapping import (
     MAP_THRESHOLD,
@@ -46,7 +45,8 @@ from fzcompare.extract._result import (
     ExtractionWarning,
 )
 from fzcompare.extract._spans import SpanSet
-from fzcompare.schema import UNMAPPED_PREFIX
+from fzcompare.regions import resolve_region as resolve
+from fzcompare.schema import UNMAPPED_PREFIX, scope_words
 
 __all__ = ["extract", "resolve_region"]
 
@@ -153,33 +153,36 @@ def _level_from_code(code: str) -> str:
     return "county"
 
 
-def resolve_region(region: str, regions: pl.DataFrame | None = None) -> tuple[str, str | None,
-                                                                              str]:
+def resolve_region(region: str, regions: pl.DataFrame | None = None, *,
+                   province: str | None = None) -> tuple[str, str | None, str]:
     """A region given as a 6-digit code or a name -> (code, name, level).
 
+    Names go through ``fzcompare.resolve_region`` (short names, prefixes, old names); a
+    6-digit code that no table knows is kept, with the level its shape tells.
+
     Raises:
-        ExtractionError: ``reason`` ``unknown_region`` when a name matches no region.
+        ExtractionError: ``reason`` ``unknown_region`` (with suggestions) or
+            ``ambiguous_region`` (with the candidates).
 
     Examples:
         >>> resolve_region("十堰市")
         ('420300', '十堰市', 'prefecture')
-        >>> resolve_region("420300")[0]
-        '420300'
+        >>> resolve_region("深圳市"), resolve_region("110105")
+        (('440300', '深圳市', 'prefecture'), ('110105', '朝阳区', 'county'))
     """
-    index = region_index(load_regions() if regions is None else regions)
     region = region.strip()
-    if re.fullmatch(r"\d{6}", region):
-        if region in index.rows:
-            name, level = index.rows[region]
-            return region, name, level
-        return region, None, _level_from_code(region)
-    code = lookup_region(region, load_regions() if regions is None else regions)
-    if code is None:
-        raise ExtractionError(f"unknown region {region!r}", reason="unknown_region",
-                              hint="give a 6-digit region code or a name from the regions "
-                              "table (fzcompare.load_regions())")
-    name, level = index.rows[code]
-    return code, name, level
+    extra = None if regions is None or regions is load_regions() else regions
+    try:
+        match = resolve(region, regions=extra, province=province)
+    except UnknownRegionError as error:
+        if re.fullmatch(r"\d{6}", region):
+            return region, None, _level_from_code(region)
+        raise ExtractionError(error.message, reason="unknown_region", hint=error.hint,
+                              suggestions=error.details.get("suggestions")) from error
+    except AmbiguousRegionError as error:
+        raise ExtractionError(error.message, reason="ambiguous_region", hint=error.hint,
+                              candidates=error.details.get("candidates")) from error
+    return match.reported_code, match.reported_name, match.level
 
 
 def _bounds(marks: list[int], start: int, end: int, size: int) -> tuple[int, int]:
@@ -211,33 +214,35 @@ def _strip_label(label: str) -> str:
 
 def _metadata(doc: NormalizedText, *, region: str | None, year: int | None,
               regions: pl.DataFrame, encoding: str | None, path: str | None, digest: str,
-              warnings: list[ExtractionWarning]) -> DocumentInfo:
+              warnings: list[ExtractionWarning], province: str | None = None,
+              context: Sequence[str] = ()) -> DocumentInfo:
     text = doc.text
     title, title_end = find_title(text)
-    title_region: str | None = None
-    publisher: str | None = None
     if title is None:
         warnings.append(ExtractionWarning("no_title", "no title line (…法治政府建设…报告) "
                                           "among the first lines"))
-    else:
-        title_region = lookup_region(title, regions)
-        before = title.split("关于")[0] if "关于" in title else ""
-        publisher = before.strip() or None
-    if title_region is None:
-        title_region = lookup_region(text[-200:], regions) or lookup_region(text[:300], regions)
+    title_year = find_year(title) if title else None
+    extra = None if regions is load_regions() else regions
+    reading = read_region(text, title, year=year or title_year, regions=extra,
+                          province=province, context=context)
+    publisher = reading.publisher
+    title_region = reading.match.reported_code if reading.match is not None else None
     code = name = level = None
     if region is not None:
-        code, name, level = resolve_region(region, regions)
+        code, name, level = resolve_region(region, regions, province=province)
         if title_region is not None and title_region != code:
             warnings.append(ExtractionWarning(
                 "region_override", f"the title names region {title_region}; using {code} "
                 "as given"))
-    elif title_region is not None:
-        code, name, level = resolve_region(title_region, regions)
+    elif reading.match is not None:
+        found = reading.match
+        code, name, level = found.reported_code, found.reported_name, found.level
+    elif reading.ambiguous is not None:
+        warnings.append(ExtractionWarning("ambiguous_region", reading.ambiguous + "; pass "
+                                          "region= (a code or a name with its province)"))
     else:
         warnings.append(ExtractionWarning("no_region", "the reporting region could not be "
                                           "read from the title; pass region="))
-    title_year = find_year(title) if title else None
     if title_year is None and title is None:
         match = re.search(r"((?:19|20)\d{2})年度?法治政府建设", text[:600])
         title_year = int(match.group(1)) if match else None
@@ -698,6 +703,8 @@ def extract(
     year: int | None = None,
     catalog: Catalog | None = None,
     regions: pl.DataFrame | None = None,
+    province: str | None = None,
+    context: Sequence[str] = (),
 ) -> ExtractionResult:
     """Extract the figures of an annual 法治政府建设 report.
 
@@ -709,6 +716,10 @@ def extract(
         year: The reporting year; overrides the title.
         catalog: The indicator catalog (default: the bundled one).
         regions: The regions table (default: the bundled one).
+        province: The province the report is from (name or code); settles a region name
+            that several provinces share (鼓楼区, 朝阳区).
+        context: Codes of other regions of the same dataset; they settle a shared name
+            when the region lies in one of them (or in their prefecture or province).
 
     Returns:
         The observations, warnings, document metadata, sections and relation checks.
@@ -740,7 +751,8 @@ def extract(
     if read is not None:
         warnings.extend(ExtractionWarning(code, message) for code, message in read.warnings)
     info = _metadata(doc, region=region, year=year, regions=regions, encoding=encoding,
-                     path=path, digest=digest, warnings=warnings)
+                     path=path, digest=digest, warnings=warnings, province=province,
+                     context=context)
     if read is not None:
         info = with_file_facts(info, read)
     domain_names = compiled.domain_names
@@ -761,7 +773,7 @@ def extract(
     figures += _title_count_figures(doc, compiled, sections, numbers, cues, marks,
                                     SpanSet.of(listed_spans))
     figures.sort(key=lambda f: f.start)
-    scope_names = lex.SCOPE_NAMES.get(level, lex.SCOPE_NAMES["prefecture"])
+    scope_names = scope_words(region_suffix(info.region_name, level), level)
     keys = _assign(figures, compiled, scope_names, warnings, doc)
     checks = _checks(figures, keys, compiled, warnings)
     n = len(figures)

@@ -34,7 +34,15 @@ import polars as pl
 from fzcompare._io import atomic_write_bytes
 from fzcompare.catalog import Catalog, load_catalog
 from fzcompare.errors import SuiteError
-from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, QUALIFIERS, SCOPES, UNMAPPED_PREFIX
+from fzcompare.schema import (
+    KEY_COLUMNS,
+    OBSERVATION_SCHEMA,
+    QUALIFIERS,
+    SCOPE_SUFFIXES,
+    SCOPES,
+    UNMAPPED_PREFIX,
+    scope_words,
+)
 from fzcompare.validate import _gx
 
 __all__ = [
@@ -69,12 +77,13 @@ SCOPE_LEVELS: Final[dict[str, str]] = {
     "全市": "prefecture", "市本级": "prefecture", "市直": "prefecture",
     "全县": "county", "县本级": "county", "县直": "county",
 }
-"""The region level each scope belongs to."""
+"""The level each scope of the older datasets belongs to, used when a frame has no region
+codes; with region codes the check asks ``fzcompare.regions.scope_levels`` whether the
+scope is one of that region's words."""
 
 SCOPE_PARTS: Final[dict[str, str]] = {
-    "省本级": "全省", "省直": "全省",
-    "市本级": "全市", "市直": "全市",
-    "县本级": "全县", "县直": "全县",
+    words[part]: words["all"]
+    for words in (scope_words(suffix) for suffix in SCOPE_SUFFIXES) for part in ("own", "direct")
 }
 """Part scope -> the whole scope that contains it (a part's count cannot exceed the whole's)."""
 
