@@ -111,6 +111,9 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path | None, typer.Option(
             "--output", "-o", help="Write to this file (atomically) instead of stdout.")
         ] = None,
+        version: Annotated[int | None, typer.Option(
+            "--version", min=0, help="Read this dataset version (see `fzcompare dataset "
+                                     "history`); default: the newest.")] = None,
     ) -> None:
         """Score a dataset against a rubric: points, verdicts and ranks per region and year.
 
@@ -126,7 +129,7 @@ def register(app: typer.Typer) -> None:
         from fzcompare.store import atomic_write_bytes, dataset_regions, load, load_sources
 
         rubric = load_criteria(criteria)
-        observations = load(dataset)
+        observations = load(dataset, version=version)
         regions = dataset_regions(dataset)
         sources = load_sources(dataset)
         result = benchmark(observations, rubric, year=year, regions=regions)

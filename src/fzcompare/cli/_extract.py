@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -82,7 +83,8 @@ def register(app: typer.Typer) -> None:
             "--region", help="Reporting region (6-digit code or name); overrides the "
                              "title.")] = None,
         year: Annotated[int | None, typer.Option(
-            "--year", help="Reporting year; overrides the title.")] = None,
+            "--year", min=1949, max=dt.datetime.now(dt.UTC).year + 1,  # as the store accepts
+            help="Reporting year; overrides the title.")] = None,
         output_format: Annotated[ExtractFormat, typer.Option(
             "--format", help="Output format.")] = ExtractFormat.csv,
         output: Annotated[Path | None, typer.Option(

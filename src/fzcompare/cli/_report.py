@@ -36,13 +36,16 @@ def register(app: typer.Typer) -> None:
             "--validate/--no-validate", help="Validate the dataset first.")] = True,
         charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Draw charts.")]
         = True,
+        version: Annotated[int | None, typer.Option(
+            "--version", min=0, help="Read this dataset version (see `fzcompare dataset "
+                                     "history`); default: the newest.")] = None,
     ) -> None:
         """Score a dataset against a rubric and write index.html, summary.json and tables."""
         import sys
 
         from fzcompare.criteria import load_criteria
         from fzcompare.report import build_report, write_report
-        from fzcompare.store import dataset_regions, load, load_sources
+        from fzcompare.store import current_version, dataset_regions, load, load_sources
 
         try:
             as_of_date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
@@ -55,7 +58,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"fzcompare report: {message}", err=True)
 
         rubric = load_criteria(criteria)
-        observations = load(dataset)
+        read_version = version if version is not None else current_version(dataset)
+        observations = load(dataset, version=read_version)
         sources = load_sources(dataset)
         regions = dataset_regions(dataset)
         log(f"{observations.height} observations from {dataset}; rubric {rubric.id} "
@@ -90,5 +94,5 @@ def register(app: typer.Typer) -> None:
         finally:
             if progress is not None:
                 bar.stop()
-        written = write_report(built, out, formats=wanted)
+        written = write_report(built, out, formats=wanted, dataset_version=read_version)
         log(f"wrote {len(written)} files to {out} ({built!r})")

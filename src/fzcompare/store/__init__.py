@@ -12,7 +12,7 @@ Plain hive-partitioned Parquet folders (the format before) are read, read-only; 
 turns one into a transactional dataset.
 """
 
-from fzcompare.store._history import ConvertReport, convert, history, restore
+from fzcompare.store._history import ConvertReport, convert, current_version, history, restore
 from fzcompare.store._layout import DEFAULT_DATASET
 from fzcompare.store._read import dataset_regions, load, load_sources, scan
 from fzcompare.store._tables import ROW_STATES, STORED_SCHEMA
@@ -34,6 +34,7 @@ __all__ = [
     "WriteReport",
     "atomic_write_bytes",
     "convert",
+    "current_version",
     "dataset_regions",
     "history",
     "last_year",

@@ -96,6 +96,25 @@ def history(
         "version", descending=True)
 
 
+def current_version(
+    dataset: str | os.PathLike[str],
+    *,
+    storage_options: StorageOptions | None = None,
+) -> int | None:
+    """The newest version of a dataset, or None for a plain Parquet folder (no versions).
+
+    Read it first and pass it to ``load(..., version=)`` to know exactly what was read.
+
+    Examples:
+        >>> current_version("datasets/demo")
+        0
+    """
+    if layout(dataset, storage_options) != "delta":
+        return None
+    table = open_table(table_uri(dataset, OBSERVATIONS), storage_options)
+    return None if table is None else int(table.version())
+
+
 def restore(
     dataset: str | os.PathLike[str],
     *,

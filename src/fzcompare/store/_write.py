@@ -167,7 +167,11 @@ def writable(dataset: str | os.PathLike[str],
         raise DatasetWriteError(f"{dataset}: HTTP(S) datasets are read-only", path=str(dataset),
                                 hint="write to a local folder or an object store "
                                      "(s3://, gs://, az://)")
-    if layout(dataset, storage_options) == "legacy":
+    kind = layout(dataset, storage_options)
+    if kind == "legacy" and is_remote(dataset) and not _has_legacy_files(dataset,
+                                                                         storage_options):
+        kind = None  # an empty prefix: a new transactional dataset
+    if kind == "legacy":
         raise DatasetWriteError(
             f"{dataset}: a plain Parquet folder (the format before transactional datasets) "
             f"is read-only", path=str(dataset), reason="legacy_dataset",
@@ -175,6 +179,19 @@ def writable(dataset: str | os.PathLike[str],
     if not is_remote(dataset):
         Path(dataset).mkdir(parents=True, exist_ok=True)
     return str(dataset)
+
+
+def _has_legacy_files(dataset: str | os.PathLike[str],
+                      storage_options: StorageOptions | None) -> bool:
+    """Whether a remote prefix holds plain Parquet observations (which a new table would hide)."""
+    from fzcompare.store._layout import join
+
+    try:
+        pl.scan_parquet(join(dataset, OBSERVATIONS, "**", "*.parquet"),
+                        storage_options=storage_options).collect_schema()
+    except (pl.exceptions.PolarsError, OSError):
+        return False
+    return True
 
 
 def check_years(frame: pl.DataFrame, path: str) -> None:
