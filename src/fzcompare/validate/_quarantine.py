@@ -27,7 +27,7 @@ import polars as pl
 from fzcompare._display import html_table
 from fzcompare.catalog import Catalog
 from fzcompare.errors import FzcompareError, SchemaError
-from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA
+from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, check_observations
 from fzcompare.store._tables import ACTIVE, STORED_SCHEMA, Commit, Planned, Snapshot
 from fzcompare.validate._masks import say
 from fzcompare.validate._result import ValidationResult
@@ -342,6 +342,8 @@ def _plan_quarantine(rows: pl.DataFrame, active: pl.DataFrame, result: Validatio
     ).select(list(STORED_SCHEMA))
     years = tuple(sorted(int(y) for y in moved["year"].unique()))
     kept = numbered.join(why.select("row_id"), on="row_id", how="anti").drop("row_id")
+    check_observations(kept.select(list(OBSERVATION_SCHEMA)),
+                       path=f"{dataset} (rows kept after quarantine)")
     others = rows.filter(pl.col("status") != ACTIVE)
     content = pl.concat([others, kept, moved]).filter(pl.col("year").is_in(years))
     new_rows = _records(moved)
