@@ -91,7 +91,7 @@ class Commit:
 
     rows: pl.DataFrame
     years: tuple[int, ...] | None
-    metadata: Mapping[str, str | int]
+    metadata: Mapping[str, object]
 
 
 @dataclass(frozen=True)

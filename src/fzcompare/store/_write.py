@@ -275,7 +275,8 @@ def _plan_upsert(new: pl.DataFrame, source_ids: list[str],
         changes = classified.filter(pl.col("change") != "unchanged").select(
             *KEY_COLUMNS, "change", pl.col("value_old").alias("old_value"),
             pl.col("value").alias("new_value"))
-        written = classified.filter(pl.col("change") != "unchanged").select(list(OBSERVATION_SCHEMA))
+        written = classified.filter(pl.col("change") != "unchanged").select(
+            list(OBSERVATION_SCHEMA))
         kept = old.join(written.select(KEY_COLUMNS).with_columns(pl.lit(ACTIVE).alias("status")),
                         on=[*KEY_COLUMNS, "status"], how="anti", nulls_equal=True)
         report = WriteReport(dataset=dataset, added=counts["added"],

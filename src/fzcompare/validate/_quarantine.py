@@ -411,7 +411,7 @@ def _apply_corrections(rows: pl.DataFrame, corrections: pl.DataFrame,
         pl.col(f"{c}_fix").cast(pl.String()))) for c in changed]
     closed = paired.with_columns(
         pl.lit("corrected").alias("status"), pl.lit(moment, _UTC).alias("resolved_at"),
-        say("replaced by ", pl.Series(new_ids), ": ",
+        say("replaced by ", pl.lit(pl.Series(new_ids)), ": ",
             pl.concat_str(parts, separator=", ", ignore_nulls=True)).alias("resolution"),
     ).select(list(STORED_SCHEMA))
     rows = pl.concat([rows.join(closed.select("quarantine_id"), on="quarantine_id",
