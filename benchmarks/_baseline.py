@@ -72,7 +72,6 @@ def load_pandas(dataset: str | os.PathLike[str]) -> Any:
     unique key.
     """
     import numpy as np
-    import pandas as pd
 
     from fzcompare.catalog import load_catalog, load_regions
 
