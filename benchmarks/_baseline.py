@@ -31,15 +31,36 @@ QUALIFIERS = ["eq", "gt", "ge", "lt", "le", "approx"]
 
 
 def read_observations_pandas(dataset: str | os.PathLike[str]) -> Any:
-    """``pandas.read_parquet`` of a dataset's hive-partitioned observations, ``year`` as int32.
+    """A dataset's active observations as pandas, ``year`` as int32.
 
-    pyarrow turns the ``year=YYYY`` folder names into a categorical column; a user casts it.
+    A Delta table is read with ``deltalake.DeltaTable(...).to_pandas`` (active rows: a
+    partition filter); a plain hive-partitioned folder with ``pandas.read_parquet`` (pyarrow
+    turns the ``year=YYYY`` folder names into a categorical column; a user casts it).
     """
     import pandas as pd
 
-    frame = pd.read_parquet(Path(dataset) / "observations")
+    folder = Path(dataset) / "observations"
+    if (folder / "_delta_log").is_dir():
+        from deltalake import DeltaTable
+
+        frame = DeltaTable(str(folder)).to_pandas(filters=[("status", "=", "active")])
+    else:
+        frame = pd.read_parquet(folder)
     frame["year"] = frame["year"].astype("int32")
     return frame
+
+
+def _extra_region_codes(dataset: str | os.PathLike[str]) -> set[str]:
+    """The dataset's own regions (a Delta table, or the older ``regions.csv``)."""
+    import pandas as pd
+
+    table = Path(dataset) / "regions"
+    if (table / "_delta_log").is_dir():
+        from deltalake import DeltaTable
+
+        return set(DeltaTable(str(table)).to_pandas(columns=["region_code"])["region_code"])
+    extra = Path(dataset) / "regions.csv"
+    return set(pd.read_csv(extra, dtype=str)["region_code"]) if extra.is_file() else set()
 
 
 def load_pandas(dataset: str | os.PathLike[str]) -> Any:
@@ -51,7 +72,6 @@ def load_pandas(dataset: str | os.PathLike[str]) -> Any:
     unique key.
     """
     import numpy as np
-    import pandas as pd
 
     from fzcompare.catalog import load_catalog, load_regions
 
@@ -66,9 +86,7 @@ def load_pandas(dataset: str | os.PathLike[str]) -> Any:
     if not frame["region_code"].str.fullmatch(r"\d{6}").all():
         raise ValueError(f"{dataset}: region codes that are not 6 digits")
     known_regions = set(load_regions()["region_code"].to_list())
-    extra = Path(dataset) / "regions.csv"
-    if extra.is_file():
-        known_regions |= set(pd.read_csv(extra, dtype=str)["region_code"])
+    known_regions |= _extra_region_codes(dataset)
     if not frame["region_code"].isin(known_regions).all():
         raise ValueError(f"{dataset}: unknown regions")
     codes = load_catalog().codes

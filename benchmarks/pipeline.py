@@ -97,7 +97,7 @@ SIZES: dict[str, Size] = {
 
 STAGE_DOC: dict[str, tuple[str, str]] = {
     "load": ("fzcompare.store.load(dataset) (schema-checked)",
-             "pandas.read_parquet + the same checks in pandas"),
+             "deltalake to_pandas (active rows) + the same checks in pandas"),
     "validate": ("fzcompare.validate.validate(observations, regions, sources): the five "
                  "bundled suites (schema, keys, ranges, relations, year over year)",
                  "bench_validate.gx_suite_on_pandas: one great_expectations suite on the "

@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
-_DATASET_ENTRIES = frozenset({"observations", "sources.csv", "regions.csv"})
+_DATASET_ENTRIES = frozenset({"observations", "sources", "regions",
+                              "sources.csv", "regions.csv"})  # the last two: older format
 
 
 def _replace_dir(built: Path, target: Path) -> None:

@@ -36,6 +36,7 @@ HEAVY: frozenset[str] = frozenset({
     "openpyxl",  # XLSX reading (merged cells, number formats)
     "xlsxwriter",  # XLSX writing
     "rapidfuzz",  # fuzzy header matching on import
+    "deltalake",  # delta-rs: a large compiled extension, loaded when a table is touched
 })
 """Libraries a function may import lazily (each such import carries a comment saying so)."""
 

@@ -57,3 +57,24 @@ def test_sources_from_s3(s3_dataset: tuple[str, dict[str, str]]) -> None:
     url, options = s3_dataset
     assert store.load_sources(url, storage_options=options).equals(
         store.load_sources("datasets/real"))
+
+
+def test_write_to_s3_commits_and_reads_back(s3_dataset: tuple[str, dict[str, str]],
+                                            obs_frame: pl.DataFrame,
+                                            source_row: dict[str, object]) -> None:
+    """Writes go to the S3 API too; commits there use S3's conditional put (If-None-Match)."""
+    url, options = s3_dataset
+    target = url.replace("/real", "/written")
+    safe = {**options, "aws_conditional_put": "etag"}
+    report = store.write_observations(obs_frame, target, sources=pl.DataFrame([source_row]),
+                                      storage_options=safe)
+    assert (report.added, report.version) == (3, 0)
+    again = store.write_observations(obs_frame.with_columns(pl.col("value") + 1), target,
+                                     storage_options=safe)
+    assert (again.replaced, again.version) == (3, 1)
+    assert store.load(target, storage_options=safe)["value"].sort().to_list() == [
+        32.0, 401.0, 430.0]
+    assert store.load(target, version=0, storage_options=safe)["value"].sort().to_list() == [
+        31.0, 400.0, 429.0]
+    assert store.load_sources(target, storage_options=safe)["source_id"].to_list() == [
+        "test-src"]

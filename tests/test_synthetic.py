@@ -352,7 +352,7 @@ def test_generate_demo_national_writes_regions(tmp_path: Path) -> None:
     module = _generate_demo_module()
     out = tmp_path / "national"
     assert module["main"](["--national", str(out), "--n-regions", "12", "--seed", "5"]) == 0
-    assert (out / "regions.csv").is_file()
+    assert (out / "regions" / "_delta_log").is_dir()
     loaded = load(out)
     assert loaded["region_code"].n_unique() == 12
     assert set(loaded["region_code"]) <= set(dataset_regions(out)["region_code"])

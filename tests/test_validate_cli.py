@@ -28,10 +28,9 @@ def broken(tmp_path: Path) -> Path:
     frame = load(dataset, check=False)
     hit = ((pl.col("region_code") == "420100") & (pl.col("year") == 2021)
            & (pl.col("indicator_code") == "pre_appointment_law_test_participation_rate"))
-    part = dataset / "observations" / "year=2021" / "part-0.parquet"
-    year = frame.filter(pl.col("year") == 2021).with_columns(
-        pl.when(hit).then(pl.col("value") * 100).otherwise(pl.col("value")).alias("value"))
-    year.drop("year").write_parquet(part)
+    from fzcompare.store import write_observations
+
+    write_observations(frame.filter(hit).with_columns(pl.col("value") * 100), dataset)
     return dataset
 
 
@@ -79,7 +78,10 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_single_file_with_sources(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     file = tmp_path / "obs.csv"
     load("datasets/real", check=False).write_csv(file)
-    code, out, _ = run([str(file), "--sources", "datasets/real/sources.csv"], capsys)
+    from fzcompare.store import load_sources
+
+    load_sources("datasets/real").write_csv(tmp_path / "sources.csv")
+    code, out, _ = run([str(file), "--sources", str(tmp_path / "sources.csv")], capsys)
     assert code == 0, out
     code, out, _ = run([str(file)], capsys)
     assert code == 0
@@ -126,7 +128,7 @@ def test_dataset_with_its_own_regions_csv(tmp_path: Path,
     dataset = tmp_path / "national"
     write_observations(panel.observations, dataset, sources=panel.sources,
                        regions=panel.regions)
-    assert (dataset / "regions.csv").is_file()
+    assert (dataset / "regions" / "_delta_log").is_dir()
     code, out, _ = run([str(dataset)], capsys)
     assert code == 0, out
     assert "verdict: PASS" in out

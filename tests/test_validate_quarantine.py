@@ -27,12 +27,15 @@ T1 = dt.datetime(2025, 1, 2, tzinfo=dt.UTC)
 
 def write_raw(dataset: Path, frame: pl.DataFrame) -> None:
     """Write observations the way a tool outside fzcompare might (no checks at all)."""
-    for part in (dataset / "observations").glob("year=*/*.parquet"):
-        part.unlink()
-    for (year,), rows in frame.partition_by("year", as_dict=True).items():
-        folder = dataset / "observations" / f"year={year}"
-        folder.mkdir(parents=True, exist_ok=True)
-        rows.drop("year").write_parquet(folder / "part-0.parquet")
+    from fzcompare.store._layout import OBSERVATIONS, table_uri
+    from fzcompare.store._tables import STORED_SCHEMA, Commit, Planned, commit_planned
+    from fzcompare.store._write import stored
+
+    def plan(snap: object) -> Planned[None]:
+        return Planned(Commit(stored(frame), None, {"operation": "raw"}), None)
+
+    commit_planned(table_uri(dataset, OBSERVATIONS), plan, schema=STORED_SCHEMA, step="raw",
+                   partition_by=["year", "status"])
 
 
 def validate_dataset(dataset: Path) -> ValidationResult:
@@ -104,9 +107,13 @@ def test_round_trip_quarantine_fix_readmit(
                 & (pl.col("indicator_code") == "reconsideration_corrected"))["value"][0]))
             .alias("value")),
     ])
-    pl.DataFrame({"region_code": ["429999"], "name_zh": ["测试县"], "name_en": ["Test county"],
-                  "level": ["prefecture"], "parent_code": ["420000"]}).write_csv(
-        dataset / "regions.csv")
+    from fzcompare.catalog import REGION_SCHEMA
+    from fzcompare.store._write import merge_side_table
+
+    merge_side_table(str(dataset), "regions", pl.DataFrame(
+        {"region_code": ["429999"], "name_zh": ["测试县"], "name_en": ["Test county"],
+         "level": ["prefecture"], "parent_code": ["420000"]}), "region_code", REGION_SCHEMA,
+        None)
     back = readmit(dataset, corrections=fixes, now=T1)
     assert back.corrected == 2
     assert back.readmitted == 6  # one copy of the doubled figure stays out
@@ -198,3 +205,34 @@ def test_corrections_must_name_quarantined_rows(
     with pytest.raises(SchemaError, match="only observation columns"):
         readmit(dataset, corrections=pl.DataFrame({"quarantine_id": ["Q0000001"],
                                                    "status": ["readmitted"]}))
+
+
+def test_blank_correction_cells_mean_unchanged(tmp_path: Path) -> None:
+    """A corrections CSV read as the CLI reads it: a blank cell keeps the original value."""
+    from fzcompare.store import write_observations
+    from fzcompare.validate import bundled_suite_path
+
+    rows = pl.DataFrame({
+        "region_code": ["420300"], "year": [2023], "indicator_code": ["gov_service_online_rate"],
+        "scope": ["全市"], "value": [9810.0], "unit": ["%"], "qualifier": ["eq"],
+        "source_id": ["r1"], "quote": [""]})
+    source = pl.DataFrame({"source_id": ["r1"], "title": ["t"], "publisher": ["p"],
+                           "published": [None], "url": [""], "kind": ["report"], "note": [""]})
+    dataset = tmp_path / "d"
+    write_observations(rows, dataset, sources=source)
+    suites = [bundled_suite_path("ranges")]
+    assert quarantine(dataset, suites=suites, now=T0).moved == 1
+    csv = tmp_path / "fix.csv"
+    csv.write_text("quarantine_id,value,unit\nQ0000001,98.1,\n", encoding="utf-8")
+    fixes = pl.read_csv(csv, infer_schema_length=0)
+    back = readmit(dataset, corrections=fixes, suites=suites, now=T1)
+    assert (back.corrected, back.readmitted) == (1, 1)
+    assert load(dataset).select("value", "unit").row(0) == (98.1, "%")
+    closed = read_quarantine(dataset).filter(pl.col("status") == "corrected")
+    assert closed["resolution"][0] == "replaced by Q0000002: value 9810.0 -> 98.1"
+    write_observations(rows.with_columns(pl.lit(2022).alias("year")), dataset)
+    assert quarantine(dataset, suites=suites, now=T0).moved == 1
+    csv.write_text("quarantine_id,value,unit\nQ0000003,,\n", encoding="utf-8")
+    with pytest.raises(SchemaError) as caught:
+        readmit(dataset, corrections=pl.read_csv(csv, infer_schema_length=0), suites=suites)
+    assert caught.value.details["reason"] == "empty_correction"

@@ -8,6 +8,7 @@ __all__ = [
     "AmbiguousRegionError",
     "ArgumentTypeError",
     "CatalogError",
+    "ConcurrentWriteError",
     "ChartError",
     "CriteriaError",
     "DatasetWriteError",
@@ -150,11 +151,11 @@ class DatasetWriteError(FzcompareError):
         >>> import polars as pl
         >>> from fzcompare.store import write_observations
         >>> try:
-        ...     write_observations(pl.DataFrame(), "s3://bucket/fzcompare")
+        ...     write_observations(pl.DataFrame(), "https://example.org/fzcompare")
         ... except DatasetWriteError as error:
         ...     print(error)
-        s3://bucket/fzcompare: writing to object stores is not supported
-        Hint: write to a local folder, then sync it to the store
+        https://example.org/fzcompare: HTTP(S) datasets are read-only
+        Hint: write to a local folder or an object store (s3://, gs://, az://)
     """
 
 
@@ -261,3 +262,19 @@ class TableImportError(FzcompareError, ValueError):
         >>> isinstance(error, ValueError), error.details["reason"]
         (True, 'no_header')
     """
+
+
+class ConcurrentWriteError(DatasetWriteError):
+    """Another writer kept committing to the same table; this write gave up, changing nothing.
+
+    ``details`` carries ``path`` (the table), ``attempts`` and ``conflict`` (the engine's
+    message about the commit that won).
+
+    Examples:
+        >>> error = ConcurrentWriteError("datasets/x/observations: 8 commits lost to other "
+        ...                              "writers", path="datasets/x/observations", attempts=8,
+        ...                              conflict="version 5 already exists")
+        >>> isinstance(error, DatasetWriteError), error.details["attempts"]
+        (True, 8)
+    """
+

@@ -15,7 +15,14 @@ import typer
 
 from fzcompare._version import __version__
 from fzcompare.cli._benchmark import benchmark_command
-from fzcompare.cli._dataset import dataset_catalog, dataset_info, dataset_regions
+from fzcompare.cli._dataset import (
+    dataset_catalog,
+    dataset_convert_command,
+    dataset_history_command,
+    dataset_info,
+    dataset_regions,
+    dataset_restore_command,
+)
 from fzcompare.cli._extract import extract_command
 from fzcompare.cli._import import import_command
 from fzcompare.cli._report import report_command
@@ -61,9 +68,13 @@ def _register(root: typer.Typer) -> None:
     root.command("benchmark")(benchmark_command)
     root.command("report")(report_command)
     dataset = typer.Typer(
-        help="Dataset housekeeping: inspect a dataset, list the catalog and the regions.",
+        help="Dataset housekeeping: inspect a dataset, its versions, convert an old folder, "
+             "list the catalog and the regions.",
         no_args_is_help=True)
     dataset.command("info")(dataset_info)
+    dataset.command("history")(dataset_history_command)
+    dataset.command("restore")(dataset_restore_command)
+    dataset.command("convert")(dataset_convert_command)
     dataset.command("catalog")(dataset_catalog)
     dataset.command("regions")(dataset_regions)
     root.add_typer(dataset, name="dataset")

@@ -108,6 +108,9 @@ def benchmark_command(
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write to this file (atomically) instead of stdout.")
     ] = None,
+    version: Annotated[int | None, typer.Option(
+        "--version", min=0, help="Read this dataset version (see `fzcompare dataset "
+                                 "history`); default: the newest.")] = None,
 ) -> None:
     """Score a dataset against a rubric: points, verdicts and ranks per region and year.
 
@@ -115,7 +118,7 @@ def benchmark_command(
     rubric cannot be read (the error, naming file and key, goes to stderr).
     """
     rubric = load_criteria(criteria)
-    observations = load(dataset)
+    observations = load(dataset, version=version)
     regions = dataset_regions(dataset)
     sources = load_sources(dataset)
     result = benchmark(observations, rubric, year=year, regions=regions)

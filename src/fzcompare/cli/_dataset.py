@@ -1,4 +1,4 @@
-"""``fzcompare dataset``: dataset housekeeping (summary, catalog listing)."""
+"""``fzcompare dataset``: summary, history, restore, convert, catalog and regions."""
 
 from __future__ import annotations
 
@@ -12,15 +12,21 @@ import typer
 from fzcompare.catalog import REGION_LEVELS, load_catalog
 from fzcompare.errors import CatalogError
 from fzcompare.regions import region_table, resolve_region
+from fzcompare.store import convert as convert_dataset
 from fzcompare.store import dataset_regions as with_dataset
+from fzcompare.store import history as dataset_history
 from fzcompare.store import load, load_sources
+from fzcompare.store import restore as restore_version
 
 
 def dataset_info(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
+    version: Annotated[int | None, typer.Option(
+        "--version", min=0, help="Read this dataset version (default: the newest).")]
+    = None,
 ) -> None:
     """Rows per year, indicators, regions and sources of a dataset (schema-checked)."""
-    observations = load(dataset)
+    observations = load(dataset, version=version)
     sources = load_sources(dataset)
     per_year = observations.group_by("year").len().sort("year")
     typer.echo(f"{dataset}: {observations.height} observations, "
@@ -85,3 +91,44 @@ def dataset_regions(
         raise CatalogError("no region matches these options",
                            hint="try --search with a shorter part of the name")
     sys.stdout.write(table.write_csv())
+
+
+def dataset_history_command(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
+) -> None:
+    """List the dataset's versions, newest first: time (UTC), operation, rows added /
+    replaced / quarantined / readmitted and the source ids written."""
+    table = dataset_history(dataset)
+    typer.echo("version  time (UTC)           operation        added replaced "
+               "quarantined readmitted  sources")
+    for row in table.iter_rows(named=True):
+        counts = [("" if row[k] is None else str(row[k])) for k in
+                  ("added", "replaced", "quarantined", "readmitted")]
+        moment = row["time"].strftime("%Y-%m-%d %H:%M:%S") if row["time"] else ""
+        typer.echo(f"{row['version']:>7}  {moment:<19}  {row['operation'] or '':<15} "
+                   f"{counts[0]:>6} {counts[1]:>8} {counts[2]:>11} {counts[3]:>10}  "
+                   f"{row['sources'] or ''}")
+
+
+def dataset_restore_command(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
+    version: Annotated[int, typer.Option("--version", min=0,
+                                         help="The version to make current again.")],
+) -> None:
+    """Make an earlier version current again, as a new version (nothing is lost)."""
+    new = restore_version(dataset, version=version)
+    typer.echo(f"{dataset}: version {version} restored as version {new}")
+
+
+def dataset_convert_command(
+    source: Annotated[Path, typer.Argument(help="Plain hive-partitioned Parquet dataset "
+                                                "folder (the format before versions).")],
+    destination: Annotated[Path | None, typer.Argument(
+        help="New dataset folder (default: convert SOURCE in place).")] = None,
+) -> None:
+    """Turn a plain Parquet dataset into a transactional one, keeping every row."""
+    report = convert_dataset(source, destination)
+    typer.echo(f"{report.destination}: {report.observations} observations, "
+               f"{report.quarantine} quarantine records, {report.sources} sources, "
+               f"{report.regions} extra regions (counts checked); version "
+               f"{report.version}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import sys
 from enum import StrEnum
@@ -100,7 +101,8 @@ def extract_command(
         "--region", help="Reporting region (6-digit code or name); overrides the "
                          "title.")] = None,
     year: Annotated[int | None, typer.Option(
-        "--year", help="Reporting year; overrides the title.")] = None,
+        "--year", min=1949, max=dt.datetime.now(dt.UTC).year + 1,  # as the store accepts
+        help="Reporting year; overrides the title.")] = None,
     province: Annotated[str | None, typer.Option(
         "--province", help="Province of the reports (name or code): settles a region "
                            "name several provinces share (鼓楼区, 朝阳区).")] = None,

@@ -13,7 +13,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from fzcompare.criteria import load_criteria
 from fzcompare.report import build_report, write_report
-from fzcompare.store import dataset_regions, load, load_sources
+from fzcompare.store import current_version, dataset_regions, load, load_sources
 from fzcompare.validate import validate as run_validation
 
 
@@ -40,6 +40,9 @@ def report_command(
         "--validate/--no-validate", help="Validate the dataset first.")] = True,
     charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Draw charts.")]
     = True,
+    version: Annotated[int | None, typer.Option(
+        "--version", min=0, help="Read this dataset version (see `fzcompare dataset "
+                                 "history`); default: the newest.")] = None,
 ) -> None:
     """Score a dataset against a rubric and write index.html, summary.json and tables."""
     try:
@@ -53,7 +56,8 @@ def report_command(
         typer.echo(f"fzcompare report: {message}", err=True)
 
     rubric = load_criteria(criteria)
-    observations = load(dataset)
+    read_version = version if version is not None else current_version(dataset)
+    observations = load(dataset, version=read_version)
     sources = load_sources(dataset)
     regions = dataset_regions(dataset)
     log(f"{observations.height} observations from {dataset}; rubric {rubric.id} "
@@ -80,5 +84,5 @@ def report_command(
     finally:
         if progress is not None:
             bar.stop()
-    written = write_report(built, out, formats=wanted)
+    written = write_report(built, out, formats=wanted, dataset_version=read_version)
     log(f"wrote {len(written)} files to {out} ({built!r})")

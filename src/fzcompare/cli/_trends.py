@@ -166,6 +166,9 @@ def trends_command(
                                                  "tests.")] = 0.95,
     limit: Annotated[int, typer.Option(
         "--limit", min=1, help="Rows shown by --format table.")] = 50,
+    version: Annotated[int | None, typer.Option(
+        "--version", min=0, help="Read this dataset version (see `fzcompare dataset "
+                                 "history`); default: the newest.")] = None,
 ) -> None:
     """Year-over-year changes and verdicts, trends, tests, convergence, outlook.
 
@@ -178,7 +181,7 @@ def trends_command(
     _check_codes(indicator)
     chosen = _resolve_format(output_format, output, sys.stdout.isatty())
 
-    observations = load(dataset)
+    observations = load(dataset, version=version)
     if year_from is not None:
         observations = observations.filter(pl.col("year") >= year_from)
     if year_to is not None:

@@ -133,6 +133,9 @@ def validate_command(
                           "own).")] = None,
     max_rows: Annotated[int, typer.Option(
         "--max-rows", min=0, help="Failing rows shown (text) or included (json).")] = 20,
+    version: Annotated[int | None, typer.Option(
+        "--version", min=0, help="Read this dataset version (see `fzcompare dataset "
+                                 "history`); default: the newest.")] = None,
 ) -> None:
     """Validate observations with the great_expectations suites.
 
@@ -144,6 +147,9 @@ def validate_command(
     is_dataset = dataset.is_dir()
     if (quarantine or readmit) and not is_dataset:
         raise _usage("--quarantine and --readmit need a dataset folder, not a file")
+    if version is not None and (quarantine or readmit or not is_dataset):
+        raise _usage("--version reads an old dataset version: it goes without "
+                     "--quarantine/--readmit, and with a dataset folder")
     if corrections is not None and not readmit:
         raise _usage("--corrections goes with --readmit")
     if not bundled and not suite:
@@ -176,7 +182,7 @@ def validate_command(
     source_table: pl.DataFrame | None
     try:
         if is_dataset:
-            observations = load_observations(dataset)
+            observations = load_observations(dataset, version=version)
             source_table = load_sources(dataset)
             regions = dataset_regions(dataset)
         else:

@@ -468,8 +468,13 @@ def _json_bytes(data: Any) -> bytes:
 
 
 def write_report(report: Report, out_dir: str | Path, *,
-                 formats: Sequence[str] = ("html", "md", "json", "csv")) -> list[Path]:
+                 formats: Sequence[str] = ("html", "md", "json", "csv"),
+                 dataset_version: int | None = None) -> list[Path]:
     """Write the report's files atomically under ``out_dir``; returns the paths written.
+
+    With ``dataset_version`` (the dataset version the report read), ``manifest.json`` also
+    records it under ``"dataset_version"``, so a scheduled report can be reproduced with
+    ``--version``.
 
     ``html`` → ``index.html``; ``md`` → ``report.md``; ``json`` → ``summary.json``;
     ``csv``/``parquet`` → ``tables/<name>.csv|parquet``; with ``csv`` also
@@ -531,7 +536,9 @@ def write_report(report: Report, out_dir: str | Path, *,
         files[out / "tables" / "tables.xlsx"] = _tables_xlsx(report)
     for path, data in files.items():
         atomic_write_bytes(path, data)
-    manifest = {str(p.relative_to(out)): hashlib.sha256(d).hexdigest()
-                for p, d in sorted(files.items())}
+    manifest: dict[str, object] = {str(p.relative_to(out)): hashlib.sha256(d).hexdigest()
+                                   for p, d in sorted(files.items())}
+    if dataset_version is not None:
+        manifest["dataset_version"] = dataset_version
     atomic_write_bytes(out / "manifest.json", _json_bytes(manifest))
     return [*sorted(files), out / "manifest.json"]

@@ -1,37 +1,46 @@
-"""Quarantine: move rows that fail error-severity expectations beside the dataset, and back.
+"""Quarantine: rows that fail error-severity expectations set aside, and let back in.
 
-The quarantine table lives at ``<dataset>/quarantine/quarantine.parquet``. Rows are never
-deleted from it: a row moved out is ``quarantined``; when it is let back in it becomes
-``readmitted`` (or ``superseded`` if the dataset meanwhile holds its key, or ``corrected`` when
-a corrected copy replaced it, the copy being a new ``quarantined`` row). At every moment::
+Quarantine is a state of a row in the dataset's observations table, not a second table: a
+quarantined row keeps every column and gains ``status = "quarantined"``, a ``quarantine_id``,
+the checks and reasons that failed it and the time. One commit moves rows in or out, so a
+crash leaves them on one side, never in both or neither, and a rerun finds them already
+moved. Nothing is deleted: a row let back in becomes active again (shown as ``readmitted``);
+a quarantined row whose key the dataset meanwhile holds is closed as ``superseded``; a row
+replaced by a corrected copy is closed as ``corrected`` (the copy is a new quarantined row).
+At every version::
 
-    rows in observations + rows with status "quarantined"
-        = rows before the first quarantine + rows written since (and minus superseded keys)
-
-Writes are ordered so that a crash can leave a row in both places, never in neither: the
-quarantine table is written before rows leave the observations, and the observations before
-re-admitted rows are marked as such (a row found in both is marked ``superseded`` next time).
+    active rows + quarantined rows + closed records (superseded, corrected) = stored rows
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import io
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
 from fzcompare._display import html_table
-from fzcompare._io import atomic_write_bytes
 from fzcompare.catalog import Catalog
 from fzcompare.errors import FzcompareError, SchemaError
 from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, check_observations
-from fzcompare.store import dataset_regions, load, load_sources, replace_observations
+from fzcompare.store import dataset_regions, load, load_sources
+from fzcompare.store._layout import OBSERVATIONS, layout, no_observations, table_uri
+from fzcompare.store._tables import (
+    ACTIVE,
+    PARTITION_BY,
+    STORED_SCHEMA,
+    Commit,
+    Planned,
+    Snapshot,
+    commit_planned,
+    snapshot,
+)
+from fzcompare.store._write import writable
 from fzcompare.validate._masks import say
 from fzcompare.validate._result import ValidationResult
 from fzcompare.validate._run import validate
@@ -40,7 +49,8 @@ from fzcompare.validate._suites import Suite
 if TYPE_CHECKING:
     import pandas as pd
 
-QUARANTINE_FILE: Final[str] = "quarantine/quarantine.parquet"
+LEGACY_QUARANTINE_FILE: Final[str] = "quarantine/quarantine.parquet"
+"""Where a plain Parquet folder (the format before transactional datasets) kept its quarantine."""
 _UTC: Final[pl.Datetime] = pl.Datetime("us", "UTC")
 QUARANTINE_SCHEMA: Final[dict[str, pl.DataType]] = {
     "quarantine_id": pl.String(),
@@ -122,46 +132,70 @@ class QuarantineReport:
         return self.rows.to_pandas()
 
 
-def quarantine_path(dataset: str | os.PathLike[str]) -> Path:
-    """Where a dataset's quarantine table is kept."""
-    return Path(dataset) / QUARANTINE_FILE
+def read_quarantine(dataset: str | os.PathLike[str], *,
+                    version: int | None = None) -> pl.DataFrame:
+    """A dataset's quarantine records, every status (empty if nothing was ever quarantined).
 
-
-def read_quarantine(dataset: str | os.PathLike[str]) -> pl.DataFrame:
-    """A dataset's quarantine table (empty if nothing was ever quarantined).
+    In a transactional dataset the records are rows of the observations table whose
+    ``status`` is not ``active``, plus active rows that were readmitted (status
+    ``readmitted`` here). A plain Parquet folder's ``quarantine/quarantine.parquet`` is read
+    as it is.
 
     Examples:
         >>> read_quarantine("datasets/demo").height
         0
     """
-    path = quarantine_path(dataset)
-    if not path.is_file():
+
+    kind = layout(dataset)
+    if kind == "legacy":
+        path = Path(dataset) / LEGACY_QUARANTINE_FILE
+        if not path.is_file():
+            return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+        return pl.read_parquet(path).select(
+            [pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()])
+    if kind is None:
         return pl.DataFrame(schema=QUARANTINE_SCHEMA)
-    return pl.read_parquet(path).select(
-        [pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()])
+    return _records(_snapshot(dataset, version).rows())
 
 
-def _write_quarantine(dataset: str | os.PathLike[str], table: pl.DataFrame) -> None:
-    buffer = io.BytesIO()
-    table.select([pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()]).write_parquet(
-        buffer, compression="zstd")
-    atomic_write_bytes(quarantine_path(dataset), buffer.getvalue())
+def _records(rows: pl.DataFrame) -> pl.DataFrame:
+    """The quarantine view of stored rows: those with a quarantine id."""
+    return rows.filter(pl.col("quarantine_id").is_not_null()).with_columns(
+        pl.when(pl.col("status") == ACTIVE).then(pl.lit("readmitted"))
+        .otherwise(pl.col("status")).alias("status")
+    ).select(list(QUARANTINE_SCHEMA)).sort("quarantine_id")
 
 
-def load_observations(dataset: str | os.PathLike[str]) -> pl.DataFrame:
-    """A dataset's observations as stored (not schema-checked; empty if it has none)."""
-    root = Path(dataset)
-    if not root.is_dir():
-        raise SchemaError(f"{root}: no such dataset", path=str(root), reason="not_found",
-                          hint="give the folder that holds observations/ and sources.csv")
-    if not any((root / "observations").glob("**/*.parquet")):
-        return pl.DataFrame(schema=OBSERVATION_SCHEMA)
-    return load(root, check=False)
+def _snapshot(dataset: str | os.PathLike[str], version: int | None = None) -> Snapshot:
+
+    return snapshot(table_uri(dataset, OBSERVATIONS), STORED_SCHEMA, version=version)
 
 
-def _replace_observations(dataset: str | os.PathLike[str], frame: pl.DataFrame) -> None:
-    """Replace the whole observation set atomically (``fzcompare.store.replace_observations``)."""
-    replace_observations(frame.select(list(OBSERVATION_SCHEMA)), dataset)
+def load_observations(dataset: str | os.PathLike[str], *,
+                      version: int | None = None) -> pl.DataFrame:
+    """A dataset's active observations as stored (not schema-checked).
+
+    Raises:
+        SchemaError: ``no_observations`` (or ``not_found``) if the path holds none.
+    """
+
+    return load(dataset, check=False, version=version)
+
+
+def _writable(dataset: str | os.PathLike[str]) -> str:
+
+    root = writable(dataset)
+    if layout(root) is None:
+        raise no_observations(dataset)
+    return root
+
+
+def _commit(dataset: str, plan: Callable[[Snapshot], Planned[QuarantineReport]],
+            step: str) -> QuarantineReport:
+
+    report, _ = commit_planned(table_uri(dataset, OBSERVATIONS), plan, schema=STORED_SCHEMA,
+                               step=step, partition_by=PARTITION_BY)
+    return report
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -178,6 +212,7 @@ def _next_ids(table: pl.DataFrame, n: int) -> list[str]:
 
 
 def _dataset_context(dataset: str | os.PathLike[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+
     return load_sources(dataset), dataset_regions(dataset)
 
 
@@ -267,45 +302,64 @@ def quarantine(
         >>> read_quarantine(folder).height
         2
     """
-    observations = load_observations(dataset)
-    if result is None:
-        result = _run_validation(observations, dataset, suites, extra_suites, catalog)
-    _check_result_matches(result, observations, dataset)
-    table = read_quarantine(dataset)
+    root = _writable(dataset)
+    given = [result] if result is not None else []
+    moment = _now(now)
+
+    def plan(snap: Snapshot) -> Planned[QuarantineReport]:
+        rows = snap.rows()
+        active = rows.filter(pl.col("status") == ACTIVE)
+        observations = active.select(list(OBSERVATION_SCHEMA))
+        checked = given.pop() if given else _run_validation(
+            observations, root, suites, extra_suites, catalog)
+        _check_result_matches(checked, observations, root)
+        return _plan_quarantine(rows, active, checked, root, moment)
+
+    return _commit(root, plan, "quarantine")
+
+
+def _plan_quarantine(rows: pl.DataFrame, active: pl.DataFrame, result: ValidationResult,
+                     dataset: str, moment: dt.datetime) -> Planned[QuarantineReport]:
+    """Mark the active rows failing error-severity checks as quarantined (one commit)."""
+    table = _records(rows)
+    remaining = rows.filter(pl.col("status") == "quarantined").height
     error_rows = result.failing_rows.filter(pl.col("severity") == "error")
-    active = table.filter(pl.col("status") == "quarantined").height
     if error_rows.height == 0:
-        return QuarantineReport(dataset=str(dataset), moved=0, readmitted=0, superseded=0,
-                                corrected=0, remaining=active, observations=observations.height,
-                                rows=table.clear())
+        return Planned(None, QuarantineReport(
+            dataset=dataset, moved=0, readmitted=0, superseded=0, corrected=0,
+            remaining=remaining, observations=active.height, rows=table.clear()))
     why = error_rows.group_by("row_id", maintain_order=True).agg(
         say(pl.col("suite"), "/", pl.col("check")).unique(maintain_order=True)
         .str.join("; ").alias("checks"),
         pl.col("reason").unique(maintain_order=True).str.join("; ").alias("reason"),
     ).sort("row_id")
-    numbered = observations.with_row_index("row_id").with_columns(
-        pl.col("row_id").cast(pl.Int64()))
-    moved = numbered.join(why, on="row_id", how="inner").sort("row_id")
-    kept = numbered.join(why.select("row_id"), on="row_id", how="anti").drop("row_id")
-    kept = check_observations(kept, path=f"{dataset} (rows kept after quarantine)")
-    moment = _now(now)
-    new_rows = moved.drop("row_id").with_columns(
+    numbered = active.with_row_index("row_id").with_columns(pl.col("row_id").cast(pl.Int64()))
+    moved = numbered.join(why.rename({"checks": "_checks", "reason": "_reason"}),
+                          on="row_id", how="inner").sort("row_id")
+    moved = moved.with_columns(
         pl.Series("quarantine_id", _next_ids(table, moved.height)),
-        pl.lit(moment, _UTC).alias("quarantined_at"),
-        pl.lit("quarantined").alias("status"),
-        pl.lit(None, _UTC).alias("resolved_at"),
-        pl.lit(None, pl.String()).alias("resolution"),
-    ).select(list(QUARANTINE_SCHEMA))
-    _write_quarantine(dataset, pl.concat([table, new_rows]))
-    _replace_observations(dataset, kept)
-    return QuarantineReport(dataset=str(dataset), moved=new_rows.height, readmitted=0,
-                            superseded=0, corrected=0, remaining=active + new_rows.height,
-                            observations=kept.height, rows=new_rows)
+        pl.col("_checks").alias("checks"), pl.col("_reason").alias("reason"),
+        pl.lit(moment, _UTC).alias("quarantined_at"), pl.lit("quarantined").alias("status"),
+        pl.lit(None, _UTC).alias("resolved_at"), pl.lit(None, pl.String()).alias("resolution"),
+    ).select(list(STORED_SCHEMA))
+    years = tuple(sorted(int(y) for y in moved["year"].unique()))
+    kept = numbered.join(why.select("row_id"), on="row_id", how="anti").drop("row_id")
+    check_observations(kept.select(list(OBSERVATION_SCHEMA)),
+                       path=f"{dataset} (rows kept after quarantine)")
+    others = rows.filter(pl.col("status") != ACTIVE)
+    content = pl.concat([others, kept, moved]).filter(pl.col("year").is_in(years))
+    new_rows = _records(moved)
+    report = QuarantineReport(dataset=dataset, moved=moved.height, readmitted=0,
+                              superseded=0, corrected=0, remaining=remaining + moved.height,
+                              observations=active.height - moved.height, rows=new_rows)
+    meta = {"operation": "quarantine", "quarantined": moved.height,
+            "ids": f"{new_rows['quarantine_id'][0]}..{new_rows['quarantine_id'][-1]}"}
+    return Planned(Commit(content, years, meta), report)
 
 
-def _apply_corrections(table: pl.DataFrame, corrections: pl.DataFrame,
-                       moment: dt.datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Close corrected rows and append their corrected copies; returns (table, touched)."""
+def _check_corrections(corrections: pl.DataFrame,
+                       quarantined: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """The corrections cast to the data model, and the observation columns they change."""
     if "quarantine_id" not in corrections.columns:
         raise SchemaError("corrections need a quarantine_id column", column="quarantine_id",
                           reason="missing_column")
@@ -317,35 +371,54 @@ def _apply_corrections(table: pl.DataFrame, corrections: pl.DataFrame,
                           hint="columns: quarantine_id plus e.g. value, unit, scope")
     fixes = corrections.select("quarantine_id", *[pl.col(c).cast(OBSERVATION_SCHEMA[c])
                                                   for c in changed])
-    active = table.filter(pl.col("status") == "quarantined")
-    bad = fixes.join(active.select("quarantine_id"), on="quarantine_id", how="anti")
+    bad = fixes.join(quarantined.select("quarantine_id"), on="quarantine_id", how="anti")
     if bad.height:
         raise SchemaError(f"correction for {bad['quarantine_id'][0]!r}, which is not a "
                           f"quarantined row", reason="unknown_quarantine_id", rows=bad)
     if fixes["quarantine_id"].is_duplicated().any():
         raise SchemaError("corrections name a quarantine_id twice", reason="duplicate_key",
                           column="quarantine_id")
-    originals = active.join(fixes.select("quarantine_id"), on="quarantine_id",
-                            how="semi").sort("quarantine_id")
-    fixes = fixes.sort("quarantine_id")
-    new_ids = _next_ids(table, originals.height)
-    copies = originals.with_columns(
-        [fixes[c].alias(c) for c in changed]
+    empty = fixes.filter(pl.all_horizontal([pl.col(c).is_null() for c in changed]))
+    if empty.height:
+        raise SchemaError(f"correction for {empty['quarantine_id'][0]!r} changes nothing "
+                          f"(blank cells mean 'unchanged')", reason="empty_correction",
+                          rows=empty, column="quarantine_id",
+                          hint="fill in the corrected value, or drop the row")
+    return fixes, changed
+
+
+def _apply_corrections(rows: pl.DataFrame, corrections: pl.DataFrame,
+                       moment: dt.datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Close corrected rows and add their corrected copies; returns (rows, touched).
+
+    A blank (null) cell in a correction means "unchanged": the copy keeps the original's
+    value for that column.
+    """
+    quarantined = rows.filter(pl.col("status") == "quarantined")
+    fixes, changed = _check_corrections(corrections, quarantined)
+    originals = quarantined.join(fixes.select("quarantine_id"), on="quarantine_id",
+                                 how="semi").sort("quarantine_id")
+    paired = originals.join(fixes, on="quarantine_id", how="left", suffix="_fix")
+    new_ids = _next_ids(_records(rows), originals.height)
+    copies = paired.with_columns(
+        [pl.coalesce(pl.col(f"{c}_fix"), pl.col(c)).alias(c) for c in changed]
     ).with_columns(
         pl.Series("quarantine_id", new_ids),
-        say("corrected copy of ", pl.lit(originals["quarantine_id"])).alias("checks"),
+        say("corrected copy of ", pl.col("quarantine_id")).alias("checks"),
         pl.lit("awaiting validation").alias("reason"),
         pl.lit(moment, _UTC).alias("quarantined_at"),
-    )
-    what = pl.concat_str([say(f"{c} ", pl.lit(originals[c]).cast(pl.String()).fill_null(""),
-                              " -> ", pl.lit(fixes[c]).cast(pl.String()).fill_null(""))
-                          for c in changed], separator=", ")
-    closed = originals.with_columns(
+    ).select(list(STORED_SCHEMA))
+    parts = [pl.when(pl.col(f"{c}_fix").is_not_null()).then(say(
+        f"{c} ", pl.col(c).cast(pl.String()).fill_null(""), " -> ",
+        pl.col(f"{c}_fix").cast(pl.String()))) for c in changed]
+    closed = paired.with_columns(
         pl.lit("corrected").alias("status"), pl.lit(moment, _UTC).alias("resolved_at"),
-        say("replaced by ", pl.lit(pl.Series(new_ids)), ": ", what).alias("resolution"))
-    table = pl.concat([table.join(closed.select("quarantine_id"), on="quarantine_id",
-                                  how="anti"), closed, copies]).sort("quarantine_id")
-    return table, pl.concat([closed, copies])
+        say("replaced by ", pl.lit(pl.Series(new_ids)), ": ",
+            pl.concat_str(parts, separator=", ", ignore_nulls=True)).alias("resolution"),
+    ).select(list(STORED_SCHEMA))
+    rows = pl.concat([rows.join(closed.select("quarantine_id"), on="quarantine_id",
+                                how="anti", nulls_equal=False), closed, copies])
+    return rows, pl.concat([closed, copies])
 
 
 def readmit(
@@ -406,46 +479,63 @@ def readmit(
         >>> sorted(load(folder)["value"].to_list())
         [5.0, 40.0, 98.1]
     """
+    root = _writable(dataset)
     moment = _now(now)
-    observations = load_observations(dataset)
-    table = read_quarantine(dataset)
-    touched: list[pl.DataFrame] = []
-    corrected = 0
-    if corrections is not None and corrections.height:
-        table, changed = _apply_corrections(table, corrections, moment)
-        corrected = changed.filter(pl.col("status") == "corrected").height
-        touched.append(changed)
-    active = table.filter(pl.col("status") == "quarantined").sort("quarantine_id")
+
+    def plan(snap: Snapshot) -> Planned[QuarantineReport]:
+        rows = snap.rows()
+        touched: list[pl.DataFrame] = []
+        if corrections is not None and corrections.height:
+            rows, changed = _apply_corrections(rows, corrections, moment)
+            touched.append(changed)
+        return _plan_readmit(rows, touched, root, moment,
+                             lambda obs, cands: _admissible(obs, cands, root, suites,
+                                                            extra_suites, catalog))
+
+    return _commit(root, plan, "readmit")
+
+
+def _plan_readmit(rows: pl.DataFrame, touched: list[pl.DataFrame], dataset: str,
+                  moment: dt.datetime,
+                  admissible: Callable[[pl.DataFrame, pl.DataFrame], list[str]],
+                  ) -> Planned[QuarantineReport]:
+    """Reactivate the quarantined rows that pass, close those whose key is held (one commit)."""
+    corrected = sum(t.filter(pl.col("status") == "corrected").height for t in touched)
+    observations = rows.filter(pl.col("status") == ACTIVE).select(list(OBSERVATION_SCHEMA))
+    active = rows.filter(pl.col("status") == "quarantined").sort("quarantine_id")
     held = active.join(observations.select(KEY_COLUMNS).unique(), on=list(KEY_COLUMNS),
                        how="semi", nulls_equal=True)
     candidates = active.join(held.select("quarantine_id"), on="quarantine_id", how="anti")
     candidates = candidates.filter(pl.struct(list(KEY_COLUMNS)).is_first_distinct())
-    admitted = _admissible(observations, candidates, dataset, suites, extra_suites, catalog)
-    readmitted = candidates.join(pl.DataFrame({"quarantine_id": admitted},
-                                              schema={"quarantine_id": pl.String()}),
-                                 on="quarantine_id", how="semi")
-    if readmitted.height:
-        _replace_observations(dataset, pl.concat([
-            observations, readmitted.select(list(OBSERVATION_SCHEMA))]))
+    admitted = admissible(observations, candidates)
+    readmitted = candidates.filter(pl.col("quarantine_id").is_in(admitted))
     closed = pl.concat([
         held.with_columns(pl.lit("superseded").alias("status"),
                           pl.lit("the dataset holds this key again").alias("resolution")),
-        readmitted.with_columns(pl.lit("readmitted").alias("status"),
+        readmitted.with_columns(pl.lit(ACTIVE).alias("status"),
                                 pl.lit("passes validation").alias("resolution")),
     ]).with_columns(pl.lit(moment, _UTC).alias("resolved_at"))
-    if closed.height or corrected:
-        table = pl.concat([table.join(closed.select("quarantine_id"), on="quarantine_id",
-                                      how="anti"), closed]).sort("quarantine_id")
-        _write_quarantine(dataset, table)
-        touched.append(closed)
-    remaining = table.filter(pl.col("status") == "quarantined").height
-    rows = (pl.concat(touched).unique("quarantine_id", keep="last", maintain_order=True)
-            if touched else table.clear())
-    return QuarantineReport(
-        dataset=str(dataset), moved=0, readmitted=readmitted.height, superseded=held.height,
-        corrected=corrected, remaining=remaining,
-        observations=observations.height + readmitted.height,
-        rows=rows.select(list(QUARANTINE_SCHEMA)))
+    touched.append(closed)
+    rows = pl.concat([rows.join(closed.select("quarantine_id"), on="quarantine_id",
+                                how="anti"), closed])
+    changes = pl.concat(touched).unique("quarantine_id", keep="last", maintain_order=True)
+    report = QuarantineReport(
+        dataset=dataset, moved=0, readmitted=readmitted.height, superseded=held.height,
+        corrected=corrected, remaining=rows.filter(pl.col("status") == "quarantined").height,
+        observations=observations.height + readmitted.height, rows=_records_ordered(changes))
+    if changes.height == 0:
+        return Planned(None, report)
+    years = tuple(sorted(int(y) for y in changes["year"].unique()))
+    meta = {"operation": "readmit", "readmitted": readmitted.height,
+            "superseded": held.height, "corrected": corrected}
+    return Planned(Commit(rows.filter(pl.col("year").is_in(years)), years, meta), report)
+
+
+def _records_ordered(rows: pl.DataFrame) -> pl.DataFrame:
+    """Like ``_records`` but keeping the order of ``rows``."""
+    return rows.with_columns(
+        pl.when(pl.col("status") == ACTIVE).then(pl.lit("readmitted"))
+        .otherwise(pl.col("status")).alias("status")).select(list(QUARANTINE_SCHEMA))
 
 
 def _admissible(observations: pl.DataFrame, candidates: pl.DataFrame,
@@ -455,19 +545,18 @@ def _admissible(observations: pl.DataFrame, candidates: pl.DataFrame,
                 catalog: Catalog | None) -> list[str]:
     """Candidates that pass together with the observations (dropping failures until stable)."""
     chosen = list(candidates["quarantine_id"].to_list())
-    by_id: Mapping[str, Any] = {r["quarantine_id"]: r for r in candidates.iter_rows(named=True)}
     suites_list = list(suites) if suites is not None else None
     extra_list = list(extra_suites)
     for _ in range(_MAX_ROUNDS):
         if not chosen:
             return []
-        trial = pl.concat([observations, pl.DataFrame([by_id[q] for q in chosen],
-                                                      schema=QUARANTINE_SCHEMA)
-                           .select(list(OBSERVATION_SCHEMA))])
+        trial_rows = candidates.filter(pl.col("quarantine_id").is_in(chosen))
+        trial = pl.concat([observations, trial_rows.select(list(OBSERVATION_SCHEMA))])
         result = _run_validation(trial, dataset, suites_list, extra_list, catalog)
         failing = set(result.error_row_ids)
         offset = observations.height
-        still = [q for i, q in enumerate(chosen) if offset + i not in failing]
+        ids = trial_rows["quarantine_id"].to_list()
+        still = [q for i, q in enumerate(ids) if offset + i not in failing]
         if len(still) == len(chosen):
             return chosen
         chosen = still
