@@ -26,6 +26,7 @@ HEAVY: frozenset[str] = frozenset({
     "opencc",  # builds its conversion dictionaries on import
     "fsspec",  # remote filesystems
     "fontTools",  # font subsetting for the HTML report only
+    "jinja2",  # templates only when a report is rendered (kept out of `import fzcompare`)
 })
 """Libraries a function may import lazily (each such import carries a comment saying so)."""
 

@@ -133,18 +133,23 @@ def validate_command(
     errors.
     """
     if not dataset.exists():
-        raise _usage(f"{dataset}: no such dataset or file")
+        msg = f"{dataset}: no such dataset or file"
+        raise _usage(msg)
     is_dataset = dataset.is_dir()
     if (quarantine or readmit) and not is_dataset:
-        raise _usage("--quarantine and --readmit need a dataset folder, not a file")
+        msg = "--quarantine and --readmit need a dataset folder, not a file"
+        raise _usage(msg)
     if corrections is not None and not readmit:
-        raise _usage("--corrections goes with --readmit")
+        msg = "--corrections goes with --readmit"
+        raise _usage(msg)
     if not bundled and not suite:
-        raise _usage("--no-bundled needs at least one --suite")
+        msg = "--no-bundled needs at least one --suite"
+        raise _usage(msg)
     for path in [*(suite or []), *([corrections] if corrections else []),
                  *([sources] if sources else [])]:
         if not path.is_file():
-            raise _usage(f"{path}: no such file")
+            msg = f"{path}: no such file"
+            raise _usage(msg)
 
     try:
         extra = [load_suite(p) for p in suite or []]

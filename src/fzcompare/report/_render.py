@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-import jinja2
 import polars as pl
 
 from fzcompare.charts._fonts import chart_font
@@ -369,6 +368,8 @@ def render_html(context: Mapping[str, Any], *, embed_font: bool = True) -> str:
         >>> page.count("<img"), render_html(context, embed_font=False) == page
         (1, True)
     """
+    import jinja2  # heavy enough to keep out of `import fzcompare` (tests/test_import.py)
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("fzcompare.report", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
@@ -394,12 +395,14 @@ def font_face_css(text: str) -> str:
     options.layout_features = ["*"]
     options.hinting = False
     options.notdef_outline = True
-    font = TTFont(face.path, fontNumber=face.face_index, lazy=True, recalcTimestamp=False)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text="".join(sorted(characters)))
-    subsetter.subset(font)
     buffer = io.BytesIO()
-    font.save(buffer)
+    # closed here: a lazy TTFont keeps the font file open until it is closed
+    with TTFont(face.path, fontNumber=face.face_index, lazy=True,
+                recalcTimestamp=False) as font:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text="".join(sorted(characters)))
+        subsetter.subset(font)
+        font.save(buffer)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     return ('@font-face { font-family: "fzcompare CJK"; font-display: block; '
             f'src: url(data:font/otf;base64,{encoded}) format("opentype"); }}')

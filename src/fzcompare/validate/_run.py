@@ -482,7 +482,6 @@ def validate(
         >>> result.verdict, result.failing_rows["row_id"].to_list()
         ('fail', [0, 1])
     """
-
     chosen = resolve_suites(suites, extra_suites, catalog)
     catalog = catalog if catalog is not None else load_catalog()
     canonical, _missing = _frames.canonical_observations(observations)
