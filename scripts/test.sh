@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install fzcompare with its dev tools into .venv (created if missing) and run every check:
-# lint (ruff), types (mypy), tests with doctests and notebooks (pytest), docs build (mkdocs).
+# lint (ruff), types (mypy over src and tests), tests with doctests, notebooks and the strict
+# docs build (pytest on both cores, with a line-coverage floor). Extra arguments go to pytest,
+# e.g. `bash scripts/test.sh -m "not slow"` for the fast lane.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -10,7 +12,6 @@ PY=${PYTHON:-python3}
 export MPLBACKEND=Agg
 echo "== ruff";   .venv/bin/ruff check src tests benchmarks datasets scripts
 echo "== mypy";   .venv/bin/mypy
-echo "== pytest"; .venv/bin/python -m pytest
-if [ -f mkdocs.yml ]; then
-  echo "== docs"; NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
-fi
+# The docs are built once, by tests/test_docs_build.py (mkdocs build --strict, offline).
+echo "== pytest"; NO_MKDOCS_2_WARNING=1 .venv/bin/python -m pytest -n 2 \
+  --cov=fzcompare --cov-report=term:skip-covered --cov-fail-under=90 "$@"

@@ -316,13 +316,13 @@ def test_plans_reach_the_line_and_no_smaller_or_cheaper_set_does(seed: int, bonu
     for region in failing:
         plan = plans.filter(pl.col("region_code") == region)
         chosen_plan = tuple(sorted(plan["criterion_id"].to_list()))
-        mine = [(k, chosen, cost, passes.get(_scenario_code(i), False))
-                for i, (r, k, chosen, cost) in enumerate(scenarios) if r == region]
+        tried = [(k, chosen, cost, passes.get(_scenario_code(i), False))
+                 for i, (r, k, chosen, cost) in enumerate(scenarios) if r == region]
         if not plan["reaches_pass_line"].to_list()[-1]:
-            assert not any(ok for *_, ok in mine)
+            assert not any(ok for *_, ok in tried)
             continue
-        assert next(ok for k, chosen, _, ok in mine if chosen == chosen_plan)
-        assert not any(ok for k, _, _, ok in mine if k < len(chosen_plan))
-        plan_cost = next(cost for _, chosen, cost, _ in mine if chosen == chosen_plan)
+        assert next(ok for k, chosen, _, ok in tried if chosen == chosen_plan)
+        assert not any(ok for k, _, _, ok in tried if k < len(chosen_plan))
+        plan_cost = next(cost for _, chosen, cost, _ in tried if chosen == chosen_plan)
         assert not any(ok and cost < plan_cost - 1e-9
-                       for k, _, cost, ok in mine if k == len(chosen_plan))
+                       for k, _, cost, ok in tried if k == len(chosen_plan))

@@ -85,7 +85,8 @@ def test_benchmark_agrees_with_the_loop_baseline(harness: Any, panel: Any) -> No
                                                  year=2024))
     joined = ours.join(theirs, on="region_code", suffix="_base")
     assert joined.height == ours.height == theirs.height == 60
-    assert (joined["points_earned"] - joined["points_earned_base"]).abs().max() < 1e-9
+    gap = (joined["points_earned"] - joined["points_earned_base"]).abs().max()
+    assert isinstance(gap, float) and gap < 1e-9
     assert joined["verdict"].to_list() == joined["verdict_base"].to_list()
     assert joined["rank"].cast(pl.Int64).to_list() == joined["rank_base"].to_list()
     assert joined["prev_rank"].cast(pl.Float64).to_list() == \

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from fzcompare import __version__, store
 from fzcompare.cli import main
@@ -31,7 +32,7 @@ def test_error_goes_to_stderr_without_traceback(tmp_path: Path) -> None:
 
 
 def test_dataset_info(tmp_path: Path, obs_frame: pl.DataFrame,
-                      source_row: dict[str, object], capsys) -> None:  # type: ignore[no-untyped-def]
+                      source_row: dict[str, object], capsys: pytest.CaptureFixture[str]) -> None:
     store.write_observations(obs_frame, tmp_path / "ds", sources=pl.DataFrame([source_row]))
     assert main(["dataset", "info", str(tmp_path / "ds")]) == 0
     out = capsys.readouterr().out

@@ -7,6 +7,7 @@ check that mapping works from names alone. The thresholds are the ones the seed 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -25,7 +26,8 @@ def _names_only_catalog() -> Catalog:
     return _parse_catalog(raw, source="catalog.yaml")
 
 
-CATALOGS = {"bundled": load_catalog, "names-only": _names_only_catalog}
+CATALOGS: dict[str, Callable[[], Catalog]] = {"bundled": load_catalog,
+                                              "names-only": _names_only_catalog}
 # code+scope recall floors per (report, catalog); the names-only catalog has no synonyms.
 CODE_RECALL_FLOOR = {
     ("city-simplified", "bundled"): 0.95, ("county-gb18030", "bundled"): 0.9,

@@ -123,7 +123,8 @@ def _rubric() -> Any:
     return parse_criteria(raw)
 
 
-_TWO_CITIES = {"region_code": ["420300", "420100"], "value": [99.0, 80.0], "quote": [EVIL] * 2}
+_TWO_CITIES: dict[str, list[Any]] = {"region_code": ["420300", "420100"], "value": [99.0, 80.0],
+                                     "quote": [EVIL] * 2}
 _EVIL_PEERS = {"420300": EVIL, "420100": EVIL}
 
 
@@ -165,9 +166,10 @@ def _evaluation() -> Any:
     return evaluate(result, gold)
 
 
-_BAD_ROWS = {"indicator_code": ["gov_service_online_rate", "gov_service_online_rate"],
-             "region_code": ["420300", "420100"], "value": [9997.0, 95.0],
-             "source_id": ["src", "src"], "quote": [EVIL, EVIL]}
+_BAD_ROWS: dict[str, list[Any]] = {
+    "indicator_code": ["gov_service_online_rate", "gov_service_online_rate"],
+    "region_code": ["420300", "420100"], "value": [9997.0, 95.0],
+    "source_id": ["src", "src"], "quote": [EVIL, EVIL]}
 _SOURCES = {"source_id": "src", "title": EVIL, "publisher": EVIL, "published": None,
             "url": "", "kind": "report", "note": ""}
 

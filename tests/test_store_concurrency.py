@@ -180,7 +180,7 @@ def test_a_writer_that_always_loses_fails_clearly(base: Path, tmp_path: Path,
     from fzcompare.store import _tables
 
     monkeypatch.setattr(_tables, "MAX_ATTEMPTS", 3)
-    monkeypatch.setattr(_tables.time, "sleep", lambda _: None)
+    monkeypatch.setattr("fzcompare.store._tables.time.sleep", lambda _: None)
     ds = tmp_path / "ds"
     shutil.copytree(base, ds)
     uri = table_uri(ds, OBSERVATIONS)

@@ -126,7 +126,7 @@ def _converging_panel() -> pl.DataFrame:
     start = rng.uniform(40, 90, 12)
     rows = []
     for k, level in enumerate(start):
-        values = {}
+        values: dict[int, float | None] = {}
         for t, year in enumerate(range(2018, 2024)):
             values[year] = float(95 - (95 - level) * 0.7**t + rng.normal(0, 0.5))
         rows += _rows("gov_service_online_rate", values, region=f"{420100 + k * 100:06d}",
@@ -221,7 +221,7 @@ def test_outlook_minimum_points_gaps_and_constants() -> None:
     gapped = _rows("reconsideration_applications",
                    {2015: 1.0, 2016: 2.0, 2018: 3.0, 2019: 5.0, 2020: 6.0, 2021: 8.0},
                    region="420500")
-    constant = _rows("reconsideration_applications", {y: 4.0 for y in range(2018, 2024)},
+    constant = _rows("reconsideration_applications", dict.fromkeys(range(2018, 2024), 4.0),
                      region="420600")
     out = {r["region_code"]: r for r in trends.outlook(_frame(four + gapped + constant))
            .iter_rows(named=True)}

@@ -82,7 +82,7 @@ def test_suite_files_are_great_expectations_suites() -> None:
     import great_expectations as gx
 
     for suite in bundled_suites():
-        document = {k: v for k, v in suite.document.items()}
+        document = dict(suite.document.items())
         loaded = gx.ExpectationSuite(**document)
         assert len(loaded.expectations) == len(suite.expectations)
 

@@ -19,8 +19,9 @@ def _cell(value: object) -> str:
 
 
 def html_table(frame: pl.DataFrame, *, max_rows: int | None = None) -> str:
-    """An HTML table of ``frame`` with every header and cell escaped (null cells empty) and
-    text cells bidi-isolated in ``<bdi>``.
+    """An HTML table of ``frame``, every header and cell escaped.
+
+    Null cells are empty; text cells are bidi-isolated in ``<bdi>``.
 
     Args:
         frame: The rows to show.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -108,7 +109,7 @@ def _write_sheet(book: object, sheet_name: str, frame: pl.DataFrame,
             if isinstance(value, bool):
                 sheet.write_boolean(r, c, value)
             elif isinstance(value, int | float):
-                if value != value or value in (float("inf"), float("-inf")):
+                if math.isnan(value) or value in (float("inf"), float("-inf")):
                     sheet.write_string(r, c, str(value))
                 else:
                     sheet.write_number(r, c, value, fmt)

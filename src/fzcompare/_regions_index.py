@@ -55,7 +55,8 @@ def read_region_table() -> pl.DataFrame:
     """The bundled regions table with every column (names, aliases, types, source)."""
     table = _read_data("regions.csv", REGION_TABLE_SCHEMA)
     if table["region_code"].is_duplicated().any():
-        raise CatalogError("regions.csv: duplicate region codes",
+        msg = "regions.csv: duplicate region codes"
+        raise CatalogError(msg,
                            hint="rebuild it with datasets/build_regions.py")
     return table
 

@@ -97,8 +97,9 @@ def _loader() -> type:
 
 
 def load_strict(text: str) -> Any:
-    """Load one YAML document like ``yaml.safe_load``, refusing duplicate keys, recursive
-    aliases and integers too long to convert.
+    """Load one YAML document like ``yaml.safe_load``, but strictly.
+
+    Duplicate keys, recursive aliases and integers too long to convert are refused.
 
     Raises:
         yaml.YAMLError: With ``problem`` and ``problem_mark`` (line and column).

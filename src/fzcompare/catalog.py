@@ -238,7 +238,7 @@ def _parse_relation(rel: Any, i: int, codes: set[str], source: str) -> dict[str,
         if code is not None and code not in codes:
             raise CatalogError(f"{source}: {where}: {key} {code!r} is not a catalog code", key=key)
     tolerance = rel.get("tolerance")
-    return {**{k: None for k in RELATION_SCHEMA}, **rel,
+    return {**dict.fromkeys(RELATION_SCHEMA), **rel,
             "tolerance": None if tolerance is None
             else _number(tolerance, "tolerance", where, source)}
 

@@ -223,8 +223,9 @@ class ChartError(FzcompareError):
 
 
 class UnknownRegionError(CatalogError, InvalidArgumentError):
-    """A region name or code matches no division; ``details["suggestions"]`` holds the
-    closest names (with codes) and the message lists them.
+    """A region name or code matches no division.
+
+    ``details["suggestions"]`` holds the closest names (with codes); the message lists them.
 
     Examples:
         >>> from fzcompare.regions import resolve_region
@@ -237,7 +238,8 @@ class UnknownRegionError(CatalogError, InvalidArgumentError):
 
 
 class AmbiguousRegionError(CatalogError, InvalidArgumentError):
-    """A region name fits several divisions and nothing in the context picks one;
+    """A region name fits several divisions and nothing in the context picks one.
+
     ``details["candidates"]`` holds ``(code, name, parent name)`` triples.
 
     Examples:

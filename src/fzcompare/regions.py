@@ -137,9 +137,12 @@ def _current(place: Place, index: NameIndex) -> tuple[Place, str | None]:
         nxt = step.successors[0] if step.successors else ""
         follow = index.by_code.get(nxt) or index.historical.get(nxt)
         if follow is None or follow is step:
-            raise UnknownRegionError(
+            msg = (
                 f"{place.name} ({place.code}) was abolished in the code list after "
-                f"{place.until} with no successor the revisions name",
+                f"{place.until} with no successor the revisions name"
+            )
+            raise UnknownRegionError(
+                msg,
                 hint="give the code in force, or register the mapping in the dataset's "
                 "regions.csv", code=place.code)
         steps.append(f"{step.name} {step.code} (to {step.until}) -> {follow.name} {follow.code}")
@@ -187,8 +190,10 @@ def _valid_in(place: Place, year: int) -> bool:
 
 
 def _narrow(candidates: list[Place], named: set[str], index: NameIndex) -> list[Place]:
-    """The candidates inside the named regions, else inside their prefectures, else their
-    provinces (the closest tier that keeps any)."""
+    """The candidates inside the closest named tier that keeps any.
+
+    Inside the named regions, else inside their prefectures, else their provinces.
+    """
     above = {a for code in named for a in index.ancestors.get(code, ()) if a != "000000"}
     tiers = (named, {a for a in above if not a.endswith("0000")}, above)
     for codes in tiers:
@@ -200,8 +205,11 @@ def _narrow(candidates: list[Place], named: set[str], index: NameIndex) -> list[
 
 def _pick(candidates: Iterable[Place], index: NameIndex, *, year: int | None,
           contexts: list[set[str]], hint: set[str] | None) -> list[Place]:
-    """The candidates left after the context: names before (湖北省十堰市), the province
-    hint, the year, then the surrounding regions (``contexts``, most telling first)."""
+    """The candidates left after the context.
+
+    Names before (湖北省十堰市), the province hint, the year, then the surrounding regions
+    (``contexts``, most telling first).
+    """
     unique = list({(p.code, p.until): p for p in candidates}.values())
     if hint is not None:
         unique = [p for p in unique if _within(p, hint, index)]
@@ -239,7 +247,7 @@ def _province_hint(province: str | None, index: NameIndex) -> set[str] | None:
 
 
 def _closeness(wanted: str, name: str) -> float:
-    """difflib's ratio, with a nudge for the same first character and the same length."""
+    """Difflib's ratio, with a nudge for the same first character and the same length."""
     ratio = difflib.SequenceMatcher(None, wanted, name).ratio()
     return ratio + 0.1 * (name[:1] == wanted[:1]) + 0.05 * (len(name) == len(wanted))
 
@@ -397,7 +405,7 @@ def _suffix_of_name(name: str) -> str:
 
 @functools.cache
 def _scope_suffixes() -> dict[str, tuple[str, str]]:
-    """code -> (scope suffix, level) of the bundled table."""
+    """Code -> (scope suffix, level) of the bundled table."""
     table = read_region_table().select("region_code", "scope_suffix", "level")
     return {code: (suffix or "市", level) for code, suffix, level in table.iter_rows()}
 

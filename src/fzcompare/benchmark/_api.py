@@ -101,8 +101,9 @@ def benchmark(
         [('420300', 10.0, 'pass', 1), ('420100', 0.0, 'fail', 2)]
     """
     if not isinstance(criteria, CriteriaSet):
+        msg = f"criteria must be a CriteriaSet, got {type(criteria).__name__}"
         raise ArgumentTypeError(
-            f"criteria must be a CriteriaSet, got {type(criteria).__name__}",
+            msg,
             hint="read a file or bundled id with fzcompare.criteria.load_criteria()")
 
     years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
@@ -141,7 +142,6 @@ def what_it_would_take(result: BenchmarkResult, *, regions: Sequence[str] | None
         >>> steps.select("criterion_id", "required_value", "points_gained").rows()
         [('A1.1', 90.0, 10.0)]
     """
-
     return improvements(result, regions=regions, year=year, max_combinations=max_combinations)
 
 
@@ -178,7 +178,6 @@ def compare_editions(
         >>> compare_editions(obs, a, parse_criteria(raw_b))["reason"][0]
         'fail -> pass; share 0.0% -> 100.0%; A1.1 online services +10 pts (threshold 90 -> 85)'
     """
-
     years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
     result_a = result_of(score(observations, criteria_a, years=years, peers=peers,
                                regions=regions), criteria_a)
@@ -224,7 +223,6 @@ def composite(
         >>> composite(obs, parse_criteria(rubric_raw_example())).scores["score"].to_list()
         [50.0]
     """
-
     years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
     scored = score(observations, criteria, years=years, peers=peers, regions=regions,
                    previous=False)
@@ -267,7 +265,6 @@ def rank_robustness(
         >>> r.ranks.select("region_code", "nominal_rank", "rank_p95").rows()
         [('420300', 1, 1.0), ('420100', 2, 2.0)]
     """
-
     years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
     scored = score(observations, criteria, years=years, peers=peers, regions=regions,
                    previous=False)

@@ -83,9 +83,12 @@ def _normalise(scored: Scored, rubric: CriteriaSet, method: str, idx: IndexArray
             lacking = np.flatnonzero(np.isnan(low) | np.isnan(high))
             if lacking.size:
                 ids = rubric.criteria["criterion_id"].to_numpy()[idx][lacking]
-                raise CriteriaError(
+                msg = (
                     f"{rubric.path}: no goalposts for {', '.join(map(str, ids[:5]))}"
-                    f"{' ...' if ids.size > 5 else ''}",
+                    f"{' ...' if ids.size > 5 else ''}"
+                )
+                raise CriteriaError(
+                    msg,
                     hint="add `goalposts: [low, high]` to these criteria, or leave "
                     "'goalposts' out of the normalisations",
                     path=rubric.path, key="goalposts", reason="no_goalposts")
@@ -101,22 +104,26 @@ def _normalise(scored: Scored, rubric: CriteriaSet, method: str, idx: IndexArray
             normalised = np.where(higher, above, np.where(lower, below, near))
             normalised = np.where(np.isnan(values), np.nan, np.clip(normalised, 0.0, 1.0))
             return np.where(exists, present, normalised)
-    raise InvalidArgumentError(f"unknown normalisation {method!r}",
+    msg = f"unknown normalisation {method!r}"
+    raise InvalidArgumentError(msg,
                                hint=f"use one of {', '.join(NORMALISATIONS)}")
 
 
 def _check_choice(normalisation: str, aggregation: str) -> None:
     if normalisation not in NORMALISATIONS:
-        raise InvalidArgumentError(f"unknown normalisation {normalisation!r}",
+        msg = f"unknown normalisation {normalisation!r}"
+        raise InvalidArgumentError(msg,
                                    hint=f"use one of {', '.join(NORMALISATIONS)}",
                                    argument="normalisation")
     if aggregation not in AGGREGATIONS:
-        raise InvalidArgumentError(f"unknown aggregation {aggregation!r}",
+        msg = f"unknown aggregation {aggregation!r}"
+        raise InvalidArgumentError(msg,
                                    hint=f"use one of {', '.join(AGGREGATIONS)}",
                                    argument="aggregation")
     if normalisation == "zscore" and aggregation == "geometric":
+        msg = "geometric aggregation needs positive values; z-scores are not"
         raise InvalidArgumentError(
-            "geometric aggregation needs positive values; z-scores are not",
+            msg,
             hint="use aggregation='arithmetic' with zscore, or another normalisation")
 
 
@@ -212,13 +219,16 @@ def robustness(scored: Scored, rubric: CriteriaSet, *, draws: int, weight_spread
                seed: int) -> RobustnessResult:
     """See ``fzcompare.benchmark.rank_robustness``."""
     if draws < 1:
-        raise InvalidArgumentError(f"draws must be at least 1, got {draws}",
+        msg = f"draws must be at least 1, got {draws}"
+        raise InvalidArgumentError(msg,
                                    hint="e.g. draws=1000", argument="draws")
     if not 0 <= weight_spread < 1:
-        raise InvalidArgumentError(f"weight_spread must be in [0, 1), got {weight_spread}",
+        msg = f"weight_spread must be in [0, 1), got {weight_spread}"
+        raise InvalidArgumentError(msg,
                                    hint="e.g. weight_spread=0.25", argument="weight_spread")
     if not normalisations or not aggregations:
-        raise InvalidArgumentError("give at least one normalisation and one aggregation",
+        msg = "give at least one normalisation and one aggregation"
+        raise InvalidArgumentError(msg,
                                    hint="e.g. normalisations=('rubric',), "
                                    "aggregations=('arithmetic',)")
     _check_choice(normalisations[0], aggregations[0])

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import polars as pl
 
+from fzcompare._display import html_table
 from fzcompare.criteria import CriteriaSet
 from fzcompare.errors import ArgumentTypeError
 
@@ -135,7 +136,7 @@ def _summary_counts(totals: pl.DataFrame) -> str:
 def _html_block(title: str, lines: Sequence[str], table: pl.DataFrame) -> str:
     items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
     return (f"<div><strong>{html.escape(title)}</strong><ul>{items}</ul>"
-            f"{table._repr_html_()}</div>")
+            f"{html_table(table)}</div>")
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,8 @@ class BenchmarkResult:
         wanted = asked if years is None else [
             y for y in ([years] if isinstance(years, int) else years) if y in asked]
         if isinstance(regions, str):
-            raise ArgumentTypeError("regions= takes a list of region codes, not one string",
+            msg = "regions= takes a list of region codes, not one string"
+            raise ArgumentTypeError(msg,
                                     hint=f"pass a list, e.g. regions=[{regions!r}]")
         if "criteria" in self.__dict__:  # already built: a filter is cheaper
             built: pl.DataFrame = self.__dict__["criteria"]

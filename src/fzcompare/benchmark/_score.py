@@ -232,7 +232,8 @@ def _peer_groups(pairs: pl.DataFrame, rubric: CriteriaSet, peers: Peers,
                                     "peer_group": [str(v) for v in peers.values()]},
                                    schema={"region_code": pl.String(), "peer_group": pl.String()}))
         if table["region_code"].is_duplicated().any():
-            raise SchemaError("peers: a region is given more than one peer group",
+            msg = "peers: a region is given more than one peer group"
+            raise SchemaError(msg,
                               reason="duplicate_key", column="region_code")
         pairs = pairs.join(table, on="region_code", how="inner")
         description = (f"explicit groups: {table['peer_group'].n_unique()} groups, "
@@ -247,8 +248,9 @@ def _peer_groups(pairs: pl.DataFrame, rubric: CriteriaSet, peers: Peers,
     description = f"rule: {rule}"
     if peers is not None:
         if isinstance(peers, str):
+            msg = "peers must be a list of region codes, a mapping or a frame, not one string"
             raise ArgumentTypeError(
-                "peers must be a list of region codes, a mapping or a frame, not one string",
+                msg,
                 hint=f"pass a list, e.g. peers=[{peers!r}]")
         wanted = sorted({str(c) for c in peers})
         pairs = pairs.filter(pl.col("region_code").is_in(wanted))
@@ -536,7 +538,8 @@ def score(
         dup = frame.join(doubled, on=["region_code", "year", "indicator_code"], how="semi")
         first = dup.row(0, named=True)
         key = ", ".join(f"{k}={first[k]}" for k in KEY_COLUMNS)
-        raise SchemaError(f"observations: {dup.height} rows share a key, first: {key}",
+        msg = f"observations: {dup.height} rows share a key, first: {key}"
+        raise SchemaError(msg,
                           reason="duplicate_key", rows=dup,
                           hint="each (region_code, year, indicator_code, scope) may appear once")
     value = np.full(pairs.height * n, np.nan)

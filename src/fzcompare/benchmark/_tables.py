@@ -125,7 +125,7 @@ def criteria_table(scored: Scored, rubric: CriteriaSet, *, years: Sequence[int],
         values: npt.NDArray[Any] = np.asarray(scored.arrays[name])[rows].ravel()
         return values
 
-    codes = {i: c for i, c in enumerate(QUALIFIER_CODES)}
+    codes = dict(enumerate(QUALIFIER_CODES))
     table = _expand(scored.pairs[rows], crit, {}).with_columns(
         pl.Series("value", cells("value")).fill_nan(None),
         pl.Series("qualifier", scored.qualifier[rows].ravel()).replace_strict(

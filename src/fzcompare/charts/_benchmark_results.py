@@ -1,5 +1,7 @@
-"""Charts of benchmark results: ``bullet_chart``, ``area_profile``, ``criteria_heatmap``,
-``rank_bump``."""
+"""Charts of benchmark results.
+
+``bullet_chart``, ``area_profile``, ``criteria_heatmap`` and ``rank_bump``.
+"""
 
 from __future__ import annotations
 
@@ -511,7 +513,8 @@ def criteria_heatmap(
         col_labels = ["\n".join(c.replace("…", "\ufe19")) for c in col_labels]
     nrows, ncols = grid.shape
     if ncols > MAX_GRID_REGIONS:
-        raise _too_many("criteria_heatmap", ncols, MAX_GRID_REGIONS, "regions",
+        msg = "criteria_heatmap"
+        raise _too_many(msg, ncols, MAX_GRID_REGIONS, "regions",
                         "pass regions=[...] (e.g. one prefecture's counties)")
     cell = 0.3
     area_names = {r["area_id"]: namer.area(r["area_id"], r["area_name"]) for r in crit_rows}
@@ -622,7 +625,8 @@ def rank_bump(
     frame = _nonempty(frame, "rank_bump").sort(["region_code", "year"])
     order = _ordered(frame["region_code"].to_list(), regions)
     if len(order) > MAX_GRID_REGIONS:
-        raise _too_many("rank_bump", len(order), MAX_GRID_REGIONS, "regions",
+        msg = "rank_bump"
+        raise _too_many(msg, len(order), MAX_GRID_REGIONS, "regions",
                         "pass regions=[...] or peer_group=...")
     if highlight is None:
         colored = order if len(order) <= 7 else []

@@ -99,7 +99,8 @@ def _latest_year(frame: pl.DataFrame, year: int | None, what: str) -> int:
     if year is not None:
         return int(year)
     if frame.height == 0 or frame["year"].drop_nulls().len() == 0:
-        raise ChartError(f"{what}: no rows to draw", reason="no_data")
+        msg = f"{what}: no rows to draw"
+        raise ChartError(msg, reason="no_data")
     return int(frame["year"].drop_nulls().max())  # type: ignore[arg-type]
 
 
@@ -110,15 +111,18 @@ def _one_value(frame: pl.DataFrame, column: str, given: object, what: str) -> An
     if len(values) == 1:
         return values[0]
     if not values:
-        raise ChartError(f"{what}: no rows to draw", reason="no_data", column=column)
+        msg = f"{what}: no rows to draw"
+        raise ChartError(msg, reason="no_data", column=column)
     shown = ", ".join(map(str, values[:8])) + (" ..." if len(values) > 8 else "")
-    raise ChartError(f"{what}: the frame holds several {column} values ({shown})",
+    msg = f"{what}: the frame holds several {column} values ({shown})"
+    raise ChartError(msg,
                      reason="ambiguous", column=column, hint=f"pass {column}=... to pick one")
 
 
 def _nonempty(frame: pl.DataFrame, what: str, hint: str | None = None) -> pl.DataFrame:
     if frame.height == 0:
-        raise ChartError(f"{what}: no rows left to draw", reason="no_data", hint=hint)
+        msg = f"{what}: no rows left to draw"
+        raise ChartError(msg, reason="no_data", hint=hint)
     return frame
 
 

@@ -99,8 +99,9 @@ def bundled_font_path() -> Path:
     try:
         import noto_cjk_sans_otc  # heavy: locates the bundled 20 MB font only when asked
     except ImportError as exc:
+        msg = "the CJK chart font package noto-cjk-sans-otc is not installed"
         raise FzcompareError(
-            "the CJK chart font package noto-cjk-sans-otc is not installed",
+            msg,
             hint="pip install noto-cjk-sans-otc (or set FZCOMPARE_CHART_FONT to a font file)",
         ) from exc
     return Path(str(noto_cjk_sans_otc.FONT_PATH))
@@ -151,7 +152,8 @@ def _resolve() -> tuple[str, int, str, FontSource]:
     if setting not in ("", "auto", "bundled"):
         raw_path, _, raw_index = setting.partition("#")
         if not Path(raw_path).is_file():
-            raise FzcompareError(f"{FONT_ENV}={setting!r}: no such font file",
+            msg = f"{FONT_ENV}={setting!r}: no such font file"
+            raise FzcompareError(msg,
                                  hint="use auto, bundled or the path of a .ttf/.otf/.ttc file")
         from matplotlib import ft2font  # heavy: matplotlib loads on the first chart, not on import
 

@@ -66,7 +66,8 @@ def check_lang(lang: str) -> Lang:
         return "zh"
     if lang == "en":
         return "en"
-    raise ChartError(f"unknown chart language {lang!r}", hint="use lang='zh' or lang='en'",
+    msg = f"unknown chart language {lang!r}"
+    raise ChartError(msg, hint="use lang='zh' or lang='en'",
                      reason="bad_value", column="lang")
 
 
@@ -142,13 +143,15 @@ def require_columns(frame: pl.DataFrame, columns: Iterable[str], *, what: str) -
         Hint: the totals frame needs the columns region_code, year
     """
     if not isinstance(frame, pl.DataFrame):
-        raise SchemaError(f"{what}: expected a polars DataFrame, got {type(frame).__name__}",
+        msg = f"{what}: expected a polars DataFrame, got {type(frame).__name__}"
+        raise SchemaError(msg,
                           reason="wrong_type", hint="pass a polars DataFrame "
                           "(use .collect() on a LazyFrame, pl.from_pandas() on pandas)")
     needed = list(columns)
     missing = [c for c in needed if c not in frame.columns]
     if missing:
-        raise SchemaError(f"{what}: missing columns: {', '.join(missing)}",
+        msg = f"{what}: missing columns: {', '.join(missing)}"
+        raise SchemaError(msg,
                           reason="missing_column", column=missing[0],
                           hint=f"the {what} needs the columns {', '.join(needed)}")
 

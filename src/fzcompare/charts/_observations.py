@@ -132,8 +132,11 @@ def trend_panels(
     series = [(k, s) for k in line_keys for s in scopes
               if frame.filter((pl.col(line_col) == k) & (pl.col("scope") == s)).height]
     if len(series) > MAX_SERIES:
-        raise ChartError(f"trend_panels: {len(series)} lines per panel are too many to tell "
-                         f"apart (at most {MAX_SERIES})", reason="too_many_series",
+        msg = (
+            f"trend_panels: {len(series)} lines per panel are too many to tell "
+                         f"apart (at most {MAX_SERIES})"
+        )
+        raise ChartError(msg, reason="too_many_series",
                          hint="pass regions=[...] or indicators=[...] or scope=...")
     name_of = namer.region if line_col == "region_code" else namer.indicator
     panel_name = namer.indicator if panel_col == "indicator_code" else namer.region
@@ -152,7 +155,8 @@ def trend_panels(
 
     n = len(panel_keys)
     if n > MAX_PANELS:
-        raise _too_many("trend_panels", n, MAX_PANELS, "panels",
+        msg = "trend_panels"
+        raise _too_many(msg, n, MAX_PANELS, "panels",
                         "pass indicators=[...] or regions=[...] to choose the panels")
     cols = ncols or min(3, n)
     rows = math.ceil(n / cols)

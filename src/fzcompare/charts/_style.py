@@ -181,8 +181,9 @@ def chart_context() -> Iterator[None]:
 def new_figure(width: float, body_height: float, *, lang: Lang, title: str | None,
                subtitle: str | None = None, notes: Sequence[str] = (),
                synthetic: bool = False) -> tuple[Figure, SubFigure]:
-    """A figure on an Agg canvas: header, body (constrained layout) and footer (call in
-    ``chart_context``).
+    """A figure on an Agg canvas: header, body (constrained layout) and footer.
+
+    Call it inside ``chart_context``.
 
     The header holds the title, the subtitle and, for synthetic data, the badge; the footer
     the notes. They are separate subfigures of fixed height, so legends placed ``outside``
@@ -262,7 +263,8 @@ def palette_png(data: bytes, *, colors: int = 256) -> bytes:
     from PIL import Image  # heavy: Pillow only for palette PNGs
 
     if not 2 <= colors <= 256:
-        raise InvalidArgumentError(f"colors must be within 2-256, got {colors}",
+        msg = f"colors must be within 2-256, got {colors}"
+        raise InvalidArgumentError(msg,
                                    hint="e.g. colors=64", argument="colors")
     with Image.open(io.BytesIO(data)) as image:
         quantized = image.convert("RGB").quantize(

@@ -1,3 +1,5 @@
+"""``python -m fzcompare.cli``: the same as the ``fzcompare`` command."""
+
 import sys
 
 from fzcompare.cli import main

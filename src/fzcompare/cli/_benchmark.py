@@ -138,7 +138,8 @@ def benchmark_command(
              f"{settings.pass_points:g} of {settings.total_points:g} points")
     if output_format is OutputFormat.xlsx:
         if output is None:
-            raise typer.BadParameter("xlsx needs -o/--output", param_hint="--format")
+            msg = "xlsx needs -o/--output"
+            raise typer.BadParameter(msg, param_hint="--format")
         atomic_write_bytes(output, xlsx_bytes({table.value: frame}, notes=XlsxNotes(
             title=f"fzcompare benchmark: {table.value}", rubric=title,
             synthetic=any("synthetic" in n.lower() for n in notes),

@@ -72,13 +72,15 @@ def dataset_regions(
         table = pl.concat([table, own], how="diagonal_relaxed")
     if level is not None:
         if level not in REGION_LEVELS:
-            raise CatalogError(f"unknown level {level!r}",
+            msg = f"unknown level {level!r}"
+            raise CatalogError(msg,
                                hint="levels: " + ", ".join(sorted(REGION_LEVELS)))
         table = table.filter(pl.col("level") == level)
     if province is not None:
         match = resolve_region(province)
         if match.level != "province":
-            raise CatalogError(f"{province!r} is {match.name} ({match.code}), not a province",
+            msg = f"{province!r} is {match.name} ({match.code}), not a province"
+            raise CatalogError(msg,
                                hint="give a province, for example 浙江省 or 330000")
         table = table.filter((pl.col("province_code") == match.code)
                              | pl.col("parent_code").str.starts_with(match.code[:2]))
@@ -88,7 +90,8 @@ def dataset_regions(
                              | pl.col("aliases").fill_null("").str.contains(text, literal=True)
                              | pl.col("region_code").str.starts_with(text))
     if table.height == 0:
-        raise CatalogError("no region matches these options",
+        msg = "no region matches these options"
+        raise CatalogError(msg,
                            hint="try --search with a shorter part of the name")
     sys.stdout.write(table.write_csv())
 
@@ -96,8 +99,11 @@ def dataset_regions(
 def dataset_history_command(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
 ) -> None:
-    """List the dataset's versions, newest first: time (UTC), operation, rows added /
-    replaced / quarantined / readmitted and the source ids written."""
+    """List the dataset's versions, newest first.
+
+    Each with its time (UTC), operation, rows added / replaced / quarantined / readmitted
+    and the source ids written.
+    """
     table = dataset_history(dataset)
     typer.echo("version  time (UTC)           operation        added replaced "
                "quarantined readmitted  sources")

@@ -125,8 +125,11 @@ def extract_command(
     Exit code 1 when any file failed.
     """
     if output_format in (ExtractFormat.parquet, ExtractFormat.xlsx) and output is None:
-        raise typer.BadParameter(f"{output_format} needs -o/--output (binary data is not "
-                                 "written to a terminal)", param_hint="--format")
+        msg = (
+            f"{output_format} needs -o/--output (binary data is not "
+                                 "written to a terminal)"
+        )
+        raise typer.BadParameter(msg, param_hint="--format")
     if region is not None:
         try:
             resolve_region(region, province=province)
@@ -135,7 +138,8 @@ def extract_command(
     context = _dataset_context(into)
     files = _expand(paths)
     if not files:
-        raise typer.BadParameter("no report files given (folders need *.txt files)",
+        msg = "no report files given (folders need *.txt files)"
+        raise typer.BadParameter(msg,
                                  param_hint="PATHS")
     if sys.stderr.isatty() and len(files) > 1:
         with Progress(console=Console(stderr=True), transient=True) as progress:

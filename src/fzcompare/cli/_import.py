@@ -52,10 +52,9 @@ def import_command(
     imported is named with its reason; the others still go through. Exit code 1 when
     any file failed.
     """
-
-
     if (report_format is None) != (output is None):
-        raise typer.BadParameter("--format and -o/--output go together",
+        msg = "--format and -o/--output go together"
+        raise typer.BadParameter(msg,
                                  param_hint="--format")
     try:
         result = import_tables(paths, into=into, mapping=mapping)

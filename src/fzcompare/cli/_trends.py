@@ -111,7 +111,8 @@ def _resolve_format(chosen: TrendsFormat | None, output: Path | None,
                     is_terminal: bool) -> TrendsFormat:
     if chosen is not None:
         if chosen in (TrendsFormat.parquet, TrendsFormat.xlsx) and output is None:
-            raise typer.BadParameter(f"{chosen} output needs -o FILE", param_hint="--format")
+            msg = f"{chosen} output needs -o FILE"
+            raise typer.BadParameter(msg, param_hint="--format")
         return chosen
     if output is not None:
         by_suffix = {".csv": TrendsFormat.csv, ".json": TrendsFormat.json,
@@ -127,8 +128,9 @@ def _check_codes(indicators: list[str] | None) -> None:
     known = load_catalog().codes
     unknown = [c for c in indicators if c not in known and not c.startswith(UNMAPPED_PREFIX)]
     if unknown:
+        msg = f"not catalog codes: {', '.join(unknown)} (see `fzcompare dataset catalog`)"
         raise typer.BadParameter(
-            f"not catalog codes: {', '.join(unknown)} (see `fzcompare dataset catalog`)",
+            msg,
             param_hint="--indicator")
 
 
@@ -176,7 +178,8 @@ def trends_command(
     nothing matches the filters; 2 usage error.
     """
     if year_from is not None and year_to is not None and year_from > year_to:
-        raise typer.BadParameter(f"--from {year_from} is after --to {year_to}",
+        msg = f"--from {year_from} is after --to {year_to}"
+        raise typer.BadParameter(msg,
                                  param_hint="--from")
     _check_codes(indicator)
     chosen = _resolve_format(output_format, output, sys.stdout.isatty())

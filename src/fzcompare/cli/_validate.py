@@ -143,24 +143,33 @@ def validate_command(
     errors.
     """
     if not dataset.exists():
-        raise _usage(f"{dataset}: no such dataset or file")
+        msg = f"{dataset}: no such dataset or file"
+        raise _usage(msg)
     is_dataset = dataset.is_dir()
     if (quarantine or readmit) and not is_dataset:
-        raise _usage("--quarantine and --readmit need a dataset folder, not a file")
+        msg_0 = "--quarantine and --readmit need a dataset folder, not a file"
+        raise _usage(msg_0)
     if version is not None and (quarantine or readmit or not is_dataset):
-        raise _usage("--version reads an old dataset version: it goes without "
-                     "--quarantine/--readmit, and with a dataset folder")
+        msg_0 = (
+            "--version reads an old dataset version: it goes without "
+                     "--quarantine/--readmit, and with a dataset folder"
+        )
+        raise _usage(msg_0)
     if corrections is not None and not readmit:
-        raise _usage("--corrections goes with --readmit")
+        msg = "--corrections goes with --readmit"
+        raise _usage(msg)
     if not bundled and not suite:
-        raise _usage("--no-bundled needs at least one --suite")
+        msg = "--no-bundled needs at least one --suite"
+        raise _usage(msg)
     for path in [*(suite or []), *([corrections] if corrections else []),
                  *([sources] if sources else [])]:
         if not path.is_file():
-            raise _usage(f"{path}: no such file")
+            msg = f"{path}: no such file"
+            raise _usage(msg)
 
     if docs is not None and docs.exists() and not docs.is_dir():
-        raise _usage(f"{docs}: --docs needs a folder; this path is a file")
+        msg_0 = f"{docs}: --docs needs a folder; this path is a file"
+        raise _usage(msg_0)
     try:
         extra = [load_suite(p) for p in suite or []]
         check_expectations(extra)
@@ -210,7 +219,8 @@ def validate_command(
 
     if output == OutputFormat.xlsx:
         if xlsx_output is None:
-            raise typer.BadParameter("xlsx needs -o/--output", param_hint="--format")
+            msg_0 = "xlsx needs -o/--output"
+            raise typer.BadParameter(msg_0, param_hint="--format")
         atomic_write_bytes(xlsx_output, xlsx_bytes(
             {"outcomes": result.outcomes, "failing_rows": result.failing_rows},
             notes=XlsxNotes(title=f"fzcompare validate: {dataset}",

@@ -276,7 +276,8 @@ def _scope_cues(text: str, level: str, suffix: str) -> tuple[list[int], list[int
 def _explicit_scope(cues: tuple[list[int], list[int], list[str]], sentence_start: int,
                     clause_start: int, start: int, right_end: int) -> str | None:
     """The scope kind named next to a figure: a cue right after it (31家市直单位), else
-    the nearest cue before it in its sentence (weak cues such as 市级 only in its clause)."""
+    the nearest cue before it in its sentence (weak cues such as 市级 only in its clause).
+    """
     starts, ends, kinds = cues
     i = bisect.bisect_left(starts, start)
     if i < len(starts) and starts[i] < right_end:
@@ -548,7 +549,8 @@ def _title_count_figures(doc: NormalizedText, compiled: CompiledCatalog,
                          cues: tuple[list[int], list[int], list[str]], marks: _Marks,
                          taken: SpanSet | None = None) -> list[_Figure]:
     """Counts of named titles (《A》《B》等政府规章 -> 2, ge) when the clause names a count;
-    title lists inside the ``taken`` spans (items named before a listing phrase) are skipped."""
+    title lists inside the ``taken`` spans (items named before a listing phrase) are skipped.
+    """
     text = doc.text
     if "《" not in text:
         return []

@@ -183,7 +183,8 @@ LeftGroups = tuple[tuple[tuple[int, dict[str, tuple[tuple[int, ...], tuple[TailE
 def _groups(items: list[tuple[str, _T]], *, last: bool
             ) -> dict[str, tuple[tuple[int, dict[str, tuple[_T, ...]]], ...]]:
     """Words (with a payload) keyed by their last (or first) two characters, then grouped
-    by length, longest first, then by the word itself."""
+    by length, longest first, then by the word itself.
+    """
     grouped: dict[str, dict[int, dict[str, list[_T]]]] = {}
     for word, payload in items:
         key = word[-2:] if last else word[:2]
@@ -610,7 +611,8 @@ def _written_names(compiled: CompiledCatalog, view: UnitView, left: str, right: 
     """Names written out next to a figure (ending in the last characters before it or
     starting just after it), and names whose distinctive tail ends right before it with
     their head earlier in the sentence; name index -> base score. Only names of the
-    indicators the figure's unit allows are looked at."""
+    indicators the figure's unit allows are looked at.
+    """
     found: dict[int, float] = {}
     size = len(left)
     exact_base = compiled.exact_base

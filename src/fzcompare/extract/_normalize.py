@@ -358,7 +358,8 @@ _SPAN_STOPS: Final[frozenset[str]] = frozenset("\n，。；：、")
 
 def _extend(text: str, position: int, step: int, debris: re.Pattern[str]) -> int:
     """Move from ``position`` in direction ``step`` over debris and over ordinary
-    characters that have debris within the next two characters; return the new bound."""
+    characters that have debris within the next two characters; return the new bound.
+    """
     size = len(text)
     at = position
     while 0 <= at < size:

@@ -171,8 +171,10 @@ def read_document(data: bytes, *, name: str = "<bytes>") -> ReadDocument:
 
 
 def with_file_facts(info: DocumentInfo, read: ReadDocument) -> DocumentInfo:
-    """The document info with the file's kind, hash and address; title and date from the
-    file's metadata where the text gave none."""
+    """The document info with the file's kind, hash and address.
+
+    Title and date come from the file's metadata where the text gave none.
+    """
     return dataclasses.replace(
         info, file_type=read.kind, sha256=read.sha256, url=read.url,
         published=info.published or read.published)

@@ -61,8 +61,10 @@ def _padded(rows: list[list[object]]) -> tuple[tuple[object, ...], ...]:
 
 
 def _shown(cell: object) -> object:
-    """A cell's value; a number formatted as a percentage (0.9997 shown as 99.97%) is read
-    as the percentage it shows."""
+    """A cell's value, a percentage-formatted number read as the percentage it shows.
+
+    0.9997 shown as 99.97% is read as 99.97.
+    """
     value = getattr(cell, "value", None)
     number_format = str(getattr(cell, "number_format", "") or "")
     if isinstance(value, int | float) and not isinstance(value, bool) and "%" in number_format:

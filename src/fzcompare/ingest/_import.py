@@ -96,7 +96,8 @@ def read_mapping(path: str | os.PathLike[str]) -> _Mapping:
         regions = {str(r["name"]): (str(r["code"]) if r.get("code") else None)
                    for r in raw.get("regions", [])}
     except (OSError, yaml.YAMLError, AttributeError, KeyError, TypeError) as error:
-        raise TableImportError(f"{path}: not an import plan ({error})", reason="bad_mapping",
+        msg = f"{path}: not an import plan ({error})"
+        raise TableImportError(msg, reason="bad_mapping",
                                path=str(path), hint="write one with --plan, edit its codes, "
                                "pass it back with --mapping") from None
     return _Mapping(headers, regions)
@@ -148,7 +149,7 @@ class _Run:
         return found
 
 
-def _value(run: _Run, value: RawValue, name: str, source_id: str,
+def _value(run: _Run, value: RawValue, name: str, source_id: str,  # noqa: PLR0911
            units: dict[str, str]) -> None:
     cell = parse_cell(value.raw)
     header = run.header(value.header)
@@ -201,13 +202,15 @@ def _read_file(run: _Run, path: Path) -> tuple[dict[str, object], int]:
     if not values:
         if skipped:
             raise skipped[0]
-        raise TableImportError(f"{path}: no value cells in any sheet", reason="empty",
+        msg = f"{path}: no value cells in any sheet"
+        raise TableImportError(msg, reason="empty",
                                path=str(path), hint="pass a table with figures")
     for skip in skipped:  # other sheets held data: these are listed, not fatal
         run.issues.append((path.name, skip.details.get("sheet") or "", None, None, None,
                            skip.message, f"sheet_skipped: {skip.details.get('reason')}"))
     if not any(run.region(v.region).code for v in values):
-        raise TableImportError(f"{path}: no region in the table resolves to a known region",
+        msg = f"{path}: no region in the table resolves to a known region"
+        raise TableImportError(msg,
                                reason="no_regions", path=str(path),
                                hint="use names from the regions table or a --mapping file")
     for value in values:

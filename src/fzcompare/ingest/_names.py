@@ -58,7 +58,7 @@ _CHOICES: dict[int, tuple[Catalog, dict[str, tuple[str, str]], dict[str, str]]] 
 
 
 def _choices(catalog: Catalog) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
-    """name key -> (code, name) over names, English names, synonyms and codes; code -> unit.
+    """Name key -> (code, name) over names, English names, synonyms and codes; code -> unit.
 
     Cached per catalog object (the catalog holds frames, so it cannot be hashed).
     """

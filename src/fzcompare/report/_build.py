@@ -19,6 +19,7 @@ import polars as pl
 
 from fzcompare import benchmark as bm
 from fzcompare import charts, trends
+from fzcompare._display import html_table
 from fzcompare._export import XlsxNotes, xlsx_bytes
 from fzcompare._io import atomic_write_bytes
 from fzcompare._version import __version__
@@ -107,8 +108,8 @@ class Report:
                 f"regions, {totals['pass']} pass, validation "
                 f"{html.escape(self.summary['validation']['status'])}"
                 f"{' — SYNTHETIC DATA' if self.summary['synthetic'] else ''}</div>"
-                + self.tables["totals"].filter(pl.col("year") == self.year)
-                .head(10)._repr_html_())
+                + html_table(self.tables["totals"].filter(pl.col("year") == self.year),
+                             max_rows=10))
 
     def to_polars(self) -> pl.DataFrame:
         """The ranking (totals) table."""
@@ -203,8 +204,9 @@ def build_report(
     step = progress or (lambda _message: None)
     outcomes, verdict = _validation_outcomes(validation)
     if verdict == "fail" and not allow_invalid:
+        msg = "validation found error-severity failures; the report was not written"
         raise ValidationFailedError(
-            "validation found error-severity failures; the report was not written",
+            msg,
             hint="fix or quarantine the rows (fzcompare validate --quarantine), or pass "
                  "--allow-invalid to report anyway")
 
@@ -212,11 +214,13 @@ def build_report(
     result = bm.benchmark(observations, criteria, regions=regions)
     totals_all = result.totals
     if totals_all.height == 0:
-        raise FzcompareError("no region of the dataset is scored by this rubric",
+        msg = "no region of the dataset is scored by this rubric"
+        raise FzcompareError(msg,
                              hint="check the rubric's levels and the dataset's regions")
     focus_year = year if year is not None else int(totals_all["year"].max())  # type: ignore[arg-type]
     if focus_year not in set(totals_all["year"].to_list()):
-        raise FzcompareError(f"no scores for {focus_year}",
+        msg = f"no scores for {focus_year}"
+        raise FzcompareError(msg,
                              hint=f"years scored: {sorted(set(totals_all['year'].to_list()))}")
     year_criteria = result.criteria_for(years=focus_year)
     step("explaining")
@@ -514,7 +518,8 @@ def write_report(report: Report, out_dir: str | Path, *,
     """
     unknown = set(formats) - FORMATS
     if unknown:
-        raise FzcompareError(f"unknown report format(s): {', '.join(sorted(unknown))}",
+        msg = f"unknown report format(s): {', '.join(sorted(unknown))}"
+        raise FzcompareError(msg,
                              hint=f"choose from {', '.join(sorted(FORMATS))}")
     out = Path(out_dir)
     files: dict[Path, bytes] = {}

@@ -328,8 +328,9 @@ _FONT_PLACEHOLDER: Final[str] = "/*FZ-FONT-FACE*/"
 
 
 def bidi_isolated(value: Any) -> Any:
-    """``value`` escaped inside ``<bdi>``: a name from the data (which may hold right-to-left
-    text or a U+202E override) cannot reorder the text around it.
+    """``value`` escaped inside ``<bdi>``, so a name from the data cannot reorder its page.
+
+    A name may hold right-to-left text or a U+202E override.
 
     Used as the template filter ``bdi`` on every data-derived name.
 
@@ -410,12 +411,14 @@ def font_face_css(text: str) -> str:
     options.layout_features = ["*"]
     options.hinting = False
     options.notdef_outline = True
-    font = TTFont(face.path, fontNumber=face.face_index, lazy=True, recalcTimestamp=False)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text="".join(sorted(characters)))
-    subsetter.subset(font)
     buffer = io.BytesIO()
-    font.save(buffer)
+    # closed here: a lazy TTFont keeps the font file open until it is closed
+    with TTFont(face.path, fontNumber=face.face_index, lazy=True,
+                recalcTimestamp=False) as font:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text="".join(sorted(characters)))
+        subsetter.subset(font)
+        font.save(buffer)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     return ('@font-face { font-family: "fzcompare CJK"; font-display: block; '
             f'src: url(data:font/otf;base64,{encoded}) format("opentype"); }}')

@@ -156,7 +156,8 @@ def restore(
         assert table is not None
         newest = int(table.version())
         if not 0 <= version <= newest:
-            raise SchemaError(f"{dataset}: no version {version} (versions 0..{newest})",
+            msg = f"{dataset}: no version {version} (versions 0..{newest})"
+            raise SchemaError(msg,
                               path=str(dataset), reason="unknown_version",
                               hint=f"list them: fzcompare dataset history {dataset}")
         properties = CommitProperties(max_commit_retries=0, custom_metadata={
@@ -166,7 +167,8 @@ def restore(
         except CommitFailedError:
             continue
         return newest + 1
-    raise DatasetWriteError(f"{dataset}: restore kept losing to other writers",
+    msg = f"{dataset}: restore kept losing to other writers"
+    raise DatasetWriteError(msg,
                             path=str(dataset), hint="retry when the other writer is done")
 
 
@@ -227,12 +229,14 @@ def convert(
     """
     src = Path(source)
     if layout(src) != "legacy":
-        raise SchemaError(f"{src}: not a plain Parquet dataset (nothing to convert)",
+        msg = f"{src}: not a plain Parquet dataset (nothing to convert)"
+        raise SchemaError(msg,
                           path=str(src), reason="not_legacy",
                           hint="a plain dataset holds observations/year=YYYY/*.parquet")
     dest = Path(destination) if destination is not None else src
     if dest != src and layout(dest) is not None:
-        raise DatasetWriteError(f"{dest}: already holds a dataset", path=str(dest),
+        msg = f"{dest}: already holds a dataset"
+        raise DatasetWriteError(msg, path=str(dest),
                                 hint="convert into a new folder")
     observations = load(src)
     records = _legacy_quarantine(src)
@@ -263,7 +267,8 @@ def convert(
         regions=read_side_table(dest, REGIONS, REGION_SCHEMA, None).height, version=version)
     expected = (observations.height, records.height, sources.height, regions.height)
     if (report.observations, report.quarantine, report.sources, report.regions) != expected:
-        raise DatasetWriteError(f"{dest}: converted counts {report} differ from {expected}",
+        msg = f"{dest}: converted counts {report} differ from {expected}"
+        raise DatasetWriteError(msg,
                                 path=str(dest))
     if dest == src:
         _remove_legacy_files(src)

@@ -41,7 +41,8 @@ def _check_legacy_files(dataset: str | os.PathLike[str]) -> None:
         return
     for file in sorted(Path(_legacy_root(dataset)).rglob("*.parquet")):
         if file.stat().st_size == 0:
-            raise SchemaError(f"{file}: empty (zero-byte) data file", path=str(file),
+            msg = f"{file}: empty (zero-byte) data file"
+            raise SchemaError(msg, path=str(file),
                               reason="unreadable_file",
                               hint="restore the file from a backup, or delete it if that "
                                    "year is meant to be empty")
@@ -86,7 +87,8 @@ def scan(
         raise no_observations(dataset)
     if kind == "legacy":
         if version is not None:
-            raise SchemaError(f"{dataset}: a plain Parquet folder has no versions",
+            msg = f"{dataset}: a plain Parquet folder has no versions"
+            raise SchemaError(msg,
                               path=str(dataset), reason="not_versioned",
                               hint=f"convert it first: fzcompare dataset convert {dataset}")
         _check_legacy_files(dataset)
@@ -189,9 +191,12 @@ def _check_registered(extra: pl.DataFrame, regions: pl.DataFrame, path: str) -> 
         column = ("level" if level not in REGION_LEVELS
                   else "parent_code" if parent and parent not in known else None)
         if column is not None:
-            raise SchemaError(f"{path}: row {row}: column {column!r}: "
+            msg = (
+                f"{path}: row {row}: column {column!r}: "
                               f"{level if column == 'level' else parent!r} is not a known "
-                              f"{'level' if column == 'level' else 'region code'}",
+                              f"{'level' if column == 'level' else 'region code'}"
+            )
+            raise SchemaError(msg,
                               path=path, row=row, column=column, reason="bad_region",
                               hint=f"levels: {sorted(REGION_LEVELS)}; a parent must be a "
                               "bundled code or a row of this file")

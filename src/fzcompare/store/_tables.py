@@ -177,16 +177,20 @@ def commit_planned(
             _write(snap, planned.commit, partition_by)
         except (DeltaError, OSError) as exc:
             if not _lost_race(exc, snap):
-                raise DatasetWriteError(f"{uri}: commit failed, table left unchanged ({exc})",
+                msg = f"{uri}: commit failed, table left unchanged ({exc})"
+                raise DatasetWriteError(msg,
                                         path=uri) from exc
             last = exc
             time.sleep(random.uniform(0.01, 0.05) * (2 ** min(attempt, 5)))
             continue
         pause(f"{step}-committed")
         return planned.result, (0 if read_version is None else read_version + 1)
-    raise ConcurrentWriteError(
+    msg = (
         f"{uri}: {MAX_ATTEMPTS} commits in a row lost to other writers of the same table; "
-        f"nothing was written (last conflict: {last})",
+        f"nothing was written (last conflict: {last})"
+    )
+    raise ConcurrentWriteError(
+        msg,
         path=uri, attempts=MAX_ATTEMPTS, conflict=str(last),
         hint="retry when the other writer is done; `fzcompare dataset history` shows what "
              "it committed")

@@ -125,7 +125,8 @@ def writable(dataset: str | os.PathLike[str],
              storage_options: StorageOptions | None = None) -> str:
     """The dataset as a string, after refusing read-only URLs and plain Parquet folders."""
     if is_read_only_url(dataset):
-        raise DatasetWriteError(f"{dataset}: HTTP(S) datasets are read-only", path=str(dataset),
+        msg = f"{dataset}: HTTP(S) datasets are read-only"
+        raise DatasetWriteError(msg, path=str(dataset),
                                 hint="write to a local folder or an object store "
                                      "(s3://, gs://, az://)")
     kind = layout(dataset, storage_options)
@@ -133,9 +134,12 @@ def writable(dataset: str | os.PathLike[str],
                                                                          storage_options):
         kind = None  # an empty prefix: a new transactional dataset
     if kind == "legacy":
-        raise DatasetWriteError(
+        msg = (
             f"{dataset}: a plain Parquet folder (the format before transactional datasets) "
-            f"is read-only", path=str(dataset), reason="legacy_dataset",
+            f"is read-only"
+        )
+        raise DatasetWriteError(
+            msg, path=str(dataset), reason="legacy_dataset",
             hint=f"convert it once, keeping every row: fzcompare dataset convert {dataset}")
     if not is_remote(dataset):
         Path(dataset).mkdir(parents=True, exist_ok=True)
@@ -159,8 +163,11 @@ def check_years(frame: pl.DataFrame, path: str) -> None:
     bad = frame.with_row_index("row").filter(
         (pl.col("year") < FIRST_YEAR) | (pl.col("year") > top))
     if bad.height:
-        raise SchemaError(f"{path}: row {bad['row'][0]}: year {bad['year'][0]} is outside "
-                          f"{FIRST_YEAR}..{top}", path=path, column="year",
+        msg = (
+            f"{path}: row {bad['row'][0]}: year {bad['year'][0]} is outside "
+                          f"{FIRST_YEAR}..{top}"
+        )
+        raise SchemaError(msg, path=path, column="year",
                           reason="year_out_of_range", rows=bad,
                           hint="check the reporting year (the title or --year)")
 
@@ -168,17 +175,22 @@ def check_years(frame: pl.DataFrame, path: str) -> None:
 def _check_sources(sources: pl.DataFrame, path: str) -> pl.DataFrame:
     missing = [c for c in SOURCE_SCHEMA if c not in sources.columns]
     if missing:
-        raise SchemaError(f"{path}: sources table misses columns: {', '.join(missing)}",
+        msg = f"{path}: sources table misses columns: {', '.join(missing)}"
+        raise SchemaError(msg,
                           path=path, column=missing[0], reason="missing_column")
     sources = sources.select([pl.col(c).cast(t) for c, t in SOURCE_SCHEMA.items()])
     bad = sources.filter(~pl.col("kind").is_in(list(SOURCE_KINDS)) | pl.col("kind").is_null())
     if bad.height:
-        raise SchemaError(f"{path}: source {bad['source_id'][0]!r} has kind "
-                          f"{bad['kind'][0]!r}, expected one of {sorted(SOURCE_KINDS)}",
+        msg = (
+            f"{path}: source {bad['source_id'][0]!r} has kind "
+                          f"{bad['kind'][0]!r}, expected one of {sorted(SOURCE_KINDS)}"
+        )
+        raise SchemaError(msg,
                           path=path, column="kind", reason="bad_source_kind", rows=bad)
     if sources["source_id"].is_duplicated().any():
         dup = sources.filter(pl.col("source_id").is_duplicated())
-        raise SchemaError(f"{path}: duplicate source_id {dup['source_id'][0]!r}", path=path,
+        msg = f"{path}: duplicate source_id {dup['source_id'][0]!r}"
+        raise SchemaError(msg, path=path,
                           column="source_id", reason="duplicate_key", rows=dup)
     return sources
 
@@ -337,8 +349,11 @@ def _check_known_sources(new: pl.DataFrame, root: str, incoming: pl.DataFrame | 
         known = pl.concat([known, incoming["source_id"]])
     unknown = new.filter(~pl.col("source_id").is_in(known.implode()))
     if unknown.height:
-        raise SchemaError(f"<new observations>: {unknown.height} row(s) name a source missing "
-                          f"from the sources of {root}, first: {unknown['source_id'][0]!r}",
+        msg = (
+            f"<new observations>: {unknown.height} row(s) name a source missing "
+                          f"from the sources of {root}, first: {unknown['source_id'][0]!r}"
+        )
+        raise SchemaError(msg,
                           path=root, column="source_id", reason="unknown_source",
                           rows=unknown, hint="pass the source rows with sources=")
 

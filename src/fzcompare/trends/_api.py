@@ -93,7 +93,8 @@ MIN_POINTS: Final[Mapping[str, int]] = MappingProxyType({
 
 def _check_confidence(confidence: float) -> float:
     if not isinstance(confidence, int | float) or not 0.0 < float(confidence) < 1.0:
-        raise InvalidArgumentError(f"confidence must be between 0 and 1, got {confidence!r}",
+        msg = f"confidence must be between 0 and 1, got {confidence!r}"
+        raise InvalidArgumentError(msg,
                                    hint="e.g. confidence=0.95", argument="confidence")
     return float(confidence)
 
@@ -104,7 +105,8 @@ def _panel(obs: pl.DataFrame | pl.LazyFrame, indicators: Iterable[str] | None,
 
     for name, given in (("indicators", indicators), ("regions", regions)):
         if isinstance(given, str):
-            raise ArgumentTypeError(f"{name}= takes a list of codes, not one string",
+            msg = f"{name}= takes a list of codes, not one string"
+            raise ArgumentTypeError(msg,
                                     hint=f"pass a list, e.g. {name}=[{given!r}]", argument=name)
     return prepare(obs, indicators=indicators, regions=regions, years=years, catalog=catalog)
 
@@ -169,8 +171,6 @@ def year_over_year(
         >>> year_over_year(obs, ending_in=2023).select("year", "prev_year").rows()
         [(2023, 2021)]
     """
-
-
     tol = tolerance if tolerance is not None else Tolerance()
     panel = _panel(obs, indicators, regions, years, catalog)
     rows = None
@@ -219,7 +219,6 @@ def trend(
         >>> round(row["slope"], 3), round(row["mk_tau"], 3), round(row["sen_slope"], 3)
         (4.2, 1.0, 4.0)
     """
-
     level = _check_confidence(confidence)
     panel = _panel(obs, indicators, regions, years, catalog)
     return series_frame(panel, series_statistics(panel, confidence=level))
@@ -252,7 +251,6 @@ def summarize(
         >>> summarize(obs).select("year", "verdict", "n_points", "slope_reason").to_dicts()[1]
         {'year': 2023, 'verdict': 'worsened', 'n_points': 2, 'slope_reason': 'too_few_points'}
     """
-
     tol = tolerance if tolerance is not None else Tolerance()
     level = _check_confidence(confidence)
     panel = _panel(obs, indicators, regions, years, catalog)
@@ -305,7 +303,6 @@ def change_significance(
         >>> row["test"], round(row["p_value"], 4), row["significant"]
         ('poisson_exact', 0.0026, True)
     """
-
     tol = tolerance if tolerance is not None else Tolerance()
     level = _check_confidence(confidence)
     cat = catalog if catalog is not None else load_catalog()
@@ -342,7 +339,6 @@ def dispersion(
         >>> dispersion(obs).select("n_regions", "mean", "median", "cv").row(0)
         (3, 95.0, 95.0, 0.05263157894736842)
     """
-
     panel = _panel(obs, indicators, regions, years, catalog)
     return dispersion_frame(panel)
 
@@ -386,7 +382,6 @@ def convergence(
         >>> row["growth_measure"], round(row["beta"], 3), row["beta_converging"]
         ('log', -0.306, True)
     """
-
     level = _check_confidence(confidence)
     panel = _panel(obs, indicators, regions, years, catalog)
     return convergence_frame(panel, confidence=level)
@@ -426,7 +421,6 @@ def outlook(
         >>> round(row["pi_low"], 1), round(row["pi_high"], 1), row["bounded"]
         (94.9, 95.9, False)
     """
-
     level = _check_confidence(confidence)
     panel = _panel(obs, indicators, regions, years, catalog)
     return outlook_frame(panel, confidence=level)
@@ -465,7 +459,6 @@ def analyze(
         >>> analyze(obs)
         TrendsResult(3 observations in 1 series; verdicts: not comparable 1, ...)
     """
-
     tol = tolerance if tolerance is not None else Tolerance()
     level = _check_confidence(confidence)
     cat = catalog if catalog is not None else load_catalog()
@@ -522,15 +515,17 @@ def series_model(
         >>> round(float(model.ols.params[1]), 3)
         4.2
     """
-
     level = _check_confidence(confidence)
     lazy = obs.lazy().filter((pl.col("region_code") == region)
                              & (pl.col("indicator_code") == indicator)
                              & (pl.col("scope") == scope))
     panel = _panel(lazy, None, None, None, catalog)
     if panel.n_rows == 0:
-        raise SchemaError(f"no observations for region {region!r}, indicator {indicator!r}, "
-                          f"scope {scope!r}", reason="no_series",
+        msg = (
+            f"no observations for region {region!r}, indicator {indicator!r}, "
+                          f"scope {scope!r}"
+        )
+        raise SchemaError(msg, reason="no_series",
                           hint="check the codes with fzcompare trends or the dataset summary")
     tol = tolerance if tolerance is not None else Tolerance()
     points = changes_frame(panel, change_arrays_of(panel, tolerance_abs=tol.absolute,

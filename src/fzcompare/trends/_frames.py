@@ -60,8 +60,10 @@ def direction_column(panel: Panel, indicator_codes: IntArray) -> pl.Series:
 
 
 def changes_frame(panel: Panel, changes: Changes, rows: IntArray | None = None) -> pl.DataFrame:
-    """One row per observation (or per panel row in ``rows``), sorted by region, indicator,
-    scope and year."""
+    """One row per observation (or per panel row in ``rows``).
+
+    Rows are sorted by region, indicator, scope and year.
+    """
     pick = np.arange(panel.n_rows) if rows is None else rows
     prev = changes.prev[pick]
     no_prev = prev < 0

@@ -255,7 +255,7 @@ def convergence_frame(panel: Panel, coded: pl.DataFrame | None = None,
     end = levels.join(ends.select(*keys, pl.col("last_year").alias("year")),
                       on=[*keys, "year"]).select(*keys, "_r", pl.col("_v").alias("_end"))
     pairs = start.join(end, on=[*keys, "_r"], how="inner").sort(*keys, "_r")
-    by_group = {key: part for key, part in pairs.partition_by(keys, as_dict=True).items()}
+    by_group = dict(pairs.partition_by(keys, as_dict=True).items())
     empty = pairs.clear()
     rows: list[dict[str, Any]] = []
     for group in groups.iter_rows(named=True):
@@ -303,8 +303,11 @@ def _sigma(group: dict[str, Any], confidence: float, alpha: float) -> dict[str, 
 
 def _beta(pairs: pl.DataFrame, group: dict[str, Any], confidence: float,
           alpha: float) -> dict[str, Any]:
-    """Growth from the first to the last year regressed on the initial level, across the
-    regions present in both years (``pairs`` holds their ``_start`` and ``_end`` values)."""
+    """Growth from the first to the last year regressed on the initial level.
+
+    Across the regions present in both years (``pairs`` holds their ``_start`` and ``_end``
+    values).
+    """
     out: dict[str, Any] = {"n_regions_beta": 0, "growth_measure": None, "beta": None,
                            "beta_se": None, "beta_ci_low": None, "beta_ci_high": None,
                            "beta_p": None, "beta_converging": None, "beta_reason": None}
@@ -341,8 +344,10 @@ def _beta(pairs: pl.DataFrame, group: dict[str, Any], confidence: float,
 # --- outlook -----------------------------------------------------------------------------
 
 def trailing_runs(panel: Panel) -> tuple[IntArray, IntArray, IntArray]:
-    """Per series: usable points, and start row and length of the last run of consecutive
-    usable years in one unit (rows index the usable-row arrays)."""
+    """Per series: usable points, and the last run of consecutive usable years in one unit.
+
+    The run is given by its start row and length (rows index the usable-row arrays).
+    """
     usable = np.flatnonzero(panel.usable)
     sid = panel.series[usable]
     year = panel.year[usable]

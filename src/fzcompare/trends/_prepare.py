@@ -86,8 +86,9 @@ def _select_input(
     years: Iterable[int] | None,
 ) -> pl.DataFrame:
     if not isinstance(obs, pl.DataFrame | pl.LazyFrame):
+        msg = f"expected a polars DataFrame or LazyFrame, got {type(obs).__name__}"
         raise ArgumentTypeError(
-            f"expected a polars DataFrame or LazyFrame, got {type(obs).__name__}",
+            msg,
             hint="read the dataset with fzcompare.load() or pass pl.DataFrame(...)")
     lazy = obs.lazy()
     schema = lazy.collect_schema()
@@ -100,8 +101,11 @@ def _select_input(
     for column in ("region_code", "indicator_code", "scope"):
         dtype = schema[column]
         if not (dtype in (pl.String(), pl.Null()) or isinstance(dtype, pl.Enum | pl.Categorical)):
-            raise _schema_error(f"observations: column {column!r}: expected text, found "
-                                f"{dtype}", reason="wrong_type", column=column)
+            msg = (
+                f"observations: column {column!r}: expected text, found "
+                                f"{dtype}"
+            )
+            raise _schema_error(msg, reason="wrong_type", column=column)
     keep = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in schema]
     lazy = lazy.select(keep).with_columns(
         pl.col("region_code", "indicator_code", "scope").cast(pl.String))
@@ -127,23 +131,32 @@ def _check_years(frame: pl.DataFrame) -> pl.DataFrame:
     elif year.dtype.is_float() or year.dtype == pl.String():
         years = year.cast(pl.Float64, strict=False)
     else:
-        raise _schema_error(f"observations: column 'year': expected whole years, found "
-                            f"{year.dtype}", reason="wrong_type", column="year")
+        msg = (
+            f"observations: column 'year': expected whole years, found "
+                            f"{year.dtype}"
+        )
+        raise _schema_error(msg, reason="wrong_type", column="year")
     not_whole = (year.is_not_null() & (years.is_null() | (years.round(0) != years)))
     if not_whole.any():
         bad = frame.with_row_index("row").filter(not_whole)
-        raise _schema_error(
+        msg = (
             f"observations: column 'year': {bad.height} value(s) are not whole years, "
-            f"first at row {bad['row'][0]}: {bad['year'][0]!r}", reason="bad_year",
+            f"first at row {bad['row'][0]}: {bad['year'][0]!r}"
+        )
+        raise _schema_error(
+            msg, reason="bad_year",
             column="year", rows=bad)
     frame = frame.with_columns(years.cast(pl.Int32).alias("year"))
     for column in ("region_code", "indicator_code", "scope", "year"):
         nulls = frame.get_column(column).is_null()
         if nulls.any():
             bad = frame.with_row_index("row").filter(nulls)
-            raise _schema_error(
+            msg = (
                 f"observations: column {column!r}: {bad.height} empty value(s), first at row "
-                f"{bad['row'][0]}", reason="null_value", column=column, rows=bad,
+                f"{bad['row'][0]}"
+            )
+            raise _schema_error(
+                msg, reason="null_value", column=column, rows=bad,
                 hint="every observation needs a region, year, indicator and scope")
     return frame
 
@@ -157,7 +170,8 @@ def _value_and_reason(frame: pl.DataFrame) -> tuple[FloatArray, IntArray]:
         value = raw.cast(pl.Float64)
         non_numeric = np.zeros(frame.height, dtype=np.bool_)
     else:
-        raise _schema_error(f"observations: column 'value': expected numbers, found {raw.dtype}",
+        msg = f"observations: column 'value': expected numbers, found {raw.dtype}"
+        raise _schema_error(msg,
                             reason="wrong_type", column="value")
     values = value.to_numpy().astype(np.float64, copy=True)
     reason = np.zeros(frame.height, dtype=np.int8)

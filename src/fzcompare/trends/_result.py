@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +39,9 @@ class Tolerance:
     def __post_init__(self) -> None:
         for name in ("absolute", "relative"):
             value = getattr(self, name)
-            if not isinstance(value, int | float) or value != value or value < 0:
-                raise InvalidArgumentError(f"Tolerance.{name} must be a number >= 0, got {value!r}",
+            if not isinstance(value, int | float) or math.isnan(value) or value < 0:
+                msg = f"Tolerance.{name} must be a number >= 0, got {value!r}"
+                raise InvalidArgumentError(msg,
                                            hint="use 0 or more", argument=name)
 
 

@@ -145,7 +145,6 @@ def read_quarantine(dataset: str | os.PathLike[str], *,
         >>> read_quarantine("datasets/demo").height
         0
     """
-
     kind = layout(dataset)
     if kind == "legacy":
         path = Path(dataset) / LEGACY_QUARANTINE_FILE
@@ -178,7 +177,6 @@ def load_observations(dataset: str | os.PathLike[str], *,
     Raises:
         SchemaError: ``no_observations`` (or ``not_found``) if the path holds none.
     """
-
     return load(dataset, check=False, version=version)
 
 

@@ -500,7 +500,6 @@ def validate(
         >>> result.verdict, result.failing_rows["row_id"].to_list()
         ('fail', [0, 1])
     """
-
     if docs is not None:
         _check_docs_folder(docs)
     chosen = resolve_suites(suites, extra_suites, catalog)
