@@ -9,6 +9,7 @@ __all__ = [
     "ChartError",
     "CriteriaError",
     "DatasetWriteError",
+    "EvidenceThresholdError",
     "ExtractionError",
     "FzcompareError",
     "SchemaError",
@@ -171,4 +172,16 @@ class ChartError(FzcompareError):
         ... except ChartError as error:
         ...     print(error.details["reason"], "|", error.message)
         no_data | trend_panels: no rows left to draw
+    """
+
+
+class EvidenceThresholdError(FzcompareError, ValueError):
+    """A ``min_evidence`` outside [0, 1] was asked for (an argument error: also a ValueError).
+
+    Examples:
+        >>> error = EvidenceThresholdError("min_evidence must lie in [0, 1], found 2",
+        ...                                hint="a share: 0.5 ranks regions with evidence "
+        ...                                     "for half the points")
+        >>> isinstance(error, ValueError), error.hint.startswith("a share")
+        (True, True)
     """

@@ -32,13 +32,19 @@ class TableChoice(StrEnum):
 
 _TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "totals": ("region_code", "region_name", "year", "peer_group", "points_earned", "share",
-               "bonus_points", "verdict", "vetoed_by", "rank", "rank_change", "n_missing"),
+               "evidence_share", "share_on_evidence", "share_common_set", "bonus_points",
+               "verdict", "vetoed_by", "rank", "rank_change", "n_missing"),
     "areas": ("region_code", "region_name", "year", "area_id", "area_name", "points_possible",
               "points_earned", "share"),
     "criteria": ("region_code", "region_name", "year", "criterion_id", "indicator_code",
                  "comparator", "threshold", "value", "qualifier", "status", "points_possible",
                  "points_earned", "gap"),
 }
+
+
+_SHARE_COLUMNS: tuple[str, ...] = ("share", "evidence_share", "share_on_evidence",
+                                   "share_common_set")
+"""Shown as percentages in the plain-text table."""
 
 
 def _pick(result: BenchmarkResult, table: str, names: pl.DataFrame,
@@ -67,7 +73,7 @@ def _render_table(frame: pl.DataFrame, table: str, title: str, notes: list[str])
         numeric = shown.schema[name].is_numeric()
         view.add_column(name, justify="right" if numeric else "left")
     shown = shown.with_columns(
-        pl.col("share").mul(100).round(1) if "share" in shown.columns else [],
+        [pl.col(c).mul(100).round(1) for c in _SHARE_COLUMNS if c in shown.columns],
     )
     for row in shown.iter_rows():
         view.add_row(*["" if v is None else f"{v:.2f}".rstrip("0").rstrip(".")
@@ -111,6 +117,11 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path | None, typer.Option(
             "--output", "-o", help="Write to this file (atomically) instead of stdout.")
         ] = None,
+        min_evidence: Annotated[float | None, typer.Option(
+            "--min-evidence", min=0.0, max=1.0,
+            help="Rank a region-year only when its disclosed figures carry at least this "
+                 "share of the points (default: the rubric's min_evidence, 0.5 unless set).")
+        ] = None,
     ) -> None:
         """Score a dataset against a rubric: points, verdicts and ranks per region and year.
 
@@ -129,7 +140,8 @@ def register(app: typer.Typer) -> None:
         observations = load(dataset)
         regions = dataset_regions(dataset)
         sources = load_sources(dataset)
-        result = benchmark(observations, rubric, year=year, regions=regions)
+        result = benchmark(observations, rubric, year=year, regions=regions,
+                           min_evidence=min_evidence)
         names = regions.select("region_code", pl.col("name_zh").alias("region_name"))
         frame = _pick(result, table.value, names, region)
         notes: list[str] = []
@@ -139,6 +151,12 @@ def register(app: typer.Typer) -> None:
         if rubric.user_set:
             notes.append(f"NOTE: rubric {rubric.id} is user-set/illustrative, not an official "
                          "indicator system.")
+        notes.extend(f"NOTE: {note}." for note in result.settings.notes)
+        unranked = result.totals.filter(pl.col("verdict") == "insufficient_evidence").height
+        if unranked:
+            notes.append(f"NOTE: {unranked} region-years are not ranked: their disclosed "
+                         f"figures carry less than {result.settings.min_evidence:.0%} of the "
+                         "points (verdict insufficient_evidence).")
         if result.totals.height == 0:
             notes.append("NOTE: no region was scored (check --year and the rubric's levels).")
         settings = result.settings
