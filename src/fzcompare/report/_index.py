@@ -47,11 +47,13 @@ def _row(entry: dict[str, Any]) -> str:
             f'{html.escape(entry["year_reason"])}</span></li>')
 
 
-def write_report_index(out_dir: str | Path, *, as_of: dt.date) -> Path:
+def write_report_index(out_dir: str | Path, *, as_of: dt.date, embed_font: bool = True
+                       ) -> Path:
     """Write ``out_dir/index.html`` linking the report in each sub-folder (sorted by name).
 
     Real-data reports are listed before synthetic ones. The page depends only on the
     reports' ``summary.json`` files and ``as_of``, so it is byte-identical for the same inputs.
+    With ``embed_font`` it carries the subset of the CJK font its text uses, as the reports do.
 
     Raises:
         FzcompareError: No sub-folder holds a report, or a summary cannot be read.
@@ -64,7 +66,8 @@ def write_report_index(out_dir: str | Path, *, as_of: dt.date) -> Path:
         ...     _ = (out / name / "summary.json").write_text(json.dumps({"dataset": name,
         ...         "year": 2023, "synthetic": synthetic, "criteria": {"id": "r"},
         ...         "totals": {"regions": 3, "ranked": 2, "insufficient_evidence": 1}}))
-        >>> page = write_report_index(out, as_of=dt.date(2025, 1, 15)).read_text("utf-8")
+        >>> page = write_report_index(out, as_of=dt.date(2025, 1, 15), embed_font=False
+        ...                           ).read_text("utf-8")
         >>> page.index('href="real/') < page.index('href="demo/'), "SYNTHETIC" in page
         (True, True)
     """
@@ -84,7 +87,9 @@ def write_report_index(out_dir: str | Path, *, as_of: dt.date) -> Path:
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>fzcompare reports · {as_of.isoformat()}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; color:#1d2330; max-width: 860px; margin: 0 auto;
+/*FZ-FONT-FACE*/
+body {{ font-family: "fzcompare CJK", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei",
+       system-ui, sans-serif; color:#1d2330; max-width: 860px; margin: 0 auto;
        padding: 24px 28px; line-height: 1.5; }}
 li {{ margin: 14px 0; padding: 10px 14px; border-radius: 6px; list-style: none; }}
 li.real {{ background:#eef3fa; border:2px solid #0072B2; }}
@@ -101,6 +106,12 @@ figures cover enough of the rubric; the synthetic one shows every feature on a f
 </body>
 </html>
 """
+    css = ""
+    if embed_font:
+        from fzcompare.report._render import font_face_css
+
+        css = font_face_css(page)
+    page = page.replace("/*FZ-FONT-FACE*/", css, 1)
     path = out / "index.html"
     atomic_write_bytes(path, page.encode("utf-8"))
     return path
