@@ -17,7 +17,7 @@ places (the dense ranks re-ranked within the same regions, so both sides count p
 same way). Zero-filling is also measured on the evidence-aware method's regions, so the two
 are compared on equal sets. Averages over ``--trials`` hiding draws (fixed seeds).
 
-Run: ``python benchmarks/bench_sparse_ranking.py [--trials 40]``.
+Run: ``python benchmarks/bench_sparse_ranking.py [--trials 40 | --size tiny]``.
 """
 
 from __future__ import annotations
@@ -98,8 +98,13 @@ def trial(dense: pl.DataFrame, rubric: Any, regions: pl.DataFrame, kinds: dict[s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=40)
+    parser.add_argument("--trials", type=int, default=None,
+                        help="hiding draws (default 40; --size tiny: 3)")
+    parser.add_argument("--size", choices=("tiny", "small", "national"), default="small",
+                        help="tiny: 3 draws (a smoke run); small and national: 40")
     args = parser.parse_args(argv)
+    if args.trials is None:
+        args.trials = 3 if args.size == "tiny" else 40
 
     from fzcompare.benchmark import benchmark
     from fzcompare.catalog import load_catalog

@@ -15,13 +15,12 @@ value, zero included); a criterion that does not apply to the region's level
 
 from __future__ import annotations
 
-from typing import Final, NamedTuple
+from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 import polars as pl
 
-from fzcompare.benchmark._score import NOT_APPLICABLE, BoolArray, FloatArray, Scored
+from fzcompare.benchmark._score import NOT_APPLICABLE, BoolArray, Evidence, Scored
 from fzcompare.criteria import CriteriaSet
 
 COMMON_SET_SHARE: Final[float] = 0.5
@@ -32,17 +31,6 @@ COMMON_SET_COLUMNS: Final[tuple[str, ...]] = (
     "peer_group", "year", "criterion_id", "indicator_code", "regions", "regions_disclosing",
     "share_disclosing", "in_common_set",
 )
-
-
-class Evidence(NamedTuple):
-    """Per scored pair (row of ``Scored.pairs``): evidence shares and scores on evidence."""
-
-    evidence_share: FloatArray
-    points_on_evidence: FloatArray  # NaN when no criterion has evidence
-    share_common_set: FloatArray  # NaN when the region has no evidence on the common set
-    n_not_applicable: npt.NDArray[np.int64]
-    common_set: pl.DataFrame  # COMMON_SET_COLUMNS, one row per peer group x year x criterion
-
 
 
 def evidence_cells(scored: Scored) -> tuple[BoolArray, BoolArray]:

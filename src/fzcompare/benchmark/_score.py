@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -21,9 +21,6 @@ from fzcompare.catalog import load_regions
 from fzcompare.criteria import CriteriaSet
 from fzcompare.errors import SchemaError
 from fzcompare.schema import KEY_COLUMNS, UNMAPPED_PREFIX
-
-if TYPE_CHECKING:
-    from fzcompare.benchmark._evidence import Evidence
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -567,6 +564,21 @@ def score(
     return Scored(pairs=pairs, arrays=arrays,
                   qualifier=qualifier.reshape(pairs.height, n), structure=Structure.of(rubric),
                   years=asked, peers=located.peers)
+
+
+class Evidence(NamedTuple):
+    """Per scored pair (row of ``Scored.pairs``): evidence shares and scores on evidence.
+
+    Built by ``_evidence.evidence_of``; defined here so that ``totals_frame`` can take it
+    without an import cycle.
+    """
+
+    evidence_share: FloatArray
+    points_on_evidence: FloatArray  # NaN when no criterion has evidence
+    share_common_set: FloatArray  # NaN when the region has no evidence on the common set
+    n_not_applicable: npt.NDArray[np.int64]
+    common_set: pl.DataFrame  # COMMON_SET_COLUMNS, one row per peer group x year x criterion
+
 
 
 def totals_frame(scored: Scored, rubric: CriteriaSet, evidence: Evidence, *,
