@@ -109,18 +109,19 @@ def report_tables_pandas(frame: Any, rubric: Any) -> dict[str, Any]:
     Totals and areas for every year; criteria and year-over-year changes for the reporting
     year (the latest). One Python loop over years x regions x criteria with the rubric rules of
     ``bench_benchmark`` (per-criterion rows, area sums, bonus caps, vetoes), pandas for the
-    ranks and rank changes, and pandas ``groupby().shift()`` for year-over-year changes with a
-    direction-aware verdict.
+    ranks (regions with enough evidence, on points on evidence) and rank changes, and pandas
+    ``groupby().shift()`` for year-over-year changes with a direction-aware verdict.
     """
 
     import numpy as np
     import pandas as pd
-    from bench_benchmark import _criterion_points, _region_total, _whole_scope
+    from bench_benchmark import _criterion_points, _on_evidence, _region_total, _whole_scope
 
     from fzcompare.catalog import load_catalog
 
     criteria = rubric.criteria.to_dicts()
     caps = dict(zip(rubric.areas["area_id"], rubric.areas["bonus_cap"], strict=True))
+    area_points = dict(zip(rubric.areas["area_id"], rubric.areas["points"], strict=True))
     values: dict[tuple[str, int, str, str], float] = {}
     for region, year, code, scope, value in zip(
             frame["region_code"], frame["year"], frame["indicator_code"], frame["scope"],
@@ -137,6 +138,7 @@ def report_tables_pandas(frame: Any, rubric: Any) -> dict[str, Any]:
         base: dict[str, float] = {}
         possible: dict[str, float] = {}
         bonus: dict[str, float] = {}
+        evidence: dict[str, tuple[float, float]] = {}
         vetoed = []
         for c in criteria:
             scope = whole if c["scope"] == "whole" else c["scope"]
@@ -152,15 +154,26 @@ def report_tables_pandas(frame: Any, rubric: Any) -> dict[str, Any]:
             elif c["rule"] != "veto":
                 base[c["area_id"]] = base.get(c["area_id"], 0.0) + earned
                 possible[c["area_id"]] = possible.get(c["area_id"], 0.0) + (c["points"] or 0.0)
+                if value is not None:
+                    e, p = evidence.get(c["area_id"], (0.0, 0.0))
+                    evidence[c["area_id"]] = (e + earned, p + c["points"])
         for area, earned in base.items():
             area_rows.append((region, year, area, possible[area], earned,
                               earned / possible[area] if possible[area] else None))
-        points, verdict, peer_group = _region_total(region, base, bonus, vetoed, caps, rubric)
-        total_rows.append((region, year, peer_group, points, verdict, ",".join(vetoed) or None))
+        share = sum(p for _, p in evidence.values()) / rubric.total_points
+        points, verdict, peer_group = _region_total(region, base, bonus, vetoed, caps, rubric,
+                                                    share)
+        on_evidence = (_on_evidence(evidence, area_points, rubric) + points - sum(base.values())
+                       if share >= rubric.min_evidence - 1e-9 else np.nan)
+        total_rows.append((region, year, peer_group, points, verdict, ",".join(vetoed) or None,
+                           on_evidence))
     totals = pd.DataFrame(total_rows, columns=["region_code", "year", "peer_group",
-                                               "points_earned", "verdict", "vetoed_by"])
-    totals["rank"] = totals.groupby(["year", "peer_group"])["points_earned"].rank(
-        method="min", ascending=False).astype(int)
+                                               "points_earned", "verdict", "vetoed_by",
+                                               "_on_evidence"])
+    # As fzcompare: only regions with enough evidence are ranked, on points on evidence.
+    totals["rank"] = totals.groupby(["year", "peer_group"])["_on_evidence"].rank(
+        method="min", ascending=False).astype("Int64")
+    totals = totals.drop(columns="_on_evidence")
     previous = totals[["region_code", "year", "rank"]].rename(columns={"rank": "prev_rank"})
     previous["year"] += 1
     totals = totals.merge(previous, on=["region_code", "year"], how="left")

@@ -162,16 +162,27 @@ def _criterion_points(c: dict[str, Any], v: float | None) -> tuple[float, bool]:
     return (points if ok else 0.0), False
 
 
+def _on_evidence(evidence: dict[str, tuple[float, float]], area_points: dict[str, float],
+                 rubric: Any) -> float:
+    """Points on the criteria with a value: each area rescaled to its points, then the total."""
+    kept = {a: (earned * area_points[a] / possible) for a, (earned, possible)
+            in evidence.items() if possible > 0}
+    covered = sum(area_points[a] for a in kept)
+    return sum(kept.values()) * rubric.total_points / covered if covered else math.nan
+
+
 def _region_total(region: str, base: dict[str, float], bonus: dict[str, float],
                   vetoed: list[str], caps: dict[str, float | None],
-                  rubric: Any) -> tuple[float, str, str]:
+                  rubric: Any, evidence_share: float) -> tuple[float, str, str]:
     """Points (bonus capped per area and in total), verdict and peer group of one region."""
     bonus_total = sum(min(b, caps[a] if caps[a] is not None else math.inf)
                       for a, b in bonus.items())
     if rubric.bonus_cap is not None:
         bonus_total = min(bonus_total, rubric.bonus_cap)
     points = sum(base.values()) + bonus_total
-    verdict = "vetoed" if vetoed else "pass" if points >= rubric.pass_points - 1e-9 else "fail"
+    verdict = ("insufficient_evidence" if evidence_share < rubric.min_evidence - 1e-9
+               else "vetoed" if vetoed
+               else "pass" if points >= rubric.pass_points - 1e-9 else "fail")
     level = "county" if not region.endswith("00") else "prefecture"
     parent = region[:4] + "00" if level == "county" else region[:2] + "0000"
     return points, verdict, f"{level}/{parent}"
@@ -184,7 +195,10 @@ def benchmark_loop(frame: Any, rubric: Any, *, year: int) -> Any:
     peer group, and ``prev_rank`` / ``rank_change`` against the year before (so that year is
     scored too, as fzcompare does). Supports what :func:`national_rubric` uses:
     whole-jurisdiction scope, missing = zero, areas without sub-areas, area and set bonus
-    caps, vetoes, peers by level and parent.
+    caps, vetoes, peers by level and parent. As in fzcompare, a region whose criteria with a
+    value carry less than ``min_evidence`` of the points is ``insufficient_evidence`` and
+    unranked; the others are ranked by points on the criteria with a value (each area
+    rescaled to its points, then the total), plus bonus points.
     """
     import pandas as pd
 
@@ -192,6 +206,7 @@ def benchmark_loop(frame: Any, rubric: Any, *, year: int) -> Any:
         frame = frame.to_pandas()
     criteria = rubric.criteria.to_dicts()
     caps = dict(zip(rubric.areas["area_id"], rubric.areas["bonus_cap"], strict=True))
+    area_points = dict(zip(rubric.areas["area_id"], rubric.areas["points"], strict=True))
 
     def score_year(rows: Any) -> Any:
         values: dict[tuple[str, str, str], float] = {}
@@ -203,24 +218,33 @@ def benchmark_loop(frame: Any, rubric: Any, *, year: int) -> Any:
             whole = _whole_scope(region)
             base: dict[str, float] = {}
             bonus: dict[str, float] = {}
+            evidence: dict[str, tuple[float, float]] = {}
             vetoed = []
             for c in criteria:
                 scope = whole if c["scope"] == "whole" else c["scope"]
-                earned, veto = _criterion_points(c, values.get((region, c["indicator_code"],
-                                                                scope)))
+                value = values.get((region, c["indicator_code"], scope))
+                earned, veto = _criterion_points(c, value)
                 if veto:
                     vetoed.append(c["criterion_id"])
                 target = bonus if c["rule"] == "bonus" else base
                 target[c["area_id"]] = target.get(c["area_id"], 0.0) + earned
+                if c["rule"] not in ("bonus", "veto") and value is not None:
+                    e, p = evidence.get(c["area_id"], (0.0, 0.0))
+                    evidence[c["area_id"]] = (e + earned, p + c["points"])
+            share = sum(p for _, p in evidence.values()) / rubric.total_points
             points, verdict, peer_group = _region_total(region, base, bonus, vetoed, caps,
-                                                        rubric)
+                                                        rubric, share)
+            on_evidence = _on_evidence(evidence, area_points, rubric) + (
+                points - sum(base.values()))
             records.append({"region_code": region, "peer_group": peer_group,
-                            "points_earned": points, "verdict": verdict})
+                            "points_earned": points, "verdict": verdict,
+                            "_on_evidence": on_evidence if share >= rubric.min_evidence - 1e-9
+                            else math.nan})
         table = pd.DataFrame(records, columns=["region_code", "peer_group", "points_earned",
-                                               "verdict"])
-        table["rank"] = table.groupby("peer_group")["points_earned"].rank(
-            method="min", ascending=False).astype(int)
-        return table
+                                               "verdict", "_on_evidence"])
+        table["rank"] = table.groupby("peer_group")["_on_evidence"].rank(
+            method="min", ascending=False).astype("Int64")
+        return table.drop(columns="_on_evidence")
 
     table = score_year(frame[frame["year"] == year])
     before = score_year(frame[frame["year"] == year - 1])
@@ -296,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     theirs = loop.set_index("region_code").sort_index()
     diff = float(np.abs(ours["points_earned"] - theirs["points_earned"]).max())
     same_verdicts = bool((ours["verdict"] == theirs["verdict"]).all())
-    same_ranks = bool((ours["rank"] == theirs["rank"]).all()
+    same_ranks = bool((ours["rank"].astype(float).fillna(-1)
+                       == theirs["rank"].astype(float).fillna(-1)).all()
                       and (ours["prev_rank"].astype(float).fillna(-1)
                            == theirs["prev_rank"].astype(float).fillna(-1)).all())
     if diff > 1e-9 or not same_verdicts or not same_ranks:

@@ -250,7 +250,8 @@ def test_missing_zero_scores_zero_and_counts() -> None:
     rubric = one_area(c("a", RATE, comparator=">=", threshold=90, points=4),
                       c("b", COVERAGE, comparator=">=", threshold=90, points=6),
                       missing_policy="zero")
-    result = benchmark(obs((CITY, 2023, RATE, 95)), rubric)
+    # min_evidence 0: the rubric's own missing-data verdict, not the evidence gate
+    result = benchmark(obs((CITY, 2023, RATE, 95)), rubric, min_evidence=0.0)
     row = cell(result, "b")
     assert (row["status"], row["points_earned"], row["gap"], row["value"]) == \
         ("missing", 0.0, None, None)
@@ -289,7 +290,8 @@ def test_rescale_of_a_whole_area_moves_to_the_total() -> None:
 def test_everything_left_out_is_missing_evidence() -> None:
     rubric = one_area(c("a", COVERAGE, comparator=">=", threshold=90, points=4),
                       missing_policy="rescale")
-    result = benchmark(obs((CITY, 2023, RATE, 95)), rubric)
+    # min_evidence 0: the rubric's own missing-data verdict, not the evidence gate
+    result = benchmark(obs((CITY, 2023, RATE, 95)), rubric, min_evidence=0.0)
     row = total(result)
     assert (row["points_earned"], row["verdict"], row["rank"]) == (None, "missing_evidence", None)
 

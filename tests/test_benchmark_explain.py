@@ -51,7 +51,7 @@ def four_criteria(**top: Any) -> dict[str, Any]:
 def test_fewest_criteria_first_even_when_a_pair_is_cheaper() -> None:
     data = obs((CITY, 2023, RATE, 50), (CITY, 2023, COVERAGE, 89), (CITY, 2023, ON_TIME, 89),
                (CITY, 2023, LOSS, 5))
-    steps = what_it_would_take(benchmark(data, parse_criteria(four_criteria())))
+    steps = what_it_would_take(benchmark(data, parse_criteria(four_criteria()), min_evidence=0.0))
     assert steps.select("criterion_id", "current_value", "required_value", "points_gained",
                         "cumulative_points", "reaches_pass_line", "kind").rows() == [
         ("a", 50.0, 90.0, 4.0, 6.0, True, "improve")]
@@ -62,14 +62,14 @@ def test_fewest_criteria_first_even_when_a_pair_is_cheaper() -> None:
 def test_least_effort_among_sets_of_the_same_size() -> None:
     data = obs((CITY, 2023, RATE, 50), (CITY, 2023, COVERAGE, 89), (CITY, 2023, ON_TIME, 95),
                (CITY, 2023, LOSS, 5))
-    steps = what_it_would_take(benchmark(data, parse_criteria(four_criteria())))
+    steps = what_it_would_take(benchmark(data, parse_criteria(four_criteria()), min_evidence=0.0))
     assert steps["criterion_id"].to_list() == ["b"]
     assert steps["relative_effort"].item() == pytest.approx(1 / 90)
 
 
 def test_several_steps_accumulate_and_missing_values_need_evidence() -> None:
     data = obs((CITY, 2023, RATE, 85), (CITY, 2023, LOSS, 12))
-    steps = what_it_would_take(benchmark(data, parse_criteria(four_criteria())))
+    steps = what_it_would_take(benchmark(data, parse_criteria(four_criteria()), min_evidence=0.0))
     # 0 points now; a (4) plus one 2-point item reaches 6; the cheapest 2-point item is d
     # (effort 2/12) rather than the missing b or c (effort 1.0)
     assert steps.select("step", "criterion_id", "points_gained", "cumulative_points",
@@ -77,7 +77,8 @@ def test_several_steps_accumulate_and_missing_values_need_evidence() -> None:
         (1, "a", 4.0, 4.0, False), (2, "d", 2.0, 6.0, True)]
     assert steps["relative_effort"].to_list() == pytest.approx([5 / 90, 2 / 12])
     evidence = obs((CITY, 2023, RATE, 85))
-    steps = what_it_would_take(benchmark(evidence, parse_criteria(four_criteria())))
+    steps = what_it_would_take(benchmark(evidence, parse_criteria(four_criteria()),
+                                         min_evidence=0.0))
     assert steps["kind"].to_list() == ["improve", "evidence"]
     assert steps.filter(pl.col("kind") == "evidence")["current_value"].item() is None
 
@@ -88,7 +89,7 @@ def test_vetoed_region_must_fix_the_veto_first() -> None:
                                          comparator="<=", threshold=20))
     data = obs((CITY, 2023, RATE, 95), (CITY, 2023, COVERAGE, 95), (CITY, 2023, ON_TIME, 95),
                (CITY, 2023, LOSS, 25), (CITY2, 2023, RATE, 95), (CITY2, 2023, LOSS, 25))
-    steps = what_it_would_take(benchmark(data, parse_criteria(raw)))
+    steps = what_it_would_take(benchmark(data, parse_criteria(raw), min_evidence=0.0))
     city = steps.filter(pl.col("region_code") == CITY)
     assert city.select("kind", "criterion_id", "points_gained", "reaches_pass_line").rows() == [
         ("veto", "v", 0.0, True)]
@@ -100,7 +101,7 @@ def test_vetoed_region_must_fix_the_veto_first() -> None:
 def test_passing_regions_need_nothing_and_filters_apply() -> None:
     data = obs((CITY, 2023, RATE, 95), (CITY, 2023, COVERAGE, 95),
                (CITY2, 2023, RATE, 50), (CITY3, 2023, RATE, 50))
-    result = benchmark(data, parse_criteria(four_criteria()))
+    result = benchmark(data, parse_criteria(four_criteria()), min_evidence=0.0)
     steps = what_it_would_take(result)
     assert set(steps["region_code"]) == {CITY2, CITY3}
     assert set(what_it_would_take(result, regions=[CITY2])["region_code"]) == {CITY2}
@@ -110,7 +111,7 @@ def test_passing_regions_need_nothing_and_filters_apply() -> None:
 def test_swap_search_when_combinations_are_too_many() -> None:
     data = obs((CITY, 2023, RATE, 50), (CITY, 2023, COVERAGE, 89), (CITY, 2023, ON_TIME, 95),
                (CITY, 2023, LOSS, 5))
-    steps = what_it_would_take(benchmark(data, parse_criteria(four_criteria())),
+    steps = what_it_would_take(benchmark(data, parse_criteria(four_criteria()), min_evidence=0.0),
                                max_combinations=0)
     assert steps["criterion_id"].to_list() == ["b"]
     assert not steps["exact"].item()
@@ -121,7 +122,7 @@ def test_deduction_gain_is_what_was_deducted() -> None:
     raw["areas"][0]["criteria"][0] = c("a", "exec_meetings_on_rule_of_law", comparator=">=",
                                        threshold=3, rule="deduction", deduct=0.5, points=4)
     data = obs((CITY, 2023, "exec_meetings_on_rule_of_law", 1))
-    steps = what_it_would_take(benchmark(data, parse_criteria(raw)))
+    steps = what_it_would_take(benchmark(data, parse_criteria(raw), min_evidence=0.0))
     # a earns 4 - 2 * 0.5 = 3 of 4; 3 more points are needed: a (+1, effort 2/3) and one
     # missing 2-point item (+2, effort 1) is the cheapest pair
     assert steps["criterion_id"].to_list() == ["b", "a"]
@@ -146,7 +147,7 @@ def test_compare_editions_explains_changed_verdicts() -> None:
     data = obs((CITY, 2023, RATE, 95), (CITY, 2023, COVERAGE, 87),
                (CITY2, 2023, RATE, 95), (CITY2, 2023, COVERAGE, 95), (CITY2, 2023, ON_TIME, 30),
                (CITY3, 2023, RATE, 95), (CITY3, 2023, COVERAGE, 95), (CITY3, 2023, ON_TIME, 95))
-    table = compare_editions(data, a, b)
+    table = compare_editions(data, a, b, min_evidence=0.0)
     rows = {r["region_code"]: r for r in table.iter_rows(named=True)}
     assert (rows[CITY]["verdict_a"], rows[CITY]["verdict_b"], rows[CITY]["changed"]) == \
         ("fail", "pass", True)
@@ -164,7 +165,7 @@ def test_compare_editions_names_a_pass_line_change_and_new_criteria() -> None:
     raw_b["areas"][0]["criteria"].append(c("e", "mediation_success_rate", comparator=">=",
                                            threshold=90, points=1))
     data = obs((CITY, 2023, RATE, 95), (CITY, 2023, "mediation_success_rate", 95))
-    row = compare_editions(data, a, parse_criteria(raw_b)).row(0, named=True)
+    row = compare_editions(data, a, parse_criteria(raw_b), min_evidence=0.0).row(0, named=True)
     assert row["changed"]
     assert "pass line 60.0% -> 45.5%" in row["reason"]
     assert "e e +1 pts (only in B)" in row["reason"]

@@ -37,6 +37,7 @@ __all__ = [
     "COMPARATORS",
     "CRITERIA_FORMAT",
     "CRITERIA_TABLE_SCHEMA",
+    "DEFAULT_MIN_EVIDENCE",
     "MISSING_POLICIES",
     "PEER_KEYS",
     "RULES",
@@ -56,6 +57,8 @@ RULES: Final[tuple[str, ...]] = ("all_or_nothing", "linear", "deduction", "bonus
 MISSING_POLICIES: Final[tuple[str, ...]] = ("zero", "rescale", "flag")
 """``zero``: score 0; ``rescale``: leave out and rescale the area; ``flag``: missing evidence."""
 PEER_KEYS: Final[tuple[str, ...]] = ("level", "province", "parent")
+DEFAULT_MIN_EVIDENCE: Final[float] = 0.5
+"""The share of a rubric's points that must have evidence for a region-year to be ranked."""
 ROUNDINGS: Final[tuple[str, ...]] = ("up", "down", "none")
 WHOLE_SCOPE: Final[str] = "whole"
 ENV_PATH: Final[str] = "FZCOMPARE_CRITERIA_PATH"
@@ -87,8 +90,10 @@ CRITERIA_TABLE_SCHEMA: Final[dict[str, pl.DataType]] = {
     "goalpost_low": pl.Float64(),
     "goalpost_high": pl.Float64(),
     "goalpost_source": pl.String(),
+    "applies_to": pl.List(pl.String()),
 }
-"""One row per criterion, in file order; ``points`` are resolved to absolute points."""
+"""One row per criterion, in file order; ``points`` are resolved to absolute points;
+``applies_to`` is null when the criterion applies to every level the rubric scores."""
 
 AREA_TABLE_SCHEMA: Final[dict[str, pl.DataType]] = {
     "order": pl.Int32(),
@@ -104,7 +109,7 @@ AREA_TABLE_SCHEMA: Final[dict[str, pl.DataType]] = {
 _TOP_KEYS: Final[frozenset[str]] = frozenset({
     "format", "id", "name", "name_en", "version", "edition", "province", "description",
     "source", "pass_line", "peer_group", "levels", "missing_policy", "total_points",
-    "bonus_cap", "threshold_source", "areas", "notes",
+    "bonus_cap", "threshold_source", "areas", "notes", "min_evidence",
 })
 _TOP_REQUIRED: Final[tuple[str, ...]] = ("id", "name", "version", "edition", "source",
                                          "pass_line", "areas")
@@ -115,7 +120,7 @@ _AREA_KEYS: Final[frozenset[str]] = frozenset({
 _CRITERION_KEYS: Final[frozenset[str]] = frozenset({
     "id", "name", "name_en", "indicator", "scope", "comparator", "threshold", "threshold_high",
     "tolerance", "rule", "points", "weight", "deduct", "add", "per", "cap", "rounding",
-    "missing_policy", "source", "goalposts", "note",
+    "missing_policy", "source", "goalposts", "note", "applies_to",
 })
 _SOURCE_KEYS: Final[frozenset[str]] = frozenset({
     "document", "url", "publisher", "date", "clause", "note", "user_set", "statement",
@@ -143,6 +148,9 @@ class CriteriaSet:
             ``province``, ``parent``); empty means one group for all regions.
         levels: Region levels the rubric applies to (None: all).
         missing_policy: The set's default missing-data policy.
+        min_evidence: The share of the points possible that must have evidence (a disclosed
+            figure) for a region-year to be ranked; below it the verdict is
+            ``insufficient_evidence`` (default 0.5).
         criteria: One row per criterion (``CRITERIA_TABLE_SCHEMA``).
         areas: One row per area and sub-area (``AREA_TABLE_SCHEMA``).
         sha256: SHA-256 of the file's bytes (of the canonical JSON for in-memory rubrics).
@@ -176,6 +184,7 @@ class CriteriaSet:
     areas: pl.DataFrame
     sha256: str
     path: str
+    min_evidence: float = 0.5
 
     @property
     def pass_points(self) -> float:
@@ -439,6 +448,7 @@ def _criterion_row(reader: _Reader, catalog: Catalog, defaults: dict[str, Any]) 
         threshold_source, _ = _source_text(reader, "source")
     else:
         threshold_source = defaults["threshold_source"]
+    applies_to = _applies_to(reader)
     goalposts = reader.items("goalposts")
     goal_low = goal_high = None
     goal_source = None
@@ -472,8 +482,26 @@ def _criterion_row(reader: _Reader, catalog: Catalog, defaults: dict[str, Any]) 
         "goalpost_low": goal_low,
         "goalpost_high": goal_high,
         "goalpost_source": goal_source,
+        "applies_to": applies_to,
         "weight": weight,
     }
+
+
+def _applies_to(reader: _Reader) -> list[str] | None:
+    """The levels a criterion applies to (None: every level); elsewhere it is not applicable."""
+    if not reader.has("applies_to"):
+        return None
+    items = reader.items("applies_to")
+    if not items:
+        raise reader.fail("applies_to", "must list at least one level",
+                          hint="omit applies_to for a criterion that applies to every level",
+                          reason="empty")
+    for i, item in enumerate(items):
+        if item not in REGION_LEVELS:
+            raise _error(reader.file, f"{reader.at('applies_to')}[{i}]",
+                         f"{item!r} is not one of {', '.join(sorted(REGION_LEVELS))}",
+                         reason="bad_choice")
+    return list(dict.fromkeys(str(item) for item in items))
 
 
 def _default_goalposts(rule: str, comparator: str, threshold: float | None,
@@ -610,6 +638,10 @@ def parse_criteria(
                              f"{', '.join(sorted(REGION_LEVELS))}", reason="bad_choice")
         levels = tuple(dict.fromkeys(level_items))
     policy = top.choice("missing_policy", MISSING_POLICIES, default="zero")
+    min_evidence = top.number("min_evidence", minimum=0.0)
+    if min_evidence is not None and min_evidence > 1:
+        raise top.fail("min_evidence", f"must be a share between 0 and 1, found "
+                       f"{raw['min_evidence']!r}", reason="out_of_range")
     total_points = top.number("total_points", positive=True)
     set_cap = top.number("bonus_cap", minimum=0.0)
     if top.has("threshold_source"):
@@ -728,6 +760,7 @@ def parse_criteria(
         user_set=user_set, pass_share=float(share or 0.0), total_points=total,
         bonus_cap=set_cap, peer_keys=peer_keys, levels=levels, missing_policy=policy,
         criteria=criteria, areas=areas, sha256=digest, path=file,
+        min_evidence=DEFAULT_MIN_EVIDENCE if min_evidence is None else float(min_evidence),
     )
 
 

@@ -12,6 +12,7 @@ __all__ = [
     "ChartError",
     "CriteriaError",
     "DatasetWriteError",
+    "EvidenceThresholdError",
     "ExtractionError",
     "FzcompareError",
     "InvalidArgumentError",
@@ -280,3 +281,14 @@ class ConcurrentWriteError(DatasetWriteError):
         (True, 8)
     """
 
+
+class EvidenceThresholdError(InvalidArgumentError):
+    """A ``min_evidence`` outside [0, 1] was asked for (an argument error: also a ValueError).
+
+    Examples:
+        >>> error = EvidenceThresholdError("min_evidence must lie in [0, 1], found 2",
+        ...                                hint="a share: 0.5 ranks regions with evidence "
+        ...                                     "for half the points")
+        >>> isinstance(error, ValueError), error.hint.startswith("a share")
+        (True, True)
+    """

@@ -34,7 +34,7 @@ from fzcompare.benchmark._result import (
 from fzcompare.benchmark._score import score
 from fzcompare.benchmark._tables import result_of
 from fzcompare.criteria import CriteriaSet
-from fzcompare.errors import ArgumentTypeError
+from fzcompare.errors import ArgumentTypeError, EvidenceThresholdError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -63,8 +63,9 @@ def benchmark(
     year: int | Sequence[int] | None = None,
     peers: Peers = None,
     regions: pl.DataFrame | None = None,
+    min_evidence: float | None = None,
 ) -> BenchmarkResult:
-    """Score observations against a rubric.
+    """Score observations against a rubric, ranking only the region-years with evidence.
 
     Every (region, year) present in ``observations`` is scored against every criterion (for
     the rubric's ``levels`` only). A criterion with ``scope: whole`` reads the region's
@@ -82,11 +83,25 @@ def benchmark(
             explicit groups (only regions named are scored).
         regions: Regions table (``region_code, level, parent_code``) for regions whose level
             or parent the code alone does not tell (e.g. ``fzcompare.store.dataset_regions``).
+        min_evidence: Rank a region-year only when the criteria with a disclosed figure carry
+            at least this share of the points possible (``evidence_share``); below it the
+            verdict is ``insufficient_evidence``. Default: the rubric's ``min_evidence``
+            (0.5 unless the file sets it).
 
     Returns:
-        A ``BenchmarkResult``; ``totals.rank`` is the rank within peer group and year by
-        points earned (ties share the lowest rank number), ``rank_change`` is positive when a
-        region moved up since the year before.
+        A ``BenchmarkResult``. ``totals.evidence_share`` is the share of the points possible
+        (criteria not applicable to the level left out) whose criteria have evidence;
+        ``points_on_evidence``/``share_on_evidence`` score only those criteria, rescaled to
+        the rubric's total; ``share_common_set`` scores the peer group's common set
+        (criteria disclosed by at least half the group). ``rank`` ranks the region-years with
+        enough evidence within peer group and year by ``points_on_evidence`` (ties share the
+        lowest number; null when not ranked); ``rank_change`` (positive: moved up) needs a
+        rank in both years. ``points_earned``, ``share`` and the verdict follow the rubric's
+        missing policy (under ``zero`` an undisclosed figure scores 0; ``settings.notes``
+        says so).
+
+    Raises:
+        EvidenceThresholdError: ``min_evidence`` outside [0, 1].
 
     Examples:
         >>> import polars as pl
@@ -99,6 +114,13 @@ def benchmark(
         >>> result = benchmark(obs, parse_criteria(rubric_raw_example()))
         >>> result.totals.select("region_code", "points_earned", "verdict", "rank").rows()
         [('420300', 10.0, 'pass', 1), ('420100', 0.0, 'fail', 2)]
+
+        A region-year without a disclosed figure for the criterion is not ranked:
+
+        >>> silent = obs.with_columns(value=pl.Series([99.97, None]))
+        >>> benchmark(silent, parse_criteria(rubric_raw_example())).totals.select(
+        ...     "region_code", "evidence_share", "verdict", "rank").rows()
+        [('420300', 1.0, 'pass', 1), ('420100', 0.0, 'insufficient_evidence', None)]
     """
     if not isinstance(criteria, CriteriaSet):
         msg = f"criteria must be a CriteriaSet, got {type(criteria).__name__}"
@@ -106,15 +128,30 @@ def benchmark(
             msg,
             hint="read a file or bundled id with fzcompare.criteria.load_criteria()")
 
+    _check_min_evidence(min_evidence)
     years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
     scored = score(observations, criteria, years=years, peers=peers, regions=regions)
-    return result_of(scored, criteria)
+    return result_of(scored, criteria, min_evidence=min_evidence)
+
+
+def _check_min_evidence(min_evidence: float | None) -> None:
+    if min_evidence is None:
+        return
+    if (isinstance(min_evidence, bool) or not isinstance(min_evidence, int | float)
+            or not 0.0 <= float(min_evidence) <= 1.0):
+        msg = f"min_evidence must be a share in [0, 1], found {min_evidence!r}"
+        raise EvidenceThresholdError(
+            msg,
+            hint="e.g. 0.5 ranks region-years whose disclosed figures carry half the points")
 
 
 def what_it_would_take(result: BenchmarkResult, *, regions: Sequence[str] | None = None,
                        year: int | None = None, max_combinations: int = 20_000
                        ) -> pl.DataFrame:
     """For regions below the pass line (or vetoed), the smallest set of improvements to pass.
+
+    Region-years with ``insufficient_evidence`` get no plan (it would list every criterion
+    they did not report on).
 
     Candidates are the criteria a region does not fully meet (and missing ones under the
     ``zero`` and ``flag`` policies). The set is the smallest by number of criteria, then by
@@ -153,8 +190,12 @@ def compare_editions(
     year: int | Sequence[int] | None = None,
     peers: Peers = None,
     regions: pl.DataFrame | None = None,
+    min_evidence: float | None = None,
 ) -> pl.DataFrame:
     """Score the same data against two rubrics (editions or versions) and explain changes.
+
+    ``min_evidence`` (default: each rubric's own) is passed to both scorings, as in
+    ``benchmark``.
 
     Criteria are matched by id. The ``reason`` of a region whose verdict changes names the
     veto items that start or stop failing, a change of pass line, and the criteria whose
@@ -178,11 +219,12 @@ def compare_editions(
         >>> compare_editions(obs, a, parse_criteria(raw_b))["reason"][0]
         'fail -> pass; share 0.0% -> 100.0%; A1.1 online services +10 pts (threshold 90 -> 85)'
     """
+    _check_min_evidence(min_evidence)
     years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
     result_a = result_of(score(observations, criteria_a, years=years, peers=peers,
-                               regions=regions), criteria_a)
+                               regions=regions), criteria_a, min_evidence=min_evidence)
     result_b = result_of(score(observations, criteria_b, years=years, peers=peers,
-                               regions=regions), criteria_b)
+                               regions=regions), criteria_b, min_evidence=min_evidence)
     return editions(result_a, result_b)
 
 

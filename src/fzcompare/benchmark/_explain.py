@@ -169,7 +169,9 @@ def improvements(result: BenchmarkResult, *, regions: Sequence[str] | None, year
     """See ``fzcompare.benchmark.what_it_would_take``."""
     rubric = result.rubric
     structure = Structure.of(rubric)
-    targets = result.totals.filter(pl.col("verdict") != "pass")
+    # A region-year without enough evidence gets no plan: its list would be every criterion
+    # it never reported on.
+    targets = result.totals.filter(~pl.col("verdict").is_in(["pass", "insufficient_evidence"]))
     if regions is not None:
         targets = targets.filter(pl.col("region_code").is_in(list(regions)))
     if year is not None:

@@ -28,6 +28,7 @@ __all__ = [
     "NORMALISATIONS",
     "SUBAREA_COLUMNS",
     "TOTAL_COLUMNS",
+    "VERDICTS",
     "BenchmarkResult",
     "BenchmarkSettings",
     "CompositeResult",
@@ -61,9 +62,14 @@ SUBAREA_COLUMNS: Final[tuple[str, ...]] = (
 )
 TOTAL_COLUMNS: Final[tuple[str, ...]] = (
     "region_code", "year", "peer_group", "points_possible", "points_earned", "bonus_points",
-    "share", "verdict", "vetoed_by", "rank", "prev_rank", "rank_change", "n_missing",
-    "points_earned_max",
+    "share", "evidence_share", "points_on_evidence", "share_on_evidence", "share_common_set",
+    "verdict", "vetoed_by", "rank", "prev_rank", "rank_change", "n_missing",
+    "n_not_applicable", "points_earned_max",
 )
+VERDICTS: Final[tuple[str, ...]] = ("pass", "fail", "vetoed", "missing_evidence",
+                                    "insufficient_evidence")
+"""``insufficient_evidence``: less than ``min_evidence`` of the points possible have a
+disclosed figure, so the region-year is not ranked."""
 
 class CriteriaTableBuilder(Protocol):
     """Builds the criterion-level table of a scored run for some years and regions."""
@@ -91,6 +97,10 @@ class BenchmarkSettings:
         total_points: Points possible (bonus items excluded).
         normalisation: How criterion values become points (``rubric``: the rubric's rules).
         aggregation: How points are combined (``arithmetic``: sums with rescaling).
+        min_evidence: The evidence share below which a region-year is not ranked.
+        rank_basis: What ranks are computed from.
+        notes: Statements a summary of the result must carry (e.g. that undisclosed figures
+            score zero under ``missing_policy: zero``).
 
     Examples:
         >>> from fzcompare.criteria import parse_criteria, rubric_raw_example
@@ -119,18 +129,21 @@ class BenchmarkSettings:
     total_points: float
     normalisation: str = "rubric"
     aggregation: str = "arithmetic"
+    min_evidence: float = 0.5
+    rank_basis: str = "points_on_evidence"
+    notes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as a plain dict (JSON-ready)."""
         data = asdict(self)
         data["years"] = list(self.years)
+        data["notes"] = list(self.notes)
         return data
 
 
 def _summary_counts(totals: pl.DataFrame) -> str:
     counts = dict(totals.group_by("verdict").len().iter_rows())
-    return ", ".join(f"{v} {counts[v]}" for v in ("pass", "fail", "vetoed", "missing_evidence")
-                     if v in counts)
+    return ", ".join(f"{v} {counts[v]}" for v in VERDICTS if v in counts)
 
 
 def _html_block(title: str, lines: Sequence[str], table: pl.DataFrame) -> str:
@@ -152,6 +165,8 @@ class BenchmarkResult:
         totals: One row per region x year: points, verdict, rank within the peer group.
         settings: What was used (``BenchmarkSettings``).
         rubric: The criteria set scored against.
+        common_set: One row per peer group x year x criterion: how many of the group's
+            regions disclosed its figure and whether it is in the group's common set.
 
     Examples:
         >>> from fzcompare.criteria import parse_criteria, rubric_raw_example
@@ -180,6 +195,7 @@ class BenchmarkResult:
     settings: BenchmarkSettings
     rubric: CriteriaSet
     _criteria_table: CriteriaTableBuilder = field(repr=False, compare=False)
+    common_set: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False, compare=False)
 
     @functools.cached_property
     def criteria(self) -> pl.DataFrame:
@@ -233,6 +249,9 @@ class BenchmarkResult:
                  f"years {', '.join(str(y) for y in s.years)}; peers {s.peers}",
                  f"pass line {s.pass_points:g} of {s.total_points:g} points; "
                  f"missing data: {s.missing_policy}",
+                 f"ranked on {s.rank_basis} when evidence covers at least "
+                 f"{s.min_evidence:.0%} of the points",
+                 *s.notes,
                  _summary_counts(self.totals) or "nothing scored"]
         return _html_block("BenchmarkResult", lines, self.totals.head(10))
 

@@ -150,8 +150,8 @@ def _rescaled(raw: FloatArray, kept: FloatArray, possible: FloatArray) -> FloatA
     return np.where(possible == 0, 0.0, scaled)
 
 
-STATUSES: Final[tuple[str, ...]] = ("met", "partial", "not_met", "missing")
-MET, PARTIAL, NOT_MET, MISSING = range(4)
+STATUSES: Final[tuple[str, ...]] = ("met", "partial", "not_met", "missing", "not_applicable")
+MET, PARTIAL, NOT_MET, MISSING, NOT_APPLICABLE = range(5)
 
 
 @dataclass(frozen=True)
@@ -303,8 +303,13 @@ def _graded(earned: FloatArray, points: FloatArray) -> npt.NDArray[np.int8]:
                     np.where(earned > EPS, PARTIAL, NOT_MET)).astype(np.int8)
 
 
-def score_values(value: FloatArray, criteria: pl.DataFrame) -> dict[str, npt.NDArray[Any]]:
+def score_values(value: FloatArray, criteria: pl.DataFrame, *,
+                 applicable: BoolArray | None = None) -> dict[str, npt.NDArray[Any]]:
     """Apply every criterion's comparator and rule to a (pairs, criteria) value array.
+
+    A cell that is not ``applicable`` (the criterion's ``applies_to`` leaves out the region's
+    level) gets status ``not_applicable``, no points and no veto, and leaves the denominator
+    (its points are rescaled away like the rescale policy's).
 
     Each comparator and each rule is computed once over all pairs for the columns (criteria)
     that use it. Returns ``status`` (index into ``STATUSES``), ``points_earned`` (NaN when
@@ -369,12 +374,17 @@ def score_values(value: FloatArray, criteria: pl.DataFrame) -> dict[str, npt.NDA
             to_full = np.ceil(p.points[cols] / p.add[cols] - EPS) * per
             required[:, cols] = np.where(up, t + to_full, t - to_full)
 
-        missing = np.isnan(v) & ~f["cmpexists"]
+        inapplicable = (np.zeros(v.shape, dtype=bool) if applicable is None
+                        else ~np.asarray(applicable, dtype=bool))
+        missing = np.isnan(v) & ~f["cmpexists"] & ~inapplicable
         status[missing] = MISSING
+        status[inapplicable] = NOT_APPLICABLE
         points_earned = np.where(missing, np.where(f["rescale"], np.nan, 0.0), earned)
+        points_earned[inapplicable] = np.nan
         gap = required - v
         gap[status == MET] = 0.0
-        gap[missing] = np.nan
+        gap[missing | inapplicable] = np.nan
+        required[inapplicable] = np.nan
     return {
         "value": v,
         "status": status,
@@ -382,9 +392,19 @@ def score_values(value: FloatArray, criteria: pl.DataFrame) -> dict[str, npt.NDA
         "points_earned_max": np.where(missing & f["flag"], p.points, points_earned),
         "required_value": required,
         "gap": gap,
-        "vetoed": f["veto"] & ((status == NOT_MET) | (missing & f["zero"])),
+        "vetoed": f["veto"] & ~inapplicable & ((status == NOT_MET) | (missing & f["zero"])),
         "veto_unknown": f["veto"] & missing & f["flag"],
     }
+
+
+def applicable_cells(pairs: pl.DataFrame, criteria: pl.DataFrame) -> BoolArray:
+    """(pairs, criteria): True where the criterion applies to the pair's region level."""
+    levels = pairs["level"].to_list()
+    mask = np.ones((len(levels), criteria.height), dtype=bool)
+    for j, allowed in enumerate(criteria["applies_to"].to_list()):
+        if allowed is not None:
+            mask[:, j] = [level in allowed for level in levels]
+    return mask
 
 
 def _prepare_observations(observations: pl.DataFrame | pl.LazyFrame,
@@ -546,14 +566,36 @@ def score(
     value[flat] = frame["value"].fill_null(np.nan).to_numpy()[located.row]
     qualifier = np.full(pairs.height * n, -1, dtype=np.int8)
     qualifier[flat] = located.qualifier
-    arrays = score_values(value.reshape(pairs.height, n), rubric.criteria)
+    arrays = score_values(value.reshape(pairs.height, n), rubric.criteria,
+                          applicable=applicable_cells(pairs, rubric.criteria))
     return Scored(pairs=pairs, arrays=arrays,
                   qualifier=qualifier.reshape(pairs.height, n), structure=Structure.of(rubric),
                   years=asked, peers=located.peers)
 
 
-def totals_frame(scored: Scored, rubric: CriteriaSet) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """Totals with verdicts and ranks for every scored pair, and the aggregate arrays."""
+class Evidence(NamedTuple):
+    """Per scored pair (row of ``Scored.pairs``): evidence shares and scores on evidence.
+
+    Built by ``_evidence.evidence_of``; defined here so that ``totals_frame`` can take it
+    without an import cycle.
+    """
+
+    evidence_share: FloatArray
+    points_on_evidence: FloatArray  # NaN when no criterion has evidence
+    share_common_set: FloatArray  # NaN when the region has no evidence on the common set
+    n_not_applicable: npt.NDArray[np.int64]
+    common_set: pl.DataFrame  # COMMON_SET_COLUMNS, one row per peer group x year x criterion
+
+
+
+def totals_frame(scored: Scored, rubric: CriteriaSet, evidence: Evidence, *,
+                 min_evidence: float) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Totals with verdicts and ranks for every scored pair, and the aggregate arrays.
+
+    A pair whose ``evidence_share`` is below ``min_evidence`` is ``insufficient_evidence``
+    and unranked; the others are ranked within peer group and year by points on the criteria
+    with evidence (``points_on_evidence``). ``rank_change`` needs a rank in both years.
+    """
     structure = scored.structure
     low = structure.aggregate(scored.matrix("points_earned"))
     high = structure.aggregate(scored.matrix("points_earned_max"))
@@ -564,6 +606,7 @@ def totals_frame(scored: Scored, rubric: CriteriaSet) -> tuple[pl.DataFrame, dic
         vetoed_by[row] = ",".join(ids[vetoed[row]])
     pass_points = rubric.pass_points
     earned, earned_max = pl.col("points_earned"), pl.col("points_earned_max")
+    enough = pl.col("evidence_share") >= min_evidence - EPS
     totals = scored.pairs.with_columns(
         pl.Series("points_possible", low["total_points"]),
         pl.Series("points_earned", low["total"]).fill_nan(None),
@@ -573,14 +616,21 @@ def totals_frame(scored: Scored, rubric: CriteriaSet) -> tuple[pl.DataFrame, dic
         pl.Series("_veto_unknown", np.asarray(scored.arrays["veto_unknown"]).any(axis=1)),
         pl.Series("n_missing", (scored.arrays["status"] == MISSING).sum(axis=1),
                   dtype=pl.Int32()),
+        pl.Series("n_not_applicable", evidence.n_not_applicable, dtype=pl.Int32()),
+        pl.Series("evidence_share", evidence.evidence_share, dtype=pl.Float64()),
+        pl.Series("points_on_evidence", evidence.points_on_evidence).fill_nan(None),
+        pl.Series("share_common_set", evidence.share_common_set).fill_nan(None),
     ).with_columns(
         (earned / pl.col("points_possible")).alias("share"),
-        pl.when(pl.col("vetoed_by").is_not_null()).then(pl.lit("vetoed"))
+        (pl.col("points_on_evidence") / pl.col("points_possible")).alias("share_on_evidence"),
+        pl.when(~enough).then(pl.lit("insufficient_evidence"))
+        .when(pl.col("vetoed_by").is_not_null()).then(pl.lit("vetoed"))
         .when(earned.is_null()).then(pl.lit("missing_evidence"))
         .when(earned_max < pass_points - EPS).then(pl.lit("fail"))
         .when(~pl.col("_veto_unknown") & (earned >= pass_points - EPS)).then(pl.lit("pass"))
         .otherwise(pl.lit("missing_evidence")).alias("verdict"),
-        earned.round(9).rank("min", descending=True).over("peer_group", "year")
+        pl.when(enough).then(pl.col("points_on_evidence")).round(9)
+        .rank("min", descending=True).over("peer_group", "year")
         .cast(pl.Int32).alias("rank"),
     ).drop("_veto_unknown")
     previous = totals.select("region_code", (pl.col("year") + 1).cast(pl.Int32).alias("year"),

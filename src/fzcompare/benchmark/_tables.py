@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from fzcompare.benchmark._evidence import evidence_of
 from fzcompare.benchmark._result import (
     AREA_COLUMNS,
     CRITERIA_COLUMNS,
@@ -27,8 +28,13 @@ from fzcompare.benchmark._score import (
 )
 from fzcompare.criteria import CriteriaSet
 
+ZERO_POLICY_NOTE: Final[str] = (
+    "missing_policy zero: a figure not disclosed scores 0 in points_earned, share and the "
+    "verdict; ranks use points on the criteria with evidence (points_on_evidence)")
 
-def settings_of(rubric: CriteriaSet, scored: Scored) -> BenchmarkSettings:
+
+def settings_of(rubric: CriteriaSet, scored: Scored, *, min_evidence: float
+                ) -> BenchmarkSettings:
     overrides = (rubric.criteria.filter(pl.col("missing_policy") != rubric.missing_policy)
                  .group_by("missing_policy").len().sort("missing_policy"))
     policy = f"{rubric.missing_policy} (set default)"
@@ -40,7 +46,8 @@ def settings_of(rubric: CriteriaSet, scored: Scored) -> BenchmarkSettings:
         criteria_edition=rubric.edition, criteria_sha256=rubric.sha256,
         criteria_path=rubric.path, years=scored.years, peers=scored.peers,
         missing_policy=policy, pass_points=rubric.pass_points,
-        total_points=rubric.total_points,
+        total_points=rubric.total_points, min_evidence=min_evidence,
+        notes=(ZERO_POLICY_NOTE,) if (rubric.criteria["missing_policy"] == "zero").any() else (),
     )
 
 
@@ -56,8 +63,11 @@ def _expand(pairs: pl.DataFrame, items: pl.DataFrame, cells: dict[str, npt.NDArr
     return pl.concat(parts, how="horizontal")
 
 
-def result_of(scored: Scored, rubric: CriteriaSet) -> BenchmarkResult:
-    totals, sums = totals_frame(scored, rubric)
+def result_of(scored: Scored, rubric: CriteriaSet, *, min_evidence: float | None = None
+              ) -> BenchmarkResult:
+    threshold = rubric.min_evidence if min_evidence is None else min_evidence
+    evidence = evidence_of(scored, rubric)
+    totals, sums = totals_frame(scored, rubric, evidence, min_evidence=threshold)
     asked = list(scored.years)
     rows = np.flatnonzero(scored.pairs["year"].is_in(asked).to_numpy())
     low = {name: values[rows] for name, values in sums["low"].items()}
@@ -93,9 +103,10 @@ def result_of(scored: Scored, rubric: CriteriaSet) -> BenchmarkResult:
         subareas=subareas.with_columns(nan_to_null).select(SUBAREA_COLUMNS),
         totals=totals.filter(pl.col("year").is_in(asked)).select(TOTAL_COLUMNS)
         .sort("year", "peer_group", "rank", "region_code", nulls_last=True),
-        settings=settings_of(rubric, scored),
+        settings=settings_of(rubric, scored, min_evidence=threshold),
         rubric=rubric,
         _criteria_table=_criteria_builder(scored, rubric),
+        common_set=evidence.common_set.filter(pl.col("year").is_in(asked)),
     )
 
 

@@ -25,7 +25,7 @@ from fzcompare.cli._dataset import (
 )
 from fzcompare.cli._extract import extract_command
 from fzcompare.cli._import import import_command
-from fzcompare.cli._report import report_command
+from fzcompare.cli._report import report_command, report_index_command
 from fzcompare.cli._trends import trends_command
 from fzcompare.cli._validate import validate_command
 from fzcompare.errors import FzcompareError
@@ -67,6 +67,7 @@ def _register(root: typer.Typer) -> None:
     root.command("trends")(trends_command)
     root.command("benchmark")(benchmark_command)
     root.command("report")(report_command)
+    root.command("report-index")(report_index_command)
     dataset = typer.Typer(
         help="Dataset housekeeping: inspect a dataset, its versions, convert an old folder, "
              "list the catalog and the regions.",

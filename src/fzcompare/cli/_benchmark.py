@@ -108,6 +108,11 @@ def benchmark_command(
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write to this file (atomically) instead of stdout.")
     ] = None,
+    min_evidence: Annotated[float | None, typer.Option(
+        "--min-evidence", min=0.0, max=1.0,
+        help="Rank a region-year only when its disclosed figures carry at least this "
+             "share of the points (default: the rubric's min_evidence, 0.5 unless set).")
+    ] = None,
     version: Annotated[int | None, typer.Option(
         "--version", min=0, help="Read this dataset version (see `fzcompare dataset "
                                  "history`); default: the newest.")] = None,
@@ -121,7 +126,8 @@ def benchmark_command(
     observations = load(dataset, version=version)
     regions = dataset_regions(dataset)
     sources = load_sources(dataset)
-    result = benchmark(observations, rubric, year=year, regions=regions)
+    result = benchmark(observations, rubric, year=year, regions=regions,
+                       min_evidence=min_evidence)
     names = regions.select("region_code", pl.col("name_zh").alias("region_name"))
     frame = _pick(result, table.value, names, region)
     notes: list[str] = []
@@ -131,6 +137,12 @@ def benchmark_command(
     if rubric.user_set:
         notes.append(f"NOTE: rubric {rubric.id} is user-set/illustrative, not an official "
                      "indicator system.")
+    notes.extend(f"NOTE: {note}." for note in result.settings.notes)
+    unranked = result.totals.filter(pl.col("verdict") == "insufficient_evidence").height
+    if unranked:
+        notes.append(f"NOTE: {unranked} region-years are not ranked: their disclosed "
+                     f"figures carry less than {result.settings.min_evidence:.0%} of the "
+                     "points (verdict insufficient_evidence).")
     if result.totals.height == 0:
         notes.append("NOTE: no region was scored (check --year and the rubric's levels).")
     settings = result.settings

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from fzcompare.criteria import load_criteria
-from fzcompare.report import build_report, write_report
+from fzcompare.report import build_report, write_report, write_report_index
 from fzcompare.store import current_version, dataset_regions, load, load_sources
 from fzcompare.validate import validate as run_validation
 
@@ -21,7 +21,9 @@ def report_command(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
     criteria: Annotated[str, typer.Option(
         "--criteria", "-c", help="Rubric file or bundled id.")] = "hubei-demo-2024",
-    year: Annotated[int | None, typer.Option(help="Reporting year (default: latest).")]
+    year: Annotated[int | None, typer.Option(
+        help="Reporting year (default: the year with the most regions ranked on "
+             "evidence).")]
     = None,
     region: Annotated[list[str] | None, typer.Option(
         "--region", help="Only these regions get a profile section (repeatable).")] = None,
@@ -40,6 +42,11 @@ def report_command(
         "--validate/--no-validate", help="Validate the dataset first.")] = True,
     charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Draw charts.")]
     = True,
+    min_evidence: Annotated[float | None, typer.Option(
+        "--min-evidence", min=0.0, max=1.0,
+        help="Rank a region only when its disclosed figures carry at least this share "
+             "of the points (default: the rubric's min_evidence, 0.5 unless set).")]
+    = None,
     version: Annotated[int | None, typer.Option(
         "--version", min=0, help="Read this dataset version (see `fzcompare dataset "
                                  "history`); default: the newest.")] = None,
@@ -80,9 +87,25 @@ def report_command(
         built = build_report(observations, rubric, sources=sources, regions=regions,
                              as_of=as_of_date, year=year, focus_regions=region,
                              validation=validation, allow_invalid=allow_invalid,
-                             dataset_label=str(dataset), charts=charts, progress=progress)
+                             dataset_label=str(dataset), charts=charts, progress=progress,
+                             min_evidence=min_evidence)
     finally:
         if progress is not None:
             bar.stop()
     written = write_report(built, out, formats=wanted, dataset_version=read_version)
     log(f"wrote {len(written)} files to {out} ({built!r})")
+
+
+def report_index_command(
+    out: Annotated[Path, typer.Argument(help="Folder whose sub-folders hold reports.")],
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Date printed on the page, YYYY-MM-DD (default: today).")] = None,
+) -> None:
+    """Write OUT/index.html linking every report in OUT's sub-folders (by summary.json)."""
+    try:
+        as_of_date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        typer.echo(f"error: --as-of {as_of!r} is not a date (YYYY-MM-DD)", err=True)
+        raise typer.Exit(2) from None
+    path = write_report_index(out, as_of=as_of_date)
+    typer.echo(f"fzcompare report-index: wrote {path}", err=True)

@@ -19,13 +19,18 @@ import markupsafe
 import polars as pl
 
 from fzcompare.charts._fonts import chart_font
+from fzcompare.report._format import change_size, format_change
 
 __all__ = ["ChartImage", "ReportTables", "render_html", "render_markdown", "safe_filename"]
 
 _VERDICT_LABELS: Final[dict[str, str]] = {
     "pass": "pass 达标", "fail": "fail 未达标", "vetoed": "vetoed 一票否决",
     "missing_evidence": "missing evidence 缺少材料",
+    "insufficient_evidence": "not ranked: insufficient evidence 公开数据不足",
 }
+SPARSE_BELOW: Final[float] = 0.8
+"""A dataset is reported as sparse (the report opens with coverage) when a region-year is not
+ranked or its disclosed figures carry less than this share of the points."""
 _SAFE_NAME: Final = re.compile(r"[^0-9A-Za-z._-]+")
 
 
@@ -111,6 +116,11 @@ class ReportTables:
     sources: pl.DataFrame
     region_names: Mapping[str, str]
     indicator_names: Mapping[str, str]
+    common_set: pl.DataFrame | None = None
+    coverage: pl.DataFrame | None = None
+    """``region_code, year, evidence_share, n_disclosed, status`` for every region of the
+    rubric's levels in the dataset and every year (``status``: ranked, insufficient_evidence
+    or no_figures)."""
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -129,7 +139,7 @@ def _pct(share: float | None) -> str:
 
 def _rank_change(change: int | None) -> tuple[str, str]:
     if change is None:
-        return "new", ""
+        return "–", ""
     if change > 0:
         return f"▲{change}", "up"
     if change < 0:
@@ -155,19 +165,16 @@ def build_context(
     regions = tables.region_names
     totals = tables.totals.filter(pl.col("year") == year).sort(
         "peer_group", "rank", "region_code")
-    ranking = []
-    for (group,), rows in totals.group_by(["peer_group"], maintain_order=True):
-        ranking.append({"name": group, "rows": [
-            {"rank": row["rank"], **dict(zip(("change", "change_css"),
-                                             _rank_change(row["rank_change"]), strict=True)),
-             "region_code": row["region_code"], "name": _name(regions, row["region_code"]),
-             "points": _fmt(row["points_earned"], 1), "share": _pct(row["share"]),
-             "verdict": row["verdict"], "verdict_label": _VERDICT_LABELS.get(row["verdict"],
-                                                                             row["verdict"]),
-             "n_missing": row["n_missing"]}
-            for row in rows.iter_rows(named=True)]})
+    ranking = _ranking(totals, regions)
 
-    areas = tables.areas.filter(pl.col("year") == year)
+    sparse = tables.coverage is not None and _coverage(
+        tables, totals, year=year, min_evidence=0.5) is not None
+    if sparse:
+        ranked = totals.filter(pl.col("rank").is_not_null())["region_code"].to_list()
+        areas = area_shares_on_evidence(tables.criteria.filter(
+            (pl.col("year") == year) & pl.col("region_code").is_in(ranked)))
+    else:
+        areas = tables.areas.filter(pl.col("year") == year)
     area_groups = []
     for (group,), rows in areas.group_by(["peer_group"], maintain_order=True):
         wide = rows.pivot(on="area_id", index="region_code", values="share",
@@ -185,27 +192,20 @@ def build_context(
                      for r in wide.select("region_code", *area_ids).iter_rows()],
             "median": [_pct(wide[a].median()) for a in area_ids],  # type: ignore[arg-type]
         })
+    area_note = ("Share of each area's points earned on the criteria with a disclosed figure "
+                 "(– : nothing disclosed in the area); ranked regions only; peer median over "
+                 "the regions with evidence in the last row." if sparse else
+                 "Share of each area's points earned; peer median in the last row of each "
+                 "group.")
 
-    changes = tables.changes.filter(pl.col("year") == year)
-    blocks = []
-    for title, verdict, css, descending in (("Biggest improvements", "improved", "up", True),
-                                            ("Biggest declines", "worsened", "down", True)):
-        picked = (changes.filter((pl.col("verdict") == verdict)
-                                 & pl.col("change_pct").is_not_null())
-                  .with_columns(pl.col("change_pct").abs().alias("_size"))
-                  .sort(["_size", "region_code", "indicator_code"],
-                        descending=[descending, False, False]).head(top_n))
-        blocks.append({"title": title, "css": css, "rows": [
-            {"region": _name(regions, r["region_code"]),
-             "indicator": _name(tables.indicator_names, r["indicator_code"]),
-             "prev_value": _fmt(r["prev_value"]), "value": _fmt(r["value"]),
-             "change": f"{r['change_pct']:+.1f} %"}
-            for r in picked.iter_rows(named=True)]})
+    blocks = _change_blocks(tables, totals, year=year, top_n=top_n)
 
     steps = _steps_by_region(tables.what_it_would_take.filter(pl.col("year") == year),
                              tables.indicator_names)
-    below = totals.filter(pl.col("verdict") != "pass").with_columns(
+    below = totals.filter(~pl.col("verdict").is_in(["pass", "insufficient_evidence"])
+                          ).with_columns(
         (pl.lit(float(meta["pass_share"])) - pl.col("share")).alias("short"))
+    n_ranked = totals.filter(pl.col("rank").is_not_null()).height
     pass_blocks = []
     for title, descending in (("Closest to the pass line", False),
                               ("Furthest from the pass line", True)):
@@ -233,7 +233,10 @@ def build_context(
         text, _ = _rank_change(row["rank_change"])
         sections.append({
             "region_code": code, "name": _name(regions, code), "peer_group": row["peer_group"],
-            "rank": row["rank"], "rank_change_text": f" ({text})",
+            "rank": row["rank"] if row["rank"] is not None else "–",
+            "rank_change_text": f" ({text})" if row["rank"] is not None else " (not ranked)",
+            "evidence": _pct(row["evidence_share"]),
+            "share_on_evidence": _pct(row["share_on_evidence"]),
             "points": _fmt(row["points_earned"], 1), "share": _pct(row["share"]),
             "verdict": row["verdict"],
             "verdict_label": _VERDICT_LABELS.get(row["verdict"], row["verdict"]),
@@ -267,26 +270,192 @@ def build_context(
                  for r in failed.iter_rows(named=True)] if failed.height else [],
     }
 
-    counts = totals.group_by("verdict").len()
-    by_verdict = dict(counts.iter_rows())
+    cards, summary_text = _summary_cards(totals, meta=meta, year=year, validation=verdict)
+
+    used = tables.sources.sort("source_id")
+    return {
+        "meta": dict(meta), "summary_cards": cards, "area_note": area_note,
+        "n_ranked": n_ranked, "summary_text": summary_text,
+        "validation": validation, "ranking": ranking, "areas": area_groups,
+        "changes": blocks, "pass_line": pass_blocks, "charts": list(charts),
+        "region_sections": sections,
+        "coverage": _coverage(tables, totals, year=year, min_evidence=float(
+            meta.get("min_evidence", 0.5))),
+        "sources": [{k: ("" if v is None else v) for k, v in s.items()}
+                    for s in used.iter_rows(named=True)],
+    }
+
+
+def _ranking(totals: pl.DataFrame, regions: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Per peer group: the ranked rows in rank order, and the rows that could not be ranked."""
+    groups = []
+    for (group,), rows in totals.group_by(["peer_group"], maintain_order=True):
+        ranked: list[dict[str, Any]] = []
+        unranked: list[dict[str, Any]] = []
+        for row in rows.iter_rows(named=True):
+            entry = {"rank": row["rank"], **dict(zip(("change", "change_css"),
+                                                     _rank_change(row["rank_change"]),
+                                                     strict=True)),
+                     "region_code": row["region_code"],
+                     "name": _name(regions, row["region_code"]),
+                     "points": _fmt(row["points_earned"], 1), "share": _pct(row["share"]),
+                     "evidence": _pct(row["evidence_share"]),
+                     "share_on_evidence": _pct(row["share_on_evidence"]),
+                     "share_common_set": _pct(row["share_common_set"]),
+                     "verdict": row["verdict"],
+                     "verdict_label": _VERDICT_LABELS.get(row["verdict"], row["verdict"]),
+                     "n_missing": row["n_missing"]}
+            (ranked if row["rank"] is not None else unranked).append(entry)
+        groups.append({"name": group, "rows": ranked, "unranked": unranked})
+    return groups
+
+
+def _change_blocks(tables: ReportTables, totals: pl.DataFrame, *, year: int, top_n: int
+                   ) -> list[dict[str, Any]]:
+    """Biggest improvements and declines per peer group (regions of one level only).
+
+    Rates change in percentage points, counts in relative % (``_format.format_change``).
+    """
+    peer_of = totals.select("region_code", "peer_group")
+    changes = tables.changes.filter(pl.col("year") == year).join(
+        peer_of, on="region_code", how="inner")
+    changes = changes.with_columns(pl.struct("unit", "change_abs", "change_pct").map_elements(
+        lambda r: change_size(r["unit"], r["change_abs"], r["change_pct"]),
+        return_dtype=pl.Float64()).alias("_size"))
+    groups = sorted(set(peer_of["peer_group"].to_list()))
+    blocks = []
+    for group in groups:
+        for title, verdict, css in (("Biggest improvements", "improved", "up"),
+                                    ("Biggest declines", "worsened", "down")):
+            picked = (changes.filter((pl.col("peer_group") == group)
+                                     & (pl.col("verdict") == verdict)
+                                     & pl.col("_size").is_not_null())
+                      .with_columns(pl.col("_size").abs())
+                      .sort(["_size", "region_code", "indicator_code"],
+                            descending=[True, False, False]).head(top_n))
+            label = f"{title} ({group})" if len(groups) > 1 else title
+            blocks.append({"title": label, "css": css, "rows": [
+                {"region": _name(tables.region_names, r["region_code"]),
+                 "indicator": _name(tables.indicator_names, r["indicator_code"]),
+                 "prev_value": _fmt(r["prev_value"]), "value": _fmt(r["value"]),
+                 "change": format_change(r["unit"], r["change_abs"], r["change_pct"])}
+                for r in picked.iter_rows(named=True)]})
+    return blocks
+
+
+def _summary_cards(totals: pl.DataFrame, *, meta: Mapping[str, Any], year: int,
+                   validation: str) -> tuple[list[dict[str, Any]], str]:
+    by_verdict = dict(totals.group_by("verdict").len().iter_rows())
+    ranked = totals.filter(pl.col("rank").is_not_null()).height
+    unranked = by_verdict.get("insufficient_evidence", 0)
     cards = [{"value": totals.height, "label": "regions assessed"},
+             {"value": ranked, "label": "ranked on evidence"},
+             {"value": unranked, "label": "not ranked (too little evidence)"},
              {"value": by_verdict.get("pass", 0), "label": "pass"},
              {"value": by_verdict.get("fail", 0), "label": "fail"},
              {"value": by_verdict.get("vetoed", 0), "label": "vetoed"},
              {"value": by_verdict.get("missing_evidence", 0), "label": "missing evidence"},
-             {"value": verdict, "label": "validation"}]
-    summary_text = (f"{by_verdict.get('pass', 0)} of {totals.height} regions reach the pass line "
-                    f"({meta['pass_line']}) in {year}.")
+             {"value": validation, "label": "validation"}]
+    min_evidence = float(meta.get("min_evidence", 0.5))
+    text = (f"{ranked} of {totals.height} regions disclosed figures for at least "
+            f"{100 * min_evidence:.0f} % of the rubric's points in {year} and are ranked; "
+            f"{by_verdict.get('pass', 0)} reach the pass line ({meta['pass_line']}).")
+    if unranked:
+        text += (f" {unranked} could not be ranked: their reports disclose too few of the "
+                 "figures the rubric scores.")
+    if meta.get("zero_policy_note"):
+        text += " " + str(meta["zero_policy_note"])
+    if meta.get("year_reason"):
+        text += " " + str(meta["year_reason"])
+    return cards, text
 
-    used = tables.sources.sort("source_id")
-    return {
-        "meta": dict(meta), "summary_cards": cards, "summary_text": summary_text,
-        "validation": validation, "ranking": ranking, "areas": area_groups,
-        "changes": blocks, "pass_line": pass_blocks, "charts": list(charts),
-        "region_sections": sections,
-        "sources": [{k: ("" if v is None else v) for k, v in s.items()}
-                    for s in used.iter_rows(named=True)],
-    }
+
+def _coverage(tables: ReportTables, totals: pl.DataFrame, *, year: int, min_evidence: float
+              ) -> dict[str, Any] | None:
+    """Who disclosed what, per year, and the common set; None when the data is not sparse."""
+    coverage = tables.coverage
+    if coverage is None or coverage.height == 0:
+        return None
+    sparse = coverage.filter((pl.col("status") != "ranked")
+                             | (pl.col("evidence_share") < SPARSE_BELOW)).height > 0
+    if not sparse:
+        return None
+    years = sorted(set(coverage["year"].to_list()))
+    labels = {"ranked": "ranked", "insufficient_evidence": "not ranked",
+              "no_figures": "no figures"}
+    rows = []
+    for (code,), cells in coverage.sort("region_code").group_by(["region_code"],
+                                                                maintain_order=True):
+        by_year = {r["year"]: r for r in cells.iter_rows(named=True)}
+        rows.append({"name": _name(tables.region_names, code), "cells": [
+            {"text": ("–" if y not in by_year or by_year[y]["status"] == "no_figures"
+                      else f"{_pct(by_year[y]['evidence_share'])} · "
+                           f"{by_year[y]['n_disclosed']}"),
+             "css": by_year[y]["status"] if y in by_year else "no_figures",
+             "title": labels[by_year[y]["status"]] if y in by_year else "no figures"}
+            for y in years]})
+    unranked = [{"name": _name(tables.region_names, r["region_code"]),
+                 "reason": ("no figures for this year in the dataset"
+                            if r["status"] == "no_figures" else
+                            f"disclosed figures carry {_pct(r['evidence_share'])} of the "
+                            f"points possible (needs {100 * min_evidence:.0f} %)")}
+                for r in coverage.filter((pl.col("year") == year)
+                                         & (pl.col("status") != "ranked"))
+                .sort("status", "region_code").iter_rows(named=True)]
+    return {"years": years, "rows": rows, "unranked": unranked,
+            "common": _common_set_rows(tables, year=year)}
+
+
+def _common_set_rows(tables: ReportTables, *, year: int) -> list[dict[str, Any]]:
+    common = tables.common_set
+    if common is None or common.height == 0:
+        return []
+    names = tables.indicator_names
+    disclosed = tables.criteria.filter((pl.col("year") == year) & pl.col("value").is_not_null()
+                                       & (pl.col("status") != "not_applicable"))
+    values: dict[tuple[str, str], list[str]] = {}
+    for r in disclosed.sort("region_code").iter_rows(named=True):
+        values.setdefault((r["peer_group"], r["criterion_id"]), []).append(
+            f"{_name(tables.region_names, r['region_code'])} {_fmt(r['value'])} "
+            f"({r['status'].replace('_', ' ')})")
+    groups = []
+    for (group,), rows in (common.filter((pl.col("year") == year)
+                                         & (pl.col("regions_disclosing") > 0))
+                           .sort("peer_group", "share_disclosing", "criterion_id",
+                                 descending=[False, True, False])
+                           .group_by(["peer_group"], maintain_order=True)):
+        groups.append({"name": group, "n_common": rows["in_common_set"].sum(), "rows": [
+            {"criterion": r["criterion_id"], "indicator": _name(names, r["indicator_code"]),
+             "disclosed": f"{r['regions_disclosing']} of {r['regions']}",
+             "disclosed_values": "; ".join(values.get((group, r["criterion_id"]), [])),
+             "common": r["in_common_set"]} for r in rows.iter_rows(named=True)]})
+    return groups
+
+
+def area_shares_on_evidence(criteria: pl.DataFrame) -> pl.DataFrame:
+    """Share of each area's points earned on the criteria with a disclosed figure.
+
+    Bonus and veto items and criteria not applicable to the level are left out; an area
+    without any disclosed figure has a null share (no evidence, not 0 %).
+
+    Examples:
+        >>> rows = pl.DataFrame({"region_code": ["a", "a", "b"], "year": [2023] * 3,
+        ...     "peer_group": ["g"] * 3, "area_id": ["A1"] * 3, "area_name": ["x"] * 3,
+        ...     "rule": ["linear"] * 3, "status": ["met", "missing", "missing"],
+        ...     "value": [95.0, None, None], "points_earned": [2.0, 0.0, 0.0],
+        ...     "points_possible": [2.0, 2.0, 2.0]})
+        >>> area_shares_on_evidence(rows).select("region_code", "share").rows()
+        [('a', 1.0), ('b', None)]
+    """
+    disclosed = (pl.col("value").is_not_null() & (pl.col("status") != "not_applicable")
+                 & ~pl.col("rule").is_in(["bonus", "veto"]))
+    return (criteria.group_by("region_code", "year", "peer_group", "area_id", "area_name",
+                              maintain_order=True)
+            .agg(pl.when(disclosed).then(pl.col("points_earned")).sum().alias("_earned"),
+                 pl.when(disclosed).then(pl.col("points_possible")).sum().alias("_possible"))
+            .with_columns(pl.when(pl.col("_possible") > 0)
+                          .then(pl.col("_earned") / pl.col("_possible")).alias("share"))
+            .drop("_earned", "_possible").sort("region_code", "area_id"))
 
 
 def _bar_width(earned: float | None, possible: float | None) -> int | None:
