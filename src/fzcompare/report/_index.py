@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from fzcompare._io import atomic_write_bytes
 from fzcompare.errors import FzcompareError
+from fzcompare.report._render import font_face_css
 
 __all__ = ["write_report_index"]
 
@@ -72,8 +74,6 @@ def write_report_index(out_dir: str | Path, *, as_of: dt.date, embed_font: bool 
         >>> page.index('href="real/') < page.index('href="demo/'), "SYNTHETIC" in page
         (True, True)
     """
-    from fzcompare.store import atomic_write_bytes
-
     out = Path(out_dir)
     folders = sorted(p for p in out.iterdir() if (p / "summary.json").is_file()) \
         if out.is_dir() else []
@@ -110,8 +110,6 @@ figures cover enough of the rubric; the synthetic one shows every feature on a f
 """
     css = ""
     if embed_font:
-        from fzcompare.report._render import font_face_css
-
         css = font_face_css(page)
     page = page.replace("/*FZ-FONT-FACE*/", css, 1)
     path = out / "index.html"
