@@ -1,0 +1,376 @@
+"""Monte Carlo rank intervals, tied groups, grade bands and rank-change probabilities.
+
+The engine works on a ``BenchmarkResult``'s criterion values as a ``(pairs, criteria)``
+array. Each draw perturbs three things at once and rescores through the rubric's own rules
+(``score_values`` and ``Structure.aggregate``, so thresholds, deductions, caps and vetoes
+apply as in the nominal run):
+
+1. measurement noise on small counts: a count figure ``k`` becomes ``Poisson(k)``; a rate
+   whose denominator ``n`` is known (catalog ratio relation, same region, year and scope)
+   becomes ``100 * Binomial(n, rate / 100) / n``;
+2. non-disclosed figures (optional): drawn from the figures the peer group disclosed for the
+   same criterion and year (a hot-deck draw);
+3. weights: each scored criterion's points times ``Uniform(1 - spread, 1 + spread)``,
+   rescaled so every area keeps the points the rubric gives it.
+
+Draws are processed in chunks as ``(draws x pairs, criteria)`` arrays; both years of a result
+are simulated together in every draw (same weights), so ``p_rank_improved`` compares ranks
+from the same draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from fzcompare.benchmark._composite import _peer_blocks, min_ranks
+from fzcompare.benchmark._result import BenchmarkResult
+from fzcompare.benchmark._score import EPS, BoolArray, FloatArray, Structure, score_values
+from fzcompare.benchmark._stats_result import RankUncertaintyResult, UncertaintySettings
+from fzcompare.catalog import load_catalog
+from fzcompare.criteria import CriteriaSet
+
+IndexArray = npt.NDArray[np.intp]
+_CHUNK_CELLS: Final[int] = 4_000_000
+"""Cells (draws x pairs x criteria) scored at once: bounds memory to a few hundred MB."""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """The values of a result's region-years as arrays, pairs sorted by year then region."""
+
+    pairs: pl.DataFrame  # region_code, year, peer_group, rank, prev_rank, points_earned, ...
+    values: FloatArray  # (pairs, criteria)
+    counts: BoolArray  # (criteria,) the criterion reads a count indicator
+    denominators: FloatArray  # (pairs, criteria) known denominators of rates, else NaN
+    blocks: list[IndexArray]  # rows of each (year, peer group)
+    previous: npt.NDArray[np.int64]  # row of the same region's year before, -1 when none
+    ranked: BoolArray  # (pairs,) the nominal result gives the pair a rank
+
+
+def panel_of(result: BenchmarkResult, observations: pl.DataFrame | None) -> Panel:
+    """Arrange a result's criterion values, ranks and known denominators as arrays."""
+    rubric = result.rubric
+    n = rubric.criteria.height
+    table = result.criteria_for()
+    keys = table.select("region_code", "year", "peer_group").gather_every(n) if n else \
+        table.select("region_code", "year", "peer_group")
+    pairs = keys.join(result.totals.select("region_code", "year", "rank", "prev_rank",
+                                           "points_earned", "verdict"),
+                      on=["region_code", "year"], how="left", maintain_order="left")
+    values = table["value"].cast(pl.Float64).fill_null(np.nan).to_numpy().reshape(-1, n)
+    catalog = load_catalog().indicators.select("code", "kind")
+    kinds = rubric.criteria.select("indicator_code").join(
+        catalog, left_on="indicator_code", right_on="code", how="left", maintain_order="left")
+    counts = np.asarray((kinds["kind"] == "count").fill_null(False).to_numpy(), dtype=bool)
+    denominators = _denominators(table, observations, n)
+    prev = pairs.with_row_index("row").select(
+        "region_code", (pl.col("year") + 1).alias("year"), pl.col("row").alias("prev_row"))
+    previous = pairs.join(prev, on=["region_code", "year"], how="left",
+                          maintain_order="left")["prev_row"].fill_null(-1).to_numpy()
+    blocks = _peer_blocks_of(pairs)
+    ranked = np.asarray(pairs["rank"].is_not_null().to_numpy(), dtype=bool)
+    return Panel(pairs=pairs, values=np.asarray(values, dtype=np.float64), counts=counts,
+                 denominators=denominators, blocks=blocks,
+                 previous=np.asarray(previous, dtype=np.int64), ranked=ranked)
+
+
+def _peer_blocks_of(pairs: pl.DataFrame) -> list[IndexArray]:
+    class _Pairs:  # _peer_blocks reads only ``.pairs``
+        def __init__(self, frame: pl.DataFrame) -> None:
+            self.pairs = frame
+
+    return _peer_blocks(_Pairs(pairs))  # type: ignore[arg-type]
+
+
+def _denominators(table: pl.DataFrame, observations: pl.DataFrame | None,
+                  n: int) -> FloatArray:
+    """Denominator of each rate cell from the catalog ratio relations (NaN when unknown)."""
+    empty = np.full(table.height, np.nan)
+    if observations is None or table.height == 0:
+        return empty.reshape(-1, max(n, 1))[:, :n]
+    relations = load_catalog().relations.filter(pl.col("kind") == "ratio").select(
+        pl.col("target").alias("indicator_code"), pl.col("denominator")
+    ).unique("indicator_code", keep="first")
+    obs = observations.lazy().select(
+        pl.col("region_code").cast(pl.String), pl.col("year").cast(pl.Int32),
+        pl.col("indicator_code").cast(pl.String).alias("denominator"),
+        pl.col("scope").cast(pl.String).alias("scope_used"),
+        pl.col("value").cast(pl.Float64).alias("_den")).collect()
+    found = (table.select("region_code", "year", "indicator_code", "scope_used")
+             .with_columns(pl.col("year").cast(pl.Int32))
+             .join(relations, on="indicator_code", how="left", maintain_order="left")
+             .join(obs, on=["region_code", "year", "denominator", "scope_used"], how="left",
+                   maintain_order="left"))
+    den = found["_den"].fill_null(np.nan).to_numpy()
+    usable = np.isfinite(den) & (den >= 1) & (np.abs(den - np.round(den)) < EPS)
+    return np.where(usable, np.round(den), np.nan).reshape(-1, n)
+
+
+@dataclass(frozen=True)
+class DrawPlan:
+    """What each draw perturbs, precomputed once."""
+
+    count_cells: IndexArray  # flat (pair, criterion) cells drawn as Poisson
+    rate_cells: IndexArray  # flat cells drawn as binomial shares of a known denominator
+    missing_cells: IndexArray  # flat cells imputed from the peer group
+    pool_start: IndexArray  # per missing cell: offset of its peers' sorted values
+    pool_size: IndexArray  # per missing cell: how many peers disclosed the figure
+    pool: FloatArray  # peers' sorted values, one column per criterion, blocks stacked
+    weighted: IndexArray  # criteria whose weight is drawn
+    area_of: IndexArray  # per weighted criterion: its area index
+
+
+def plan_of(panel: Panel, rubric: CriteriaSet, *, noise: bool, impute: bool) -> DrawPlan:
+    """Find the cells each kind of perturbation applies to."""
+    values = panel.values
+    p, n = values.shape
+    comparator = rubric.criteria["comparator"].to_numpy()
+    finite = np.isfinite(values)
+    empty = np.zeros(0, dtype=np.intp)
+    count_cells = rate_cells = empty
+    if noise:
+        integral = finite & (values >= 0) & (np.abs(values - np.round(values)) < EPS)
+        count_cells = np.flatnonzero(integral & panel.counts[None, :])
+        rates = finite & np.isfinite(panel.denominators) & (values >= 0) & (values <= 100)
+        rate_cells = np.flatnonzero(rates & ~panel.counts[None, :])
+    missing_cells, starts, sizes = empty, empty, empty
+    pool = np.zeros((0, n))
+    if impute and p:
+        pool = np.empty((p, n))  # each block's values sorted per column, NaN last
+        offsets = np.zeros(p, dtype=np.intp)
+        start = 0
+        for rows in panel.blocks:
+            pool[start:start + rows.size] = np.sort(values[rows], axis=0)
+            offsets[rows] = start
+            start += rows.size
+        disclosed = np.zeros((p, n), dtype=np.intp)
+        for rows in panel.blocks:
+            disclosed[rows] = np.isfinite(values[rows]).sum(axis=0)
+        want = ~finite & (comparator != "exists")[None, :] & (disclosed > 0)
+        want &= panel.ranked[:, None]
+        missing_cells = np.flatnonzero(want)
+        starts = offsets[missing_cells // n]
+        sizes = disclosed.ravel()[missing_cells]
+    crit = rubric.criteria
+    weighted = np.flatnonzero((~crit["rule"].is_in(["bonus", "veto"]) & (crit["points"] > 0))
+                              .to_numpy()).astype(np.intp)
+    area_ids = crit["area_id"].to_list()
+    area_index = {a: i for i, a in enumerate(dict.fromkeys(area_ids))}
+    area_of = np.array([area_index[area_ids[j]] for j in weighted], dtype=np.intp)
+    return DrawPlan(count_cells=count_cells, rate_cells=rate_cells,
+                    missing_cells=missing_cells, pool_start=starts, pool_size=sizes,
+                    pool=pool, weighted=weighted, area_of=area_of)
+
+
+def draw_values(rng: np.random.Generator, panel: Panel, plan: DrawPlan,
+                draws: int) -> FloatArray:
+    """``draws`` perturbed copies of the values: ``(draws, pairs * criteria)``."""
+    flat = panel.values.ravel()
+    out = np.broadcast_to(flat, (draws, flat.size)).copy()
+    if plan.count_cells.size:
+        lam = flat[plan.count_cells]
+        out[:, plan.count_cells] = rng.poisson(lam, size=(draws, lam.size))
+    if plan.rate_cells.size:
+        trials = panel.denominators.ravel()[plan.rate_cells].astype(np.int64)
+        share = np.clip(flat[plan.rate_cells] / 100.0, 0.0, 1.0)
+        hits = rng.binomial(trials, share, size=(draws, trials.size))
+        out[:, plan.rate_cells] = 100.0 * hits / trials
+    if plan.missing_cells.size:
+        n = panel.values.shape[1]
+        pick = np.floor(rng.random((draws, plan.missing_cells.size)) * plan.pool_size)
+        rows = plan.pool_start + pick.astype(np.intp)
+        out[:, plan.missing_cells] = plan.pool[rows, plan.missing_cells % n]
+    return out
+
+
+def weight_factors(rng: np.random.Generator, rubric: CriteriaSet, plan: DrawPlan,
+                   draws: int, spread: float) -> FloatArray:
+    """``(draws, criteria)`` multipliers of each criterion's points; areas keep their points."""
+    n = rubric.criteria.height
+    factors = np.ones((draws, n))
+    if spread <= 0 or not plan.weighted.size:
+        return factors
+    points = rubric.criteria["points"].fill_null(0.0).to_numpy()[plan.weighted]
+    raw = rng.uniform(1 - spread, 1 + spread, size=(draws, plan.weighted.size))
+    n_areas = int(plan.area_of.max()) + 1
+    one_hot = np.zeros((plan.weighted.size, n_areas))
+    one_hot[np.arange(plan.weighted.size), plan.area_of] = 1.0
+    drawn = (raw * points) @ one_hot  # (draws, areas)
+    nominal = points @ one_hot
+    factors[:, plan.weighted] = raw * (nominal / drawn)[:, plan.area_of]
+    return factors
+
+
+@dataclass(frozen=True)
+class Simulated:
+    """Per pair: the ranks of every draw and the count of draws in each band."""
+
+    ranks: FloatArray  # (pairs, draws), NaN when not ranked
+    band_counts: npt.NDArray[np.int64]  # (pairs, bands)
+
+
+def band_index(share: FloatArray, vetoed: BoolArray,
+               cuts: tuple[tuple[str, float], ...]) -> npt.NDArray[np.int64]:
+    """Index of the band of each share (0 = best); vetoed and NaN go to the last band."""
+    lows = np.array([low for _, low in cuts])
+    index = (share[..., None] < lows - EPS).sum(axis=-1)  # bands whose floor is not reached
+    index = np.minimum(index, len(cuts) - 1)
+    return np.where(vetoed | np.isnan(share), len(cuts) - 1, index).astype(np.int64)
+
+
+def simulate(panel: Panel, rubric: CriteriaSet, plan: DrawPlan, *, draws: int, seed: int,
+             weight_spread: float) -> Simulated:
+    """Run the draws in chunks: rescore, total, band and rank every pair in every draw."""
+    p, n = panel.values.shape
+    structure = Structure.of(rubric)
+    cuts = rubric.bands
+    rng = np.random.default_rng(seed)
+    ranks = np.full((p, draws), np.nan)
+    band_counts = np.zeros((p, len(cuts)), dtype=np.int64)
+    chunk = max(1, _CHUNK_CELLS // max(p * n, 1))
+    for first in range(0, draws, chunk):
+        size = min(chunk, draws - first)
+        values = draw_values(rng, panel, plan, size).reshape(size * p, n)
+        scored = score_values(values, rubric.criteria)
+        factors = weight_factors(rng, rubric, plan, size, weight_spread)
+        earned = (scored["points_earned"].reshape(size, p, n) * factors[:, None, :])
+        totals = structure.aggregate(earned.reshape(size * p, n))["total"].reshape(size, p)
+        vetoed = np.asarray(scored["vetoed"], dtype=bool).any(axis=1).reshape(size, p)
+        share = totals / rubric.total_points
+        bands = band_index(share, vetoed, cuts)
+        for b in range(len(cuts)):
+            band_counts[:, b] += (bands == b).sum(axis=0)
+        totals = np.where(panel.ranked[None, :], totals, np.nan)
+        block_ranks = np.full((p, size), np.nan)
+        for rows in panel.blocks:
+            block_ranks[rows] = min_ranks(totals[:, rows].T)
+        ranks[:, first:first + size] = block_ranks
+    return Simulated(ranks=ranks, band_counts=band_counts)
+
+
+def tied_groups(pairs: pl.DataFrame, low: FloatArray, high: FloatArray,
+                blocks: list[IndexArray]) -> tuple[npt.NDArray[np.float64],
+                                                   npt.NDArray[np.float64]]:
+    """Group id and size per pair: rank intervals that overlap, directly or in a chain.
+
+    Within a year and peer group, regions are taken in order of their rank; a new group
+    starts when a region's ``rank_p05`` lies above every ``rank_p95`` seen so far in the
+    group (the connected components of the interval-overlap graph).
+    """
+    rank = pairs["rank"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    group = np.full(rank.size, np.nan)
+    size = np.full(rank.size, np.nan)
+    for rows in blocks:
+        rows = rows[np.isfinite(rank[rows])]
+        if not rows.size:
+            continue
+        rows = rows[np.lexsort((low[rows], rank[rows]))]
+        reach = np.maximum.accumulate(high[rows])
+        starts = np.ones(rows.size, dtype=bool)
+        starts[1:] = low[rows][1:] > reach[:-1]
+        ids = np.cumsum(starts)
+        group[rows] = ids
+        size[rows] = np.bincount(ids)[ids]
+    return group, size
+
+
+TIE_RULE: Final[str] = ("rank intervals [rank_p05, rank_p95] overlap, directly or through a "
+                        "chain of overlapping intervals, within year and peer group")
+
+
+def _quantiles(ranks: FloatArray, ranked: BoolArray) -> FloatArray:
+    """5 %, 50 % and 95 % quantiles of each pair's ranks (integers: inverted CDF)."""
+    out = np.full((3, ranks.shape[0]), np.nan)
+    rows = ranked & ~np.isnan(ranks).all(axis=1)
+    if rows.any():
+        out[:, rows] = np.nanquantile(ranks[rows], [0.05, 0.5, 0.95], axis=1,
+                                      method="inverted_cdf")
+    return out
+
+
+def _rank_changes(panel: Panel, ranks: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Share of draws in which each pair ranks better / worse than its year before."""
+    improved = np.full(ranks.shape[0], np.nan)
+    worsened = np.full(ranks.shape[0], np.nan)
+    rows = np.flatnonzero((panel.previous >= 0) & panel.ranked)
+    rows = rows[panel.ranked[panel.previous[rows]]]
+    if rows.size:
+        now, before = ranks[rows], ranks[panel.previous[rows]]
+        both = ~np.isnan(now) & ~np.isnan(before)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            improved[rows] = ((now < before) & both).sum(axis=1) / both.sum(axis=1)
+            worsened[rows] = ((now > before) & both).sum(axis=1) / both.sum(axis=1)
+    return improved, worsened
+
+
+def _bands_table(panel: Panel, rubric: CriteriaSet, counts: npt.NDArray[np.int64],
+                 draws: int) -> pl.DataFrame:
+    p, k = counts.shape
+    names = [name for name, _ in rubric.bands]
+    return pl.DataFrame({
+        "region_code": np.repeat(panel.pairs["region_code"].to_numpy(), k),
+        "year": np.repeat(panel.pairs["year"].to_numpy(), k),
+        "band": np.tile(np.array(names, dtype=object), p),
+        "band_order": np.tile(np.arange(1, k + 1, dtype=np.int32), p),
+        "probability": counts.ravel() / draws,
+    }, schema_overrides={"year": pl.Int32(), "band": pl.String()})
+
+
+def _observed_bands(panel: Panel, rubric: CriteriaSet) -> npt.NDArray[np.int64]:
+    total = panel.pairs["points_earned"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    vetoed = (panel.pairs["verdict"] == "vetoed").fill_null(False).to_numpy()
+    return band_index(total / rubric.total_points, np.asarray(vetoed, dtype=bool),
+                      rubric.bands)
+
+
+def rank_uncertainty(result: BenchmarkResult, *, draws: int = 1000, seed: int = 0,
+                     weight_spread: float = 0.25, noise: bool = True, impute: bool = True,
+                     observations: pl.DataFrame | pl.LazyFrame | None = None
+                     ) -> RankUncertaintyResult:
+    """See ``fzcompare.benchmark.rank_uncertainty``."""
+    if draws < 1:
+        raise ValueError(f"draws must be at least 1, got {draws}")
+    if not 0 <= weight_spread < 1:
+        raise ValueError(f"weight_spread must be in [0, 1), got {weight_spread}")
+    rubric = result.rubric
+    frame = observations.lazy().collect() if isinstance(observations, pl.LazyFrame) \
+        else observations
+    panel = panel_of(result, frame)
+    plan = plan_of(panel, rubric, noise=noise, impute=impute)
+    simulated = simulate(panel, rubric, plan, draws=draws, seed=seed,
+                         weight_spread=weight_spread)
+    p05, p50, p95 = _quantiles(simulated.ranks, panel.ranked)
+    observed = panel.pairs["rank"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    low, high = np.fmin(p05, observed), np.fmax(p95, observed)
+    group, size = tied_groups(panel.pairs, low, high, panel.blocks)
+    improved, worsened = _rank_changes(panel, simulated.ranks)
+    band = _observed_bands(panel, rubric)
+    names = np.array([name for name, _ in rubric.bands], dtype=object)
+    band_p = simulated.band_counts[np.arange(band.size), band] / draws
+    as_int = [pl.Series(name, values).fill_nan(None).cast(pl.Int32) for name, values in
+              (("rank_p05", low), ("rank_median", p50), ("rank_p95", high),
+               ("tied_group", group), ("tied_group_size", size))]
+    ranks = panel.pairs.select("region_code", "year", "peer_group", "rank").with_columns(
+        *as_int,
+        pl.Series("band", names[band], dtype=pl.String()),
+        pl.Series("band_probability", band_p),
+        panel.pairs["prev_rank"],
+        (panel.pairs["prev_rank"] - panel.pairs["rank"]).alias("rank_change"),
+        pl.Series("p_rank_improved", improved).fill_nan(None),
+        pl.Series("p_rank_worsened", worsened).fill_nan(None),
+    ).sort("year", "peer_group", "rank", "region_code", nulls_last=True)
+    settings = UncertaintySettings(
+        criteria_id=rubric.id, criteria_version=rubric.version, draws=draws, seed=seed,
+        weight_spread=weight_spread, noise=noise, impute=impute,
+        noisy_cells=int(plan.count_cells.size + plan.rate_cells.size),
+        imputed_cells=int(plan.missing_cells.size), bands=rubric.bands,
+        bands_source=rubric.bands_source, tie_rule=TIE_RULE)
+    return RankUncertaintyResult(ranks=ranks,
+                                 bands=_bands_table(panel, rubric, simulated.band_counts,
+                                                    draws),
+                                 settings=settings)
