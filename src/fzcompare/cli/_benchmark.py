@@ -8,6 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from fzcompare.cli._benchmark_stats import (
+    AUDIT_COLUMNS,
+    UNCERTAINTY_COLUMNS,
+    audit_frame,
+    uncertainty_frame,
+)
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -38,6 +45,8 @@ _TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "criteria": ("region_code", "region_name", "year", "criterion_id", "indicator_code",
                  "comparator", "threshold", "value", "qualifier", "status", "points_possible",
                  "points_earned", "gap"),
+    "uncertainty": UNCERTAINTY_COLUMNS,
+    "audit": AUDIT_COLUMNS,
 }
 
 
@@ -111,6 +120,14 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path | None, typer.Option(
             "--output", "-o", help="Write to this file (atomically) instead of stdout.")
         ] = None,
+        robustness: Annotated[int | None, typer.Option(
+            "--robustness", min=1, help="Monte Carlo draws: rank_p05/rank_median/rank_p95, "
+            "tied groups, band probabilities and p_rank_improved (replaces --table).")
+        ] = None,
+        seed: Annotated[int, typer.Option(help="Seed for --robustness.")] = 0,
+        audit: Annotated[bool, typer.Option(
+            "--audit", help="Rubric audit: saturation, correlations, effective weights, "
+            "Cronbach's alpha, redundancy (replaces --table).")] = False,
     ) -> None:
         """Score a dataset against a rubric: points, verdicts and ranks per region and year.
 
@@ -132,7 +149,17 @@ def register(app: typer.Typer) -> None:
         result = benchmark(observations, rubric, year=year, regions=regions)
         names = regions.select("region_code", pl.col("name_zh").alias("region_name"))
         frame = _pick(result, table.value, names, region)
+        table_name = table.value
         notes: list[str] = []
+        if robustness is not None:
+            table_name = "uncertainty"
+            frame, notes = uncertainty_frame(observations, rubric, year=year, regions=regions,
+                                             names=names, draws=robustness, seed=seed)
+            if region:
+                frame = frame.filter(pl.col("region_code").is_in(region))
+        elif audit:
+            table_name = "audit"
+            frame, notes = audit_frame(observations, rubric, year=year, regions=regions)
         synthetic = sources.filter(pl.col("kind") == "synthetic")["source_id"]
         if observations["source_id"].is_in(synthetic.implode()).any():
             notes.append("NOTE: this dataset holds SYNTHETIC figures (generated, not real).")
@@ -149,9 +176,9 @@ def register(app: typer.Typer) -> None:
             for note in notes:
                 typer.echo(note, err=True)
         elif output_format is OutputFormat.json:
-            text = _render_json(frame, result, table.value, notes)
+            text = _render_json(frame, result, table_name, notes)
         else:
-            text = _render_table(frame, table.value, title, notes)
+            text = _render_table(frame, table_name, title, notes)
         if output is None:
             sys.stdout.write(text)
         else:
