@@ -236,3 +236,24 @@ def test_repr_and_html_escape_names(demo: Any) -> None:
     assert repr(uncertainty).startswith("RankUncertaintyResult(hubei-demo-2024: 10 draws")
     assert "<table>" in uncertainty._repr_html_()
     assert uncertainty.to_polars() is uncertainty.ranks
+
+
+def test_cli_robustness_and_audit_columns(tmp_path: Any, capsys: Any) -> None:
+    from fzcompare import store
+    from fzcompare.cli import main
+
+    panel = demo_panel()
+    path = tmp_path / "demo"
+    store.write_observations(panel.observations.filter(pl.col("year") >= 2023), path,
+                             sources=panel.sources)
+    assert main(["benchmark", str(path), "-c", "hubei-demo-2024", "--year", "2024",
+                 "--robustness", "30", "--format", "csv"]) == 0
+    frame = pl.read_csv(capsys.readouterr().out.encode())
+    for column in ("rank_p05", "rank_median", "rank_p95", "tied_group", "band",
+                   "band_probability", "p_rank_improved"):
+        assert column in frame.columns
+    assert set(frame["year"]) == {2024}
+    assert frame["p_rank_improved"].null_count() == 0
+    assert main(["benchmark", str(path), "-c", "hubei-demo-2024", "--audit"]) == 0
+    out = capsys.readouterr().out
+    assert "effective_weight" in out and "cronbach_alpha" in out and "AUDIT" in out

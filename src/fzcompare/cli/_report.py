@@ -36,6 +36,10 @@ def register(app: typer.Typer) -> None:
             "--validate/--no-validate", help="Validate the dataset first.")] = True,
         charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Draw charts.")]
         = True,
+        robustness: Annotated[int | None, typer.Option(
+            "--robustness", min=1, help="Add the 'How sure is this?' section: rank intervals, "
+            "tied groups, bands and p_rank_improved from N Monte Carlo draws, and the rubric "
+            "audit.")] = None,
     ) -> None:
         """Score a dataset against a rubric and write index.html, summary.json and tables."""
         import sys
@@ -86,7 +90,8 @@ def register(app: typer.Typer) -> None:
             built = build_report(observations, rubric, sources=sources, regions=regions,
                                  as_of=as_of_date, year=year, focus_regions=region,
                                  validation=validation, allow_invalid=allow_invalid,
-                                 dataset_label=str(dataset), charts=charts, progress=progress)
+                                 dataset_label=str(dataset), charts=charts, progress=progress,
+                                 robustness=robustness)
         finally:
             if progress is not None:
                 bar.stop()

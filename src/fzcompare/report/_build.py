@@ -23,6 +23,7 @@ from fzcompare.report._render import (
     render_markdown,
     safe_filename,
 )
+from fzcompare.report._uncertainty_section import insert_section, uncertainty_section
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,6 +149,7 @@ def build_report(
     embed_font: bool = True,
     workers: int | None = None,
     progress: Progress | None = None,
+    robustness: int | None = None,
 ) -> Report:
     """Score, explain and render a benchmark report (nothing is written here).
 
@@ -168,6 +170,9 @@ def build_report(
         workers: Processes drawing the per-region charts (default: up to 4, one per core;
             1 draws everything in this process).
         progress: Called with a short message before each step.
+        robustness: Monte Carlo draws for the "How sure is this?" section (rank intervals,
+            tied groups, bands, ``p_rank_improved`` next to each rank change, rubric
+            audit); None leaves the section out.
 
     Raises:
         ValidationFailedError: Validation failed and ``allow_invalid`` is false.
@@ -270,6 +275,13 @@ def build_report(
     context = build_context(tables, meta=meta, year=focus_year, charts=chart_images,
                             region_charts=region_charts, sections_for=focus)
     html_text = render_html(context, embed_font=embed_font)
+    markdown_text = render_markdown(context)
+    if robustness is not None:
+        step("uncertainty")
+        section = uncertainty_section(observations, result, year=focus_year,
+                                      names=region_names, draws=robustness)
+        html_text = insert_section(html_text, section)
+        markdown_text += "\n" + section.markdown + "\n"
     summary = _summary(meta=meta, totals=totals_all.filter(pl.col("year") == focus_year),
                        verdict=verdict, outcomes=outcomes, allow_invalid=allow_invalid,
                        settings=result.settings)
@@ -281,7 +293,7 @@ def build_report(
         "what_it_would_take": plan,
         "validation": outcomes,
     }
-    return Report(year=focus_year, html=html_text, markdown=render_markdown(context),
+    return Report(year=focus_year, html=html_text, markdown=markdown_text,
                   summary=summary, tables=out_tables)
 
 
