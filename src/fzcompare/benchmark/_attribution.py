@@ -104,7 +104,39 @@ def change_attribution(result_from: BenchmarkResult, result_to: BenchmarkResult 
                        *, year_from: int | None = None, year_to: int | None = None,
                        observations: pl.DataFrame | pl.LazyFrame | None = None,
                        regions: pl.DataFrame | None = None) -> AttributionResult:
-    """See ``fzcompare.benchmark.change_attribution``."""
+    """Split each region's score change between two years by area and criterion.
+
+    The parts are each criterion's change of points earned, one ``adjustment`` per area
+    (rescaling over left-out criteria and bonus caps) and one for the total; they add up to
+    the total change. When the two results use different rubrics (editions), the earlier
+    year is scored again with the later rubric: the ``rubric`` part (``rubric_effect``) is
+    the change that re-scoring alone makes, the rest (``performance_effect``) is split as
+    above under the later rubric, all in percentage points of the total.
+
+    Args:
+        result_from: The earlier year's result (or one result holding both years).
+        result_to: The later year's result (default: ``result_from``).
+        year_from: The earlier year (default: the latest scored year before ``year_to``).
+        year_to: The later year (default: the latest year of ``result_to``).
+        observations: Needed when the rubrics differ, to score the earlier year again.
+        regions: Regions table for that re-scoring (as for ``benchmark``).
+
+    Raises:
+        ValueError: Fewer than two years, or different rubrics without ``observations``.
+
+    Examples:
+        >>> import polars as pl
+        >>> from fzcompare.benchmark import benchmark
+        >>> from fzcompare.criteria import parse_criteria, rubric_raw_example
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300", "420300"], "year": [2022, 2023],
+        ...     "indicator_code": ["gov_service_online_rate"] * 2, "scope": ["全市"] * 2,
+        ...     "value": [80.0, 99.0], "unit": ["%"] * 2, "qualifier": ["eq"] * 2,
+        ...     "source_id": ["s"] * 2, "quote": [""] * 2})
+        >>> parts = change_attribution(benchmark(obs, parse_criteria(rubric_raw_example())))
+        >>> parts.parts.select("kind", "criterion_id", "contribution").rows()
+        [('criterion', 'A1.1', 10.0), ('adjustment', None, 0.0), ('adjustment', None, 0.0)]
+    """
     later = result_to if result_to is not None else result_from
     years_from, years_to = list(result_from.settings.years), list(later.settings.years)
     if year_to is None:

@@ -94,7 +94,37 @@ def _findings(table: pl.DataFrame, areas: pl.DataFrame, redundant: pl.DataFrame)
 
 
 def audit(result: BenchmarkResult, *, year: int | None = None) -> AuditResult:
-    """See ``fzcompare.benchmark.audit``."""
+    """Audit a rubric on one year's scores: which criteria discriminate, and how much each
+    really weighs.
+
+    Per scored criterion (bonus and veto items left out): the share of regions at full and
+    at zero marks (``saturated`` when either reaches 90 %), Pearson correlations with its
+    area's points and with the total, the nominal weight (its points / all points) and the
+    effective weight ``cov(x_i, total) / var(total)`` (the share of the total's variance it
+    carries; the effective weights sum to 1 when the total is the plain sum). Per area:
+    Cronbach's alpha over complete rows. Pairs with ``|r| > 0.9`` are listed as nearly
+    redundant. Regions of every peer group of the year are pooled.
+
+    Args:
+        result: A ``benchmark`` result.
+        year: The year to audit (default: the latest scored).
+
+    Raises:
+        ValueError: The year was not scored, or fewer than 3 regions were.
+
+    Examples:
+        >>> import polars as pl
+        >>> from fzcompare.benchmark import benchmark
+        >>> from fzcompare.criteria import parse_criteria, rubric_raw_example
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300", "420100", "420500"], "year": [2023] * 3,
+        ...     "indicator_code": ["gov_service_online_rate"] * 3, "scope": ["全市"] * 3,
+        ...     "value": [99.0, 80.0, 92.0], "unit": ["%"] * 3, "qualifier": ["eq"] * 3,
+        ...     "source_id": ["s"] * 3, "quote": [""] * 3})
+        >>> report = audit(benchmark(obs, parse_criteria(rubric_raw_example())))
+        >>> report.criteria.select("criterion_id", "share_full", "effective_weight").rows()
+        [('A1.1', 0.6666666666666666, 1.0)]
+    """
     years = list(result.settings.years)
     if not years:
         raise ValueError("the result holds no scored year to audit")

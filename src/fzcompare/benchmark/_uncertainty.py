@@ -332,7 +332,50 @@ def rank_uncertainty(result: BenchmarkResult, *, draws: int = 1000, seed: int = 
                      weight_spread: float = 0.25, noise: bool = True, impute: bool = True,
                      observations: pl.DataFrame | pl.LazyFrame | None = None
                      ) -> RankUncertaintyResult:
-    """See ``fzcompare.benchmark.rank_uncertainty``."""
+    """Rank intervals, tied groups, grade bands and ``p_rank_improved`` by Monte Carlo.
+
+    Every draw redraws counts (Poisson) and rates with a known denominator (binomial),
+    imputes non-disclosed figures from the peer group's figures for the same criterion and
+    year (``impute``), draws weights (each criterion's points times ``Uniform(1 - spread,
+    1 + spread)``, rescaled so each area keeps its points) and rescores through the rubric's
+    own rules. All years of ``result`` are simulated together, so a rank change's
+    ``p_rank_improved`` compares both years' ranks in the same draw. Methods, and when they
+    do not apply: ``docs/statistics.md``.
+
+    Args:
+        result: A ``benchmark`` result; score the year before too (``year=[y - 1, y]`` or
+            every year) to get ``p_rank_improved``.
+        draws: Monte Carlo draws.
+        seed: Seed of the random generator (same seed, same result).
+        weight_spread: Half-width of the weight factors (0: weights fixed).
+        noise: Redraw counts and rates (False: figures taken as exact).
+        impute: Draw non-disclosed figures from the peer group (False: the rubric's
+            missing-data policy applies in every draw).
+        observations: The observation table, for the denominators of rates (catalog ratio
+            relations, same region, year and scope); without it rates are not redrawn.
+
+    Returns:
+        A ``RankUncertaintyResult``. ``rank_p05 <= rank <= rank_p95`` holds for every ranked
+        region: the interval is the 5-95 % range of the simulated ranks widened to include
+        the observed rank. Unranked regions (null rank) stay unranked.
+
+    Raises:
+        ValueError: ``draws < 1`` or ``weight_spread`` outside ``[0, 1)``.
+
+    Examples:
+        >>> import polars as pl
+        >>> from fzcompare.benchmark import benchmark
+        >>> from fzcompare.criteria import parse_criteria, rubric_raw_example
+        >>> obs = pl.DataFrame({
+        ...     "region_code": ["420300", "420100", "420500"], "year": [2023] * 3,
+        ...     "indicator_code": ["gov_service_online_rate"] * 3, "scope": ["全市"] * 3,
+        ...     "value": [99.0, 80.0, 92.0], "unit": ["%"] * 3, "qualifier": ["eq"] * 3,
+        ...     "source_id": ["s"] * 3, "quote": [""] * 3})
+        >>> result = benchmark(obs, parse_criteria(rubric_raw_example()))
+        >>> sure = rank_uncertainty(result, draws=100)
+        >>> sure.ranks.select("region_code", "rank", "rank_p05", "rank_p95", "band").rows()
+        [('420300', 1, 1, 1, '合格'), ('420500', 1, 1, 1, '合格'), ('420100', 3, 3, 3, '不合格')]
+    """
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
     if not 0 <= weight_spread < 1:
