@@ -257,3 +257,31 @@ def test_cli_robustness_and_audit_columns(tmp_path: Any, capsys: Any) -> None:
     assert main(["benchmark", str(path), "-c", "hubei-demo-2024", "--audit"]) == 0
     out = capsys.readouterr().out
     assert "effective_weight" in out and "cronbach_alpha" in out and "AUDIT" in out
+
+
+@pytest.mark.parametrize("rubric_id", ["hubei-demo-2024", "county-demo-2024", "bench"])
+def test_cell_points_score_like_the_rubric(rubric_id: str) -> None:
+    import sys
+    from pathlib import Path
+
+    from fzcompare.benchmark._score import _Params, score_values
+    from fzcompare.benchmark._uncertainty import cell_points
+    from fzcompare.criteria import load_criteria
+
+    if rubric_id == "bench":
+        sys.path.insert(0, str(Path("benchmarks").resolve()))
+        from bench_benchmark import national_rubric
+
+        rubric = national_rubric()
+    else:
+        rubric = load_criteria(rubric_id)
+    crit = rubric.criteria
+    rng = np.random.default_rng(4)
+    t = crit["threshold"].fill_null(1.0).to_numpy()
+    values = np.abs(t) * rng.uniform(0.0, 2.0, size=(400, crit.height))
+    values[rng.random(values.shape) < 0.1] = np.nan
+    values[rng.random(values.shape) < 0.05] = 0.0
+    expected = score_values(values, crit)
+    earned, vetoed = cell_points(values, _Params.of(crit))
+    assert np.array_equal(earned, expected["points_earned"], equal_nan=True)
+    assert np.array_equal(vetoed, expected["vetoed"])

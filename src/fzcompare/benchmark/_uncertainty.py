@@ -29,12 +29,24 @@ import polars as pl
 
 from fzcompare.benchmark._composite import _peer_blocks, min_ranks
 from fzcompare.benchmark._result import BenchmarkResult
-from fzcompare.benchmark._score import EPS, BoolArray, FloatArray, Structure, score_values
+from fzcompare.benchmark._score import (
+    EPS,
+    BoolArray,
+    FloatArray,
+    Structure,
+    _Params,
+    _rounded,
+    score_values,
+)
 from fzcompare.benchmark._stats_result import RankUncertaintyResult, UncertaintySettings
 from fzcompare.catalog import load_catalog
 from fzcompare.criteria import CriteriaSet
 
 IndexArray = npt.NDArray[np.intp]
+_NORMAL_FROM: Final[float] = 50.0
+"""Counts of at least this mean, and rates whose binomial variance ``n p (1 - p)`` is at
+least this, are drawn from their normal approximation (rounded to whole cases); smaller ones
+exactly (Poisson, binomial)."""
 _CHUNK_CELLS: Final[int] = 4_000_000
 """Cells (draws x pairs x criteria) scored at once: bounds memory to a few hundred MB."""
 
@@ -167,24 +179,97 @@ def plan_of(panel: Panel, rubric: CriteriaSet, *, noise: bool, impute: bool) -> 
                     pool=pool, weighted=weighted, area_of=area_of)
 
 
-def draw_values(rng: np.random.Generator, panel: Panel, plan: DrawPlan,
-                draws: int) -> FloatArray:
-    """``draws`` perturbed copies of the values: ``(draws, pairs * criteria)``."""
+def cell_points(values: FloatArray, params: _Params) -> tuple[FloatArray, BoolArray]:
+    """Points earned and veto failures of ``(draws, cells)`` values, one rubric row per cell.
+
+    The same rules as ``score_values`` (tested equal), computing only what a draw needs.
+    """
+    f = params.flags
+    v = values
+    t, th, tol = params.t, params.th, params.tol
+    with np.errstate(invalid="ignore", divide="ignore"):
+        satisfied = np.where(f["cmp>="], v >= t - EPS, False)
+        satisfied |= f["cmp<="] & (v <= t + EPS)
+        satisfied |= f["cmp=="] & (np.abs(v - t) <= tol + EPS)
+        satisfied |= f["cmpbetween"] & (v >= t - EPS) & (v <= th + EPS)
+        satisfied |= f["cmpexists"] & ~np.isnan(v) & (v != 0)
+        earned = np.where(satisfied, params.points, 0.0)
+        cols = np.flatnonzero(f["linear"])
+        if cols.size:
+            x, lo, hi = v[:, cols], t[cols], th[cols]
+            share = np.where(f["cmp>="][cols], (x - lo) / (hi - lo), (hi - x) / (hi - lo))
+            earned[:, cols] = np.clip(share, 0.0, 1.0) * params.points[cols]
+        cols = np.flatnonzero(f["deduction"])
+        if cols.size:
+            x = v[:, cols]
+            nearest = np.where(f["cmpbetween"][cols], np.clip(x, t[cols], th[cols]), t[cols])
+            shortfall = np.where(satisfied[:, cols], 0.0, np.abs(nearest - x))
+            units = _rounded(shortfall / params.per[cols], f["round_up"][cols],
+                             f["round_down"][cols])
+            earned[:, cols] = np.maximum(params.points[cols] - np.minimum(
+                units * params.deduct[cols], params.cap[cols]), 0.0)
+        cols = np.flatnonzero(f["per_unit_bonus"])
+        if cols.size:
+            x, up = v[:, cols], f["cmp>="][cols]
+            units = _rounded(np.where(up, x - t[cols], t[cols] - x) / params.per[cols],
+                             f["round_up"][cols], f["round_down"][cols])
+            earned[:, cols] = np.minimum(units * params.add[cols], params.points[cols])
+        missing = np.isnan(v) & ~f["cmpexists"]
+        earned = np.where(missing, np.where(f["rescale"], np.nan, 0.0), earned)
+        vetoed = f["veto"] & ~satisfied & (~missing | f["zero"])
+    return earned, vetoed
+
+
+def perturbed_cells(plan: DrawPlan) -> IndexArray:
+    """Every flat cell some draw changes (sorted)."""
+    return np.unique(np.concatenate([plan.count_cells, plan.rate_cells, plan.missing_cells]))
+
+
+def draw_cells(rng: np.random.Generator, panel: Panel, plan: DrawPlan, cells: IndexArray,
+               draws: int) -> FloatArray:
+    """``(draws, cells)`` perturbed values of ``cells`` (``perturbed_cells``)."""
     flat = panel.values.ravel()
-    out = np.broadcast_to(flat, (draws, flat.size)).copy()
+    out = np.broadcast_to(flat[cells], (draws, cells.size)).copy()
     if plan.count_cells.size:
         lam = flat[plan.count_cells]
-        out[:, plan.count_cells] = rng.poisson(lam, size=(draws, lam.size))
+        at = np.searchsorted(cells, plan.count_cells)
+        small = lam < _NORMAL_FROM
+        if small.any():
+            out[:, at[small]] = rng.poisson(lam[small], size=(draws, int(small.sum())))
+        if not small.all():
+            big = lam[~small]
+            z = rng.standard_normal((draws, big.size))
+            out[:, at[~small]] = np.maximum(np.rint(big + np.sqrt(big) * z), 0.0)
     if plan.rate_cells.size:
         trials = panel.denominators.ravel()[plan.rate_cells].astype(np.int64)
         share = np.clip(flat[plan.rate_cells] / 100.0, 0.0, 1.0)
-        hits = rng.binomial(trials, share, size=(draws, trials.size))
-        out[:, plan.rate_cells] = 100.0 * hits / trials
+        at = np.searchsorted(cells, plan.rate_cells)
+        spread = trials * share * (1 - share)
+        small = spread < _NORMAL_FROM
+        if small.any():
+            hits = rng.binomial(trials[small], share[small], size=(draws, int(small.sum())))
+            out[:, at[small]] = 100.0 * hits / trials[small]
+        if not small.all():
+            n_big, p_big = trials[~small], share[~small]
+            z = rng.standard_normal((draws, n_big.size))
+            hits = np.clip(np.rint(n_big * p_big + np.sqrt(spread[~small]) * z), 0, n_big)
+            out[:, at[~small]] = 100.0 * hits / n_big
     if plan.missing_cells.size:
         n = panel.values.shape[1]
         pick = np.floor(rng.random((draws, plan.missing_cells.size)) * plan.pool_size)
         rows = plan.pool_start + pick.astype(np.intp)
-        out[:, plan.missing_cells] = plan.pool[rows, plan.missing_cells % n]
+        out[:, np.searchsorted(cells, plan.missing_cells)] = plan.pool[
+            rows, plan.missing_cells % n]
+    return out
+
+
+def draw_values(rng: np.random.Generator, panel: Panel, plan: DrawPlan,
+                draws: int) -> FloatArray:
+    """``draws`` perturbed copies of all values: ``(draws, pairs * criteria)``."""
+    flat = panel.values.ravel()
+    out = np.broadcast_to(flat, (draws, flat.size)).copy()
+    cells = perturbed_cells(plan)
+    out[:, cells] = draw_cells(rng, panel, plan, cells, draws)
     return out
 
 
@@ -223,32 +308,74 @@ def band_index(share: FloatArray, vetoed: BoolArray,
     return np.where(vetoed | np.isnan(share), len(cuts) - 1, index).astype(np.int64)
 
 
+def _totals(structure: Structure, earned: FloatArray, factors: FloatArray) -> FloatArray:
+    """``(draws, pairs)`` totals of ``(draws, pairs, criteria)`` points under weight factors.
+
+    Without left-out (NaN) points the total is the weighted sum of the points inside the
+    areas plus the capped bonus (one batched product); otherwise ``Structure.aggregate``
+    applies the rescaling rules to the weighted points.
+    """
+    d, p, n = earned.shape
+    if not np.isnan(earned).any():
+        base = np.matmul(earned, (structure.base * factors)[:, :, None])[:, :, 0]
+        bonus_cols = np.flatnonzero(structure.bonus)
+        if not bonus_cols.size:
+            return np.asarray(base, dtype=np.float64)
+        node = np.minimum(earned[:, :, bonus_cols] @ structure.node_of[bonus_cols],
+                          structure.node_cap)
+        area = np.minimum(node @ structure.area_of, structure.area_cap)
+        return np.asarray(base + np.minimum(area.sum(axis=2), structure.total_cap),
+                          dtype=np.float64)
+    weighted = (earned * factors[:, None, :]).reshape(d * p, n)
+    return np.asarray(structure.aggregate(weighted)["total"].reshape(d, p), dtype=np.float64)
+
+
 def simulate(panel: Panel, rubric: CriteriaSet, plan: DrawPlan, *, draws: int, seed: int,
              weight_spread: float) -> Simulated:
-    """Run the draws in chunks: rescore, total, band and rank every pair in every draw."""
+    """Run the draws in chunks: rescore, total, band and rank every pair in every draw.
+
+    Only the cells a draw perturbs are rescored (``cell_points``, one rubric row per cell);
+    the other cells keep their nominal points.
+    """
     p, n = panel.values.shape
     structure = Structure.of(rubric)
     cuts = rubric.bands
     rng = np.random.default_rng(seed)
+    nominal = score_values(panel.values, rubric.criteria)
+    nominal_earned = np.asarray(nominal["points_earned"], dtype=np.float64).ravel()
+    nominal_vetoed = np.asarray(nominal["vetoed"], dtype=bool)
+    cells = perturbed_cells(plan)
+    cell_params = _Params.of(rubric.criteria[(cells % n).tolist()] if cells.size
+                             else rubric.criteria[:0])
+    veto_cols = np.flatnonzero(rubric.criteria["rule"].to_numpy() == "veto")
+    veto_cells = np.flatnonzero(np.isin(cells % n, veto_cols))
     ranks = np.full((p, draws), np.nan)
     band_counts = np.zeros((p, len(cuts)), dtype=np.int64)
     chunk = max(1, _CHUNK_CELLS // max(p * n, 1))
     for first in range(0, draws, chunk):
         size = min(chunk, draws - first)
-        values = draw_values(rng, panel, plan, size).reshape(size * p, n)
-        scored = score_values(values, rubric.criteria)
+        earned = np.broadcast_to(nominal_earned, (size, p * n)).copy()
+        vetoed = np.broadcast_to(nominal_vetoed.any(axis=1), (size, p)).copy()
+        if cells.size:
+            cell_earned, cell_vetoed = cell_points(draw_cells(rng, panel, plan, cells, size),
+                                                   cell_params)
+            earned[:, cells] = cell_earned
+            if veto_cells.size:  # a perturbed veto cell decides its pair's veto
+                fixed = nominal_vetoed.copy()
+                fixed.ravel()[cells[veto_cells]] = False
+                vetoed = np.broadcast_to(fixed.any(axis=1), (size, p)).copy()
+                hit = cell_vetoed[:, veto_cells]
+                rows, cols = np.nonzero(hit)
+                vetoed[rows, cells[veto_cells][cols] // n] = True
         factors = weight_factors(rng, rubric, plan, size, weight_spread)
-        earned = (scored["points_earned"].reshape(size, p, n) * factors[:, None, :])
-        totals = structure.aggregate(earned.reshape(size * p, n))["total"].reshape(size, p)
-        vetoed = np.asarray(scored["vetoed"], dtype=bool).any(axis=1).reshape(size, p)
-        share = totals / rubric.total_points
-        bands = band_index(share, vetoed, cuts)
+        totals = _totals(structure, earned.reshape(size, p, n), factors)
+        bands = band_index(totals / rubric.total_points, vetoed, cuts)
         for b in range(len(cuts)):
             band_counts[:, b] += (bands == b).sum(axis=0)
         totals = np.where(panel.ranked[None, :], totals, np.nan)
         block_ranks = np.full((p, size), np.nan)
-        for rows in panel.blocks:
-            block_ranks[rows] = min_ranks(totals[:, rows].T)
+        for rows_ in panel.blocks:
+            block_ranks[rows_] = min_ranks(totals[:, rows_].T)
         ranks[:, first:first + size] = block_ranks
     return Simulated(ranks=ranks, band_counts=band_counts)
 
