@@ -285,3 +285,30 @@ def test_cell_points_score_like_the_rubric(rubric_id: str) -> None:
     earned, vetoed = cell_points(values, _Params.of(crit))
     assert np.array_equal(earned, expected["points_earned"], equal_nan=True)
     assert np.array_equal(vetoed, expected["vetoed"])
+
+
+def test_the_summed_totals_equal_the_rubric_s_aggregation() -> None:
+    from fzcompare.benchmark._score import Structure, score_values
+    from fzcompare.benchmark._uncertainty import _Scorer, perturbed_cells
+    from fzcompare.criteria import load_criteria
+
+    panel_data = demo_panel()
+    obs = panel_data.observations.filter(pl.col("year") == 2024)
+    rubric = load_criteria("hubei-demo-2024")  # bonus items with caps, a veto item
+    result = benchmark(obs, rubric, regions=panel_data.regions)
+    panel = panel_of(result, obs)
+    plan = plan_of(panel, rubric, noise=True, impute=True)
+    cells = perturbed_cells(plan)
+    nominal = score_values(panel.values, rubric.criteria)["points_earned"]
+    structure = Structure.of(rubric)
+    scorer = _Scorer.of(structure, nominal, cells)
+    assert scorer.exact_sum
+    rng = np.random.default_rng(9)
+    draws = draw_values(rng, panel, plan, 7)
+    earned = score_values(draws.reshape(-1, panel.values.shape[1]), rubric.criteria)[
+        "points_earned"].reshape(7, -1)
+    factors = weight_factors(rng, rubric, plan, 7, 0.3)
+    fast = scorer.totals(earned[:, cells], factors)
+    weighted = earned.reshape(7, *panel.values.shape) * factors[:, None, :]
+    slow = structure.aggregate(weighted.reshape(-1, panel.values.shape[1]))["total"]
+    assert np.allclose(fast, slow.reshape(7, -1), atol=1e-9)

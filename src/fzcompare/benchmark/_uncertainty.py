@@ -43,12 +43,14 @@ from fzcompare.catalog import load_catalog
 from fzcompare.criteria import CriteriaSet
 
 IndexArray = npt.NDArray[np.intp]
-_NORMAL_FROM: Final[float] = 50.0
-"""Counts of at least this mean, and rates whose binomial variance ``n p (1 - p)`` is at
-least this, are drawn from their normal approximation (rounded to whole cases); smaller ones
-exactly (Poisson, binomial)."""
+_POISSON_NORMAL_FROM: Final[float] = 20.0
+"""Counts of at least this are drawn from the normal approximation ``Normal(k, k)`` rounded
+to whole cases (skewness below 0.23), smaller ones exactly from ``Poisson(k)``."""
+_BINOMIAL_NORMAL_FROM: Final[float] = 50.0
+"""Rates whose binomial variance ``n p (1 - p)`` is at least this are drawn from the normal
+approximation (rounded to whole cases), the others exactly from ``Binomial(n, p)``."""
 _CHUNK_CELLS: Final[int] = 4_000_000
-"""Cells (draws x pairs x criteria) scored at once: bounds memory to a few hundred MB."""
+"""Cells scored at once (draws x perturbed cells): bounds each array to 32 MB."""
 
 
 @dataclass(frozen=True)
@@ -225,41 +227,45 @@ def perturbed_cells(plan: DrawPlan) -> IndexArray:
     return np.unique(np.concatenate([plan.count_cells, plan.rate_cells, plan.missing_cells]))
 
 
+def cell_positions(plan: DrawPlan, cells: IndexArray) -> tuple[IndexArray, ...]:
+    """Where the count, rate and missing cells sit in ``cells``."""
+    return tuple(np.searchsorted(cells, c).astype(np.intp) for c in (
+        plan.count_cells, plan.rate_cells, plan.missing_cells))
+
+
 def draw_cells(rng: np.random.Generator, panel: Panel, plan: DrawPlan, cells: IndexArray,
-               draws: int) -> FloatArray:
+               draws: int, positions: tuple[IndexArray, ...] | None = None) -> FloatArray:
     """``(draws, cells)`` perturbed values of ``cells`` (``perturbed_cells``)."""
     flat = panel.values.ravel()
     out = np.broadcast_to(flat[cells], (draws, cells.size)).copy()
+    at_count, at_rate, at_missing = positions or cell_positions(plan, cells)
     if plan.count_cells.size:
         lam = flat[plan.count_cells]
-        at = np.searchsorted(cells, plan.count_cells)
-        small = lam < _NORMAL_FROM
+        small = lam < _POISSON_NORMAL_FROM
         if small.any():
-            out[:, at[small]] = rng.poisson(lam[small], size=(draws, int(small.sum())))
+            out[:, at_count[small]] = rng.poisson(lam[small], size=(draws, int(small.sum())))
         if not small.all():
             big = lam[~small]
             z = rng.standard_normal((draws, big.size))
-            out[:, at[~small]] = np.maximum(np.rint(big + np.sqrt(big) * z), 0.0)
+            out[:, at_count[~small]] = np.maximum(np.rint(big + np.sqrt(big) * z), 0.0)
     if plan.rate_cells.size:
         trials = panel.denominators.ravel()[plan.rate_cells].astype(np.int64)
         share = np.clip(flat[plan.rate_cells] / 100.0, 0.0, 1.0)
-        at = np.searchsorted(cells, plan.rate_cells)
         spread = trials * share * (1 - share)
-        small = spread < _NORMAL_FROM
+        small = spread < _BINOMIAL_NORMAL_FROM
         if small.any():
             hits = rng.binomial(trials[small], share[small], size=(draws, int(small.sum())))
-            out[:, at[small]] = 100.0 * hits / trials[small]
+            out[:, at_rate[small]] = 100.0 * hits / trials[small]
         if not small.all():
             n_big, p_big = trials[~small], share[~small]
             z = rng.standard_normal((draws, n_big.size))
             hits = np.clip(np.rint(n_big * p_big + np.sqrt(spread[~small]) * z), 0, n_big)
-            out[:, at[~small]] = 100.0 * hits / n_big
+            out[:, at_rate[~small]] = 100.0 * hits / n_big
     if plan.missing_cells.size:
         n = panel.values.shape[1]
         pick = np.floor(rng.random((draws, plan.missing_cells.size)) * plan.pool_size)
         rows = plan.pool_start + pick.astype(np.intp)
-        out[:, np.searchsorted(cells, plan.missing_cells)] = plan.pool[
-            rows, plan.missing_cells % n]
+        out[:, at_missing] = plan.pool[rows, plan.missing_cells % n]
     return out
 
 
@@ -308,75 +314,119 @@ def band_index(share: FloatArray, vetoed: BoolArray,
     return np.where(vetoed | np.isnan(share), len(cuts) - 1, index).astype(np.int64)
 
 
-def _totals(structure: Structure, earned: FloatArray, factors: FloatArray) -> FloatArray:
-    """``(draws, pairs)`` totals of ``(draws, pairs, criteria)`` points under weight factors.
+def _capped_bonus(structure: Structure, bonus: FloatArray) -> FloatArray:
+    """``(draws, pairs)`` bonus of ``(draws, pairs, bonus items)`` points after the caps."""
+    cols = np.flatnonzero(structure.bonus)
+    node = np.minimum(bonus @ structure.node_of[cols], structure.node_cap)
+    area = np.minimum(node @ structure.area_of, structure.area_cap)
+    return np.asarray(np.minimum(area.sum(axis=2), structure.total_cap), dtype=np.float64)
 
-    Without left-out (NaN) points the total is the weighted sum of the points inside the
-    areas plus the capped bonus (one batched product); otherwise ``Structure.aggregate``
-    applies the rescaling rules to the weighted points.
+
+@dataclass(frozen=True)
+class _Scorer:
+    """Totals of a chunk of draws from the perturbed cells' points and the fixed rest.
+
+    Without left-out (NaN) points a total is ``sum_c points_c * base_c * factor_c`` plus the
+    capped bonus: the fixed cells give one matrix product per chunk, the perturbed cells one
+    ``bincount`` by pair. With left-out points (the ``rescale`` policy) the full points array
+    goes through ``Structure.aggregate``.
     """
-    d, p, n = earned.shape
-    if not np.isnan(earned).any():
-        base = np.matmul(earned, (structure.base * factors)[:, :, None])[:, :, 0]
-        bonus_cols = np.flatnonzero(structure.bonus)
-        if not bonus_cols.size:
-            return np.asarray(base, dtype=np.float64)
-        node = np.minimum(earned[:, :, bonus_cols] @ structure.node_of[bonus_cols],
-                          structure.node_cap)
-        area = np.minimum(node @ structure.area_of, structure.area_cap)
-        return np.asarray(base + np.minimum(area.sum(axis=2), structure.total_cap),
-                          dtype=np.float64)
-    weighted = (earned * factors[:, None, :]).reshape(d * p, n)
-    return np.asarray(structure.aggregate(weighted)["total"].reshape(d, p), dtype=np.float64)
+
+    structure: Structure
+    nominal: FloatArray  # (pairs, criteria) nominal points
+    rest: FloatArray  # nominal points with the perturbed cells at 0
+    cells: IndexArray
+    pair_of: IndexArray
+    col_of: IndexArray
+    exact_sum: bool  # no NaN outside the perturbed cells
+
+    @classmethod
+    def of(cls, structure: Structure, nominal: FloatArray, cells: IndexArray) -> _Scorer:
+        n = nominal.shape[1]
+        rest = nominal.copy()
+        rest.ravel()[cells] = 0.0
+        return cls(structure=structure, nominal=nominal, rest=rest, cells=cells,
+                   pair_of=(cells // n).astype(np.intp), col_of=(cells % n).astype(np.intp),
+                   exact_sum=not bool(np.isnan(rest).any()))
+
+    def totals(self, cell_earned: FloatArray, factors: FloatArray) -> FloatArray:
+        """``(draws, pairs)`` totals."""
+        d, (p, n) = factors.shape[0], self.nominal.shape
+        s = self.structure
+        if not self.exact_sum or np.isnan(cell_earned).any():
+            earned = np.broadcast_to(self.nominal.ravel(), (d, p * n)).copy()
+            earned[:, self.cells] = cell_earned
+            weighted = earned.reshape(d, p, n) * factors[:, None, :]
+            return np.asarray(s.aggregate(weighted.reshape(d * p, n))["total"].reshape(d, p),
+                              dtype=np.float64)
+        weights = s.base[None, :] * factors
+        fixed = (self.rest @ weights.T).T
+        index = (np.arange(d)[:, None] * p + self.pair_of[None, :]).ravel()
+        moved = np.bincount(index, weights=(cell_earned * weights[:, self.col_of]).ravel(),
+                            minlength=d * p).reshape(d, p)
+        total = fixed + moved
+        bonus_cols = np.flatnonzero(s.bonus)
+        if bonus_cols.size:
+            bonus = np.broadcast_to(self.nominal[:, bonus_cols], (d, p, bonus_cols.size)).copy()
+            hit = np.flatnonzero(s.bonus[self.col_of] > 0)
+            slot = np.searchsorted(bonus_cols, self.col_of[hit])
+            bonus[:, self.pair_of[hit], slot] = cell_earned[:, hit]
+            total = total + _capped_bonus(s, bonus)
+        return np.asarray(total, dtype=np.float64)
+
+
+def _chunk_vetoes(nominal_vetoed: BoolArray, cells: IndexArray, veto_cells: IndexArray,
+                  cell_vetoed: BoolArray) -> BoolArray:
+    """``(draws, pairs)``: a pair is vetoed by a fixed veto cell or a perturbed one."""
+    d, n = cell_vetoed.shape[0], nominal_vetoed.shape[1]
+    fixed = nominal_vetoed.copy()
+    fixed.ravel()[cells[veto_cells]] = False
+    vetoed = np.broadcast_to(fixed.any(axis=1), (d, fixed.shape[0])).copy()
+    rows, cols = np.nonzero(cell_vetoed[:, veto_cells])
+    vetoed[rows, cells[veto_cells][cols] // n] = True
+    return vetoed
 
 
 def simulate(panel: Panel, rubric: CriteriaSet, plan: DrawPlan, *, draws: int, seed: int,
              weight_spread: float) -> Simulated:
-    """Run the draws in chunks: rescore, total, band and rank every pair in every draw.
+    """Run the draws in chunks: rescore, total and band every pair; rank at the end.
 
     Only the cells a draw perturbs are rescored (``cell_points``, one rubric row per cell);
     the other cells keep their nominal points.
     """
     p, n = panel.values.shape
-    structure = Structure.of(rubric)
     cuts = rubric.bands
     rng = np.random.default_rng(seed)
     nominal = score_values(panel.values, rubric.criteria)
-    nominal_earned = np.asarray(nominal["points_earned"], dtype=np.float64).ravel()
     nominal_vetoed = np.asarray(nominal["vetoed"], dtype=bool)
     cells = perturbed_cells(plan)
-    cell_params = _Params.of(rubric.criteria[(cells % n).tolist()] if cells.size
-                             else rubric.criteria[:0])
+    scorer = _Scorer.of(Structure.of(rubric),
+                        np.asarray(nominal["points_earned"], dtype=np.float64), cells)
+    cell_params = _Params.of(rubric.criteria[(cells % n).tolist()])
+    positions = cell_positions(plan, cells)
     veto_cols = np.flatnonzero(rubric.criteria["rule"].to_numpy() == "veto")
     veto_cells = np.flatnonzero(np.isin(cells % n, veto_cols))
-    ranks = np.full((p, draws), np.nan)
+    totals = np.full((p, draws), np.nan)
     band_counts = np.zeros((p, len(cuts)), dtype=np.int64)
-    chunk = max(1, _CHUNK_CELLS // max(p * n, 1))
+    per_draw = (cells.size + p) if scorer.exact_sum else p * n
+    chunk = max(1, _CHUNK_CELLS // max(per_draw, 1))
     for first in range(0, draws, chunk):
         size = min(chunk, draws - first)
-        earned = np.broadcast_to(nominal_earned, (size, p * n)).copy()
-        vetoed = np.broadcast_to(nominal_vetoed.any(axis=1), (size, p)).copy()
-        if cells.size:
-            cell_earned, cell_vetoed = cell_points(draw_cells(rng, panel, plan, cells, size),
-                                                   cell_params)
-            earned[:, cells] = cell_earned
-            if veto_cells.size:  # a perturbed veto cell decides its pair's veto
-                fixed = nominal_vetoed.copy()
-                fixed.ravel()[cells[veto_cells]] = False
-                vetoed = np.broadcast_to(fixed.any(axis=1), (size, p)).copy()
-                hit = cell_vetoed[:, veto_cells]
-                rows, cols = np.nonzero(hit)
-                vetoed[rows, cells[veto_cells][cols] // n] = True
+        values = draw_cells(rng, panel, plan, cells, size, positions)
+        cell_earned, cell_vetoed = cell_points(values, cell_params)
         factors = weight_factors(rng, rubric, plan, size, weight_spread)
-        totals = _totals(structure, earned.reshape(size, p, n), factors)
-        bands = band_index(totals / rubric.total_points, vetoed, cuts)
+        chunk_totals = scorer.totals(cell_earned, factors)
+        vetoed = (_chunk_vetoes(nominal_vetoed, cells, veto_cells, cell_vetoed)
+                  if veto_cells.size else
+                  np.broadcast_to(nominal_vetoed.any(axis=1), (size, p)))
+        bands = band_index(chunk_totals / rubric.total_points, vetoed, cuts)
         for b in range(len(cuts)):
             band_counts[:, b] += (bands == b).sum(axis=0)
-        totals = np.where(panel.ranked[None, :], totals, np.nan)
-        block_ranks = np.full((p, size), np.nan)
-        for rows_ in panel.blocks:
-            block_ranks[rows_] = min_ranks(totals[:, rows_].T)
-        ranks[:, first:first + size] = block_ranks
+        totals[:, first:first + size] = chunk_totals.T
+    totals[~panel.ranked] = np.nan
+    ranks = np.full((p, draws), np.nan)
+    for rows in panel.blocks:
+        ranks[rows] = min_ranks(totals[rows])
     return Simulated(ranks=ranks, band_counts=band_counts)
 
 
