@@ -137,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
     import pandas as pd
-
     from bench_benchmark import rubric_mapping
+
     from fzcompare.benchmark import audit, benchmark, rank_robustness, rank_uncertainty
     from fzcompare.catalog import load_catalog
     from fzcompare.criteria import parse_criteria
