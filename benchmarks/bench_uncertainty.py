@@ -122,10 +122,11 @@ def coverage(size: dict[str, int], rubric: Any, n_indicators: int) -> list[str]:
         inside = both.filter((pl.col("rank_p05") <= pl.col("true_rank"))
                              & (pl.col("true_rank") <= pl.col("rank_p95"))).height
         width = (both["rank_p95"] - both["rank_p05"]).median()
-        groups = both["tied_group"].n_unique()
+        groups = both.select("peer_group", "tied_group").n_unique()
+        blocks = both["peer_group"].n_unique()
         lines.append(f"  coverage ({label}): {inside / both.height:.1%} of {both.height} "
                      f"regions have their true rank in [rank_p05, rank_p95] (nominal 90 %); "
-                     f"median width {width} ranks; {groups} tied groups")
+                     f"median width {width} ranks; {groups} tied groups in {blocks} peer groups")
     return lines
 
 
