@@ -572,13 +572,15 @@ def rank_uncertainty(result: BenchmarkResult, *, draws: int = 1000, seed: int = 
     band = _observed_bands(panel, rubric)
     names = np.array([name for name, _ in rubric.bands], dtype=object)
     band_p = simulated.band_counts[np.arange(band.size), band] / draws
+    scored = panel.pairs["points_earned"].is_not_null().to_numpy()  # no total: no band
     as_int = [pl.Series(name, values).fill_nan(None).cast(pl.Int32) for name, values in
               (("rank_p05", low), ("rank_median", p50), ("rank_p95", high),
                ("tied_group", group), ("tied_group_size", size))]
     ranks = panel.pairs.select("region_code", "year", "peer_group", "rank").with_columns(
         *as_int,
-        pl.Series("band", names[band], dtype=pl.String()),
-        pl.Series("band_probability", band_p),
+        pl.Series("band", [str(b) if ok else None for b, ok in
+                           zip(names[band], scored, strict=True)], dtype=pl.String()),
+        pl.Series("band_probability", np.where(scored, band_p, np.nan)).fill_nan(None),
         panel.pairs["prev_rank"],
         (panel.pairs["prev_rank"] - panel.pairs["rank"]).alias("rank_change"),
         pl.Series("p_rank_improved", improved).fill_nan(None),
