@@ -39,7 +39,8 @@ PUBLIC: dict[str, tuple[str, ...]] = {
     ),
     "fzcompare.charts": (
         "OBSERVATION_COLUMNS", "TRENDS_COLUMNS", "ChartFont", "area_profile", "bullet_chart",
-        "chart_font", "criteria_heatmap", "change_waterfall", "dispersion_chart", "figure_to_data_uri",
+        "chart_font", "criteria_heatmap", "change_waterfall", "dispersion_chart",
+        "figure_to_data_uri",
         "rank_bump", "save_png", "trend_panels", "yoy_dumbbell",
     ),
 }
