@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_extract.py [--size tiny|small|national] [--traditional] [--repeat N]
+    python benchmarks/bench_extract.py --large [--sizes-mb 1 10 50]
 
 The reports are GENERATED here (not real): genre sentences with random figures, eight
 sections, filler prose, about 11 000 characters and 110-130 figures each, like the seed
@@ -29,6 +30,14 @@ wording, relation checks, the polars result) and two baselines:
 the fastest pass counts: on a shared machine other processes only ever add time. The output
 prints ms/report and reports per second per core for all three, the ratios, what each one
 does, and whether ``extract`` meets the 200 reports/s/core target.
+
+``--large`` times one LONG multi-line text instead (default 1, 10 and 50 MB of UTF-8): the
+generated reports joined one after the other, every second one in the scraped form with
+garbled runs put in (so both the mojibake look-ups and the numbering of repeated unmapped
+labels are exercised). The baseline is the same text extracted report by report, in the
+same process: the same figures, each extraction small. The output prints CPU seconds and
+seconds per MB for both and two ratios: whole / per-report time (how much the length
+itself costs) and seconds per MB against the smallest size (1.0 everywhere = linear).
 """
 
 from __future__ import annotations
@@ -242,6 +251,60 @@ def make_pandas_baseline() -> Any:
     return baseline
 
 
+GARBLED_RUN = "?,F(xiàn)"
+"""A GBK-mis-decoded run as it appears in scraped pages (flagged as mojibake)."""
+
+
+def large_reports(megabytes: float, seed: int = 20240123) -> list[str]:
+    """Generated reports (synthetic, not real) adding up to ``megabytes`` MB of UTF-8.
+
+    Every second report is in the scraped form with a garbled run after some sentences.
+    """
+    rng = random.Random(seed)
+    regions = ["十堰市", "襄阳市", "宜昌市", "郧阳区", "竹山县"]
+    reports: list[str] = []
+    size = 0
+    while size < megabytes * 1e6:
+        text = make_report(rng, regions[len(reports) % len(regions)], rng.randint(2019, 2024))
+        if len(reports) % 2:
+            text = _scraped([text])[0].replace("。", "。" + GARBLED_RUN, 12)
+        reports.append(text)
+        size += len(text.encode("utf-8")) + 1
+    return reports
+
+
+def main_large(sizes_mb: list[float]) -> int:
+    """``--large``: one long text per size against the same text report by report."""
+    from fzcompare.extract import extract
+
+    extract(make_report(random.Random(0), "十堰市", 2023))  # warm-up: catalog, OpenCC
+    print("bench_extract --large: one multi-line text per size, generated reports (synthetic "
+          "text, not real) joined by newlines; CPU seconds of this process; baseline = the "
+          "same reports extracted one by one")
+    first_per_mb: float | None = None
+    for megabytes in sizes_mb:
+        reports = large_reports(megabytes)
+        text = "\n".join(reports)
+        actual_mb = len(text.encode("utf-8")) / 1e6
+        start = time.process_time()
+        whole = extract(text, region="420300", year=2023)
+        whole_seconds = time.process_time() - start
+        start = time.process_time()
+        rows = sum(extract(r, region="420300", year=2023).observations.height for r in reports)
+        parts_seconds = time.process_time() - start
+        per_mb = whole_seconds / actual_mb
+        first_per_mb = per_mb if first_per_mb is None else first_per_mb
+        print(f"  {actual_mb:6.1f} MB ({len(text):,} characters, {len(reports):,} reports, "
+              f"{whole.observations.height:,} rows; report by report {rows:,}): whole text "
+              f"{whole_seconds:7.2f} s = {per_mb:.3f} s/MB; report by report "
+              f"{parts_seconds:7.2f} s = {parts_seconds / actual_mb:.3f} s/MB; ratio whole / "
+              f"report by report {whole_seconds / parts_seconds:.2f}x; s/MB against the first "
+              f"size {per_mb / first_per_mb:.2f}x")
+        del whole, text, reports
+    print("  linear: s/MB stays at about 1.0x the first size's as the text grows")
+    return 0
+
+
 def _time(function: Any, texts: list[str]) -> tuple[float, list[Any]]:
     start = time.process_time()
     out = [function(text) for text in texts]
@@ -256,7 +319,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3,
                         help="passes over the reports for extract and baseline A, taken in "
                         "turn; the fastest pass counts (other processes only add time)")
+    parser.add_argument("--large", action="store_true",
+                        help="time one long multi-line text per size (see --sizes-mb) against "
+                        "the same reports extracted one by one")
+    parser.add_argument("--sizes-mb", type=float, nargs="+", default=[1.0, 10.0, 50.0],
+                        help="text sizes in MB of UTF-8 for --large (default 1 10 50)")
     args = parser.parse_args(argv)
+    if args.large:
+        return main_large(args.sizes_mb)
 
     from fzcompare import load_regions
     from fzcompare.extract import extract

@@ -585,7 +585,7 @@ def test_goalposts_are_sample_independent_and_minmax_is_not() -> None:
     minmax_after = composite(extra, rubric, normalisation="minmax").normalised
     joined = minmax_before.join(minmax_after, on=["region_code", "criterion_id"])
     assert not (joined["normalised"] == joined["normalised_right"]).all()
-    assert composite(base, rubric).settings["normalisation"] == "goalposts"
+    assert composite(base, rubric).settings.normalisation == "goalposts"
 
 
 def test_geometric_aggregation_and_invalid_choices() -> None:

@@ -217,9 +217,9 @@ def test_monte_carlo_intervals_and_settings() -> None:
     assert table["rank_p95"].max() <= 12  # type: ignore[operator]
     assert (table["rank_p95"] - table["rank_p05"]).max() > 0  # type: ignore[operator]
     settings = first.settings
-    assert settings["draws"] == 200
-    assert "zscore+geometric" not in settings["combinations"]
-    assert settings["nominal"] == "rubric+arithmetic"
+    assert settings.draws == 200
+    assert "zscore+geometric" not in settings.combinations
+    assert settings.nominal == "rubric+arithmetic"
     assert "RobustnessResult" in repr(first)
     with pytest.raises(ValueError, match="weight_spread"):
         rank_robustness(data, rubric, weight_spread=1.5)

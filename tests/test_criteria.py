@@ -226,3 +226,53 @@ def test_environment_path_is_searched(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("FZCOMPARE_CRITERIA_PATH", str(tmp_path))
     assert load_criteria("my-rubric").id == "my-rubric"
     assert "my-rubric" in list_bundled_criteria()["id"].to_list()
+
+
+COUNTY = Path("datasets/criteria/county-demo-2024.yaml")
+
+
+def _edited(tmp_path: Path, old: str, new: str) -> Path:
+    text = COUNTY.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "edited.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("old", "new", "line", "said"), [
+    ("edition: 2024\n", "edition: 2024\nedition: 2023\n", 11,
+     "duplicate key 'edition' (first given on line 10)"),
+    ("  share: 0.6\n", "  share: 0.6\n  share: 0.5\n", None,
+     "duplicate key 'share'"),
+    ("levels: [county]", "levels: &l [county, *l]", 18, "recursive alias"),
+    ("edition: 2024", "edition: " + "2" * 5000, 10, "an integer of 5000 digits is too long"),
+])
+def test_yaml_mistakes_are_criteria_errors_with_file_and_line(
+        tmp_path: Path, old: str, new: str, line: int | None, said: str) -> None:
+    path = _edited(tmp_path, old, new)
+    with pytest.raises(CriteriaError) as caught:
+        load_criteria(path)
+    message = caught.value.message
+    assert message.startswith(f"{path}: line ")
+    assert said in message
+    if line is not None:
+        assert message.startswith(f"{path}: line {line}, column ")
+    assert caught.value.details["reason"] == "bad_yaml"
+
+
+def test_a_list_inside_levels_is_a_criteria_error(tmp_path: Path) -> None:
+    path = _edited(tmp_path, "levels: [county]", "levels: [[county]]")
+    with pytest.raises(CriteriaError, match=r"levels\[0\]: \['county'\] is not one of"):
+        load_criteria(path)
+
+
+def test_merge_keys_may_override_and_shared_anchors_still_load() -> None:
+    from fzcompare._strict_yaml import load_strict
+
+    assert load_strict("base: &b {x: 1, y: 2}\nmine:\n  <<: *b\n  y: 3") == {
+        "base": {"x": 1, "y": 2}, "mine": {"x": 1, "y": 3}}
+    # aliases shared many times over (a DAG, not a cycle) are checked once per node
+    layers = ["a: &a [1, 2]"] + [f"{c}: &{c} [{', '.join(['*' + p] * 9)}]"
+                                 for p, c in zip("abcdefgh", "bcdefghi", strict=True)]
+    loaded = load_strict("\n".join(layers))
+    assert loaded["b"][0] is loaded["a"]

@@ -55,3 +55,23 @@ def test_mojibake_spans(raw: str, garbled: list[str]) -> None:
     assert [s.text for s in spans] == garbled
     for span in spans:
         assert normalize(raw[span.raw_start:span.raw_end]).text == span.text
+
+
+@pytest.mark.parametrize("raw", ["纠错\ud8009件", "\udfff", "\ud83d\ude00關於", "a\udc80\udc81b"])
+def test_surrogates_become_replacement_marks(raw: str) -> None:
+    doc = normalize(raw)
+    assert "\ufffd" in doc.text
+    assert not any(0xD800 <= ord(c) <= 0xDFFF for c in doc.text)
+    doc.text.encode("utf-8")  # a surrogate has no UTF-8 form
+    positions = [doc.offsets.to_raw(i) for i in range(len(doc.text))]
+    assert all(0xD800 <= ord(raw[p]) <= 0xDFFF for p, c in zip(positions, doc.text, strict=True)
+               if c == "\ufffd")
+
+
+def test_extract_takes_a_lone_surrogate() -> None:
+    from fzcompare.extract import extract
+
+    result = extract("纠错\ud8009件，受理12件", region="420300", year=2023)
+    assert "mojibake" in {w.code for w in result.warnings}
+    assert 12.0 in result.observations["value"].to_list()
+    result.observations.write_ipc(None)  # every string is valid UTF-8

@@ -152,3 +152,14 @@ def test_short_by_is_never_negative(demo: dict[str, pl.DataFrame]) -> None:
     assert cells
     assert not [c for c in cells if c.startswith("-")]
     assert "evidence missing" in cells
+
+
+def test_right_to_left_overrides_in_names_are_isolated(demo: dict[str, pl.DataFrame]) -> None:
+    name = "十堰\u202e市gnip"  # U+202E RIGHT-TO-LEFT OVERRIDE inside a region name
+    regions = demo["regions"].with_columns(
+        pl.when(pl.col("region_code") == "420300").then(pl.lit(name))
+        .otherwise(pl.col("name_zh")).alias("name_zh"))
+    html = _build({**demo, "regions": regions}, focus_regions=["420300"]).html
+    body = html.split("<body", 1)[1]
+    assert body.count(name) >= 3  # ranking, nav, region section ...
+    assert body.count(name) == body.count(f"<bdi>{name}</bdi>")

@@ -288,3 +288,13 @@ def test_every_case_builds_the_class_it_names(tmp_path: Path) -> None:
 def test_criteria_set_repr_is_compact() -> None:
     text = repr(_rubric())
     assert text.startswith("CriteriaSet(") and "\n" not in text and len(text) <= MAX_REPR_CHARS
+
+
+def test_repr_html_isolates_right_to_left_text() -> None:
+    from fzcompare._display import html_table
+
+    name = "宜昌\u202e市"
+    html = html_table(pl.DataFrame({"region": [name, None], "value": [1.5, 2.0]}))
+    assert f"<td><bdi>{name}</bdi></td>" in html
+    assert html.count(name) == html.count(f"<bdi>{name}</bdi>") == 1
+    assert "<td>1.5</td>" in html and "<td></td>" in html

@@ -87,3 +87,34 @@ def test_the_version_comes_from_the_package_metadata() -> None:
     from importlib.metadata import version
 
     assert fzcompare.__version__ == version("fzcompare")
+
+
+def test_argument_errors_are_the_root_and_the_builtin_with_a_hint() -> None:
+    from fzcompare.errors import ArgumentTypeError, FzcompareError, InvalidArgumentError
+    from fzcompare.trends import Tolerance
+
+    with pytest.raises(InvalidArgumentError) as caught:
+        Tolerance(relative=-0.5)
+    assert isinstance(caught.value, ValueError)
+    assert isinstance(caught.value, FzcompareError)
+    assert caught.value.hint
+    assert caught.value.exit_code == 2
+    assert issubclass(ArgumentTypeError, TypeError)
+    with pytest.raises(TypeError, match="hint"):
+        InvalidArgumentError("no hint given")  # type: ignore[call-arg]
+
+
+def test_no_bare_builtin_raise_in_src() -> None:
+    import ast
+    from pathlib import Path
+
+    src = Path(fzcompare.__file__).parent
+    bare = []
+    for path in sorted(src.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                call = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                if isinstance(call, ast.Name) and call.id in {
+                        "ValueError", "TypeError", "KeyError", "RuntimeError"}:
+                    bare.append(f"{path.relative_to(src)}:{node.lineno}")
+    assert bare == []

@@ -130,3 +130,48 @@ def test_dataset_with_its_own_regions_csv(tmp_path: Path,
     code, out, _ = run([str(dataset)], capsys)
     assert code == 0, out
     assert "verdict: PASS" in out
+
+
+def _suite_file(tmp_path: Path, expectation: dict[str, object]) -> Path:
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"name": "mine", "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "value"}},
+        expectation]}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("expectation", "said"), [
+    ({"type": "expect_column_values_to_be_sparkly", "kwargs": {"column": "value"}},
+     "unknown expectation type 'expect_column_values_to_be_sparkly'"),
+    ({"type": "expect_column_values_to_be_between", "kwargs": {"colum": "value"}},
+     "(expect_column_values_to_be_between): invalid arguments"),
+])
+def test_a_suite_great_expectations_cannot_build_is_one_clear_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], expectation: dict[str, object],
+        said: str) -> None:
+    suite = _suite_file(tmp_path, expectation)
+    code, out, err = run(["datasets/demo", "--suite", str(suite)], capsys)
+    assert code == 2
+    assert f"{suite}: suite 'mine' expectations[1]" in err
+    assert said in err
+    assert "Traceback" not in out + err and "KeyError" not in err
+
+
+def test_unknown_type_lists_the_known_ones(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    suite = _suite_file(tmp_path, {"type": "expect_column_values_to_be_nul",
+                                   "kwargs": {"column": "value"}})
+    _, _, err = run(["datasets/demo", "--suite", str(suite)], capsys)
+    assert "did you mean 'expect_column_values_to_be_null'" in err
+    assert "known types: " in err and "expect_table_row_count_to_equal" in err
+
+
+def test_docs_pointed_at_a_file_is_a_usage_error(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    file = tmp_path / "notes.txt"
+    file.write_text("mine", encoding="utf-8")
+    code, out, err = run(["datasets/demo", "--docs", str(file)], capsys)
+    assert code == 2
+    assert f"{file}: --docs needs a folder" in err
+    assert "Traceback" not in out + err and "NotADirectoryError" not in err
+    assert file.read_text(encoding="utf-8") == "mine"

@@ -161,3 +161,26 @@ def test_duplicate_suite_names(tmp_path: Path) -> None:
         bundled_suite_path("schema").read_text(encoding="utf-8")))
     with pytest.raises(SuiteError, match="two suites are named 'schema'"):
         validate(demo_panel().observations, extra_suites=[copy])
+
+
+def test_validate_refuses_an_unbuildable_suite_and_a_docs_file(tmp_path: Path) -> None:
+    from fzcompare.errors import InvalidArgumentError
+    from fzcompare.store import load
+    from fzcompare.validate import SuiteError, validate
+    from fzcompare.validate._suites import suite_from_document
+
+    rows = load("datasets/demo", check=False).head(5)
+    mine = suite_from_document({"name": "mine", "expectations": [
+        {"type": "expect_column_values_to_be_sparkly", "kwargs": {"column": "value"}}]},
+        source="mine.json")
+    with pytest.raises(SuiteError, match=r"mine.json: suite 'mine' expectations\[0\]: "
+                       "unknown expectation type") as caught:
+        validate(rows, extra_suites=[mine])
+    assert caught.value.details == {"path": "mine.json", "expectation": 0,
+                                    "type": "expect_column_values_to_be_sparkly"}
+    file = tmp_path / "docs.html"
+    file.write_text("", encoding="utf-8")
+    for docs in (file, file / "under"):
+        with pytest.raises(InvalidArgumentError, match="--docs needs a folder") as refused:
+            validate(rows, docs=docs)
+        assert isinstance(refused.value, ValueError)

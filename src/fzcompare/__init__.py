@@ -19,7 +19,7 @@ Examples:
 
 from __future__ import annotations
 
-from fzcompare import benchmark, charts, extract, report, synthetic, trends, validate
+from fzcompare import benchmark, charts, extract, regions, report, synthetic, trends, validate
 from fzcompare._version import __version__
 from fzcompare.benchmark import (
     BenchmarkResult,
@@ -30,6 +30,7 @@ from fzcompare.benchmark import (
 from fzcompare.catalog import Catalog, load_catalog, load_regions
 from fzcompare.criteria import CriteriaSet, list_bundled_criteria, load_criteria
 from fzcompare.errors import (
+    AmbiguousRegionError,
     CatalogError,
     ChartError,
     CriteriaError,
@@ -38,15 +39,18 @@ from fzcompare.errors import (
     FzcompareError,
     SchemaError,
     SuiteError,
+    UnknownRegionError,
     ValidationFailedError,
 )
 from fzcompare.extract import ExtractionResult
+from fzcompare.regions import RegionMatch, resolve_region
 from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, check_observations
 from fzcompare.store import WriteReport, load, load_sources, scan, write_observations
 from fzcompare.trends import TrendsResult, analyze
 from fzcompare.validate import ValidationResult
 
 __all__ = [
+    "AmbiguousRegionError",
     "BenchmarkResult",
     "Catalog",
     "CatalogError",
@@ -59,9 +63,11 @@ __all__ = [
     "FzcompareError",
     "KEY_COLUMNS",
     "OBSERVATION_SCHEMA",
+    "RegionMatch",
     "SchemaError",
     "SuiteError",
     "TrendsResult",
+    "UnknownRegionError",
     "ValidationFailedError",
     "ValidationResult",
     "WriteReport",
@@ -79,7 +85,9 @@ __all__ = [
     "load_regions",
     "load_sources",
     "rank_robustness",
+    "regions",
     "report",
+    "resolve_region",
     "scan",
     "synthetic",
     "trends",

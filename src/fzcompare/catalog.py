@@ -12,7 +12,9 @@ from importlib import resources
 from typing import Any, Final
 
 import polars as pl
+import yaml
 
+from fzcompare._regions_index import read_region_table
 from fzcompare.errors import CatalogError
 
 __all__ = [
@@ -26,7 +28,8 @@ __all__ = [
 
 INDICATOR_KINDS: Final[frozenset[str]] = frozenset({"rate", "count", "amount", "rank", "status"})
 DIRECTIONS: Final[frozenset[str]] = frozenset({"higher", "lower", "target", "neutral"})
-REGION_LEVELS: Final[frozenset[str]] = frozenset({"country", "province", "prefecture", "county"})
+REGION_LEVELS: Final[frozenset[str]] = frozenset(
+    {"country", "province", "prefecture", "county", "township"})
 RELATION_KINDS: Final[frozenset[str]] = frozenset({"ratio", "le"})
 
 INDICATOR_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -283,8 +286,6 @@ def load_catalog() -> Catalog:
         >>> catalog.indicator("reconsideration_correction_rate")["unit"]
         '%'
     """
-    import yaml
-
     return _parse_catalog(yaml.load(_read_package_text("indicators.yaml"), Loader=yaml.CSafeLoader))
 
 
@@ -292,19 +293,20 @@ def load_catalog() -> Catalog:
 def load_regions() -> pl.DataFrame:
     """The bundled regions table: ``region_code, name_zh, name_en, level, parent_code``.
 
+    Every province-, prefecture- and county-level division in force (see
+    ``docs/regions.md`` for the source and vintage); ``fzcompare.regions.region_table``
+    has the other columns (aliases, province, division type, source).
+
     Examples:
         >>> regions = load_regions()
         >>> regions.filter(pl.col("region_code") == "420300")["name_zh"].item()
         '十堰市'
+        >>> regions.height > 3200
+        True
     """
-    import io
-
-    text = _read_package_text("regions.csv")
-    regions = pl.read_csv(io.StringIO(text), schema=REGION_SCHEMA)
+    regions = read_region_table().select(list(REGION_SCHEMA))
     bad = regions.filter(~pl.col("level").is_in(list(REGION_LEVELS)))
     if bad.height:
         raise CatalogError(f"regions.csv: unknown level {bad['level'][0]!r} for "
                            f"{bad['region_code'][0]}")
-    if regions["region_code"].is_duplicated().any():
-        raise CatalogError("regions.csv: duplicate region codes")
     return regions

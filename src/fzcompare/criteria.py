@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
+import yaml
 
+from fzcompare._strict_yaml import load_strict
 from fzcompare.catalog import REGION_LEVELS, Catalog, load_catalog
 from fzcompare.errors import CriteriaError
 from fzcompare.schema import SCOPES, UNMAPPED_PREFIX
@@ -611,7 +613,7 @@ def parse_criteria(
     if top.has("levels"):
         level_items = top.items("levels")
         for i, item in enumerate(level_items):
-            if item not in REGION_LEVELS:
+            if not isinstance(item, str) or item not in REGION_LEVELS:
                 raise _error(file, f"levels[{i}]", f"{item!r} is not one of "
                              f"{', '.join(sorted(REGION_LEVELS))}", reason="bad_choice")
         levels = tuple(dict.fromkeys(level_items))
@@ -806,9 +808,9 @@ def bundled_criteria_dirs() -> list[Path]:
     """Folders searched for bundled rubrics, in order.
 
     ``FZCOMPARE_CRITERIA_PATH`` (folders separated by ``os.pathsep``), then
-    ``fzcompare/data/criteria`` inside the installed package, then ``datasets/criteria`` of the
-    repository checkout the package runs from (an editable install). Missing folders are left
-    out.
+    ``fzcompare/data/criteria`` inside the installed package. Nothing depends on where the
+    package or the current directory is (a rubric elsewhere is given by its path). Missing
+    folders are left out.
 
     Examples:
         >>> import tempfile
@@ -824,7 +826,6 @@ def bundled_criteria_dirs() -> list[Path]:
     candidates = [Path(p) for p in os.environ.get(ENV_PATH, "").split(os.pathsep) if p]
     package = resources.files("fzcompare").joinpath("data", "criteria")
     candidates.append(Path(str(package)))
-    candidates.append(Path(__file__).resolve().parents[2] / "datasets" / "criteria")
     found: list[Path] = []
     for candidate in candidates:
         if candidate.is_dir() and candidate.resolve() not in [f.resolve() for f in found]:
@@ -840,15 +841,13 @@ def _bundled_files() -> list[Path]:
 
 
 def _read_yaml(path: Path) -> tuple[Any, str]:
-    import yaml
-
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise _error(str(path), "", f"cannot read the file: {exc.strerror or exc}",
                      reason="unreadable") from None
     try:
-        raw = yaml.load(data.decode("utf-8"), Loader=yaml.CSafeLoader)
+        raw = load_strict(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise _error(str(path), "", "is not UTF-8 text", reason="not_utf8") from None
     except yaml.YAMLError as exc:

@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AmbiguousRegionError",
+    "ArgumentTypeError",
     "CatalogError",
     "ChartError",
     "CriteriaError",
     "DatasetWriteError",
     "ExtractionError",
     "FzcompareError",
+    "InvalidArgumentError",
     "SchemaError",
     "SuiteError",
+    "TableImportError",
+    "UnknownRegionError",
     "ValidationFailedError",
 ]
 
@@ -50,6 +55,48 @@ class FzcompareError(Exception):
         if self.hint:
             text += f"\nHint: {self.hint}"
         return text
+
+
+class InvalidArgumentError(FzcompareError, ValueError):
+    """An argument has the right type but a value the function cannot use.
+
+    Also a ``ValueError``, so ``except ValueError`` keeps working. A hint is required: it
+    says which values are allowed. The CLI maps it to exit code 2 (usage).
+
+    Examples:
+        >>> from fzcompare.trends import Tolerance
+        >>> try:
+        ...     Tolerance(absolute=-1.0)
+        ... except ValueError as error:
+        ...     print(type(error).__name__, "|", error.message, "|", error.hint)
+        InvalidArgumentError | Tolerance.absolute must be a number >= 0, got -1.0 | use 0 or more
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str, **details: Any) -> None:
+        super().__init__(message, hint=hint, **details)
+
+
+class ArgumentTypeError(FzcompareError, TypeError):
+    """An argument has a type the function does not take (a string where a list belongs ...).
+
+    Also a ``TypeError``; a hint is required. The CLI maps it to exit code 2 (usage).
+
+    Examples:
+        >>> from fzcompare.trends import trend
+        >>> import polars as pl
+        >>> try:
+        ...     trend(pl.DataFrame(), regions="420300")
+        ... except TypeError as error:
+        ...     print(type(error).__name__, "|", error.hint)
+        ArgumentTypeError | pass a list, e.g. regions=['420300']
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str, **details: Any) -> None:
+        super().__init__(message, hint=hint, **details)
 
 
 class SchemaError(FzcompareError):
@@ -171,4 +218,46 @@ class ChartError(FzcompareError):
         ... except ChartError as error:
         ...     print(error.details["reason"], "|", error.message)
         no_data | trend_panels: no rows left to draw
+    """
+
+
+class UnknownRegionError(CatalogError, InvalidArgumentError):
+    """A region name or code matches no division; ``details["suggestions"]`` holds the
+    closest names (with codes) and the message lists them.
+
+    Examples:
+        >>> from fzcompare.regions import resolve_region
+        >>> try:
+        ...     resolve_region("十堰县")
+        ... except UnknownRegionError as error:
+        ...     print(error.message)
+        unknown region '十堰县'; closest: 十堰市 (420300)
+    """
+
+
+class AmbiguousRegionError(CatalogError, InvalidArgumentError):
+    """A region name fits several divisions and nothing in the context picks one;
+    ``details["candidates"]`` holds ``(code, name, parent name)`` triples.
+
+    Examples:
+        >>> from fzcompare.regions import resolve_region
+        >>> try:
+        ...     resolve_region("朝阳区")
+        ... except AmbiguousRegionError as error:
+        ...     print(error.message)
+        '朝阳区' fits 2 regions: 110105 朝阳区 (北京市), 220104 朝阳区 (长春市)
+    """
+
+
+class TableImportError(FzcompareError, ValueError):
+    """An indicator table could not be imported (damaged, encrypted, no header ...).
+
+    ``details`` carries ``path``, ``sheet`` and ``reason`` (``encrypted``, ``corrupt``,
+    ``unsupported``, ``no_header``, ``no_regions``, ``no_year``, ``empty``).
+
+    Examples:
+        >>> error = TableImportError("a.xlsx: sheet 2023: no header row", reason="no_header",
+        ...                          path="a.xlsx", hint="put the indicator names in row 1")
+        >>> isinstance(error, ValueError), error.details["reason"]
+        (True, 'no_header')
     """

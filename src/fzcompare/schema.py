@@ -17,11 +17,13 @@ __all__ = [
     "OBSERVATION_SCHEMA",
     "QUALIFIERS",
     "SCOPES",
+    "SCOPE_SUFFIXES",
     "SOURCE_KINDS",
     "SOURCE_SCHEMA",
     "UNMAPPED_PREFIX",
     "check_observations",
     "empty_observations",
+    "scope_words",
 ]
 
 OBSERVATION_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -43,10 +45,34 @@ KEY_COLUMNS: Final[tuple[str, ...]] = ("region_code", "year", "indicator_code", 
 QUALIFIERS: Final[frozenset[str]] = frozenset({"eq", "gt", "ge", "lt", "le", "approx"})
 """``eq`` exact; ``gt`` 超过; ``ge`` 以上/不少于; ``lt``/``le`` below; ``approx`` 约/近/余/多."""
 
+SCOPE_SUFFIXES: Final[tuple[str, ...]] = ("省", "市", "区", "县", "州", "盟", "旗", "地区", "镇")
+"""The words a government uses for itself in scope words (全区, 区本级, 区直): 省, 市 (直辖市,
+地级市, 县级市), 区 (自治区, 市辖区, 林区, 特区), 县 (县, 自治县), 州, 盟, 旗, 地区, and 镇
+for townships a dataset registers."""
+
+
+def scope_words(suffix: str, level: str | None = None) -> dict[str, str]:
+    """Scope kind (``all``, ``own``, ``direct``) -> data-model scope for a region's suffix.
+
+    Examples:
+        >>> scope_words("区")
+        {'all': '全区', 'own': '区本级', 'direct': '区直'}
+        >>> scope_words("地区")["direct"], scope_words("国", "country")["own"]
+        ('地直', '全国')
+    """
+    if level == "country" or suffix == "国":
+        return {"all": "全国", "own": "全国", "direct": "全国"}
+    direct = "地直" if suffix == "地区" else f"{suffix}直"
+    return {"all": f"全{suffix}", "own": f"{suffix}本级", "direct": direct}
+
+
 SCOPES: Final[frozenset[str]] = frozenset(
-    {"全国", "全省", "省本级", "省直", "全市", "市本级", "市直", "全县", "县本级", "县直"}
+    {"全国"} | {scope for suffix in SCOPE_SUFFIXES for scope in scope_words(suffix).values()}
 )
-"""Whose figure it is. ``全县`` stands for any county-level division (县, 区, 县级市)."""
+"""Whose figure it is: the whole area (全省, 全市, 全区, 全县, 全州, 全盟, 全旗 ...), the
+government's own level (省本级, 市本级, 区本级 ...) or its departments (省直, 市直 ...).
+Datasets written before the national table used ``全县`` for every county-level division;
+those values stay valid. ``fzcompare.regions.scope_names`` gives a region's own three."""
 
 SOURCE_KINDS: Final[frozenset[str]] = frozenset({"report", "news", "statistics", "synthetic"})
 

@@ -12,6 +12,7 @@ Writes are local only; reads also accept ``s3://``, ``gs://``, ``az://`` and ``h
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import os
 import tempfile
@@ -22,8 +23,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
-from fzcompare.catalog import REGION_SCHEMA, load_catalog, load_regions
+from fzcompare._io import atomic_write_bytes, file_mode
+from fzcompare.catalog import REGION_LEVELS, REGION_SCHEMA, load_catalog, load_regions
 from fzcompare.errors import DatasetWriteError, SchemaError
+from fzcompare.regions import region_history
 from fzcompare.schema import (
     KEY_COLUMNS,
     OBSERVATION_SCHEMA,
@@ -119,7 +122,16 @@ def dataset_regions(
     *,
     storage_options: StorageOptions | None = None,
 ) -> pl.DataFrame:
-    """The bundled regions table plus the dataset's own ``regions.csv``, if it has one.
+    """The bundled regions, the codes no longer in force, and the dataset's ``regions.csv``.
+
+    The dataset's own file registers regions the bundled table lacks: townships and streets
+    (level ``township``) under a county, or synthetic regions. Old codes (郧县 420321) are
+    included so that figures keep the code they were reported under
+    (``fzcompare.regions.harmonise`` maps them to the codes in force).
+
+    Raises:
+        SchemaError: A registered row has an unknown level or a parent that no table has
+            (``details``: path, row, column).
 
     Examples:
         >>> import tempfile
@@ -127,25 +139,45 @@ def dataset_regions(
         >>> bundled = dataset_regions("datasets/demo")
         >>> bundled.filter(pl.col("region_code") == "420300").row(0)
         ('420300', '十堰市', 'Shiyan', 'prefecture', '420000')
+        >>> bundled.filter(pl.col("region_code") == "420321")["name_zh"].item()  # until 2014
+        '郧县'
         >>> folder = Path(tempfile.mkdtemp())
-        >>> pl.DataFrame({"region_code": ["990001"], "name_zh": ["合成市"],
-        ...               "name_en": ["Synthetic City"], "level": ["prefecture"],
-        ...               "parent_code": ["420000"]}).write_csv(folder / "regions.csv")
+        >>> pl.DataFrame({"region_code": ["990001"], "name_zh": ["城关镇"],
+        ...               "name_en": ["Chengguan"], "level": ["township"],
+        ...               "parent_code": ["420322"]}).write_csv(folder / "regions.csv")
         >>> dataset_regions(folder).height - bundled.height
         1
         >>> dataset_regions(folder)["region_code"][-1]
         '990001'
     """
     regions = load_regions()
+    old = region_history().filter(~pl.col("region_code").is_in(regions["region_code"].implode()))
+    old = old.unique("region_code", keep="last", maintain_order=True).select(
+        "region_code", "name_zh", pl.lit(None, pl.String()).alias("name_en"), "level",
+        "parent_code")
+    regions = pl.concat([regions, old])
     extra: pl.DataFrame | None = None
+    path = _join(dataset, "regions.csv") if _is_remote(dataset) else str(
+        Path(dataset) / "regions.csv")
     if _is_remote(dataset):
-        extra = _read_remote_csv(_join(dataset, "regions.csv"), REGION_SCHEMA, storage_options)
-    elif (Path(dataset) / "regions.csv").is_file():
-        extra = pl.read_csv(Path(dataset) / "regions.csv", schema=REGION_SCHEMA)
-    if extra is not None and extra.height:
-        regions = pl.concat([regions, extra.filter(~pl.col("region_code").is_in(
-            regions["region_code"].implode()))])
-    return regions
+        extra = _read_remote_csv(path, REGION_SCHEMA, storage_options)
+    elif Path(path).is_file():
+        extra = pl.read_csv(path, schema=REGION_SCHEMA)
+    if extra is None or not extra.height:
+        return regions
+    known = set(regions["region_code"].to_list()) | set(extra["region_code"].to_list())
+    for row, (level, parent) in enumerate(extra.select("level", "parent_code").iter_rows(), 2):
+        column = ("level" if level not in REGION_LEVELS
+                  else "parent_code" if parent and parent not in known else None)
+        if column is not None:
+            raise SchemaError(f"{path}: row {row}: column {column!r}: "
+                              f"{level if column == 'level' else parent!r} is not a known "
+                              f"{'level' if column == 'level' else 'region code'}",
+                              path=path, row=row, column=column, reason="bad_region",
+                              hint=f"levels: {sorted(REGION_LEVELS)}; a parent must be a "
+                              "bundled code or a row of this file")
+    return pl.concat([regions, extra.filter(~pl.col("region_code").is_in(
+        regions["region_code"].implode()))])
 
 
 def load(
@@ -309,8 +341,6 @@ class WriteReport:
                 f"{self.unchanged} unchanged in years {list(self.years)})")
 
     def _repr_html_(self) -> str:
-        import html
-
         head = self.changes.head(10)._repr_html_()
         return (f"<div><strong>WriteReport</strong> {html.escape(self.dataset)}: "
                 f"{self.added} added, {self.replaced} replaced, {self.unchanged} unchanged "
@@ -323,44 +353,6 @@ class WriteReport:
     def to_pandas(self) -> pd.DataFrame:
         """The per-key changes as pandas."""
         return self.changes.to_pandas()
-
-
-def _file_mode() -> int:
-    """Permissions a plain ``open()`` would give a new file (``mkstemp`` gives 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
-
-    Missing parent folders are created. Readers see the old file or the new one, never a
-    partly written one; if writing fails, the temporary file is removed.
-
-    Examples:
-        >>> import tempfile
-        >>> target = Path(tempfile.mkdtemp()) / "notes" / "shiyan.txt"
-        >>> atomic_write_bytes(target, "十堰市 2023".encode())
-        >>> atomic_write_bytes(target, "十堰市 2024".encode())
-        >>> target.read_text(encoding="utf-8")
-        '十堰市 2024'
-        >>> [p.name for p in target.parent.iterdir()]  # no temporary file left behind
-        ['shiyan.txt']
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).chmod(_file_mode())
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _parquet_bytes(frame: pl.DataFrame) -> bytes:
@@ -404,7 +396,7 @@ def _swap_in(files: dict[Path, bytes]) -> None:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            Path(tmp_name).chmod(_file_mode())
+            Path(tmp_name).chmod(file_mode())
             staged.append((Path(tmp_name), target))
         for tmp, target in staged:
             backup: Path | None = None
@@ -496,8 +488,8 @@ def write_observations(
         regions = regions.select([pl.col(c).cast(t) for c, t in REGION_SCHEMA.items()])
         known_regions = pl.concat([known_regions, regions]).unique("region_code", keep="first",
                                                                    maintain_order=True)
-        extra = known_regions.filter(~pl.col("region_code").is_in(
-            load_regions()["region_code"].implode()))
+        bundled = pl.concat([load_regions()["region_code"], region_history()["region_code"]])
+        extra = known_regions.filter(~pl.col("region_code").is_in(bundled.implode()))
         files[root / "regions.csv"] = _csv_bytes(extra.sort("region_code"))
     new = check_observations(observations, path="<new observations>",
                              region_codes=frozenset(known_regions["region_code"].to_list()),

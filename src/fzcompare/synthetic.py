@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+import numpy as np
 import polars as pl
 
 from fzcompare._display import html_table
@@ -42,7 +43,6 @@ from fzcompare.errors import CatalogError, FzcompareError
 from fzcompare.schema import OBSERVATION_SCHEMA, SOURCE_SCHEMA
 
 if TYPE_CHECKING:
-    import numpy as np
     import numpy.typing as npt
     import pandas as pd
 
@@ -239,8 +239,6 @@ def _positive_needed(order: Sequence[str], relations: _Relations) -> set[str]:
 
 
 def _sigmoid(x: FloatArray) -> FloatArray:
-    import numpy as np
-
     result: FloatArray = 1.0 / (1.0 + np.exp(-x))
     return result
 
@@ -300,8 +298,6 @@ def _latent(rng: np.random.Generator, draws: _RegionDraws, t: FloatArray,
 def _level_values(rng: np.random.Generator, spec: _Spec, draws: _RegionDraws,
                   t: FloatArray) -> FloatArray:
     """Counts or amounts placed log-linearly in the typical range by region size."""
-    import numpy as np
-
     low, high = spec.typical if spec.typical is not None else _DEFAULT_COUNT_RANGE
     low = max(low, 0.5)
     high = max(high, low * 1.5)
@@ -317,8 +313,6 @@ def _level_values(rng: np.random.Generator, spec: _Spec, draws: _RegionDraws,
 
 def _whole(values: FloatArray, kind: str, *, mode: str = "nearest") -> FloatArray:
     """Counts to whole numbers, amounts to 2 decimals (``nearest``, ``down`` or ``up``)."""
-    import numpy as np
-
     step = 1.0 if kind != "amount" else 100.0
     scaled = values * step
     rounded = {"down": np.floor, "up": np.ceil}.get(mode, np.round)(scaled)
@@ -329,8 +323,6 @@ def _whole(values: FloatArray, kind: str, *, mode: str = "nearest") -> FloatArra
 def _generate(catalog: Catalog, codes: Sequence[str], draws: _RegionDraws,
               years: Sequence[int], *, seed: int, panel: int) -> dict[str, FloatArray]:
     """(region, year) arrays of values for ``codes`` (and what they derive from)."""
-    import numpy as np
-
     specs = _specs(catalog)
     relations = _relations(catalog)
     order = _generation_order(codes, relations, catalog.indicators["code"].to_list())
@@ -364,8 +356,6 @@ def _generate(catalog: Catalog, codes: Sequence[str], draws: _RegionDraws,
 def _count_values(rng: np.random.Generator, spec: _Spec, specs: dict[str, _Spec],
                   relations: _Relations, values: dict[str, FloatArray],
                   cap: FloatArray | None, draws: _RegionDraws, t: FloatArray) -> FloatArray:
-    import numpy as np
-
     if spec.code in relations.ratio_of_numerator:
         target, den = relations.ratio_of_numerator[spec.code]
         target_spec = specs[target]
@@ -394,8 +384,6 @@ def _count_values(rng: np.random.Generator, spec: _Spec, specs: dict[str, _Spec]
 def _scored_values(rng: np.random.Generator, spec: _Spec, draws: _RegionDraws,
                    t: FloatArray) -> FloatArray:
     """Rates, ranks and statuses from a latent score."""
-    import numpy as np
-
     z = _latent(rng, draws, t, spec.direction)
     sign = _sign(spec.direction, rng)
     if spec.kind == "status":
@@ -415,8 +403,6 @@ def _scored_values(rng: np.random.Generator, spec: _Spec, draws: _RegionDraws,
 def _verify(values: dict[str, FloatArray], specs: dict[str, _Spec],
             relations: _Relations) -> None:
     """Fail loudly if a generated array breaks a range or a relation (a generator bug)."""
-    import numpy as np
-
     problems: list[str] = []
     for code, value in values.items():
         spec = specs[code]
@@ -448,8 +434,6 @@ def _panel_frame(values: dict[str, FloatArray], codes: Sequence[str], specs: dic
     Built one year at a time (rows ordered by year, region, indicator) so that temporary
     memory stays at one year's share of the panel; the result keeps one chunk per year.
     """
-    import numpy as np
-
     n_regions, n_codes = len(region_codes), len(codes)
     n_gaps = round(GAP_SHARE * (n_regions * n_codes))
     region_names = pl.Series(list(region_codes), dtype=pl.String())
@@ -523,7 +507,8 @@ def demo_panel(*, seed: int = DEMO_SEED,
         seed: Seeds every draw; the same seed gives identical frames.
         county_parents: Prefecture codes whose county-level divisions are included (default
             十堰市 420300). All of Hubei's: ``load_regions().filter(pl.col("level") ==
-            "prefecture")["region_code"]`` (a province-size panel of about 116 regions).
+            "prefecture", pl.col("parent_code") == "420000")["region_code"]`` (a
+            province-size panel of about 116 regions).
 
     Returns:
         A ``SyntheticPanel``.
@@ -535,8 +520,6 @@ def demo_panel(*, seed: int = DEMO_SEED,
         >>> sorted(panel.observations["scope"].unique())
         ['全县', '全市']
     """
-    import numpy as np
-
     catalog = load_catalog()
     all_regions = load_regions()
     prefectures = all_regions.filter((pl.col("level") == "prefecture")
@@ -629,8 +612,6 @@ def national_panel(
         >>> panel.regions.filter(pl.col("level") == "county")["name_zh"][0]
         '合成县00001'
     """
-    import numpy as np
-
     catalog = load_catalog()
     year_list = sorted(int(y) for y in years)
     _check_national_options(n_regions, year_list, n_indicators, catalog)

@@ -32,7 +32,9 @@ from fzcompare.benchmark._result import (
     BenchmarkResult,
     BenchmarkSettings,
     CompositeResult,
+    CompositeSettings,
     RobustnessResult,
+    RobustnessSettings,
 )
 from fzcompare.benchmark._stats_result import (
     AttributionResult,
@@ -50,8 +52,10 @@ __all__ = [
     "BenchmarkResult",
     "BenchmarkSettings",
     "CompositeResult",
+    "CompositeSettings",
     "RankUncertaintyResult",
     "RobustnessResult",
+    "RobustnessSettings",
     "UncertaintySettings",
     "audit",
     "benchmark",

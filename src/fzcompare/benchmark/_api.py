@@ -34,6 +34,7 @@ from fzcompare.benchmark._result import (
 from fzcompare.benchmark._score import score
 from fzcompare.benchmark._tables import result_of
 from fzcompare.criteria import CriteriaSet
+from fzcompare.errors import ArgumentTypeError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -100,8 +101,9 @@ def benchmark(
         [('420300', 10.0, 'pass', 1), ('420100', 0.0, 'fail', 2)]
     """
     if not isinstance(criteria, CriteriaSet):
-        raise TypeError("criteria must be a CriteriaSet; read a file or bundled id with "
-                        "fzcompare.criteria.load_criteria()")
+        raise ArgumentTypeError(
+            f"criteria must be a CriteriaSet, got {type(criteria).__name__}",
+            hint="read a file or bundled id with fzcompare.criteria.load_criteria()")
 
     years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
     scored = score(observations, criteria, years=years, peers=peers, regions=regions)

@@ -26,6 +26,7 @@ from fzcompare.benchmark._result import BenchmarkResult
 from fzcompare.benchmark._score import score
 from fzcompare.benchmark._stats_result import AttributionResult
 from fzcompare.benchmark._tables import result_of
+from fzcompare.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     from fzcompare.benchmark._score import FloatArray
@@ -146,14 +147,18 @@ def change_attribution(result_from: BenchmarkResult, result_to: BenchmarkResult 
         year_from = max(earlier) if earlier else None
     if year_from is None or year_to is None or year_from not in years_from \
             or year_to not in years_to:
-        raise ValueError(f"change_attribution needs two scored years; from holds "
-                         f"{years_from}, to holds {years_to} (asked {year_from} -> {year_to})")
+        raise InvalidArgumentError(
+            f"change_attribution needs two scored years; from holds {years_from}, to holds "
+            f"{years_to} (asked {year_from} -> {year_to})",
+            hint="score both years (benchmark(..., year=[y - 1, y])) or pass two results")
     same = result_from.rubric.sha256 == later.rubric.sha256
     start, rubric_effect, reasons = result_from, None, None
     if not same:
         if observations is None:
-            raise ValueError("the two results use different rubrics; pass observations= so "
-                             "that the earlier year can be scored with the later edition")
+            raise InvalidArgumentError(
+                "the two results use different rubrics",
+                hint="pass observations= so that the earlier year can be scored with the "
+                "later edition")
         start, rubric_effect, reasons = _rescored(result_from, later, year_from,
                                                   observations, regions)
     codes = _common_regions(result_from, year_from, later, year_to)

@@ -15,6 +15,7 @@ import polars as pl
 from fzcompare.benchmark._result import BenchmarkResult
 from fzcompare.benchmark._score import EPS, FloatArray
 from fzcompare.benchmark._stats_result import AuditResult
+from fzcompare.errors import InvalidArgumentError
 
 SATURATED_SHARE: Final[float] = 0.9
 """A criterion where this share of regions or more sits at full (or at zero) marks."""
@@ -127,12 +128,13 @@ def audit(result: BenchmarkResult, *, year: int | None = None) -> AuditResult:
     """
     years = list(result.settings.years)
     if not years:
-        raise ValueError("the result holds no scored year to audit")
+        raise InvalidArgumentError("the result holds no scored year to audit",
+                                   hint="score at least one year with benchmark()")
     if year is None:
         year = max(years)
     elif year not in years:
-        raise ValueError(f"year {year} was not scored; scored years: "
-                         f"{', '.join(map(str, years))}")
+        raise InvalidArgumentError(f"year {year} was not scored",
+                                   hint=f"scored years: {', '.join(map(str, years))}")
     rubric = result.rubric
     crit = rubric.criteria
     n = crit.height
@@ -145,8 +147,9 @@ def audit(result: BenchmarkResult, *, year: int | None = None) -> AuditResult:
     scored = np.flatnonzero((~crit["rule"].is_in(["bonus", "veto"]) & (crit["points"] > 0))
                             .to_numpy())
     if earned.shape[0] < 3 or not scored.size:
-        raise ValueError(f"an audit needs at least 3 scored regions in {year}; found "
-                         f"{earned.shape[0]}")
+        raise InvalidArgumentError(f"an audit needs at least 3 scored regions in {year}; "
+                                   f"found {earned.shape[0]}",
+                                   hint="audit a year or peer set with more regions")
     points = crit["points"].to_numpy()[scored]
     x = earned[:, scored]
     area_ids = crit["area_id"].to_numpy()[scored]

@@ -18,11 +18,13 @@ from fzcompare.benchmark._result import (
     AGGREGATIONS,
     NORMALISATIONS,
     CompositeResult,
+    CompositeSettings,
     RobustnessResult,
+    RobustnessSettings,
 )
 from fzcompare.benchmark._score import BoolArray, FloatArray, Scored
 from fzcompare.criteria import CriteriaSet
-from fzcompare.errors import CriteriaError
+from fzcompare.errors import CriteriaError, InvalidArgumentError
 
 _BOUNDED_TO_GEOMETRIC: Final[float] = 99.0
 IndexArray = npt.NDArray[np.intp]
@@ -99,18 +101,23 @@ def _normalise(scored: Scored, rubric: CriteriaSet, method: str, idx: IndexArray
             normalised = np.where(higher, above, np.where(lower, below, near))
             normalised = np.where(np.isnan(values), np.nan, np.clip(normalised, 0.0, 1.0))
             return np.where(exists, present, normalised)
-    raise ValueError(f"unknown normalisation {method!r}")
+    raise InvalidArgumentError(f"unknown normalisation {method!r}",
+                               hint=f"use one of {', '.join(NORMALISATIONS)}")
 
 
 def _check_choice(normalisation: str, aggregation: str) -> None:
     if normalisation not in NORMALISATIONS:
-        raise ValueError(f"unknown normalisation {normalisation!r}; use one of "
-                         f"{', '.join(NORMALISATIONS)}")
+        raise InvalidArgumentError(f"unknown normalisation {normalisation!r}",
+                                   hint=f"use one of {', '.join(NORMALISATIONS)}",
+                                   argument="normalisation")
     if aggregation not in AGGREGATIONS:
-        raise ValueError(f"unknown aggregation {aggregation!r}; use one of "
-                         f"{', '.join(AGGREGATIONS)}")
+        raise InvalidArgumentError(f"unknown aggregation {aggregation!r}",
+                                   hint=f"use one of {', '.join(AGGREGATIONS)}",
+                                   argument="aggregation")
     if normalisation == "zscore" and aggregation == "geometric":
-        raise ValueError("geometric aggregation needs positive values; z-scores are not")
+        raise InvalidArgumentError(
+            "geometric aggregation needs positive values; z-scores are not",
+            hint="use aggregation='arithmetic' with zscore, or another normalisation")
 
 
 def _aggregate(normalised: FloatArray, weights: FloatArray, method: str,
@@ -160,7 +167,7 @@ def _ranks_in_blocks(scores: FloatArray, blocks: list[IndexArray]) -> FloatArray
 
 def _settings(rubric: CriteriaSet, scored: Scored) -> dict[str, Any]:
     return {"criteria_id": rubric.id, "criteria_version": rubric.version,
-            "criteria_sha256": rubric.sha256, "years": list(scored.years),
+            "criteria_sha256": rubric.sha256, "years": tuple(scored.years),
             "peers": scored.peers}
 
 
@@ -193,10 +200,9 @@ def composite_scores(scored: Scored, rubric: CriteriaSet, *, normalisation: str,
     weights_table = crit.select(
         "criterion_id", "indicator_code", "comparator", pl.col("points").alias("weight"),
         "goalpost_low", "goalpost_high", "goalpost_source")
-    settings = {**_settings(rubric, scored), "normalisation": normalisation,
-                "aggregation": aggregation,
-                "missing": "rubric policies" if normalisation == "rubric"
-                else "left out, weights rescaled"}
+    settings = CompositeSettings(
+        **_settings(rubric, scored), normalisation=normalisation, aggregation=aggregation,
+        missing="rubric policies" if normalisation == "rubric" else "left out, weights rescaled")
     return CompositeResult(scores=table, normalised=long, weights=weights_table,
                            settings=settings)
 
@@ -206,11 +212,15 @@ def robustness(scored: Scored, rubric: CriteriaSet, *, draws: int, weight_spread
                seed: int) -> RobustnessResult:
     """See ``fzcompare.benchmark.rank_robustness``."""
     if draws < 1:
-        raise ValueError(f"draws must be at least 1, got {draws}")
+        raise InvalidArgumentError(f"draws must be at least 1, got {draws}",
+                                   hint="e.g. draws=1000", argument="draws")
     if not 0 <= weight_spread < 1:
-        raise ValueError(f"weight_spread must be in [0, 1), got {weight_spread}")
+        raise InvalidArgumentError(f"weight_spread must be in [0, 1), got {weight_spread}",
+                                   hint="e.g. weight_spread=0.25", argument="weight_spread")
     if not normalisations or not aggregations:
-        raise ValueError("give at least one normalisation and one aggregation")
+        raise InvalidArgumentError("give at least one normalisation and one aggregation",
+                                   hint="e.g. normalisations=('rubric',), "
+                                   "aggregations=('arithmetic',)")
     _check_choice(normalisations[0], aggregations[0])
     combos = [(n, a) for n, a in itertools.product(normalisations, aggregations)
               if not (n == "zscore" and a == "geometric")]
@@ -244,10 +254,10 @@ def robustness(scored: Scored, rubric: CriteriaSet, *, draws: int, weight_spread
         pl.Series("rank_p05", p05).fill_nan(None),
         pl.Series("rank_p95", p95).fill_nan(None),
     ).sort("year", "peer_group", "nominal_rank", "region_code", nulls_last=True)
-    settings = {**_settings(rubric, scored), "draws": draws, "weight_spread": weight_spread,
-                "seed": seed, "normalisations": list(normalisations),
-                "aggregations": list(aggregations),
-                "combinations": [f"{n}+{a}" for n, a in combos],
-                "nominal": f"{normalisations[0]}+{aggregations[0]}",
-                "weights": "rubric points x uniform(1 - spread, 1 + spread), independent"}
+    settings = RobustnessSettings(
+        **_settings(rubric, scored), draws=draws, weight_spread=weight_spread, seed=seed,
+        normalisations=tuple(normalisations), aggregations=tuple(aggregations),
+        combinations=tuple(f"{n}+{a}" for n, a in combos),
+        nominal=f"{normalisations[0]}+{aggregations[0]}",
+        weights="rubric points x uniform(1 - spread, 1 + spread), independent")
     return RobustnessResult(ranks=table, settings=settings)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 import polars as pl
 
 from fzcompare.criteria import CriteriaSet
+from fzcompare.errors import ArgumentTypeError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,8 +30,10 @@ __all__ = [
     "BenchmarkResult",
     "BenchmarkSettings",
     "CompositeResult",
+    "CompositeSettings",
     "CriteriaTableBuilder",
     "RobustnessResult",
+    "RobustnessSettings",
 ]
 
 NORMALISATIONS: Final[tuple[str, ...]] = ("rubric", "goalposts", "minmax", "zscore",
@@ -206,7 +209,8 @@ class BenchmarkResult:
         wanted = asked if years is None else [
             y for y in ([years] if isinstance(years, int) else years) if y in asked]
         if isinstance(regions, str):
-            raise TypeError("regions= takes a list of region codes, not one string")
+            raise ArgumentTypeError("regions= takes a list of region codes, not one string",
+                                    hint=f"pass a list, e.g. regions=[{regions!r}]")
         if "criteria" in self.__dict__:  # already built: a filter is cheaper
             built: pl.DataFrame = self.__dict__["criteria"]
             table = built.filter(pl.col("year").is_in(wanted))
@@ -240,6 +244,78 @@ class BenchmarkResult:
 
 
 @dataclass(frozen=True)
+class CompositeSettings:
+    """What a composite run used.
+
+    Attributes:
+        criteria_id: The rubric's id.
+        criteria_version: The rubric's version.
+        criteria_sha256: SHA-256 of the rubric file's content.
+        years: The years scored.
+        peers: How peer groups were formed.
+        normalisation: One of ``NORMALISATIONS``.
+        aggregation: One of ``AGGREGATIONS``.
+        missing: How missing values were treated.
+    """
+
+    criteria_id: str
+    criteria_version: str
+    criteria_sha256: str
+    years: tuple[int, ...]
+    peers: str
+    normalisation: str
+    aggregation: str
+    missing: str
+
+    def as_dict(self) -> dict[str, object]:
+        """The settings as a plain dict (JSON-ready: tuples become lists)."""
+        return _json_ready(asdict(self))
+
+
+@dataclass(frozen=True)
+class RobustnessSettings:
+    """What a rank-robustness run used.
+
+    Attributes:
+        criteria_id: The rubric's id.
+        criteria_version: The rubric's version.
+        criteria_sha256: SHA-256 of the rubric file's content.
+        years: The years scored.
+        peers: How peer groups were formed.
+        draws: Monte Carlo draws.
+        weight_spread: Each weight is multiplied by uniform(1 - spread, 1 + spread).
+        seed: The random seed.
+        normalisations: The normalisations drawn from.
+        aggregations: The aggregations drawn from.
+        combinations: The valid ``normalisation+aggregation`` pairs drawn from.
+        nominal: The pair the nominal rank uses.
+        weights: How weights were drawn, in words.
+    """
+
+    criteria_id: str
+    criteria_version: str
+    criteria_sha256: str
+    years: tuple[int, ...]
+    peers: str
+    draws: int
+    weight_spread: float
+    seed: int
+    normalisations: tuple[str, ...]
+    aggregations: tuple[str, ...]
+    combinations: tuple[str, ...]
+    nominal: str
+    weights: str
+
+    def as_dict(self) -> dict[str, object]:
+        """The settings as a plain dict (JSON-ready: tuples become lists)."""
+        return _json_ready(asdict(self))
+
+
+def _json_ready(data: dict[str, Any]) -> dict[str, object]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+
+@dataclass(frozen=True)
 class CompositeResult:
     """Composite-indicator scores under one normalisation and aggregation.
 
@@ -249,7 +325,7 @@ class CompositeResult:
         normalised: One row per region x year x criterion: ``value`` and ``normalised``.
         weights: ``criterion_id, indicator_code, weight`` (the rubric's points), plus the
             goalposts used.
-        settings: ``normalisation``, ``aggregation``, the rubric id/version/sha256 and years.
+        settings: What was used (``CompositeSettings``).
 
     Examples:
         >>> from fzcompare.criteria import parse_criteria, rubric_raw_example
@@ -270,18 +346,18 @@ class CompositeResult:
     scores: pl.DataFrame
     normalised: pl.DataFrame
     weights: pl.DataFrame
-    settings: dict[str, Any]
+    settings: CompositeSettings
 
     def __repr__(self) -> str:
         s = self.settings
-        return (f"CompositeResult({s['criteria_id']} v{s['criteria_version']}, "
-                f"{s['normalisation']} + {s['aggregation']}: {self.scores.height} region-years,"
+        return (f"CompositeResult({s.criteria_id} v{s.criteria_version}, "
+                f"{s.normalisation} + {s.aggregation}: {self.scores.height} region-years,"
                 f" {self.weights.height} criteria)")
 
     def _repr_html_(self) -> str:
         s = self.settings
-        lines = [f"rubric {s['criteria_id']} v{s['criteria_version']}",
-                 f"normalisation {s['normalisation']}, aggregation {s['aggregation']}"]
+        lines = [f"rubric {s.criteria_id} v{s.criteria_version}",
+                 f"normalisation {s.normalisation}, aggregation {s.aggregation}"]
         return _html_block("CompositeResult", lines, self.scores.head(10))
 
     def to_polars(self) -> pl.DataFrame:
@@ -300,7 +376,7 @@ class RobustnessResult:
     Attributes:
         ranks: ``region_code, year, peer_group, nominal_rank, median_rank, rank_p05,
             rank_p95`` (ranks within peer group and year; 1 is best).
-        settings: Draws, weight spread, seed, the choices drawn from and the nominal ones.
+        settings: What was used (``RobustnessSettings``).
 
     Examples:
         Shiyan and Yichang tie under the rubric (both pass its one criterion); over other
@@ -321,19 +397,19 @@ class RobustnessResult:
     """
 
     ranks: pl.DataFrame
-    settings: dict[str, Any]
+    settings: RobustnessSettings
 
     def __repr__(self) -> str:
         s = self.settings
-        return (f"RobustnessResult({s['criteria_id']}: {s['draws']} draws, weight spread "
-                f"{s['weight_spread']:g}, {self.ranks.height} region-years)")
+        return (f"RobustnessResult({s.criteria_id}: {s.draws} draws, weight spread "
+                f"{s.weight_spread:g}, {self.ranks.height} region-years)")
 
     def _repr_html_(self) -> str:
         s = self.settings
-        lines = [f"rubric {s['criteria_id']} v{s['criteria_version']}; {s['draws']} draws, "
-                 f"weight spread {s['weight_spread']:g}, seed {s['seed']}",
-                 "normalisations " + ", ".join(s["normalisations"]) + "; aggregations "
-                 + ", ".join(s["aggregations"])]
+        lines = [f"rubric {s.criteria_id} v{s.criteria_version}; {s.draws} draws, "
+                 f"weight spread {s.weight_spread:g}, seed {s.seed}",
+                 "normalisations " + ", ".join(s.normalisations) + "; aggregations "
+                 + ", ".join(s.aggregations)]
         return _html_block("RobustnessResult", lines, self.ranks.head(10))
 
     def to_polars(self) -> pl.DataFrame:

@@ -19,7 +19,8 @@ import polars as pl
 
 from fzcompare.catalog import load_regions
 from fzcompare.criteria import CriteriaSet
-from fzcompare.errors import SchemaError
+from fzcompare.errors import ArgumentTypeError, SchemaError
+from fzcompare.regions import LEVEL_SCOPES, level_scopes
 from fzcompare.schema import KEY_COLUMNS, UNMAPPED_PREFIX
 
 FloatArray = npt.NDArray[np.float64]
@@ -28,9 +29,10 @@ Peers = Sequence[str] | Mapping[str, str] | pl.DataFrame | None
 
 EPS: Final[float] = 1e-9
 WHOLE_SCOPE_BY_LEVEL: Final[dict[str, str]] = {
-    "country": "全国", "province": "全省", "prefecture": "全市", "county": "全县",
-}
-"""The scope a criterion with ``scope: whole`` reads, by the region's level."""
+    level: words["all"] for level, words in LEVEL_SCOPES.items()}
+"""The scope a criterion with ``scope: whole`` reads, by the region's level (after
+``fzcompare.regions.level_scopes``: a district's 全区 is read as 全县, a municipality's 全市
+as 全省)."""
 
 _OBS_COLUMNS: Final[tuple[str, ...]] = ("region_code", "year", "indicator_code", "scope",
                                         "value", "qualifier")
@@ -245,8 +247,9 @@ def _peer_groups(pairs: pl.DataFrame, rubric: CriteriaSet, peers: Peers,
     description = f"rule: {rule}"
     if peers is not None:
         if isinstance(peers, str):
-            raise TypeError("peers must be a list of region codes, a mapping or a frame, "
-                            "not a single string")
+            raise ArgumentTypeError(
+                "peers must be a list of region codes, a mapping or a frame, not one string",
+                hint=f"pass a list, e.g. peers=[{peers!r}]")
         wanted = sorted({str(c) for c in peers})
         pairs = pairs.filter(pl.col("region_code").is_in(wanted))
         description += f", restricted to {len(wanted)} regions"
@@ -519,6 +522,7 @@ def score(
     With ``previous`` the year before each asked year is scored too (for rank changes).
     """
     frame, asked = _prepare_observations(observations, years)
+    frame = level_scopes(frame).drop("reported_scope")  # each region's own words (全区 ...)
     keep_years = sorted(set(asked) | ({y - 1 for y in asked} if previous else set()))
     frame = frame.filter(pl.col("year").is_in(keep_years))
     located = _locate(frame, rubric, peers, regions)

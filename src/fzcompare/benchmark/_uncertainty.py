@@ -41,6 +41,7 @@ from fzcompare.benchmark._score import (
 from fzcompare.benchmark._stats_result import RankUncertaintyResult, UncertaintySettings
 from fzcompare.catalog import load_catalog
 from fzcompare.criteria import CriteriaSet
+from fzcompare.errors import InvalidArgumentError
 
 IndexArray = npt.NDArray[np.intp]
 _POISSON_NORMAL_FROM: Final[float] = 20.0
@@ -554,9 +555,11 @@ def rank_uncertainty(result: BenchmarkResult, *, draws: int = 1000, seed: int = 
         [('420300', 1, 1, 1, '合格'), ('420500', 1, 1, 1, '合格'), ('420100', 3, 3, 3, '不合格')]
     """
     if draws < 1:
-        raise ValueError(f"draws must be at least 1, got {draws}")
+        raise InvalidArgumentError(f"draws must be at least 1, got {draws}",
+                                   hint="use 1000 for stable 5-95 % intervals")
     if not 0 <= weight_spread < 1:
-        raise ValueError(f"weight_spread must be in [0, 1), got {weight_spread}")
+        raise InvalidArgumentError(f"weight_spread must be in [0, 1), got {weight_spread}",
+                                   hint="0 keeps the weights fixed; 0.25 is the default")
     rubric = result.rubric
     frame = observations.lazy().collect() if isinstance(observations, pl.LazyFrame) \
         else observations

@@ -13,8 +13,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
+from fzcompare._io import atomic_write_bytes
 from fzcompare.charts._fonts import chart_font
 from fzcompare.charts._labels import Lang, display_width, safe_text
+from fzcompare.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
@@ -260,7 +262,8 @@ def palette_png(data: bytes, *, colors: int = 256) -> bytes:
     from PIL import Image  # heavy: Pillow only for palette PNGs
 
     if not 2 <= colors <= 256:
-        raise ValueError(f"colors must be within 2-256, got {colors}")
+        raise InvalidArgumentError(f"colors must be within 2-256, got {colors}",
+                                   hint="e.g. colors=64", argument="colors")
     with Image.open(io.BytesIO(data)) as image:
         quantized = image.convert("RGB").quantize(
             colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
@@ -274,7 +277,6 @@ def write_bytes(data: bytes, target: str | os.PathLike[str] | IO[bytes]) -> None
     if not isinstance(target, (str, os.PathLike)):
         target.write(data)
         return
-    from fzcompare.store import atomic_write_bytes
 
     atomic_write_bytes(target, data)
 

@@ -1,25 +1,29 @@
 """The ``fzcompare`` command: thin Typer wiring over the library.
 
-Each pipeline stage's command lives in ``cli/_<stage>.py`` and registers itself on the app;
-commands parse arguments, call the library and map errors to exit codes:
-0 success, 1 failure or failing verdict, 2 usage error, 3 validation errors stopped a report.
+Each pipeline stage's command is a module-level function in ``cli/_<stage>.py``; they are all
+registered here, in ``_register``. Commands parse arguments and call the library; errors
+become exit codes in one place, ``exit_code_for``: 0 success, 1 failing verdict or data
+error, 2 usage error, 3 validation errors stopped a report.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
-from typing import Annotated, Final
+from typing import Annotated
 
 import typer
 
 from fzcompare._version import __version__
+from fzcompare.cli._benchmark import benchmark_command
+from fzcompare.cli._dataset import dataset_catalog, dataset_info, dataset_regions
+from fzcompare.cli._extract import extract_command
+from fzcompare.cli._import import import_command
+from fzcompare.cli._report import report_command
+from fzcompare.cli._trends import trends_command
+from fzcompare.cli._validate import validate_command
+from fzcompare.errors import FzcompareError
 
-__all__ = ["app", "main"]
-
-_STAGES: Final[tuple[str, ...]] = (
-    "extract", "validate", "trends", "benchmark", "report", "dataset",
-)
+__all__ = ["app", "exit_code_for", "main"]
 
 app = typer.Typer(
     name="fzcompare",
@@ -48,23 +52,53 @@ def _root(
     _state["debug"] = debug
 
 
-def _placeholder(stage: str) -> None:
-    @app.command(name=stage, help=f"The {stage} stage (not available in this build).")
-    def _missing() -> None:
-        typer.echo(f"fzcompare {stage}: this stage is not available in this build yet.",
-                   err=True)
-        raise typer.Exit(2)
+def _register(root: typer.Typer) -> None:
+    """Every command of the app, in the order ``--help`` lists them."""
+    root.command("extract")(extract_command)
+    root.command("import")(import_command)
+    root.command("validate")(validate_command)
+    root.command("trends")(trends_command)
+    root.command("benchmark")(benchmark_command)
+    root.command("report")(report_command)
+    dataset = typer.Typer(
+        help="Dataset housekeeping: inspect a dataset, list the catalog and the regions.",
+        no_args_is_help=True)
+    dataset.command("info")(dataset_info)
+    dataset.command("catalog")(dataset_catalog)
+    dataset.command("regions")(dataset_regions)
+    root.add_typer(dataset, name="dataset")
 
 
-for _stage in _STAGES:
-    try:
-        _module = importlib.import_module(f"fzcompare.cli._{_stage}")
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"fzcompare.cli._{_stage}":
-            raise
-        _placeholder(_stage)
-    else:
-        _module.register(app)
+_register(app)
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The exit code of an error: the one mapping from errors to exit codes.
+
+    ``FzcompareError`` subclasses carry theirs (``exit_code``: 1 data error or failing
+    verdict, 2 argument error, 3 validation stopped a report); ``typer.Exit`` and the usage
+    errors of the click that Typer vendors (they have ``exit_code`` and ``show()``) carry one
+    too; anything else is 1.
+
+    Examples:
+        >>> from fzcompare.errors import InvalidArgumentError, SchemaError
+        >>> exit_code_for(SchemaError("bad")), exit_code_for(InvalidArgumentError("x", hint="y"))
+        (1, 2)
+        >>> exit_code_for(typer.BadParameter("no such option")), exit_code_for(typer.Exit(0))
+        (2, 0)
+        >>> exit_code_for(KeyError("surprise"))
+        1
+    """
+    if isinstance(error, FzcompareError):
+        return error.exit_code
+    if isinstance(error, typer.Exit) or _is_usage_error(error):
+        return int(getattr(error, "exit_code", 1))
+    return 1
+
+
+def _is_usage_error(error: BaseException) -> bool:
+    return callable(getattr(error, "show", None)) and isinstance(
+        getattr(error, "exit_code", None), int)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,31 +115,28 @@ def main(argv: list[str] | None = None) -> int:
         >>> main(["no-such-command"])  # a usage error
         2
     """
-    from fzcompare.errors import FzcompareError
-
     args = sys.argv[1:] if argv is None else argv
     _state["debug"] = "--debug" in args
     try:
         result = app(args=args, standalone_mode=False)
-    except FzcompareError as error:
-        if _state["debug"]:
-            raise
-        typer.echo(f"error: {error}", err=True)
-        return error.exit_code
-    except typer.Exit as stop:
-        return int(stop.exit_code)
-    except typer.Abort:
+    except Exception as error:  # every error ends as an exit code, mapped in one place
+        _explain(error)
+        return exit_code_for(error)
+    return result if isinstance(result, int) else 0
+
+
+def _explain(error: BaseException) -> None:
+    """Tell the user what went wrong on stderr (re-raise with ``--debug``)."""
+    if isinstance(error, typer.Exit):
+        return
+    if _is_usage_error(error):
+        error.show()  # type: ignore[attr-defined]
+    elif isinstance(error, typer.Abort):
         typer.echo("aborted", err=True)
-        return 1
-    except Exception as error:
-        # Typer vendors click; its exceptions carry exit_code (2 for usage errors) and show().
-        show = getattr(error, "show", None)
-        if callable(show) and hasattr(error, "exit_code"):
-            show()
-            return int(error.exit_code)
-        if _state["debug"]:
-            raise
+    elif _state["debug"]:
+        raise error
+    elif isinstance(error, FzcompareError):
+        typer.echo(f"error: {error}", err=True)
+    else:
         typer.echo(f"error: {type(error).__name__}: {error} (run with --debug for the "
                    "traceback)", err=True)
-        return 1
-    return result if isinstance(result, int) else 0

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import io
+import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import polars as pl
 import typer
+from rich.console import Console
+from rich.table import Table
 
+from fzcompare._export import XlsxNotes, xlsx_bytes
+from fzcompare.benchmark import benchmark
 from fzcompare.cli._benchmark_stats import (
     AUDIT_COLUMNS,
     UNCERTAINTY_COLUMNS,
     audit_frame,
     uncertainty_frame,
 )
+from fzcompare.criteria import load_criteria
+from fzcompare.store import atomic_write_bytes, dataset_regions, load, load_sources
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from fzcompare.benchmark import BenchmarkResult
 
 
@@ -27,6 +35,7 @@ class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    xlsx = "xlsx"
 
 
 class TableChoice(StrEnum):
@@ -52,8 +61,6 @@ _TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 
 def _pick(result: BenchmarkResult, table: str, names: pl.DataFrame,
           regions: list[str] | None) -> pl.DataFrame:
-    import polars as pl
-
     frame: pl.DataFrame = getattr(result, table)
     frame = frame.join(names, on="region_code", how="left", maintain_order="left")
     if regions:
@@ -64,12 +71,6 @@ def _pick(result: BenchmarkResult, table: str, names: pl.DataFrame,
 
 
 def _render_table(frame: pl.DataFrame, table: str, title: str, notes: list[str]) -> str:
-    import io
-
-    import polars as pl
-    from rich.console import Console
-    from rich.table import Table
-
     shown = frame.select([c for c in _TABLE_COLUMNS[table] if c in frame.columns])
     view = Table(title=title, title_justify="left")
     for name in shown.columns:
@@ -90,97 +91,93 @@ def _render_table(frame: pl.DataFrame, table: str, title: str, notes: list[str])
 
 def _render_json(frame: pl.DataFrame, result: BenchmarkResult, table: str,
                  notes: list[str]) -> str:
-    import json
-
     document = {"settings": result.settings.as_dict(), "table": table, "notes": notes,
                 "rows": frame.to_dicts()}
     return json.dumps(document, ensure_ascii=False, indent=1, default=str) + "\n"
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``benchmark`` command to the app."""
+def benchmark_command(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder (observations/ + "
+                                                 "sources.csv).")],
+    criteria: Annotated[str, typer.Option(
+        "--criteria", "-c", help="Rubric file (.yaml) or bundled rubric id, e.g. "
+                                 "hubei-demo-2024.")],
+    year: Annotated[int | None, typer.Option(help="Score only this year (default: every "
+                                                  "year).")] = None,
+    region: Annotated[list[str] | None, typer.Option(
+        "--region", help="Show only this region code (repeatable); ranks stay within the "
+                         "whole peer group.")] = None,
+    output_format: Annotated[OutputFormat, typer.Option(
+        "--format", "-f", help="table (plain text), csv, json or xlsx (needs -o).")]
+        = OutputFormat.table,
+    table: Annotated[TableChoice, typer.Option(
+        "--table", "-t", help="Which table: totals, areas or criteria.")
+    ] = TableChoice.totals,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write to this file (atomically) instead of stdout.")
+    ] = None,
+    robustness: Annotated[int | None, typer.Option(
+        "--robustness", min=1, help="Monte Carlo draws: rank_p05/rank_median/rank_p95, "
+        "tied groups, band probabilities and p_rank_improved (replaces --table).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for --robustness.")] = 0,
+    audit: Annotated[bool, typer.Option(
+        "--audit", help="Rubric audit: saturation, correlations, effective weights, "
+        "Cronbach's alpha, redundancy (replaces --table).")] = False,
+) -> None:
+    """Score a dataset against a rubric: points, verdicts and ranks per region and year.
 
-    @app.command("benchmark")
-    def benchmark_command(
-        dataset: Annotated[Path, typer.Argument(help="Dataset folder (observations/ + "
-                                                     "sources.csv).")],
-        criteria: Annotated[str, typer.Option(
-            "--criteria", "-c", help="Rubric file (.yaml) or bundled rubric id, e.g. "
-                                     "hubei-demo-2024.")],
-        year: Annotated[int | None, typer.Option(help="Score only this year (default: every "
-                                                      "year).")] = None,
-        region: Annotated[list[str] | None, typer.Option(
-            "--region", help="Show only this region code (repeatable); ranks stay within the "
-                             "whole peer group.")] = None,
-        output_format: Annotated[OutputFormat, typer.Option(
-            "--format", "-f", help="table (plain text), csv or json.")] = OutputFormat.table,
-        table: Annotated[TableChoice, typer.Option(
-            "--table", "-t", help="Which table: totals, areas or criteria.")
-        ] = TableChoice.totals,
-        output: Annotated[Path | None, typer.Option(
-            "--output", "-o", help="Write to this file (atomically) instead of stdout.")
-        ] = None,
-        robustness: Annotated[int | None, typer.Option(
-            "--robustness", min=1, help="Monte Carlo draws: rank_p05/rank_median/rank_p95, "
-            "tied groups, band probabilities and p_rank_improved (replaces --table).")
-        ] = None,
-        seed: Annotated[int, typer.Option(help="Seed for --robustness.")] = 0,
-        audit: Annotated[bool, typer.Option(
-            "--audit", help="Rubric audit: saturation, correlations, effective weights, "
-            "Cronbach's alpha, redundancy (replaces --table).")] = False,
-    ) -> None:
-        """Score a dataset against a rubric: points, verdicts and ranks per region and year.
-
-        Exits 0 whenever scoring ran, whatever the verdicts; 1 when the dataset or the
-        rubric cannot be read (the error, naming file and key, goes to stderr).
-        """
-        import sys
-
-        import polars as pl
-
-        from fzcompare.benchmark import benchmark
-        from fzcompare.criteria import load_criteria
-        from fzcompare.store import atomic_write_bytes, dataset_regions, load, load_sources
-
-        rubric = load_criteria(criteria)
-        observations = load(dataset)
-        regions = dataset_regions(dataset)
-        sources = load_sources(dataset)
-        result = benchmark(observations, rubric, year=year, regions=regions)
-        names = regions.select("region_code", pl.col("name_zh").alias("region_name"))
-        frame = _pick(result, table.value, names, region)
-        table_name = table.value
-        notes: list[str] = []
-        if robustness is not None:
-            table_name = "uncertainty"
-            frame, notes = uncertainty_frame(observations, rubric, year=year, regions=regions,
-                                             names=names, draws=robustness, seed=seed)
-            if region:
-                frame = frame.filter(pl.col("region_code").is_in(region))
-        elif audit:
-            table_name = "audit"
-            frame, notes = audit_frame(observations, rubric, year=year, regions=regions)
-        synthetic = sources.filter(pl.col("kind") == "synthetic")["source_id"]
-        if observations["source_id"].is_in(synthetic.implode()).any():
-            notes.append("NOTE: this dataset holds SYNTHETIC figures (generated, not real).")
-        if rubric.user_set:
-            notes.append(f"NOTE: rubric {rubric.id} is user-set/illustrative, not an official "
-                         "indicator system.")
-        if result.totals.height == 0:
-            notes.append("NOTE: no region was scored (check --year and the rubric's levels).")
-        settings = result.settings
-        title = (f"{settings.criteria_id} v{settings.criteria_version}: pass line "
-                 f"{settings.pass_points:g} of {settings.total_points:g} points")
-        if output_format is OutputFormat.csv:
-            text = frame.write_csv()
-            for note in notes:
-                typer.echo(note, err=True)
-        elif output_format is OutputFormat.json:
-            text = _render_json(frame, result, table_name, notes)
-        else:
-            text = _render_table(frame, table_name, title, notes)
+    Exits 0 whenever scoring ran, whatever the verdicts; 1 when the dataset or the
+    rubric cannot be read (the error, naming file and key, goes to stderr).
+    """
+    rubric = load_criteria(criteria)
+    observations = load(dataset)
+    regions = dataset_regions(dataset)
+    sources = load_sources(dataset)
+    result = benchmark(observations, rubric, year=year, regions=regions)
+    names = regions.select("region_code", pl.col("name_zh").alias("region_name"))
+    frame = _pick(result, table.value, names, region)
+    table_name = table.value
+    notes: list[str] = []
+    if robustness is not None:
+        table_name = "uncertainty"
+        frame, notes = uncertainty_frame(observations, rubric, year=year, regions=regions,
+                                         names=names, draws=robustness, seed=seed)
+        if region:
+            frame = frame.filter(pl.col("region_code").is_in(region))
+    elif audit:
+        table_name = "audit"
+        frame, notes = audit_frame(observations, rubric, year=year, regions=regions)
+    synthetic = sources.filter(pl.col("kind") == "synthetic")["source_id"]
+    if observations["source_id"].is_in(synthetic.implode()).any():
+        notes.append("NOTE: this dataset holds SYNTHETIC figures (generated, not real).")
+    if rubric.user_set:
+        notes.append(f"NOTE: rubric {rubric.id} is user-set/illustrative, not an official "
+                     "indicator system.")
+    if result.totals.height == 0:
+        notes.append("NOTE: no region was scored (check --year and the rubric's levels).")
+    settings = result.settings
+    title = (f"{settings.criteria_id} v{settings.criteria_version}: pass line "
+             f"{settings.pass_points:g} of {settings.total_points:g} points")
+    if output_format is OutputFormat.xlsx:
         if output is None:
-            sys.stdout.write(text)
-        else:
-            atomic_write_bytes(output, text.encode("utf-8"))
-            typer.echo(f"wrote {frame.height} rows to {output}", err=True)
+            raise typer.BadParameter("xlsx needs -o/--output", param_hint="--format")
+        atomic_write_bytes(output, xlsx_bytes({table_name: frame}, notes=XlsxNotes(
+            title=f"fzcompare benchmark: {table_name}", rubric=title,
+            synthetic=any("synthetic" in n.lower() for n in notes),
+            extra=tuple(("note", n) for n in notes))))
+        typer.echo(f"wrote {frame.height} rows to {output}", err=True)
+        return
+    if output_format is OutputFormat.csv:
+        text = frame.write_csv()
+        for note in notes:
+            typer.echo(note, err=True)
+    elif output_format is OutputFormat.json:
+        text = _render_json(frame, result, table_name, notes)
+    else:
+        text = _render_table(frame, table_name, title, notes)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        atomic_write_bytes(output, text.encode("utf-8"))
+        typer.echo(f"wrote {frame.height} rows to {output}", err=True)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import polars as pl
+import polars as pl
 
+from fzcompare.benchmark import audit, benchmark, rank_uncertainty
+
+if TYPE_CHECKING:
     from fzcompare.criteria import CriteriaSet
 
 UNCERTAINTY_COLUMNS: tuple[str, ...] = (
@@ -22,10 +24,6 @@ def uncertainty_frame(observations: pl.DataFrame, rubric: CriteriaSet, *, year: 
                       regions: pl.DataFrame, names: pl.DataFrame, draws: int, seed: int
                       ) -> tuple[pl.DataFrame, list[str]]:
     """The rank-uncertainty table (the year before is simulated too, for rank changes)."""
-    import polars as pl
-
-    from fzcompare.benchmark import benchmark, rank_uncertainty
-
     years = None if year is None else [year - 1, year]
     result = benchmark(observations, rubric, year=years, regions=regions)
     uncertainty = rank_uncertainty(result, draws=draws, seed=seed, observations=observations)
@@ -46,8 +44,6 @@ def uncertainty_frame(observations: pl.DataFrame, rubric: CriteriaSet, *, year: 
 def audit_frame(observations: pl.DataFrame, rubric: CriteriaSet, *, year: int | None,
                 regions: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     """The audit's criteria table (with its area's alpha) and its findings as notes."""
-    from fzcompare.benchmark import audit, benchmark
-
     result = benchmark(observations, rubric, year=year, regions=regions)
     report = audit(result)
     frame = report.criteria.join(report.areas.select("area_id", "cronbach_alpha"),

@@ -3,97 +3,87 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from fzcompare.criteria import load_criteria
+from fzcompare.report import build_report, write_report
+from fzcompare.store import dataset_regions, load, load_sources
+from fzcompare.validate import validate as run_validation
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``report`` command to the app."""
+def report_command(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
+    criteria: Annotated[str, typer.Option(
+        "--criteria", "-c", help="Rubric file or bundled id.")] = "hubei-demo-2024",
+    year: Annotated[int | None, typer.Option(help="Reporting year (default: latest).")]
+    = None,
+    region: Annotated[list[str] | None, typer.Option(
+        "--region", help="Only these regions get a profile section (repeatable).")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
+    = Path("reports/latest"),
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Date printed in the report, YYYY-MM-DD (default: today). The "
+        "same inputs and --as-of give byte-identical files.")] = None,
+    formats: Annotated[str, typer.Option(
+        "--format", help="Comma-separated: html, md, json, csv, parquet.")]
+    = "html,md,json,csv",
+    allow_invalid: Annotated[bool, typer.Option(
+        "--allow-invalid", help="Write the report even when validation finds errors "
+        "(clearly marked).")] = False,
+    validate: Annotated[bool, typer.Option(
+        "--validate/--no-validate", help="Validate the dataset first.")] = True,
+    charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Draw charts.")]
+    = True,
+    robustness: Annotated[int | None, typer.Option(
+        "--robustness", min=1, help="Add the 'How sure is this?' section: rank intervals, "
+        "tied groups, bands and p_rank_improved from N Monte Carlo draws, and the rubric "
+        "audit.")] = None,
+) -> None:
+    """Score a dataset against a rubric and write index.html, summary.json and tables."""
+    try:
+        as_of_date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        typer.echo(f"error: --as-of {as_of!r} is not a date (YYYY-MM-DD)", err=True)
+        raise typer.Exit(2) from None
+    wanted = [f.strip() for f in formats.split(",") if f.strip()]
 
-    @app.command("report")
-    def report(
-        dataset: Annotated[Path, typer.Argument(help="Dataset folder.")] = Path("datasets/demo"),
-        criteria: Annotated[str, typer.Option(
-            "--criteria", "-c", help="Rubric file or bundled id.")] = "hubei-demo-2024",
-        year: Annotated[int | None, typer.Option(help="Reporting year (default: latest).")]
-        = None,
-        region: Annotated[list[str] | None, typer.Option(
-            "--region", help="Only these regions get a profile section (repeatable).")] = None,
-        out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
-        = Path("reports/latest"),
-        as_of: Annotated[str | None, typer.Option(
-            "--as-of", help="Date printed in the report, YYYY-MM-DD (default: today). The "
-            "same inputs and --as-of give byte-identical files.")] = None,
-        formats: Annotated[str, typer.Option(
-            "--format", help="Comma-separated: html, md, json, csv, parquet.")]
-        = "html,md,json,csv",
-        allow_invalid: Annotated[bool, typer.Option(
-            "--allow-invalid", help="Write the report even when validation finds errors "
-            "(clearly marked).")] = False,
-        validate: Annotated[bool, typer.Option(
-            "--validate/--no-validate", help="Validate the dataset first.")] = True,
-        charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Draw charts.")]
-        = True,
-        robustness: Annotated[int | None, typer.Option(
-            "--robustness", min=1, help="Add the 'How sure is this?' section: rank intervals, "
-            "tied groups, bands and p_rank_improved from N Monte Carlo draws, and the rubric "
-            "audit.")] = None,
-    ) -> None:
-        """Score a dataset against a rubric and write index.html, summary.json and tables."""
-        import sys
+    def log(message: str) -> None:
+        typer.echo(f"fzcompare report: {message}", err=True)
 
-        from fzcompare.criteria import load_criteria
-        from fzcompare.report import build_report, write_report
-        from fzcompare.store import dataset_regions, load, load_sources
+    rubric = load_criteria(criteria)
+    observations = load(dataset)
+    sources = load_sources(dataset)
+    regions = dataset_regions(dataset)
+    log(f"{observations.height} observations from {dataset}; rubric {rubric.id} "
+        f"v{rubric.version}")
+    validation = None
+    if validate:
+        validation = run_validation(observations, sources=sources, regions=regions)
+        log(f"validation: {validation.verdict}")
 
-        try:
-            as_of_date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-        except ValueError:
-            typer.echo(f"error: --as-of {as_of!r} is not a date (YYYY-MM-DD)", err=True)
-            raise typer.Exit(2) from None
-        wanted = [f.strip() for f in formats.split(",") if f.strip()]
+    progress = None
+    if sys.stderr.isatty():
+        bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                       console=Console(stderr=True), transient=True)
+        bar.start()
+        task = bar.add_task("report")
 
-        def log(message: str) -> None:
-            typer.echo(f"fzcompare report: {message}", err=True)
-
-        rubric = load_criteria(criteria)
-        observations = load(dataset)
-        sources = load_sources(dataset)
-        regions = dataset_regions(dataset)
-        log(f"{observations.height} observations from {dataset}; rubric {rubric.id} "
-            f"v{rubric.version}")
-        validation = None
-        if validate:
-            try:
-                from fzcompare.validate import validate as run_validation
-            except ImportError:  # pragma: no cover - the validate stage is part of the package
-                log("validation stage not available; reporting without it")
-            else:
-                validation = run_validation(observations, sources=sources, regions=regions)
-                log(f"validation: {validation.verdict}")
-
-        progress = None
-        if sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn
-
-            bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                           console=Console(stderr=True), transient=True)
-            bar.start()
-            task = bar.add_task("report")
-
-            def progress(message: str) -> None:
-                bar.update(task, description=message)
-        try:
-            built = build_report(observations, rubric, sources=sources, regions=regions,
-                                 as_of=as_of_date, year=year, focus_regions=region,
-                                 validation=validation, allow_invalid=allow_invalid,
-                                 dataset_label=str(dataset), charts=charts, progress=progress,
-                                 robustness=robustness)
-        finally:
-            if progress is not None:
-                bar.stop()
-        written = write_report(built, out, formats=wanted)
-        log(f"wrote {len(written)} files to {out} ({built!r})")
+        def progress(message: str) -> None:
+            bar.update(task, description=message)
+    try:
+        built = build_report(observations, rubric, sources=sources, regions=regions,
+                             as_of=as_of_date, year=year, focus_regions=region,
+                             validation=validation, allow_invalid=allow_invalid,
+                             dataset_label=str(dataset), charts=charts, progress=progress,
+                             robustness=robustness)
+    finally:
+        if progress is not None:
+            bar.stop()
+    written = write_report(built, out, formats=wanted)
+    log(f"wrote {len(written)} files to {out} ({built!r})")

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
+import polars as pl
 import typer
+from rich.console import Console
+from rich.table import Table
 
-if TYPE_CHECKING:
-    import polars as pl
+from fzcompare import trends
+from fzcompare._export import XlsxNotes, xlsx_bytes
+from fzcompare.catalog import load_catalog
+from fzcompare.schema import UNMAPPED_PREFIX
+from fzcompare.store import atomic_write_bytes, load, load_sources
 
 
 class TrendsFormat(StrEnum):
@@ -19,6 +27,7 @@ class TrendsFormat(StrEnum):
     csv = "csv"
     json = "json"
     parquet = "parquet"
+    xlsx = "xlsx"
 
 
 class TrendsView(StrEnum):
@@ -64,11 +73,6 @@ def _format_cell(value: object) -> str:
 
 
 def _render_table(frame: pl.DataFrame, view: str, limit: int, notes: list[str]) -> str:
-    import io
-
-    from rich.console import Console
-    from rich.table import Table
-
     shown = frame.select([c for c in _SHOWN[view] if c in frame.columns]).head(limit)
     table = Table(title=f"fzcompare trends: {view} ({frame.height} rows)", title_justify="left")
     for name in shown.columns:
@@ -87,12 +91,15 @@ def _render_table(frame: pl.DataFrame, view: str, limit: int, notes: list[str]) 
 
 def _encode(frame: pl.DataFrame, output_format: TrendsFormat, view: str, limit: int,
             notes: list[str]) -> bytes:
-    import io
-
     if output_format is TrendsFormat.csv:
         return frame.write_csv().encode("utf-8")
     if output_format is TrendsFormat.json:
         return frame.write_json().encode("utf-8") + b"\n"
+    if output_format is TrendsFormat.xlsx:
+        return xlsx_bytes({view: frame}, notes=XlsxNotes(
+            title=f"fzcompare trends: {view}",
+            synthetic=any("synthetic" in n.lower() for n in notes),
+            extra=tuple(("note", n) for n in notes)))
     if output_format is TrendsFormat.parquet:
         buffer = io.BytesIO()
         frame.write_parquet(buffer)
@@ -103,20 +110,18 @@ def _encode(frame: pl.DataFrame, output_format: TrendsFormat, view: str, limit: 
 def _resolve_format(chosen: TrendsFormat | None, output: Path | None,
                     is_terminal: bool) -> TrendsFormat:
     if chosen is not None:
-        if chosen is TrendsFormat.parquet and output is None:
-            raise typer.BadParameter("parquet output needs -o FILE", param_hint="--format")
+        if chosen in (TrendsFormat.parquet, TrendsFormat.xlsx) and output is None:
+            raise typer.BadParameter(f"{chosen} output needs -o FILE", param_hint="--format")
         return chosen
     if output is not None:
         by_suffix = {".csv": TrendsFormat.csv, ".json": TrendsFormat.json,
-                     ".parquet": TrendsFormat.parquet, ".txt": TrendsFormat.table}
+                     ".parquet": TrendsFormat.parquet, ".txt": TrendsFormat.table,
+                     ".xlsx": TrendsFormat.xlsx}
         return by_suffix.get(output.suffix.lower(), TrendsFormat.csv)
     return TrendsFormat.table if is_terminal else TrendsFormat.csv
 
 
 def _check_codes(indicators: list[str] | None) -> None:
-    from fzcompare.catalog import load_catalog
-    from fzcompare.schema import UNMAPPED_PREFIX
-
     if not indicators:
         return
     known = load_catalog().codes
@@ -127,111 +132,100 @@ def _check_codes(indicators: list[str] | None) -> None:
             param_hint="--indicator")
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``trends`` command to the app."""
+def trends_command(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder (observations/ + "
+                                                 "sources.csv).")],
+    indicator: Annotated[list[str] | None, typer.Option(
+        "--indicator", "-i", help="Only this indicator code (repeatable).")] = None,
+    region: Annotated[list[str] | None, typer.Option(
+        "--region", "-r", help="Only this region code (repeatable).")] = None,
+    year_from: Annotated[int | None, typer.Option(
+        "--from", help="First year to include.")] = None,
+    year_to: Annotated[int | None, typer.Option(
+        "--to", help="Last year to include.")] = None,
+    output_format: Annotated[TrendsFormat | None, typer.Option(
+        "--format", "-f", help="table, csv, json or parquet (default: table on a "
+                               "terminal, CSV when piped, or from the -o suffix).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write to this file (atomically) instead of stdout.")
+    ] = None,
+    view: Annotated[TrendsView, typer.Option(
+        "--view", help="Which table: summary (changes + series statistics, one row per "
+                       "observation), changes, series, significance, dispersion, "
+                       "convergence or outlook (slow: tens of ms per series).")
+    ] = TrendsView.summary,
+    tolerance_abs: Annotated[float, typer.Option(
+        "--tolerance-abs", min=0.0, help="Changes this small (in the indicator's unit) "
+                                         "are 'unchanged'.")] = 0.0,
+    tolerance_rel: Annotated[float | None, typer.Option(
+        "--tolerance-rel", min=0.0, help="Changes this small relative to the previous "
+                                         "value (0.01 = 1%) are 'unchanged'.")] = None,
+    confidence: Annotated[float, typer.Option(
+        "--confidence", min=0.5, max=0.999, help="Confidence level of intervals and "
+                                                 "tests.")] = 0.95,
+    limit: Annotated[int, typer.Option(
+        "--limit", min=1, help="Rows shown by --format table.")] = 50,
+) -> None:
+    """Year-over-year changes and verdicts, trends, tests, convergence, outlook.
 
-    @app.command("trends")
-    def trends_command(
-        dataset: Annotated[Path, typer.Argument(help="Dataset folder (observations/ + "
-                                                     "sources.csv).")],
-        indicator: Annotated[list[str] | None, typer.Option(
-            "--indicator", "-i", help="Only this indicator code (repeatable).")] = None,
-        region: Annotated[list[str] | None, typer.Option(
-            "--region", "-r", help="Only this region code (repeatable).")] = None,
-        year_from: Annotated[int | None, typer.Option(
-            "--from", help="First year to include.")] = None,
-        year_to: Annotated[int | None, typer.Option(
-            "--to", help="Last year to include.")] = None,
-        output_format: Annotated[TrendsFormat | None, typer.Option(
-            "--format", "-f", help="table, csv, json or parquet (default: table on a "
-                                   "terminal, CSV when piped, or from the -o suffix).")
-        ] = None,
-        output: Annotated[Path | None, typer.Option(
-            "--output", "-o", help="Write to this file (atomically) instead of stdout.")
-        ] = None,
-        view: Annotated[TrendsView, typer.Option(
-            "--view", help="Which table: summary (changes + series statistics, one row per "
-                           "observation), changes, series, significance, dispersion, "
-                           "convergence or outlook (slow: tens of ms per series).")
-        ] = TrendsView.summary,
-        tolerance_abs: Annotated[float, typer.Option(
-            "--tolerance-abs", min=0.0, help="Changes this small (in the indicator's unit) "
-                                             "are 'unchanged'.")] = 0.0,
-        tolerance_rel: Annotated[float | None, typer.Option(
-            "--tolerance-rel", min=0.0, help="Changes this small relative to the previous "
-                                             "value (0.01 = 1%) are 'unchanged'.")] = None,
-        confidence: Annotated[float, typer.Option(
-            "--confidence", min=0.5, max=0.999, help="Confidence level of intervals and "
-                                                     "tests.")] = 0.95,
-        limit: Annotated[int, typer.Option(
-            "--limit", min=1, help="Rows shown by --format table.")] = 50,
-    ) -> None:
-        """Year-over-year changes and verdicts, trends, tests, convergence, outlook.
+    Exit codes: 0 the analysis ran; 1 the dataset cannot be read or
+    nothing matches the filters; 2 usage error.
+    """
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise typer.BadParameter(f"--from {year_from} is after --to {year_to}",
+                                 param_hint="--from")
+    _check_codes(indicator)
+    chosen = _resolve_format(output_format, output, sys.stdout.isatty())
 
-        Exit codes: 0 the analysis ran; 1 the dataset cannot be read or
-        nothing matches the filters; 2 usage error.
-        """
-        import sys
+    observations = load(dataset)
+    if year_from is not None:
+        observations = observations.filter(pl.col("year") >= year_from)
+    if year_to is not None:
+        observations = observations.filter(pl.col("year") <= year_to)
+    if region:
+        observations = observations.filter(pl.col("region_code").is_in(region))
+    selected = (observations.filter(pl.col("indicator_code").is_in(indicator))
+                if indicator else observations)
+    if selected.height == 0:
+        typer.echo(f"error: no observations in {dataset} match the filters", err=True)
+        raise typer.Exit(1)
 
-        import polars as pl
+    tolerance = trends.Tolerance(
+        absolute=tolerance_abs,
+        **({"relative": tolerance_rel} if tolerance_rel is not None else {}))
+    codes = indicator or None
+    name = view.value
+    frame: pl.DataFrame
+    if name == "summary":
+        frame = trends.summarize(observations, indicators=codes, tolerance=tolerance,
+                                 confidence=confidence)
+    elif name == "changes":
+        frame = trends.year_over_year(observations, indicators=codes, tolerance=tolerance)
+    elif name == "series":
+        frame = trends.trend(observations, indicators=codes, confidence=confidence)
+    elif name == "significance":
+        frame = trends.change_significance(observations, indicators=codes,
+                                           tolerance=tolerance, confidence=confidence)
+    elif name == "dispersion":
+        frame = trends.dispersion(observations, indicators=codes)
+    elif name == "convergence":
+        frame = trends.convergence(observations, indicators=codes, confidence=confidence)
+    else:
+        frame = trends.outlook(observations, indicators=codes, confidence=confidence)
 
-        from fzcompare import trends
-        from fzcompare.store import atomic_write_bytes, load, load_sources
-
-        if year_from is not None and year_to is not None and year_from > year_to:
-            raise typer.BadParameter(f"--from {year_from} is after --to {year_to}",
-                                     param_hint="--from")
-        _check_codes(indicator)
-        chosen = _resolve_format(output_format, output, sys.stdout.isatty())
-
-        observations = load(dataset)
-        if year_from is not None:
-            observations = observations.filter(pl.col("year") >= year_from)
-        if year_to is not None:
-            observations = observations.filter(pl.col("year") <= year_to)
-        if region:
-            observations = observations.filter(pl.col("region_code").is_in(region))
-        selected = (observations.filter(pl.col("indicator_code").is_in(indicator))
-                    if indicator else observations)
-        if selected.height == 0:
-            typer.echo(f"error: no observations in {dataset} match the filters", err=True)
-            raise typer.Exit(1)
-
-        tolerance = trends.Tolerance(
-            absolute=tolerance_abs,
-            **({"relative": tolerance_rel} if tolerance_rel is not None else {}))
-        codes = indicator or None
-        name = view.value
-        frame: pl.DataFrame
-        if name == "summary":
-            frame = trends.summarize(observations, indicators=codes, tolerance=tolerance,
-                                     confidence=confidence)
-        elif name == "changes":
-            frame = trends.year_over_year(observations, indicators=codes, tolerance=tolerance)
-        elif name == "series":
-            frame = trends.trend(observations, indicators=codes, confidence=confidence)
-        elif name == "significance":
-            frame = trends.change_significance(observations, indicators=codes,
-                                               tolerance=tolerance, confidence=confidence)
-        elif name == "dispersion":
-            frame = trends.dispersion(observations, indicators=codes)
-        elif name == "convergence":
-            frame = trends.convergence(observations, indicators=codes, confidence=confidence)
-        else:
-            frame = trends.outlook(observations, indicators=codes, confidence=confidence)
-
-        notes: list[str] = []
-        sources = load_sources(dataset)
-        synthetic = sources.filter(pl.col("kind") == "synthetic")["source_id"]
-        if selected["source_id"].is_in(synthetic.implode()).any():
-            notes.append("NOTE: this dataset holds SYNTHETIC figures (generated, not real).")
-        data = _encode(frame, chosen, name, limit, notes)
-        if chosen is not TrendsFormat.table:
-            for note in notes:
-                typer.echo(note, err=True)
-        if output is None:
-            sys.stdout.write(data.decode("utf-8"))  # parquet always goes to a file
-            sys.stdout.flush()
-        else:
-            atomic_write_bytes(output, data)
-            typer.echo(f"wrote {frame.height} rows ({chosen.value}) to {output}", err=True)
+    notes: list[str] = []
+    sources = load_sources(dataset)
+    synthetic = sources.filter(pl.col("kind") == "synthetic")["source_id"]
+    if selected["source_id"].is_in(synthetic.implode()).any():
+        notes.append("NOTE: this dataset holds SYNTHETIC figures (generated, not real).")
+    data = _encode(frame, chosen, name, limit, notes)
+    if chosen is not TrendsFormat.table:
+        for note in notes:
+            typer.echo(note, err=True)
+    if output is None:
+        sys.stdout.write(data.decode("utf-8"))  # parquet always goes to a file
+        sys.stdout.flush()
+    else:
+        atomic_write_bytes(output, data)
+        typer.echo(f"wrote {frame.height} rows ({chosen.value}) to {output}", err=True)

@@ -6,15 +6,26 @@ Exit codes: 0 when no error-severity expectation fails, 1 when one does, 2 for u
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import polars as pl
 import typer
 
-if TYPE_CHECKING:
-    import polars as pl
+from fzcompare._export import XlsxNotes, xlsx_bytes
+from fzcompare._io import atomic_write_bytes
+from fzcompare.errors import FzcompareError, InvalidArgumentError, SchemaError
+from fzcompare.schema import OBSERVATION_SCHEMA
+from fzcompare.store import dataset_regions, load_sources
+from fzcompare.validate import SuiteError, check_expectations, load_suite
+from fzcompare.validate import quarantine as quarantine_rows
+from fzcompare.validate import readmit as readmit_rows
+from fzcompare.validate import validate as run_validation
+from fzcompare.validate._quarantine import load_observations
 
+if TYPE_CHECKING:
     from fzcompare.validate import QuarantineReport, ValidationResult
 
 
@@ -23,6 +34,7 @@ class OutputFormat(StrEnum):
 
     text = "text"
     json = "json"
+    xlsx = "xlsx"
 
 
 def _usage(message: str) -> typer.Exit:
@@ -40,8 +52,6 @@ def _cell(value: object) -> str:
 
 def render_text(result: ValidationResult, *, label: str, max_rows: int) -> str:
     """The terminal summary: verdict, failed and skipped expectations, the first failing rows."""
-    import polars as pl
-
     outcomes = result.outcomes
     lines = [f"{label}: {result.n_rows:,} rows, {len(result.suites)} suites "
              f"({', '.join(result.suites)}), {outcomes.height} expectations "
@@ -86,135 +96,129 @@ def _report_line(report: QuarantineReport, action: str) -> str:
 
 
 def _read_table(path: Path) -> pl.DataFrame:
-    import polars as pl
-
-    from fzcompare.schema import OBSERVATION_SCHEMA
-
     if path.suffix.lower() == ".parquet":
         return pl.read_parquet(path)
     text_columns = {c: pl.String() for c, t in OBSERVATION_SCHEMA.items() if t == pl.String()}
     return pl.read_csv(path, schema_overrides=text_columns, infer_schema_length=10000)
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``validate`` command to the app."""
+def validate_command(
+    dataset: Annotated[Path, typer.Argument(
+        help="Dataset folder, or one observations file (.parquet or .csv).")],
+    suite: Annotated[list[Path] | None, typer.Option(
+        "--suite", help="Also run this suite file (great_expectations JSON); repeatable.")]
+    = None,
+    bundled: Annotated[bool, typer.Option(
+        "--bundled/--no-bundled", help="Run the bundled suites.")] = True,
+    output: Annotated[OutputFormat, typer.Option(
+        "--format", help="text for people, json for machines, xlsx (outcomes and "
+                         "failing rows, to -o; the text is printed too).")]
+    = OutputFormat.text,
+    xlsx_output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="The workbook --format xlsx writes.")] = None,
+    docs: Annotated[Path | None, typer.Option(
+        "--docs", help="Build great_expectations Data Docs in this folder (the pages "
+                       "load CSS and scripts from the internet).")] = None,
+    quarantine: Annotated[bool, typer.Option(
+        "--quarantine", help="Move rows failing error-severity expectations to "
+                             "<dataset>/quarantine/ (nothing is deleted).")] = False,
+    readmit: Annotated[bool, typer.Option(
+        "--readmit", help="First move quarantined rows that now pass back into the "
+                          "dataset.")] = False,
+    corrections: Annotated[Path | None, typer.Option(
+        "--corrections", help="With --readmit: CSV of quarantine_id plus corrected "
+                              "observation columns (e.g. value).")] = None,
+    sources: Annotated[Path | None, typer.Option(
+        "--sources", help="Sources CSV (for an observations file; a dataset has its "
+                          "own).")] = None,
+    max_rows: Annotated[int, typer.Option(
+        "--max-rows", min=0, help="Failing rows shown (text) or included (json).")] = 20,
+) -> None:
+    """Validate observations with the great_expectations suites.
 
-    @app.command("validate")
-    def validate_command(
-        dataset: Annotated[Path, typer.Argument(
-            help="Dataset folder, or one observations file (.parquet or .csv).")]
-        = Path("datasets/demo"),
-        suite: Annotated[list[Path] | None, typer.Option(
-            "--suite", help="Also run this suite file (great_expectations JSON); repeatable.")]
-        = None,
-        bundled: Annotated[bool, typer.Option(
-            "--bundled/--no-bundled", help="Run the bundled suites.")] = True,
-        output: Annotated[OutputFormat, typer.Option(
-            "--format", help="text for people, json for machines.")] = OutputFormat.text,
-        docs: Annotated[Path | None, typer.Option(
-            "--docs", help="Build great_expectations Data Docs in this folder (the pages "
-                           "load CSS and scripts from the internet).")] = None,
-        quarantine: Annotated[bool, typer.Option(
-            "--quarantine", help="Move rows failing error-severity expectations to "
-                                 "<dataset>/quarantine/ (nothing is deleted).")] = False,
-        readmit: Annotated[bool, typer.Option(
-            "--readmit", help="First move quarantined rows that now pass back into the "
-                              "dataset.")] = False,
-        corrections: Annotated[Path | None, typer.Option(
-            "--corrections", help="With --readmit: CSV of quarantine_id plus corrected "
-                                  "observation columns (e.g. value).")] = None,
-        sources: Annotated[Path | None, typer.Option(
-            "--sources", help="Sources CSV (for an observations file; a dataset has its "
-                              "own).")] = None,
-        max_rows: Annotated[int, typer.Option(
-            "--max-rows", min=0, help="Failing rows shown (text) or included (json).")] = 20,
-    ) -> None:
-        """Validate observations with the great_expectations suites.
+    Exit code 0 when no error-severity expectation fails, 1 when one does, 2 for usage
+    errors.
+    """
+    if not dataset.exists():
+        raise _usage(f"{dataset}: no such dataset or file")
+    is_dataset = dataset.is_dir()
+    if (quarantine or readmit) and not is_dataset:
+        raise _usage("--quarantine and --readmit need a dataset folder, not a file")
+    if corrections is not None and not readmit:
+        raise _usage("--corrections goes with --readmit")
+    if not bundled and not suite:
+        raise _usage("--no-bundled needs at least one --suite")
+    for path in [*(suite or []), *([corrections] if corrections else []),
+                 *([sources] if sources else [])]:
+        if not path.is_file():
+            raise _usage(f"{path}: no such file")
 
-        Exit code 0 when no error-severity expectation fails, 1 when one does, 2 for usage
-        errors.
-        """
-        import polars as pl
+    if docs is not None and docs.exists() and not docs.is_dir():
+        raise _usage(f"{docs}: --docs needs a folder; this path is a file")
+    try:
+        extra = [load_suite(p) for p in suite or []]
+        check_expectations(extra)
+    except SuiteError as error:
+        raise _usage(str(error)) from None
+    chosen = None if bundled else extra
+    extra_suites = extra if bundled else []
 
-        from fzcompare.errors import FzcompareError, SchemaError
-        from fzcompare.validate import SuiteError
-        from fzcompare.validate import quarantine as quarantine_rows
-        from fzcompare.validate import readmit as readmit_rows
-        from fzcompare.validate import validate as run_validation
-        from fzcompare.validate._quarantine import load_observations
-
-        if not dataset.exists():
-            raise _usage(f"{dataset}: no such dataset or file")
-        is_dataset = dataset.is_dir()
-        if (quarantine or readmit) and not is_dataset:
-            raise _usage("--quarantine and --readmit need a dataset folder, not a file")
-        if corrections is not None and not readmit:
-            raise _usage("--corrections goes with --readmit")
-        if not bundled and not suite:
-            raise _usage("--no-bundled needs at least one --suite")
-        for path in [*(suite or []), *([corrections] if corrections else []),
-                     *([sources] if sources else [])]:
-            if not path.is_file():
-                raise _usage(f"{path}: no such file")
-        from fzcompare.validate import load_suite
-
+    messages: list[str] = []
+    if readmit:
+        fixes = pl.read_csv(corrections, infer_schema_length=0) if corrections else None
         try:
-            extra = [load_suite(p) for p in suite or []]
-        except SuiteError as error:
+            report = readmit_rows(dataset, corrections=fixes, suites=chosen,
+                                  extra_suites=extra_suites)
+        except SchemaError as error:
             raise _usage(str(error)) from None
-        chosen = None if bundled else extra
-        extra_suites = extra if bundled else []
+        messages.append(_report_line(report, "readmit"))
 
-        messages: list[str] = []
-        if readmit:
-            fixes = pl.read_csv(corrections, infer_schema_length=0) if corrections else None
-            try:
-                report = readmit_rows(dataset, corrections=fixes, suites=chosen,
-                                      extra_suites=extra_suites)
-            except SchemaError as error:
-                raise _usage(str(error)) from None
-            messages.append(_report_line(report, "readmit"))
-
-        source_table: pl.DataFrame | None
-        try:
-            if is_dataset:
-                from fzcompare.store import dataset_regions, load_sources
-
-                observations = load_observations(dataset)
-                source_table = load_sources(dataset)
-                regions = dataset_regions(dataset)
-            else:
-                observations = _read_table(dataset)
-                source_table = pl.read_csv(sources, infer_schema_length=0) if sources else None
-                regions = None
-        except (SchemaError, pl.exceptions.PolarsError, OSError) as error:
-            typer.echo(f"error: {dataset}: cannot read the observations ({error})", err=True)
-            raise typer.Exit(1) from None
-        try:
-            result = run_validation(observations, sources=source_table, regions=regions,
-                                    suites=chosen, extra_suites=extra_suites, docs=docs)
-        except SuiteError as error:
-            raise _usage(str(error)) from None
-        if docs is not None:
-            messages.append(f"Data Docs: {result.docs_index} (these pages load their CSS and "
-                            "scripts from a CDN; fzcompare's own reports do not)")
-        if quarantine and result.verdict == "fail":
-            try:
-                report = quarantine_rows(dataset, result)
-            except FzcompareError as error:
-                typer.echo(f"error: {error}", err=True)
-                raise typer.Exit(1) from None
-            messages.append(_report_line(report, "quarantine"))
-
-        if output == OutputFormat.json:
-            import json
-
-            payload = result.to_dict(max_failing_rows=max_rows)
-            payload["dataset"] = str(dataset)
-            payload["messages"] = messages
-            typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    source_table: pl.DataFrame | None
+    try:
+        if is_dataset:
+            observations = load_observations(dataset)
+            source_table = load_sources(dataset)
+            regions = dataset_regions(dataset)
         else:
-            typer.echo(render_text(result, label=str(dataset), max_rows=max_rows))
-            for message in messages:
-                typer.echo(message)
-        raise typer.Exit(1 if result.verdict == "fail" else 0)
+            observations = _read_table(dataset)
+            source_table = pl.read_csv(sources, infer_schema_length=0) if sources else None
+            regions = None
+    except (SchemaError, pl.exceptions.PolarsError, OSError) as error:
+        typer.echo(f"error: {dataset}: cannot read the observations ({error})", err=True)
+        raise typer.Exit(1) from None
+    try:
+        result = run_validation(observations, sources=source_table, regions=regions,
+                                suites=chosen, extra_suites=extra_suites, docs=docs)
+    except (SuiteError, InvalidArgumentError) as error:
+        raise _usage(str(error)) from None
+    if docs is not None:
+        messages.append(f"Data Docs: {result.docs_index} (these pages load their CSS and "
+                        "scripts from a CDN; fzcompare's own reports do not)")
+    if quarantine and result.verdict == "fail":
+        try:
+            report = quarantine_rows(dataset, result)
+        except FzcompareError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(1) from None
+        messages.append(_report_line(report, "quarantine"))
+
+    if output == OutputFormat.xlsx:
+        if xlsx_output is None:
+            raise typer.BadParameter("xlsx needs -o/--output", param_hint="--format")
+        atomic_write_bytes(xlsx_output, xlsx_bytes(
+            {"outcomes": result.outcomes, "failing_rows": result.failing_rows},
+            notes=XlsxNotes(title=f"fzcompare validate: {dataset}",
+                            extra=tuple(("message", m) for m in messages))))
+        messages.append(f"wrote {result.failing_rows.height} failing row(s) to "
+                        f"{xlsx_output}")
+
+    if output == OutputFormat.json:
+        payload = result.to_dict(max_failing_rows=max_rows)
+        payload["dataset"] = str(dataset)
+        payload["messages"] = messages
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    else:
+        typer.echo(render_text(result, label=str(dataset), max_rows=max_rows))
+        for message in messages:
+            typer.echo(message)
+    raise typer.Exit(1 if result.verdict == "fail" else 0)

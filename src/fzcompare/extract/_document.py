@@ -7,21 +7,26 @@ import codecs
 import datetime as dt
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import polars as pl
 
-from fzcompare.errors import ExtractionError
+from fzcompare.errors import AmbiguousRegionError, ExtractionError
 from fzcompare.extract import _lexicon as lex
+from fzcompare.extract._numbers import chinese_numeral_value
+from fzcompare.regions import RegionMatch, find_region
 
 __all__ = [
     "DocumentInfo",
+    "RegionReading",
     "Section",
     "decode_report",
     "find_date",
     "find_sections",
     "find_title",
+    "read_region",
     "region_index",
 ]
 
@@ -97,6 +102,9 @@ class DocumentInfo:
         encoding: The encoding the file was read with (None for a str).
         path: The file path, if read from a file.
         n_chars: Characters of the raw text.
+        file_type: ``text``, ``html``, ``pdf`` or ``docx`` (read from the file's bytes).
+        sha256: Hex SHA-256 of the file's bytes (None for a str).
+        url: The page's address when a saved HTML page records it.
 
     Examples:
         >>> from fzcompare.extract import extract
@@ -119,6 +127,9 @@ class DocumentInfo:
     encoding: str | None
     path: str | None
     n_chars: int
+    file_type: str = "text"
+    sha256: str | None = None
+    url: str | None = None
 
 
 _TITLE_LINE: Final[re.Pattern[str]] = re.compile(
@@ -133,8 +144,6 @@ _ISO_DATE: Final[re.Pattern[str]] = re.compile(
 
 
 def _numeral(text: str) -> int:
-    from fzcompare.extract._numbers import chinese_numeral_value
-
     if text.isdigit():
         return int(text)
     value = chinese_numeral_value(text)
@@ -281,6 +290,75 @@ def lookup_region(text: str, regions: pl.DataFrame) -> str | None:
         if best is None or rank > best:
             best, found = rank, code
     return found
+
+
+_ISSUER_END: Final[re.Pattern[str]] = re.compile(
+    r"关于|(?:19|20)\d{2}\s*年|[〇零一二三四五六七八九]{4}年|法治政府|依法行政|法治建设")
+_DEPARTMENT: Final[re.Pattern[str]] = re.compile(
+    r"(?:司法厅|司法局|法制办公室|法制办|依法治[省市县区]办公室|依法治[省市县区]办|办公厅|办公室)$")
+
+
+@dataclass(frozen=True)
+class RegionReading:
+    """The reporting government read from a report's first lines.
+
+    Attributes:
+        match: The region (None when no line names one, or when the name is ambiguous).
+        publisher: The issuing body as written (``十堰市人民政府``, ``成都市司法局``).
+        department: Whether the issuer is a department reporting for its government.
+        ambiguous: The ambiguity message when several regions fit and nothing chose one.
+    """
+
+    match: RegionMatch | None
+    publisher: str | None
+    department: bool
+    ambiguous: str | None
+
+
+def _issuer(line: str) -> str:
+    end = _ISSUER_END.search(line)
+    return line[: end.start()].strip(" ：:，,") if end else line.strip()
+
+
+def read_region(text: str, title: str | None, *, year: int | None = None,
+                regions: pl.DataFrame | None = None, province: str | None = None,
+                context: Sequence[str] = ()) -> RegionReading:
+    """The government a report is from: its title's issuer, else the lines around it.
+
+    Names shared by several regions (鼓楼区, 朝阳区) are settled by the other names in the
+    first lines, then the ``province`` hint and the ``context`` codes (the dataset's other
+    regions); when nothing settles them the reading says so (never a guess).
+
+    Examples:
+        >>> reading = read_region("成都市武侯区人民政府关于2023年法治政府建设情况的报告",
+        ...                       "成都市武侯区人民政府关于2023年法治政府建设情况的报告")
+        >>> reading.match.code, reading.publisher, reading.department
+        ('510107', '成都市武侯区人民政府', False)
+        >>> read_region("x", "广州市司法局关于2023年法治政府建设情况的报告").match.code
+        '440100'
+        >>> read_region("x", "鼓楼区人民政府关于2023年法治政府建设情况的报告").ambiguous[:10]
+        "'鼓楼区' fits"
+    """
+    head = text[:400]
+    lines = [line.strip() for line in head.splitlines() if line.strip()]
+    candidates = [_issuer(title)] if title else []
+    candidates += [_issuer(line) for line in lines[:4] if line != title]
+    candidates += [text[-200:]]
+    ambiguous: str | None = None
+    for issuer in candidates:
+        if not issuer:
+            continue
+        try:
+            match = find_region(issuer, year=year, context_text=head, regions=regions,
+                                province=province, context=context)
+        except AmbiguousRegionError as error:
+            ambiguous = ambiguous or error.message
+            continue
+        if match is not None:
+            publisher = issuer if issuer is not candidates[-1] else None
+            department = bool(publisher and _DEPARTMENT.search(publisher))
+            return RegionReading(match, publisher, department, None)
+    return RegionReading(None, candidates[0] if candidates else None, False, ambiguous)
 
 
 @dataclass(frozen=True)

@@ -14,18 +14,16 @@ from typing import Final
 import polars as pl
 
 from fzcompare.catalog import Catalog, load_catalog, load_regions
-from fzcompare.errors import ExtractionError
+from fzcompare.errors import AmbiguousRegionError, ExtractionError, UnknownRegionError
 from fzcompare.extract import _lexicon as lex
 from fzcompare.extract._document import (
     DocumentInfo,
     Section,
-    decode_report,
     find_date,
     find_sections,
     find_title,
     find_year,
-    lookup_region,
-    region_index,
+    read_region,
 )
 from fzcompare.extract._mapping import (
     MAP_THRESHOLD,
@@ -40,12 +38,15 @@ from fzcompare.extract._mapping import (
 )
 from fzcompare.extract._normalize import NormalizedText, find_mojibake, normalize
 from fzcompare.extract._numbers import FoundNumber, chinese_numeral_value, scan_numbers
+from fzcompare.extract._readers import ReadDocument, read_document, with_file_facts
 from fzcompare.extract._result import (
     RESULT_SCHEMA,
     ExtractionResult,
     ExtractionWarning,
 )
-from fzcompare.schema import UNMAPPED_PREFIX
+from fzcompare.extract._spans import SpanSet
+from fzcompare.regions import resolve_region as resolve
+from fzcompare.schema import UNMAPPED_PREFIX, scope_words
 
 __all__ = ["extract", "resolve_region"]
 
@@ -127,21 +128,22 @@ class _Figure:
     confidence: float = 0.0
 
 
-def _read(source: str | bytes | os.PathLike[str]) -> tuple[str, str | None, str | None, bytes]:
+def _read(source: str | bytes | os.PathLike[str]) -> tuple[str, str | None, str | None, bytes,
+                                                        ReadDocument | None]:
     if isinstance(source, str):
-        return source, None, None, source.encode("utf-8", "surrogatepass")
+        return source, None, None, source.encode("utf-8", "surrogatepass"), None
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
-        text, encoding = decode_report(data)
-        return text, encoding, None, data
+        read = read_document(data)
+        return read.text, read.encoding, None, data, read
     path = Path(source)
     try:
         data = path.read_bytes()
     except OSError as error:
         raise ExtractionError(f"{path}: cannot read the file ({error.strerror or error})",
                               reason="unreadable", path=str(path)) from error
-    text, encoding = decode_report(data, name=str(path))
-    return text, encoding, str(path), data
+    read = read_document(data, name=str(path))
+    return read.text, read.encoding, str(path), data, read
 
 
 def _level_from_code(code: str) -> str:
@@ -151,33 +153,36 @@ def _level_from_code(code: str) -> str:
     return "county"
 
 
-def resolve_region(region: str, regions: pl.DataFrame | None = None) -> tuple[str, str | None,
-                                                                              str]:
+def resolve_region(region: str, regions: pl.DataFrame | None = None, *,
+                   province: str | None = None) -> tuple[str, str | None, str]:
     """A region given as a 6-digit code or a name -> (code, name, level).
 
+    Names go through ``fzcompare.resolve_region`` (short names, prefixes, old names); a
+    6-digit code that no table knows is kept, with the level its shape tells.
+
     Raises:
-        ExtractionError: ``reason`` ``unknown_region`` when a name matches no region.
+        ExtractionError: ``reason`` ``unknown_region`` (with suggestions) or
+            ``ambiguous_region`` (with the candidates).
 
     Examples:
         >>> resolve_region("十堰市")
         ('420300', '十堰市', 'prefecture')
-        >>> resolve_region("420300")[0]
-        '420300'
+        >>> resolve_region("深圳市"), resolve_region("110105")
+        (('440300', '深圳市', 'prefecture'), ('110105', '朝阳区', 'county'))
     """
-    index = region_index(load_regions() if regions is None else regions)
     region = region.strip()
-    if re.fullmatch(r"\d{6}", region):
-        if region in index.rows:
-            name, level = index.rows[region]
-            return region, name, level
-        return region, None, _level_from_code(region)
-    code = lookup_region(region, load_regions() if regions is None else regions)
-    if code is None:
-        raise ExtractionError(f"unknown region {region!r}", reason="unknown_region",
-                              hint="give a 6-digit region code or a name from the regions "
-                              "table (fzcompare.load_regions())")
-    name, level = index.rows[code]
-    return code, name, level
+    extra = None if regions is None or regions is load_regions() else regions
+    try:
+        match = resolve(region, regions=extra, province=province)
+    except UnknownRegionError as error:
+        if re.fullmatch(r"\d{6}", region):
+            return region, None, _level_from_code(region)
+        raise ExtractionError(error.message, reason="unknown_region", hint=error.hint,
+                              suggestions=error.details.get("suggestions")) from error
+    except AmbiguousRegionError as error:
+        raise ExtractionError(error.message, reason="ambiguous_region", hint=error.hint,
+                              candidates=error.details.get("candidates")) from error
+    return match.reported_code, match.reported_name, match.level
 
 
 def _bounds(marks: list[int], start: int, end: int, size: int) -> tuple[int, int]:
@@ -188,39 +193,56 @@ def _bounds(marks: list[int], start: int, end: int, size: int) -> tuple[int, int
     return left, right
 
 
+def _quote_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` without whitespace at either end: normalising the raw span drops
+    spaces at the ends of a text, so a quote ending in one would differ from its span.
+
+    Examples:
+        >>> _quote_bounds("办结率100% ,", 0, 8)
+        (0, 7)
+    """
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    while start < end and text[start].isspace():
+        start += 1
+    return start, end
+
+
 def _strip_label(label: str) -> str:
     return _LABEL_FILLER_PATTERN.sub("", label)
 
 
 def _metadata(doc: NormalizedText, *, region: str | None, year: int | None,
               regions: pl.DataFrame, encoding: str | None, path: str | None, digest: str,
-              warnings: list[ExtractionWarning]) -> DocumentInfo:
+              warnings: list[ExtractionWarning], province: str | None = None,
+              context: Sequence[str] = ()) -> DocumentInfo:
     text = doc.text
     title, title_end = find_title(text)
-    title_region: str | None = None
-    publisher: str | None = None
     if title is None:
         warnings.append(ExtractionWarning("no_title", "no title line (…法治政府建设…报告) "
                                           "among the first lines"))
-    else:
-        title_region = lookup_region(title, regions)
-        before = title.split("关于")[0] if "关于" in title else ""
-        publisher = before.strip() or None
-    if title_region is None:
-        title_region = lookup_region(text[-200:], regions) or lookup_region(text[:300], regions)
+    title_year = find_year(title) if title else None
+    extra = None if regions is load_regions() else regions
+    reading = read_region(text, title, year=year or title_year, regions=extra,
+                          province=province, context=context)
+    publisher = reading.publisher
+    title_region = reading.match.reported_code if reading.match is not None else None
     code = name = level = None
     if region is not None:
-        code, name, level = resolve_region(region, regions)
+        code, name, level = resolve_region(region, regions, province=province)
         if title_region is not None and title_region != code:
             warnings.append(ExtractionWarning(
                 "region_override", f"the title names region {title_region}; using {code} "
                 "as given"))
-    elif title_region is not None:
-        code, name, level = resolve_region(title_region, regions)
+    elif reading.match is not None:
+        found = reading.match
+        code, name, level = found.reported_code, found.reported_name, found.level
+    elif reading.ambiguous is not None:
+        warnings.append(ExtractionWarning("ambiguous_region", reading.ambiguous + "; pass "
+                                          "region= (a code or a name with its province)"))
     else:
         warnings.append(ExtractionWarning("no_region", "the reporting region could not be "
                                           "read from the title; pass region="))
-    title_year = find_year(title) if title else None
     if title_year is None and title is None:
         match = re.search(r"((?:19|20)\d{2})年度?法治政府建设", text[:600])
         title_year = int(match.group(1)) if match else None
@@ -273,8 +295,7 @@ def _explicit_scope(cues: tuple[list[int], list[int], list[str]], sentence_start
 
 def _figures(doc: NormalizedText, numbers: list[FoundNumber], compiled: CompiledCatalog,
              sections: list[Section], cues: tuple[list[int], list[int], list[str]], marks: _Marks,
-             mojibake: list[tuple[int, int]], warnings: list[ExtractionWarning]
-             ) -> list[_Figure]:
+             mojibake: SpanSet, warnings: list[ExtractionWarning]) -> list[_Figure]:
     text = doc.text
     size = len(text)
     clause_marks = marks.clause
@@ -288,7 +309,7 @@ def _figures(doc: NormalizedText, numbers: list[FoundNumber], compiled: Compiled
     for k, number in enumerate(numbers):
         start = number.start
         end = number.end
-        if mojibake and any(a < end and start < b for a, b in mojibake):
+        if mojibake and mojibake.overlaps(start, end):
             raw_start, raw_end = doc.raw_span(start, end)
             warnings.append(ExtractionWarning(
                 "figure_in_mojibake", f"figure {number.written}{number.unit} sits in garbled "
@@ -525,7 +546,7 @@ def _listing_figures(doc: NormalizedText, compiled: CompiledCatalog, sections: l
 def _title_count_figures(doc: NormalizedText, compiled: CompiledCatalog,
                          sections: list[Section], numbers: list[FoundNumber],
                          cues: tuple[list[int], list[int], list[str]], marks: _Marks,
-                         taken: Sequence[tuple[int, int]] = ()) -> list[_Figure]:
+                         taken: SpanSet | None = None) -> list[_Figure]:
     """Counts of named titles (《A》《B》等政府规章 -> 2, ge) when the clause names a count;
     title lists inside the ``taken`` spans (items named before a listing phrase) are skipped."""
     text = doc.text
@@ -538,7 +559,7 @@ def _title_count_figures(doc: NormalizedText, compiled: CompiledCatalog,
     figures: list[_Figure] = []
     for match in _TITLE_LIST.finditer(text):
         start, end = match.span()
-        if any(a < end and start < b for a, b in taken):
+        if taken and taken.overlaps(start, end):
             continue
         clause_start, clause_end = _bounds(clause_marks, start, end, len(text))
         i = bisect.bisect_left(number_starts, clause_start)
@@ -608,20 +629,32 @@ def _assign(figures: list[_Figure], compiled: CompiledCatalog, scope_names: dict
             pass
         if figure.indicator is None:
             figure.confidence = figure.candidates[0].score if figure.candidates else 0.0
-    used: set[tuple[str, str]] = set(taken)
+    _unmapped_keys(figures, scope_names, keys, set(taken))
+    return keys
+
+
+def _unmapped_keys(figures: list[_Figure], scope_names: dict[str, str],
+                   keys: list[tuple[str, str]], used: set[tuple[str, str]]) -> None:
+    """Give each unmapped figure the key ``unmapped_<hash of label and unit>``, numbered
+    ``_2``, ``_3``, ... in text order when the same label and unit come again in a scope.
+
+    The next free number per (hash, scope) is remembered, so a label repeated k times costs
+    k steps, not k^2 / 2 (a 50 MB file repeats labels tens of thousands of times).
+    """
+    next_number: dict[tuple[str, str], int] = {}
     for i, figure in enumerate(figures):
         if figure.indicator is not None:
             continue
         scope = scope_names[figure.scope_kind or "all"]
         digest = hashlib.sha1(f"{figure.label}|{figure.unit}".encode()).hexdigest()[:10]
         code = f"{UNMAPPED_PREFIX}{digest}"
-        n = 2
+        n = next_number.get((digest, scope), 2)
         while (code, scope) in used:
             code = f"{UNMAPPED_PREFIX}{digest}_{n}"
             n += 1
+        next_number[(digest, scope)] = n
         used.add((code, scope))
         keys[i] = (code, scope)
-    return keys
 
 
 def _checks(figures: list[_Figure], keys: list[tuple[str, str]], compiled: CompiledCatalog,
@@ -670,6 +703,8 @@ def extract(
     year: int | None = None,
     catalog: Catalog | None = None,
     regions: pl.DataFrame | None = None,
+    province: str | None = None,
+    context: Sequence[str] = (),
 ) -> ExtractionResult:
     """Extract the figures of an annual 法治政府建设 report.
 
@@ -681,6 +716,10 @@ def extract(
         year: The reporting year; overrides the title.
         catalog: The indicator catalog (default: the bundled one).
         regions: The regions table (default: the bundled one).
+        province: The province the report is from (name or code); settles a region name
+            that several provinces share (鼓楼区, 朝阳区).
+        context: Codes of other regions of the same dataset; they settle a shared name
+            when the region lies in one of them (or in their prefecture or province).
 
     Returns:
         The observations, warnings, document metadata, sections and relation checks.
@@ -697,7 +736,7 @@ def extract(
         >>> result.observations.select("value", "unit").rows()
         [(9.0, '件'), (11.25, '%')]
     """
-    raw, encoding, path, data = _read(source)
+    raw, encoding, path, data, read = _read(source)
     catalog = load_catalog() if catalog is None else catalog
     regions = load_regions() if regions is None else regions
     compiled = compiled_for(catalog)
@@ -709,8 +748,13 @@ def extract(
         warnings.append(ExtractionWarning(
             "mojibake", f"garbled text {span.text!r} left as it is", span.raw_start,
             span.raw_end))
+    if read is not None:
+        warnings.extend(ExtractionWarning(code, message) for code, message in read.warnings)
     info = _metadata(doc, region=region, year=year, regions=regions, encoding=encoding,
-                     path=path, digest=digest, warnings=warnings)
+                     path=path, digest=digest, warnings=warnings, province=province,
+                     context=context)
+    if read is not None:
+        info = with_file_facts(info, read)
     domain_names = compiled.domain_names
     text = doc.text
     sections = find_sections(text, domain_names=domain_names)
@@ -722,17 +766,19 @@ def extract(
     numbers = scan_numbers(text)
     marks = _marks(text)
     figures = _figures(doc, numbers, compiled, sections, cues, marks,
-                       [(s.start, s.end) for s in mojibake], warnings)
+                       SpanSet.of((s.start, s.end) for s in mojibake), warnings)
     figures += _statement_figures(doc, compiled, sections, cues, marks)
     listed, listed_spans = _listing_figures(doc, compiled, sections, numbers, cues, marks)
     figures += listed
-    figures += _title_count_figures(doc, compiled, sections, numbers, cues, marks, listed_spans)
+    figures += _title_count_figures(doc, compiled, sections, numbers, cues, marks,
+                                    SpanSet.of(listed_spans))
     figures.sort(key=lambda f: f.start)
-    scope_names = lex.SCOPE_NAMES.get(level, lex.SCOPE_NAMES["prefecture"])
+    scope_names = scope_words(region_suffix(info.region_name, level), level)
     keys = _assign(figures, compiled, scope_names, warnings, doc)
     checks = _checks(figures, keys, compiled, warnings)
     n = len(figures)
-    spans = [doc.raw_span(f.quote_start, f.quote_end) for f in figures]
+    quotes = [_quote_bounds(text, f.quote_start, f.quote_end) for f in figures]
+    spans = [doc.raw_span(start, end) for start, end in quotes]
     domains = compiled.domains
     columns: dict[str, list[object]] = {
         "region_code": [info.region_code] * n,
@@ -743,7 +789,7 @@ def extract(
         "unit": [f.unit for f in figures],
         "qualifier": [f.qualifier for f in figures],
         "source_id": [info.source_id] * n,
-        "quote": [text[f.quote_start:f.quote_end] for f in figures],
+        "quote": [text[start:end] for start, end in quotes],
         "domain": [
             f.section.domain if f.section is not None and f.section.domain is not None
             else (domains[f.indicator] if f.indicator is not None else None)
@@ -753,6 +799,7 @@ def extract(
         "span_end": [end for _, end in spans],
         "confidence": [round(f.confidence, 3) for f in figures],
         "mapped": [f.indicator is not None for f in figures],
+        "page": [read.page_of(start) if read is not None else None for start, _ in spans],
     }
     observations = pl.DataFrame([pl.Series(name, values, dtype=RESULT_SCHEMA[name])
                                  for name, values in columns.items()])

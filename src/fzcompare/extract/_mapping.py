@@ -860,7 +860,9 @@ def region_suffix(name: str | None, level: str | None) -> str:
         ('州', '县')
     """
     if name:
-        for ending in ("林区", "自治州", "自治县", "市", "县", "区", "州", "省"):
+        for ending in ("林区", "自治州", "自治县", "自治旗", "地区", "市", "县", "区", "州", "省",
+                       "盟", "旗", "镇", "乡", "街道"):
             if name.endswith(ending):
-                return {"林区": "区", "自治州": "州", "自治县": "县"}.get(ending, ending)
+                return {"林区": "区", "自治州": "州", "自治县": "县", "自治旗": "旗", "乡": "镇",
+                        "街道": "镇"}.get(ending, ending)
     return {"country": "国", "province": "省", "county": "县"}.get(level or "", "市")

@@ -1,6 +1,7 @@
 """Text normalisation with an offset map back to the raw text, and mojibake detection.
 
-Steps, in order: full-width ASCII forms folded to ASCII (except the Chinese sentence marks
+Steps, in order: surrogate code points (broken UTF-16, no UTF-8 form) replaced by U+FFFD,
+full-width ASCII forms folded to ASCII (except the Chinese sentence marks
 ，；：！？), pinyin in brackets after a character removed (``關(guān)于`` -> ``關于``),
 Traditional -> Simplified (OpenCC ``t2s``), stray whitespace removed. Every step only
 deletes or replaces one character by one character, so a position in the normalised text
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, Final
 
-__all__ = ["MojibakeSpan", "NormalizedText", "OffsetMap", "find_mojibake", "normalize"]
+__all__ = ["MojibakeSpan", "NormalizedText", "OffsetMap", "find_mojibake", "normalize",
+           "replace_surrogates"]
 
 _KEEP_FULL_WIDTH: Final[frozenset[str]] = frozenset("，；：！？")
 _FOLD: Final[dict[str, str]] = {
@@ -30,8 +32,26 @@ _FOLD_PATTERN: Final[re.Pattern[str]] = re.compile(
     "[" + "".join(re.escape(c) for c in _FOLD) + "]")
 
 
+_SURROGATE: Final[re.Pattern[str]] = re.compile("[\ud800-\udfff]")
+"""A surrogate code point: a Python ``str`` holds one only when it was built from broken
+UTF-16 (``'\\ud800'``, ``surrogateescape`` decoding); it has no UTF-8 form, so OpenCC,
+polars and Parquet cannot take it."""
+
+
+def replace_surrogates(text: str) -> str:
+    """Each surrogate code point replaced by U+FFFD (same length, so offsets still hold).
+
+    Examples:
+        >>> replace_surrogates("纠错\\ud8009件") == "纠错\\ufffd9件"
+        True
+    """
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def _fold(text: str) -> str:
-    return _FOLD_PATTERN.sub(lambda m: _FOLD[m.group()], text)
+    return _FOLD_PATTERN.sub(lambda m: _FOLD[m.group()], replace_surrogates(text))
 
 
 _CJK: Final[str] = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -194,6 +214,7 @@ def _squeeze_whitespace(text: str) -> Callable[[re.Match[str]], str]:
 
 @functools.cache
 def _converter() -> Any:
+    # heavy: OpenCC builds its conversion dictionaries on import
     import opencc
 
     return opencc.OpenCC("t2s")
@@ -219,10 +240,13 @@ def _t2s_same_length(text: str) -> str:
 def to_simplified(text: str) -> str:
     """Traditional -> Simplified, same length, iterated to a fixed point (at most 4 passes).
 
+    Surrogate code points become U+FFFD first (see :func:`replace_surrogates`).
+
     Examples:
         >>> to_simplified("法治政府建設情況的報告")
         '法治政府建设情况的报告'
     """
+    text = replace_surrogates(text)  # OpenCC takes UTF-8 only
     for _ in range(4):
         converted = _t2s_same_length(text)
         if converted == text:

@@ -25,6 +25,7 @@ EXTRA_COLUMNS: Final[dict[str, pl.DataType]] = {
     "span_end": pl.Int64(),
     "confidence": pl.Float64(),
     "mapped": pl.Boolean(),
+    "page": pl.Int32(),
 }
 """Columns an extraction adds to the data-model columns."""
 
@@ -44,7 +45,8 @@ class ExtractionWarning:
     Attributes:
         code: A short reason code: ``mojibake``, ``figure_in_mojibake``, ``no_title``,
             ``no_region``, ``no_year``, ``no_sections``, ``region_override``,
-            ``duplicate_key``, ``ratio_mismatch``, ``order_mismatch``.
+            ``duplicate_key``, ``ratio_mismatch``, ``order_mismatch``; from the document
+            readers ``no_text_layer`` (a scanned PDF) and ``no_main_text`` (an HTML page).
         message: One sentence for people.
         start: Start of the span in the raw text, when the warning has a place.
         end: End of that span.
@@ -74,8 +76,8 @@ class ExtractionResult:
 
     Attributes:
         observations: One row per figure: the data-model columns plus ``domain``,
-            ``section``, ``span_start``/``span_end`` (into the raw text), ``confidence``
-            and ``mapped`` (False for ``unmapped_*`` codes).
+            ``section``, ``span_start``/``span_end`` (into the raw text), ``confidence``,
+            ``mapped`` (False for ``unmapped_*`` codes) and ``page`` (1-based, PDF only).
         warnings: What could not be read or did not add up.
         document: Title, region, year, publication date, encoding, source id.
         sections: The numbered sections with their domains and raw spans.
@@ -122,10 +124,12 @@ class ExtractionResult:
             note += f"; file {doc.path}"
         if doc.encoding:
             note += f"; encoding {doc.encoding}"
+        if doc.sha256:
+            note += f"; {doc.file_type} sha256 {doc.sha256}"
         return pl.DataFrame(
             [{"source_id": doc.source_id, "title": doc.title or "", "publisher":
-              doc.publisher or "", "published": doc.published, "url": "", "kind": "report",
-              "note": note}],
+              doc.publisher or "", "published": doc.published, "url": doc.url or "",
+              "kind": "report", "note": note}],
             schema=SOURCE_SCHEMA,
         )
 

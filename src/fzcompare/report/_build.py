@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
+import io
 import json
+import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from fzcompare import benchmark as bm
+from fzcompare import charts, trends
+from fzcompare._export import XlsxNotes, xlsx_bytes
+from fzcompare._io import atomic_write_bytes
 from fzcompare._version import __version__
-from fzcompare.errors import ValidationFailedError
+from fzcompare.catalog import load_catalog
+from fzcompare.errors import FzcompareError, ValidationFailedError
 from fzcompare.report._render import (
     ChartImage,
     ReportTables,
@@ -94,8 +103,6 @@ class Report:
                 f"synthetic={self.summary['synthetic']})")
 
     def _repr_html_(self) -> str:
-        import html
-
         totals = self.summary["totals"]
         return (f"<div><strong>fzcompare report</strong> {self.year}: {totals['regions']} "
                 f"regions, {totals['pass']} pass, validation "
@@ -198,9 +205,6 @@ def build_report(
         <BLANKLINE>
         2 of 3 regions reach the pass line (60 % of 10 points) in 2024.
     """
-    from fzcompare import benchmark as bm
-    from fzcompare import trends
-
     step = progress or (lambda _message: None)
     outcomes, verdict = _validation_outcomes(validation)
     if verdict == "fail" and not allow_invalid:
@@ -213,14 +217,10 @@ def build_report(
     result = bm.benchmark(observations, criteria, regions=regions)
     totals_all = result.totals
     if totals_all.height == 0:
-        from fzcompare.errors import FzcompareError
-
         raise FzcompareError("no region of the dataset is scored by this rubric",
                              hint="check the rubric's levels and the dataset's regions")
     focus_year = year if year is not None else int(totals_all["year"].max())  # type: ignore[arg-type]
     if focus_year not in set(totals_all["year"].to_list()):
-        from fzcompare.errors import FzcompareError
-
         raise FzcompareError(f"no scores for {focus_year}",
                              hint=f"years scored: {sorted(set(totals_all['year'].to_list()))}")
     year_criteria = result.criteria_for(years=focus_year)
@@ -297,13 +297,26 @@ def build_report(
                   summary=summary, tables=out_tables)
 
 
+def _tables_xlsx(report: Report) -> bytes:
+    """The report's tables as one workbook beside the CSVs (same bytes for same input)."""
+    summary = report.summary
+    criteria = summary.get("criteria") or {}
+    tables = {name: table.with_columns(pl.col(pl.List(pl.String())).list.join("; "))
+              for name, table in sorted(report.tables.items())}
+    return xlsx_bytes(tables, notes=XlsxNotes(
+        title=f"fzcompare report {summary.get('year', '')}",
+        rubric=f"{criteria.get('id', '')} v{criteria.get('version', '')} "
+               f"({criteria.get('pass_line', '')}; sha256 {criteria.get('sha256', '')})",
+        dataset_version=str(summary.get("dataset") or "") or None,
+        synthetic=bool(summary.get("synthetic")),
+        as_of=dt.date.fromisoformat(summary["as_of"]) if summary.get("as_of") else None))
+
+
 def _version() -> str:
     return __version__
 
 
 def _indicator_names() -> dict[str, str]:
-    from fzcompare.catalog import load_catalog
-
     return dict(load_catalog().indicators.select("code", "name_zh").iter_rows())
 
 
@@ -351,8 +364,6 @@ def _draw_charts(
     step: Progress,
     workers: int | None,
 ) -> tuple[list[ChartImage], dict[str, list[ChartImage]]]:
-    from fzcompare import charts
-
     images: list[ChartImage] = []
     totals = result.totals
     year_totals = totals.filter(pl.col("year") == year)
@@ -418,8 +429,6 @@ def _draw_charts(
             step(f"profile {job.code}")
             per_region[job.code] = _region_charts(job)
         return images, per_region
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
     # spawn, not fork: polars' thread pool does not survive a fork.
     with ProcessPoolExecutor(max_workers=workers,
@@ -444,15 +453,11 @@ class _RegionJob:
 
 
 def _uri(fig: Any) -> str:
-    from fzcompare import charts
-
     return charts.figure_to_data_uri(fig, dpi=REPORT_DPI, colors=REPORT_COLORS)
 
 
 def _region_charts(job: _RegionJob) -> list[ChartImage]:
     """A region's profile and bullet charts (top level, so worker processes can run it)."""
-    from fzcompare import charts
-
     profile = charts.area_profile(job.areas, region_code=job.code, year=job.year,
                                   labels=job.labels, synthetic=job.synthetic)
     out = [ChartImage(id=f"profile-{job.code}", uri=_uri(profile),
@@ -479,7 +484,9 @@ def write_report(report: Report, out_dir: str | Path, *,
     """Write the report's files atomically under ``out_dir``; returns the paths written.
 
     ``html`` → ``index.html``; ``md`` → ``report.md``; ``json`` → ``summary.json``;
-    ``csv``/``parquet`` → ``tables/<name>.csv|parquet``. File names never come from data.
+    ``csv``/``parquet`` → ``tables/<name>.csv|parquet``; with ``csv`` also
+    ``tables/tables.xlsx`` (every table, one sheet each, plus notes). File names never
+    come from data.
     ``manifest.json`` (always written, last) holds the SHA-256 of every other file.
 
     Examples:
@@ -504,6 +511,7 @@ def write_report(report: Report, out_dir: str | Path, *,
         tables/areas.csv
         tables/changes.csv
         tables/criteria.csv
+        tables/tables.xlsx
         tables/totals.csv
         tables/validation.csv
         tables/what_it_would_take.csv
@@ -511,12 +519,8 @@ def write_report(report: Report, out_dir: str | Path, *,
         >>> "合成数据" in (out / "index.html").read_text(encoding="utf-8")
         True
     """
-    from fzcompare.store import atomic_write_bytes
-
     unknown = set(formats) - FORMATS
     if unknown:
-        from fzcompare.errors import FzcompareError
-
         raise FzcompareError(f"unknown report format(s): {', '.join(sorted(unknown))}",
                              hint=f"choose from {', '.join(sorted(FORMATS))}")
     out = Path(out_dir)
@@ -532,11 +536,11 @@ def write_report(report: Report, out_dir: str | Path, *,
         if "csv" in formats:
             files[out / "tables" / f"{name}.csv"] = flat.write_csv().encode("utf-8")
         if "parquet" in formats:
-            import io
-
             buffer = io.BytesIO()
             table.write_parquet(buffer, compression="zstd")
             files[out / "tables" / f"{name}.parquet"] = buffer.getvalue()
+    if "csv" in formats and report.tables:
+        files[out / "tables" / "tables.xlsx"] = _tables_xlsx(report)
     for path, data in files.items():
         atomic_write_bytes(path, data)
     manifest = {str(p.relative_to(out)): hashlib.sha256(d).hexdigest()

@@ -6,14 +6,19 @@ same inputs give byte-identical output.
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+import markupsafe
 import polars as pl
+
+from fzcompare.charts._fonts import chart_font
 
 __all__ = ["ChartImage", "ReportTables", "render_html", "render_markdown", "safe_filename"]
 
@@ -322,6 +327,19 @@ def _steps_by_region(plan: pl.DataFrame, names: Mapping[str, str]) -> dict[str, 
 _FONT_PLACEHOLDER: Final[str] = "/*FZ-FONT-FACE*/"
 
 
+def bidi_isolated(value: Any) -> Any:
+    """``value`` escaped inside ``<bdi>``: a name from the data (which may hold right-to-left
+    text or a U+202E override) cannot reorder the text around it.
+
+    Used as the template filter ``bdi`` on every data-derived name.
+
+    Examples:
+        >>> str(bidi_isolated("宜昌\u202e<b>市"))
+        '<bdi>宜昌\u202e&lt;b&gt;市</bdi>'
+    """
+    return markupsafe.Markup("<bdi>{}</bdi>").format(value)
+
+
 def render_html(context: Mapping[str, Any], *, embed_font: bool = True) -> str:
     """Render ``report.html.j2`` with autoescaping (all data-derived text is escaped).
 
@@ -364,12 +382,13 @@ def render_html(context: Mapping[str, Any], *, embed_font: bool = True) -> str:
         >>> page.count("<img"), render_html(context, embed_font=False) == page
         (1, True)
     """
-    import jinja2
+    import jinja2  # heavy enough to keep out of `import fzcompare` (tests/test_import.py)
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("fzcompare.report", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
+    env.filters["bdi"] = bidi_isolated
     page = env.get_template("report.html.j2").render(**context)
     css = font_face_css(page) if embed_font else ""
     return page.replace(_FONT_PLACEHOLDER, css, 1)
@@ -380,13 +399,9 @@ def font_face_css(text: str) -> str:
 
     The subset is deterministic (no timestamps), so the page stays byte-identical.
     """
-    import base64
-    import io
-
+    # heavy: fontTools only for subsetting the report's font
     from fontTools import subset
     from fontTools.ttLib import TTFont
-
-    from fzcompare.charts._fonts import chart_font
 
     face = chart_font()
     characters = {chr(c) for c in range(0x20, 0x7F)}

@@ -32,7 +32,7 @@ import numpy as np
 import polars as pl
 
 from fzcompare.catalog import Catalog, load_catalog
-from fzcompare.errors import SchemaError
+from fzcompare.errors import ArgumentTypeError, InvalidArgumentError, SchemaError
 from fzcompare.trends._frames import changes_frame, series_frame, summary_frame
 from fzcompare.trends._kernels import series_statistics
 from fzcompare.trends._kernels import year_over_year as change_arrays_of
@@ -93,7 +93,8 @@ MIN_POINTS: Final[Mapping[str, int]] = MappingProxyType({
 
 def _check_confidence(confidence: float) -> float:
     if not isinstance(confidence, int | float) or not 0.0 < float(confidence) < 1.0:
-        raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence!r}")
+        raise InvalidArgumentError(f"confidence must be between 0 and 1, got {confidence!r}",
+                                   hint="e.g. confidence=0.95", argument="confidence")
     return float(confidence)
 
 
@@ -101,8 +102,10 @@ def _panel(obs: pl.DataFrame | pl.LazyFrame, indicators: Iterable[str] | None,
            regions: Iterable[str] | None, years: Iterable[int] | None,
            catalog: Catalog | None) -> Panel:
 
-    if isinstance(indicators, str) or isinstance(regions, str):
-        raise TypeError("indicators= and regions= take a list of codes, not one string")
+    for name, given in (("indicators", indicators), ("regions", regions)):
+        if isinstance(given, str):
+            raise ArgumentTypeError(f"{name}= takes a list of codes, not one string",
+                                    hint=f"pass a list, e.g. {name}=[{given!r}]", argument=name)
     return prepare(obs, indicators=indicators, regions=regions, years=years, catalog=catalog)
 
 

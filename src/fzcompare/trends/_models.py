@@ -395,7 +395,7 @@ def outlook_frame(panel: Panel, *, confidence: float) -> pl.DataFrame:
             continue
         try:
             forecast[k], low[k], high[k], converged[k] = _holt(y, confidence)
-        except (ValueError, np.linalg.LinAlgError):
+        except (ValueError, np.linalg.LinAlgError, _NonFiniteForecastError):
             reason[k] = "fit_failed"
             continue
         code = panel.indicator[panel.start[k]]
@@ -424,6 +424,10 @@ def _maybe_int(name: str, values: IntArray, missing: np.ndarray[Any, Any]) -> pl
     return pl.Series(name, np.where(missing, np.nan, values), nan_to_null=True).cast(pl.Int32)
 
 
+class _NonFiniteForecastError(ArithmeticError):
+    """The Holt model gave an infinite or NaN forecast (the series gets a reason, not a number)."""
+
+
 def _holt(y: FloatArray, confidence: float) -> tuple[float, float, float, bool]:
     # heavy: pandas and statsmodels only for the Holt forecast
     import pandas as pd
@@ -441,5 +445,5 @@ def _holt(y: FloatArray, confidence: float) -> tuple[float, float, float, bool]:
     low = float(frame["pi_lower"].iloc[0])
     high = float(frame["pi_upper"].iloc[0])
     if not all(np.isfinite([mean, low, high])):
-        raise ValueError("non-finite forecast")
+        raise _NonFiniteForecastError
     return mean, low, high, converged

@@ -17,7 +17,7 @@ import numpy.typing as npt
 import polars as pl
 
 from fzcompare.catalog import Catalog, load_catalog
-from fzcompare.errors import SchemaError
+from fzcompare.errors import ArgumentTypeError, SchemaError
 from fzcompare.trends._vocab import DIRECTIONS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ROW_REASONS
 
 IntArray = npt.NDArray[np.signedinteger[Any]]
@@ -86,7 +86,9 @@ def _select_input(
     years: Iterable[int] | None,
 ) -> pl.DataFrame:
     if not isinstance(obs, pl.DataFrame | pl.LazyFrame):
-        raise TypeError(f"expected a polars DataFrame or LazyFrame, got {type(obs).__name__}")
+        raise ArgumentTypeError(
+            f"expected a polars DataFrame or LazyFrame, got {type(obs).__name__}",
+            hint="read the dataset with fzcompare.load() or pass pl.DataFrame(...)")
     lazy = obs.lazy()
     schema = lazy.collect_schema()
     missing = [c for c in REQUIRED_COLUMNS if c not in schema]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from fzcompare._display import html_table
+from fzcompare.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,7 +39,8 @@ class Tolerance:
         for name in ("absolute", "relative"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or value != value or value < 0:
-                raise ValueError(f"Tolerance.{name} must be a number >= 0, got {value!r}")
+                raise InvalidArgumentError(f"Tolerance.{name} must be a number >= 0, got {value!r}",
+                                           hint="use 0 or more", argument=name)
 
 
 def _escape(value: object) -> str:

@@ -20,6 +20,7 @@ from typing import Final
 import polars as pl
 
 from fzcompare.catalog import Catalog
+from fzcompare.regions import scope_levels
 from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, UNMAPPED_PREFIX
 from fzcompare.validate._suites import (
     SCOPE_LEVELS,
@@ -107,9 +108,17 @@ def add_helper_columns(observations: pl.DataFrame, *, catalog: Catalog,
     if "region_level" in wanted and "region_code" in cols:
         exprs.append(_mapping_expr("region_code", dict(regions.select("region_code", "level")
                                                        .iter_rows()), "region_level"))
-    if "scope_level" in wanted and "scope" in cols:
+    if "scope_level" in wanted and "scope" in cols and "region_code" not in cols:
         exprs.append(_mapping_expr("scope", SCOPE_LEVELS, "scope_level"))
-    return observations.with_columns(exprs) if exprs else observations
+    frame = observations.with_columns(exprs) if exprs else observations
+    if "scope_level" in wanted and "scope" in cols and "region_code" in cols:
+        # a scope fits by the region's own words: 全市 is a municipality's (province level)
+        # and a county-level city's as well as a prefecture's; 全区 a district's or 自治区's
+        pairs = frame.select(pl.col("region_code").cast(pl.String()),
+                             pl.col("scope").cast(pl.String())).unique().drop_nulls()
+        frame = frame.join(scope_levels(pairs, regions=regions), on=["region_code", "scope"],
+                           how="left")
+    return frame
 
 
 def values_frame(observations: pl.DataFrame) -> pl.DataFrame:

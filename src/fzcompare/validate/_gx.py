@@ -16,7 +16,11 @@ import logging
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+
+from fzcompare._io import atomic_write_bytes
+from fzcompare.errors import FzcompareError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,6 +67,7 @@ def current_project(context: Any) -> Iterator[None]:
     great_expectations keeps a process-wide "current project" (the last context made) and
     consults it while validating; fzcompare's context must not replace a user's own.
     """
+    # heavy: great_expectations imports hundreds of modules; only a run needs it
     from great_expectations.data_context.data_context.context_factory import project_manager
     from great_expectations.exceptions.exceptions import DataContextRequiredError
 
@@ -103,6 +108,7 @@ class GxSession:
 def session() -> GxSession:
     """Import great_expectations and make the one ephemeral context this process uses."""
     with preserved_process_state():
+        # heavy: great_expectations imports hundreds of modules; only a run needs it
         import great_expectations as gx
         from great_expectations.data_context.types.base import (
             DataContextConfig,
@@ -115,6 +121,7 @@ def session() -> GxSession:
             progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
             store_backend_defaults=InMemoryStoreBackendDefaults(),
         )
+        # heavy (see above): the project manager lives inside great_expectations
         from great_expectations.data_context.data_context.context_factory import project_manager
         from great_expectations.exceptions.exceptions import DataContextRequiredError
 
@@ -126,6 +133,43 @@ def session() -> GxSession:
         datasource = context.data_sources.add_pandas("fzcompare")
         project_manager.set_project(previous)
     return GxSession(gx=gx, context=context, datasource=datasource, version=gx.__version__)
+
+
+def known_expectation_types() -> tuple[str, ...]:
+    """The expectation types great_expectations can run, sorted."""
+    session()
+    # great_expectations is heavy (seconds to import): only when a suite is checked.
+    from great_expectations.expectations.registry import (
+        list_registered_expectation_implementations,
+    )
+
+    return tuple(sorted(list_registered_expectation_implementations()))
+
+
+def expectation_problem(expectation: Mapping[str, Any]) -> str | None:
+    """Why great_expectations cannot build ``expectation`` (a suite-JSON dict), or None.
+
+    Building it here, one expectation at a time, replaces the traceback great_expectations
+    logs (and the expectation it then drops silently) when a whole suite is built.
+    """
+    session()
+    # great_expectations is heavy (seconds to import): only when a suite is checked.
+    from great_expectations.exceptions.exceptions import ExpectationNotFoundError
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    with preserved_process_state():
+        try:
+            ExpectationConfiguration(type=str(expectation["type"]),
+                                     kwargs=dict(expectation.get("kwargs") or {}),
+                                     meta=expectation.get("meta")).to_domain_obj()
+        except ExpectationNotFoundError:
+            return "unknown expectation type"
+        except (ValueError, TypeError) as error:  # pydantic's ValidationError is a ValueError
+            lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+            return "invalid arguments: " + "; ".join(lines[1:] or lines)
+    return None
 
 
 @dataclass(frozen=True)
@@ -209,6 +253,7 @@ def run_suite(
             result = _run_stored(gx_session, suite, batch_definition, frame, parameters,
                                  result_format, number)
         else:
+            # heavy: great_expectations imports hundreds of modules; only a run needs it
             from great_expectations.validator.v1_validator import Validator
 
             validator = Validator(batch_definition=batch_definition,
@@ -220,8 +265,10 @@ def run_suite(
     for item in result.results:
         outcome = _plain(item)
         if wanted.get(outcome.ref) != item.expectation_config.type:
-            raise RuntimeError(f"great_expectations returned an unmatched result "
-                               f"{item.expectation_config.type} ({outcome.ref!r})")
+            raise FzcompareError(f"great_expectations returned an unmatched result "
+                                 f"{item.expectation_config.type} ({outcome.ref!r})",
+                                 hint="a great_expectations upgrade changed its results; "
+                                 "pin the version in constraints.txt and report this")
         outcomes[outcome.ref] = outcome
     return outcomes
 
@@ -273,10 +320,6 @@ def build_data_docs(directory: str) -> str:
     Returns:
         The path of the site's ``index.html``.
     """
-    from pathlib import Path
-
-    from fzcompare.store import atomic_write_bytes
-
     gx_session = session()
     context = gx_session.context
     base = Path(directory).resolve()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,11 +27,14 @@ from typing import TYPE_CHECKING, Any, Final
 import polars as pl
 
 from fzcompare._display import html_table
+from fzcompare._io import atomic_write_bytes
 from fzcompare.catalog import Catalog
 from fzcompare.errors import FzcompareError, SchemaError
 from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, check_observations
+from fzcompare.store import dataset_regions, load, load_sources, replace_observations
 from fzcompare.validate._masks import say
 from fzcompare.validate._result import ValidationResult
+from fzcompare.validate._run import validate
 from fzcompare.validate._suites import Suite
 
 if TYPE_CHECKING:
@@ -138,10 +142,6 @@ def read_quarantine(dataset: str | os.PathLike[str]) -> pl.DataFrame:
 
 
 def _write_quarantine(dataset: str | os.PathLike[str], table: pl.DataFrame) -> None:
-    import io
-
-    from fzcompare.store import atomic_write_bytes
-
     buffer = io.BytesIO()
     table.select([pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()]).write_parquet(
         buffer, compression="zstd")
@@ -150,8 +150,6 @@ def _write_quarantine(dataset: str | os.PathLike[str], table: pl.DataFrame) -> N
 
 def load_observations(dataset: str | os.PathLike[str]) -> pl.DataFrame:
     """A dataset's observations as stored (not schema-checked; empty if it has none)."""
-    from fzcompare.store import load
-
     root = Path(dataset)
     if not root.is_dir():
         raise SchemaError(f"{root}: no such dataset", path=str(root), reason="not_found",
@@ -163,8 +161,6 @@ def load_observations(dataset: str | os.PathLike[str]) -> pl.DataFrame:
 
 def _replace_observations(dataset: str | os.PathLike[str], frame: pl.DataFrame) -> None:
     """Replace the whole observation set atomically (``fzcompare.store.replace_observations``)."""
-    from fzcompare.store import replace_observations
-
     replace_observations(frame.select(list(OBSERVATION_SCHEMA)), dataset)
 
 
@@ -182,8 +178,6 @@ def _next_ids(table: pl.DataFrame, n: int) -> list[str]:
 
 
 def _dataset_context(dataset: str | os.PathLike[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    from fzcompare.store import dataset_regions, load_sources
-
     return load_sources(dataset), dataset_regions(dataset)
 
 
@@ -191,8 +185,6 @@ def _run_validation(frame: pl.DataFrame, dataset: str | os.PathLike[str],
                     suites: Iterable[Suite | str | os.PathLike[str]] | None,
                     extra_suites: Iterable[Suite | str | os.PathLike[str]],
                     catalog: Catalog | None) -> ValidationResult:
-    from fzcompare.validate._run import validate
-
     sources, regions = _dataset_context(dataset)
     return validate(frame, sources=sources, regions=regions, suites=suites,
                     extra_suites=extra_suites, catalog=catalog)

@@ -6,15 +6,17 @@ import gc
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
 from fzcompare.catalog import Catalog, load_catalog, load_regions
-from fzcompare.errors import SchemaError
+from fzcompare.errors import InvalidArgumentError, SchemaError
 from fzcompare.schema import OBSERVATION_SCHEMA
 from fzcompare.validate import _frames, _gx, _masks
 from fzcompare.validate._frames import FRAME_ROW, ROW_ID
+from fzcompare.validate._gx import run_suite
 from fzcompare.validate._masks import say
 from fzcompare.validate._result import (
     FAILING_ROW_SCHEMA,
@@ -26,6 +28,7 @@ from fzcompare.validate._result import (
 from fzcompare.validate._suites import (
     YOY_THRESHOLD,
     Suite,
+    check_expectations,
     resolve_suites,
 )
 
@@ -235,8 +238,6 @@ def _blamed(frame_name: str, rows: pl.DataFrame) -> pl.DataFrame:
 def _gx_failing_frame_rows(frame_name: str, pdf: pd.DataFrame, expectation: Mapping[str, Any],
                            parameters: Mapping[str, Any]) -> list[int]:
     """Ask great_expectations for the failing rows (slow with many failures; a fallback)."""
-    from fzcompare.validate._gx import run_suite
-
     index_column = _index_column(frame_name)
     outcomes = run_suite(frame_name, pdf, [expectation], parameters=parameters,
                          result_format={"result_format": "COMPLETE",
@@ -434,6 +435,17 @@ def _failing_part(suite: Suite, index: int, expectation: Mapping[str, Any],
         .alias("reason")).drop("detail")
 
 
+def _check_docs_folder(docs: str | os.PathLike[str]) -> None:
+    """Refuse a Data Docs destination that is, or lies under, something not a folder."""
+    path = Path(docs)
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        where = "is a file" if existing == path else f"lies under the file {existing}"
+        raise InvalidArgumentError(f"{path}: --docs needs a folder; this path {where}",
+                                   hint="give a new or existing folder for the Data Docs pages",
+                                   option="docs", path=str(path))
+
+
 def validate(
     observations: pl.DataFrame,
     *,
@@ -470,6 +482,11 @@ def validate(
     Returns:
         A ``ValidationResult``.
 
+    Raises:
+        SuiteError: A suite holds an expectation great_expectations cannot build (unknown
+            type, bad arguments), named with its file.
+        InvalidArgumentError: ``docs`` is (or lies under) a file.
+
     Examples:
         >>> import polars as pl
         >>> rows = pl.DataFrame({
@@ -484,7 +501,10 @@ def validate(
         ('fail', [0, 1])
     """
 
+    if docs is not None:
+        _check_docs_folder(docs)
     chosen = resolve_suites(suites, extra_suites, catalog)
+    check_expectations(chosen)
     catalog = catalog if catalog is not None else load_catalog()
     canonical, _missing = _frames.canonical_observations(observations)
     known_regions = _known_regions(regions)

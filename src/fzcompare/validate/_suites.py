@@ -20,6 +20,7 @@ fzcompare.validate``), never by hand-editing JSON.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,9 +31,19 @@ from typing import Any, Final
 
 import polars as pl
 
-from fzcompare.catalog import Catalog
+from fzcompare._io import atomic_write_bytes
+from fzcompare.catalog import Catalog, load_catalog
 from fzcompare.errors import SuiteError
-from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, QUALIFIERS, SCOPES, UNMAPPED_PREFIX
+from fzcompare.schema import (
+    KEY_COLUMNS,
+    OBSERVATION_SCHEMA,
+    QUALIFIERS,
+    SCOPE_SUFFIXES,
+    SCOPES,
+    UNMAPPED_PREFIX,
+    scope_words,
+)
+from fzcompare.validate import _gx
 
 __all__ = [
     "FRAMES",
@@ -42,6 +53,7 @@ __all__ = [
     "Suite",
     "SuiteError",
     "bundled_suites",
+    "check_expectations",
     "generate_suites",
     "load_suite",
     "write_suites",
@@ -65,12 +77,13 @@ SCOPE_LEVELS: Final[dict[str, str]] = {
     "全市": "prefecture", "市本级": "prefecture", "市直": "prefecture",
     "全县": "county", "县本级": "county", "县直": "county",
 }
-"""The region level each scope belongs to."""
+"""The level each scope of the older datasets belongs to, used when a frame has no region
+codes; with region codes the check asks ``fzcompare.regions.scope_levels`` whether the
+scope is one of that region's words."""
 
 SCOPE_PARTS: Final[dict[str, str]] = {
-    "省本级": "全省", "省直": "全省",
-    "市本级": "全市", "市直": "全市",
-    "县本级": "全县", "县直": "全县",
+    words[part]: words["all"]
+    for words in (scope_words(suffix) for suffix in SCOPE_SUFFIXES) for part in ("own", "direct")
 }
 """Part scope -> the whole scope that contains it (a part's count cannot exceed the whole's)."""
 
@@ -455,8 +468,6 @@ def generate_suites(catalog: Catalog | None = None) -> dict[str, dict[str, Any]]
         >>> suites["ranges"]["expectations"][0]["meta"]["severity"]
         'error'
     """
-    from fzcompare.catalog import load_catalog
-
     catalog = catalog if catalog is not None else load_catalog()
     return {
         "schema": _schema_suite(),
@@ -487,8 +498,6 @@ def write_suites(directory: str | os.PathLike[str] | None = None,
         >>> load_suite(written[3]).frame
         'relations'
     """
-    from fzcompare.store import atomic_write_bytes
-
     folder = Path(directory) if directory is not None else bundled_suite_path("schema").parent
     written = []
     for name, document in generate_suites(catalog).items():
@@ -521,3 +530,49 @@ def resolve_suites(suites: Iterable[Suite | str | os.PathLike[str]] | None,
         raise SuiteError(f"two suites are named {duplicated[0]!r}",
                          hint="give every suite file its own 'name'")
     return chosen
+
+
+def check_expectations(suites: Iterable[Suite]) -> None:
+    """Check that great_expectations can build every expectation of ``suites``.
+
+    great_expectations itself logs a traceback and drops an expectation it cannot build
+    (an unknown type, a missing or misspelt argument); this names the file instead.
+
+    Raises:
+        SuiteError: Naming the suite file, the expectation (index and type), what is wrong
+            and, for an unknown type, the closest known ones and all of them in the hint.
+
+    Examples:
+        >>> mine = suite_from_document({"name": "mine", "expectations": [
+        ...     {"type": "expect_column_values_to_be_nul", "kwargs": {"column": "value"}}]},
+        ...     source="mine.json")
+        >>> try:
+        ...     check_expectations([mine])
+        ... except SuiteError as error:
+        ...     message = error.message
+        ...     print(error.details["path"], "|", message.split(": ")[1])
+        mine.json | suite 'mine' expectations[0]
+        >>> message.split(": ")[2].split(" (")[0]
+        "unknown expectation type 'expect_column_values_to_be_nul'"
+        >>> "did you mean 'expect_column_values_to_be_null'" in message
+        True
+    """
+    known: tuple[str, ...] | None = None
+    for suite in suites:
+        for index, expectation in enumerate(suite.expectations):
+            problem = _gx.expectation_problem(expectation)
+            if problem is None:
+                continue
+            type_ = str(expectation["type"])
+            where = f"{suite.source}: suite {suite.name!r} expectations[{index}]"
+            if problem != "unknown expectation type":
+                raise SuiteError(f"{where} ({type_}): {problem}", path=suite.source,
+                                 expectation=index, type=type_,
+                                 hint="see the great_expectations documentation of "
+                                 f"{type_} for its arguments")
+            known = known or _gx.known_expectation_types()
+            close = difflib.get_close_matches(type_, known, n=3, cutoff=0.6)
+            guess = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+            raise SuiteError(f"{where}: unknown expectation type {type_!r}{guess}",
+                             path=suite.source, expectation=index, type=type_,
+                             hint="known types: " + ", ".join(known))
