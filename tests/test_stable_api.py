@@ -34,10 +34,13 @@ PUBLIC: dict[str, tuple[str, ...]] = {
         "AGGREGATIONS", "NORMALISATIONS", "BenchmarkResult", "BenchmarkSettings",
         "CompositeResult", "RobustnessResult", "benchmark", "compare_editions", "composite",
         "rank_robustness", "what_it_would_take",
+        "AttributionResult", "AuditResult", "RankUncertaintyResult", "UncertaintySettings",
+        "audit", "change_attribution", "rank_uncertainty",
     ),
     "fzcompare.charts": (
         "OBSERVATION_COLUMNS", "TRENDS_COLUMNS", "ChartFont", "area_profile", "bullet_chart",
-        "chart_font", "criteria_heatmap", "dispersion_chart", "figure_to_data_uri",
+        "chart_font", "criteria_heatmap", "change_waterfall", "dispersion_chart",
+        "figure_to_data_uri",
         "rank_bump", "save_png", "trend_panels", "yoy_dumbbell",
     ),
 }

@@ -109,7 +109,7 @@ AREA_TABLE_SCHEMA: Final[dict[str, pl.DataType]] = {
 _TOP_KEYS: Final[frozenset[str]] = frozenset({
     "format", "id", "name", "name_en", "version", "edition", "province", "description",
     "source", "pass_line", "peer_group", "levels", "missing_policy", "total_points",
-    "bonus_cap", "threshold_source", "areas", "notes", "min_evidence",
+    "bonus_cap", "threshold_source", "areas", "notes", "min_evidence", "bands",
 })
 _TOP_REQUIRED: Final[tuple[str, ...]] = ("id", "name", "version", "edition", "source",
                                          "pass_line", "areas")
@@ -155,6 +155,12 @@ class CriteriaSet:
         areas: One row per area and sub-area (``AREA_TABLE_SCHEMA``).
         sha256: SHA-256 of the file's bytes (of the canonical JSON for in-memory rubrics).
         path: The file read, or a label such as ``<dict>``.
+        bands: Grade bands (等次) as ``(name, min_share)`` from the best band down, the last
+            with ``min_share`` 0; from the rubric's ``bands:`` block, else two bands from the
+            pass line (``合格`` at or above it, ``不合格`` below). A vetoed region is in the
+            last band.
+        bands_source: Where the cut-offs come from (the ``bands.source`` statement, or
+            ``pass line`` when the rubric declares none).
 
     Examples:
         >>> rubric = parse_criteria(rubric_raw_example())
@@ -185,6 +191,8 @@ class CriteriaSet:
     sha256: str
     path: str
     min_evidence: float = 0.5
+    bands: tuple[tuple[str, float], ...] = ()
+    bands_source: str = "pass line"
 
     @property
     def pass_points(self) -> float:
@@ -750,6 +758,7 @@ def parse_criteria(
         area_row["points"] = node.points if node.scored else 0.0
     criteria = pl.DataFrame(rows, schema=CRITERIA_TABLE_SCHEMA)
     areas = pl.DataFrame(area_rows, schema=AREA_TABLE_SCHEMA)
+    bands, bands_source = _parse_bands(top, float(share or 0.0))
     digest = sha256 or hashlib.sha256(
         json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
     ).hexdigest()
@@ -761,7 +770,36 @@ def parse_criteria(
         bonus_cap=set_cap, peer_keys=peer_keys, levels=levels, missing_policy=policy,
         criteria=criteria, areas=areas, sha256=digest, path=file,
         min_evidence=DEFAULT_MIN_EVIDENCE if min_evidence is None else float(min_evidence),
+        bands=bands, bands_source=bands_source,
     )
+
+
+def _parse_bands(top: _Reader, pass_share: float
+                 ) -> tuple[tuple[tuple[str, float], ...], str]:
+    """The ``bands:`` block: ``source`` and ``cuts`` (``name``, ``min_share``) best first."""
+    if not top.has("bands"):
+        return (("合格", pass_share), ("不合格", 0.0)), "pass line"
+    block = _Reader(top.file, "bands", top.raw["bands"], frozenset({"source", "cuts"}))
+    if not block.has("source"):
+        raise block.fail("source", "missing required key", reason="missing_key",
+                         hint="say where the cut-offs come from, or `user_set: true` with a "
+                         "statement")
+    source, _ = _source_text(block, "source")
+    cuts: list[tuple[str, float]] = []
+    for i, item in enumerate(block.items("cuts")):
+        cut = _Reader(top.file, f"bands.cuts[{i}]", item, frozenset({"name", "min_share"}))
+        name = cut.text("name", required=True) or ""
+        low = cut.number("min_share", required=True, minimum=0.0) or 0.0
+        if low > 1 or (cuts and low >= cuts[-1][1]):
+            raise cut.fail("min_share", f"{low:g} must be at most 1 and below the band "
+                           "before it (bands go from best to worst)", reason="out_of_range")
+        cuts.append((name, float(low)))
+    if len(cuts) < 2 or cuts[-1][1] != 0.0:
+        raise block.fail("cuts", "give at least two bands, the last with min_share 0",
+                         reason="bad_bands")
+    if len({name for name, _ in cuts}) != len(cuts):
+        raise block.fail("cuts", "band names must differ", reason="bad_bands")
+    return tuple(cuts), source
 
 
 def _all_areas(nodes: list[_Node]) -> list[_Node]:

@@ -16,7 +16,8 @@ drawn as plain text only.
 
 One private module per family: ``_observations`` (``trend_panels``), ``_changes``
 (``yoy_dumbbell``, ``dispersion_chart``), ``_benchmark_results`` (``bullet_chart``,
-``area_profile``, ``criteria_heatmap``, ``rank_bump``) and ``_output`` (``save_png``,
+``area_profile``, ``criteria_heatmap``, ``rank_bump``), ``_waterfall``
+(``change_waterfall``) and ``_output`` (``save_png``,
 ``figure_to_data_uri``); ``_style``, ``_labels``, ``_fonts`` and ``_common`` are shared.
 matplotlib is imported on the first chart call, not by ``import fzcompare.charts``.
 
@@ -43,6 +44,7 @@ from fzcompare.charts._common import OBSERVATION_COLUMNS, TRENDS_COLUMNS
 from fzcompare.charts._fonts import ChartFont, chart_font
 from fzcompare.charts._observations import trend_panels
 from fzcompare.charts._output import figure_to_data_uri, save_png
+from fzcompare.charts._waterfall import change_waterfall
 
 __all__ = [
     "OBSERVATION_COLUMNS",
@@ -50,6 +52,7 @@ __all__ = [
     "ChartFont",
     "area_profile",
     "bullet_chart",
+    "change_waterfall",
     "chart_font",
     "criteria_heatmap",
     "dispersion_chart",

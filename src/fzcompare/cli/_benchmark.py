@@ -16,6 +16,12 @@ from rich.table import Table
 
 from fzcompare._export import XlsxNotes, xlsx_bytes
 from fzcompare.benchmark import benchmark
+from fzcompare.cli._benchmark_stats import (
+    AUDIT_COLUMNS,
+    UNCERTAINTY_COLUMNS,
+    audit_frame,
+    uncertainty_frame,
+)
 from fzcompare.criteria import load_criteria
 from fzcompare.store import atomic_write_bytes, dataset_regions, load, load_sources
 
@@ -48,6 +54,8 @@ _TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "criteria": ("region_code", "region_name", "year", "criterion_id", "indicator_code",
                  "comparator", "threshold", "value", "qualifier", "status", "points_possible",
                  "points_earned", "gap"),
+    "uncertainty": UNCERTAINTY_COLUMNS,
+    "audit": AUDIT_COLUMNS,
 }
 
 
@@ -116,6 +124,14 @@ def benchmark_command(
     version: Annotated[int | None, typer.Option(
         "--version", min=0, help="Read this dataset version (see `fzcompare dataset "
                                  "history`); default: the newest.")] = None,
+    robustness: Annotated[int | None, typer.Option(
+        "--robustness", min=1, help="Monte Carlo draws: rank_p05/rank_median/rank_p95, "
+        "tied groups, band probabilities and p_rank_improved (replaces --table).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for --robustness.")] = 0,
+    audit: Annotated[bool, typer.Option(
+        "--audit", help="Rubric audit: saturation, correlations, effective weights, "
+        "Cronbach's alpha, redundancy (replaces --table).")] = False,
 ) -> None:
     """Score a dataset against a rubric: points, verdicts and ranks per region and year.
 
@@ -130,7 +146,17 @@ def benchmark_command(
                        min_evidence=min_evidence)
     names = regions.select("region_code", pl.col("name_zh").alias("region_name"))
     frame = _pick(result, table.value, names, region)
+    table_name = table.value
     notes: list[str] = []
+    if robustness is not None:
+        table_name = "uncertainty"
+        frame, notes = uncertainty_frame(observations, rubric, year=year, regions=regions,
+                                         names=names, draws=robustness, seed=seed)
+        if region:
+            frame = frame.filter(pl.col("region_code").is_in(region))
+    elif audit:
+        table_name = "audit"
+        frame, notes = audit_frame(observations, rubric, year=year, regions=regions)
     synthetic = sources.filter(pl.col("kind") == "synthetic")["source_id"]
     if observations["source_id"].is_in(synthetic.implode()).any():
         notes.append("NOTE: this dataset holds SYNTHETIC figures (generated, not real).")
@@ -152,8 +178,8 @@ def benchmark_command(
         if output is None:
             msg = "xlsx needs -o/--output"
             raise typer.BadParameter(msg, param_hint="--format")
-        atomic_write_bytes(output, xlsx_bytes({table.value: frame}, notes=XlsxNotes(
-            title=f"fzcompare benchmark: {table.value}", rubric=title,
+        atomic_write_bytes(output, xlsx_bytes({table_name: frame}, notes=XlsxNotes(
+            title=f"fzcompare benchmark: {table_name}", rubric=title,
             synthetic=any("synthetic" in n.lower() for n in notes),
             extra=tuple(("note", n) for n in notes))))
         typer.echo(f"wrote {frame.height} rows to {output}", err=True)
@@ -163,9 +189,9 @@ def benchmark_command(
         for note in notes:
             typer.echo(note, err=True)
     elif output_format is OutputFormat.json:
-        text = _render_json(frame, result, table.value, notes)
+        text = _render_json(frame, result, table_name, notes)
     else:
-        text = _render_table(frame, table.value, title, notes)
+        text = _render_table(frame, table_name, title, notes)
     if output is None:
         sys.stdout.write(text)
     else:

@@ -50,6 +50,10 @@ def report_command(
     version: Annotated[int | None, typer.Option(
         "--version", min=0, help="Read this dataset version (see `fzcompare dataset "
                                  "history`); default: the newest.")] = None,
+    robustness: Annotated[int | None, typer.Option(
+        "--robustness", min=1, help="Add the 'How sure is this?' section: rank intervals, "
+        "tied groups, bands and p_rank_improved from N Monte Carlo draws, and the rubric "
+        "audit.")] = None,
 ) -> None:
     """Score a dataset against a rubric and write index.html, summary.json and tables."""
     try:
@@ -88,7 +92,7 @@ def report_command(
                              as_of=as_of_date, year=year, focus_regions=region,
                              validation=validation, allow_invalid=allow_invalid,
                              dataset_label=str(dataset), charts=charts, progress=progress,
-                             min_evidence=min_evidence)
+                             min_evidence=min_evidence, robustness=robustness)
     finally:
         if progress is not None:
             bar.stop()

@@ -33,6 +33,7 @@ from fzcompare.report._render import (
     render_markdown,
     safe_filename,
 )
+from fzcompare.report._uncertainty_section import insert_section, uncertainty_section
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -158,6 +159,7 @@ def build_report(
     workers: int | None = None,
     progress: Progress | None = None,
     min_evidence: float | None = None,
+    robustness: int | None = None,
 ) -> Report:
     """Score, explain and render a benchmark report (nothing is written here).
 
@@ -181,6 +183,9 @@ def build_report(
         progress: Called with a short message before each step.
         min_evidence: Rank a region-year only when its disclosed figures carry at least this
             share of the points (default: the rubric's ``min_evidence``).
+        robustness: Monte Carlo draws for the "How sure is this?" section (rank intervals,
+            tied groups, bands, ``p_rank_improved`` next to each rank change, rubric
+            audit); None leaves the section out.
 
     Raises:
         ValidationFailedError: Validation failed and ``allow_invalid`` is false.
@@ -288,6 +293,13 @@ def build_report(
     context = build_context(tables, meta=meta, year=focus_year, charts=chart_images,
                             region_charts=region_charts, sections_for=focus)
     html_text = render_html(context, embed_font=embed_font)
+    markdown_text = render_markdown(context)
+    if robustness is not None:
+        step("uncertainty")
+        section = uncertainty_section(observations, result, year=focus_year,
+                                      names=region_names, draws=robustness)
+        html_text = insert_section(html_text, section)
+        markdown_text += "\n" + section.markdown + "\n"
     summary = _summary(meta=meta, totals=totals_all.filter(pl.col("year") == focus_year),
                        verdict=verdict, outcomes=outcomes, allow_invalid=allow_invalid,
                        settings=result.settings)
@@ -302,7 +314,7 @@ def build_report(
         "what_it_would_take": plan,
         "validation": outcomes,
     }
-    return Report(year=focus_year, html=html_text, markdown=render_markdown(context),
+    return Report(year=focus_year, html=html_text, markdown=markdown_text,
                   summary=summary, tables=out_tables)
 
 
