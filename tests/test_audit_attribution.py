@@ -82,12 +82,12 @@ def test_audit_matches_scipy_and_the_statistics_module() -> None:
     assert rows["A1.2"]["share_full"] == pytest.approx(0.8)
     assert rows["A1.1"]["share_zero"] == pytest.approx(0.2)
     assert rows["A1.1"]["nominal_weight"] == pytest.approx(40 / 120)
-    for area, area_criteria in (("A1", ["A1.1", "A1.2"]), ("A2", ["A2.1", "A2.2"])):
+    for area_name, area_criteria in (("A1", ["A1.1", "A1.2"]), ("A2", ["A2.1", "A2.2"])):
         k = len(area_criteria)
         summed = [sum(points[c][i] for c in area_criteria) for i in range(5)]
         alpha = k / (k - 1) * (1 - sum(statistics.variance(points[c]) for c in area_criteria)
                                / statistics.variance(summed))
-        got = result.areas.filter(pl.col("area_id") == area)["cronbach_alpha"][0]
+        got = result.areas.filter(pl.col("area_id") == area_name)["cronbach_alpha"][0]
         assert got == pytest.approx(alpha)
     assert result.redundant.select("criterion_a", "criterion_b").rows() == [("A1.1", "A2.2")]
     assert any("nearly redundant" in f for f in result.findings)
