@@ -74,8 +74,11 @@ def panel_of(result: BenchmarkResult, observations: pl.DataFrame | None) -> Pane
     table = result.criteria_for()
     keys = table.select("region_code", "year", "peer_group").gather_every(n) if n else \
         table.select("region_code", "year", "peer_group")
+    on_evidence = ("points_on_evidence" if "points_on_evidence" in result.totals.columns
+                   else "points_earned")
     pairs = keys.join(result.totals.select("region_code", "year", "rank", "prev_rank",
-                                           "points_earned", "verdict"),
+                                           "points_earned", "verdict",
+                                           pl.col(on_evidence).alias("points_ranked")),
                       on=["region_code", "year"], how="left", maintain_order="left")
     values = table["value"].cast(pl.Float64).fill_null(np.nan).to_numpy().reshape(-1, n)
     catalog = load_catalog().indicators.select("code", "kind")
@@ -425,6 +428,12 @@ def simulate(panel: Panel, rubric: CriteriaSet, plan: DrawPlan, *, draws: int, s
             band_counts[:, b] += (bands == b).sum(axis=0)
         totals[:, first:first + size] = chunk_totals.T
     totals[~panel.ranked] = np.nan
+    # Ranks are taken on the points on evidence (rescaled to the rubric's total); each draw
+    # keeps the nominal gap between those and the rubric's points, so that without any
+    # uncertainty every draw gives the observed rank.
+    offset = (panel.pairs["points_ranked"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+              - panel.pairs["points_earned"].cast(pl.Float64).fill_null(np.nan).to_numpy())
+    totals += np.nan_to_num(offset)[:, None]
     ranks = np.full((p, draws), np.nan)
     for rows in panel.blocks:
         ranks[rows] = min_ranks(totals[rows])
