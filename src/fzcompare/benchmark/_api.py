@@ -18,9 +18,12 @@ Scoring rules are documented with a worked example in ``docs/criteria.md``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from fzcompare._names import check_filters
+from fzcompare._provenance import mark_rows, provenance_of
 from fzcompare.benchmark._composite import composite_scores, robustness
 from fzcompare.benchmark._explain import editions, improvements
 from fzcompare.benchmark._result import (
@@ -107,7 +110,16 @@ def benchmark(
 
     years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
     scored = score(observations, criteria, years=years, peers=peers, regions=regions)
-    return result_of(scored, criteria)
+    return with_provenance(result_of(scored, criteria), observations)
+
+
+def with_provenance(result: BenchmarkResult,
+                    observations: pl.DataFrame | pl.LazyFrame) -> BenchmarkResult:
+    """``result`` keeping the provenance of ``observations``: its tables get ``synthetic``."""
+    provenance, marks = provenance_of(observations)
+    return dataclasses.replace(
+        result, areas=mark_rows(result.areas, marks), subareas=mark_rows(result.subareas, marks),
+        totals=mark_rows(result.totals, marks), provenance=provenance, _marks=marks)
 
 
 def what_it_would_take(result: BenchmarkResult, *, regions: Sequence[str] | None = None,
@@ -142,6 +154,10 @@ def what_it_would_take(result: BenchmarkResult, *, regions: Sequence[str] | None
         [('A1.1', 90.0, 10.0)]
     """
 
+    if regions is not None or year is not None:
+        _, checked, years = check_filters(result.totals.lazy(), regions=regions,
+                                          years=None if year is None else [year])
+        regions, year = checked, (None if years is None else years[0])
     return improvements(result, regions=regions, year=year, max_combinations=max_combinations)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import polars as pl
 
+from fzcompare._provenance import Provenance, mark_rows
 from fzcompare.criteria import CriteriaSet
 from fzcompare.errors import ArgumentTypeError
 
@@ -179,6 +180,9 @@ class BenchmarkResult:
     settings: BenchmarkSettings
     rubric: CriteriaSet
     _criteria_table: CriteriaTableBuilder = field(repr=False, compare=False)
+    provenance: Provenance = field(default=Provenance(), compare=False)
+    """The source kinds of the observations scored (``Provenance``)."""
+    _marks: pl.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @functools.cached_property
     def criteria(self) -> pl.DataFrame:
@@ -216,7 +220,8 @@ class BenchmarkResult:
             table = built.filter(pl.col("year").is_in(wanted))
             return table if regions is None else table.filter(
                 pl.col("region_code").is_in(list(regions)))
-        return self._criteria_table(years=wanted, regions=regions)
+        table = self._criteria_table(years=wanted, regions=regions)
+        return table if self._marks is None else mark_rows(table, self._marks)
 
     def __repr__(self) -> str:
         years = ", ".join(str(y) for y in self.settings.years)
