@@ -27,6 +27,15 @@ HEAVY: frozenset[str] = frozenset({
     "fsspec",  # remote filesystems
     "fontTools",  # font subsetting for the HTML report only
     "jinja2",  # templates only when a report is rendered (kept out of `import fzcompare`)
+    # Document and spreadsheet readers/writers: only the stage that reads or writes that kind
+    # of file needs them.
+    "trafilatura",  # HTML main-text extraction (lxml, htmldate, courlan, dateparser)
+    "lxml",  # HTML parsing for saved pages
+    "pypdfium2",  # PDF text layers (a PDFium binary)
+    "docx",  # python-docx, DOCX paragraphs and tables
+    "openpyxl",  # XLSX reading (merged cells, number formats)
+    "xlsxwriter",  # XLSX writing
+    "rapidfuzz",  # fuzzy header matching on import
 })
 """Libraries a function may import lazily (each such import carries a comment saying so)."""
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+import polars as pl
+
 from fzcompare.errors import TableImportError
 
 __all__ = ["Grid", "cell_address", "read_grids"]
@@ -106,8 +108,6 @@ def _read_csv(data: bytes, path: str) -> list[Grid]:
 
 
 def _read_parquet(data: bytes, path: str) -> list[Grid]:
-    import polars as pl
-
     try:
         frame = pl.read_parquet(io.BytesIO(data))
     except Exception as error:  # polars raises ComputeError/OSError alike on damaged files

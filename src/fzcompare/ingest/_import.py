@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
+import yaml
 
 from fzcompare.catalog import Catalog, load_catalog, load_regions
 from fzcompare.errors import FzcompareError, TableImportError
@@ -18,6 +19,7 @@ from fzcompare.ingest._grid import read_grids
 from fzcompare.ingest._layout import RawValue, table_values
 from fzcompare.ingest._names import HeaderMatch, RegionMatch, match_header, resolve_region
 from fzcompare.schema import OBSERVATION_SCHEMA, SOURCE_SCHEMA
+from fzcompare.store import write_observations
 
 if TYPE_CHECKING:
     from fzcompare.store import WriteReport
@@ -87,8 +89,6 @@ def read_mapping(path: str | os.PathLike[str]) -> _Mapping:
     Raises:
         TableImportError: ``reason`` ``bad_mapping`` when the file is not such a plan.
     """
-    import yaml
-
     try:
         raw = yaml.safe_load(Path(path).read_text("utf-8"))
         headers = {str(h["header"]): (str(h["code"]) if h.get("code") else None)
@@ -278,8 +278,6 @@ def import_tables(
     issues = pl.DataFrame(run.issues, schema=ISSUE_SCHEMA, orient="row")
     written = None
     if into is not None and observations.height:
-        from fzcompare.store import write_observations
-
         written = write_observations(observations, into, sources=source_frame)
     return ImportResult(observations, source_frame, tuple(run.header_cache.values()),
                         tuple(run.region_cache.values()), issues, tuple(errors), written)

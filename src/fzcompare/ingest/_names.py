@@ -10,6 +10,7 @@ from typing import Final
 import polars as pl
 
 from fzcompare.catalog import Catalog
+from fzcompare.extract._document import lookup_region, region_index
 from fzcompare.ingest._cells import unit_of_header
 
 __all__ = ["HEADER_THRESHOLD", "HeaderMatch", "RegionMatch", "match_header", "resolve_region"]
@@ -143,8 +144,6 @@ def resolve_region(name: str, regions: pl.DataFrame) -> RegionMatch:
         >>> resolve_region("火星市", load_regions()).code is None
         True
     """
-    from fzcompare.extract._document import lookup_region, region_index
-
     text = str(name).strip()
     if re.fullmatch(r"\d{6}", text):
         rows = region_index(regions).rows

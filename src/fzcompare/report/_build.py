@@ -19,6 +19,7 @@ import polars as pl
 
 from fzcompare import benchmark as bm
 from fzcompare import charts, trends
+from fzcompare._export import XlsxNotes, xlsx_bytes
 from fzcompare._io import atomic_write_bytes
 from fzcompare._version import __version__
 from fzcompare.catalog import load_catalog
@@ -286,8 +287,6 @@ def build_report(
 
 def _tables_xlsx(report: Report) -> bytes:
     """The report's tables as one workbook beside the CSVs (same bytes for same input)."""
-    from fzcompare._export import XlsxNotes, xlsx_bytes
-
     summary = report.summary
     criteria = summary.get("criteria") or {}
     tables = {name: table.with_columns(pl.col(pl.List(pl.String())).list.join("; "))
