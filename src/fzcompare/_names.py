@@ -129,15 +129,14 @@ def _same_prefix(code: str, known: Collection[str]) -> list[str]:
 
 
 def region_codes(given: Iterable[object], known: Collection[str], *,
-                 regions_table: pl.DataFrame | None = None,
-                 preferred: Collection[str] = ()) -> list[str]:
+                 regions_table: pl.DataFrame, preferred: Collection[str] = ()) -> list[str]:
     """Normalise and check region codes: integers become 6-digit text; names are refused.
 
     Args:
         given: Region codes as text or integers.
         known: Every valid code (the data's and the regions table's).
         regions_table: ``region_code, name_zh, name_en`` for labels and for telling a name
-            from a code (default: the bundled ``load_regions()``).
+            from a code (the bundled ``fzcompare.load_regions()``).
         preferred: Codes to suggest first (those in the data); all known codes otherwise.
 
     Raises:
@@ -146,21 +145,21 @@ def region_codes(given: Iterable[object], known: Collection[str], *,
         ArgumentTypeError: A value that is neither text nor an integer.
 
     Examples:
-        >>> region_codes([420300, "420100"], {"420300", "420100"})
-        ['420300', '420100']
+        >>> table = pl.DataFrame({"region_code": ["420300"], "name_zh": ["十堰市"],
+        ...                       "name_en": ["Shiyan"]})
+        >>> region_codes([420300], {"420300"}, regions_table=table)
+        ['420300']
         >>> try:
-        ...     region_codes(["十堰市"], {"420300"})
+        ...     region_codes(["十堰市"], {"420300"}, regions_table=table)
         ... except ValueError as error:
         ...     print(error.message)
         '十堰市' is a region name, not a code; did you mean 420300 (十堰市)?
     """
-    from fzcompare.catalog import load_regions  # local: catalog imports polars data files
-
     codes = [_region_code_of(value) for value in given]
     unknown = [code for code in codes if code not in known]
     if not unknown:
         return codes
-    table = regions_table if regions_table is not None else load_regions()
+    table = regions_table
     labels = dict(zip(table["region_code"].to_list(), table["name_zh"].to_list(), strict=True))
     by_name: dict[str, str] = {}
     for column in ("name_zh", "name_en"):
@@ -225,11 +224,13 @@ def check_filters(
     regions: Iterable[object] | None = None,
     years: Iterable[object] | None = None,
     catalog_codes: Collection[str] = (),
+    regions_table: pl.DataFrame | None = None,
 ) -> tuple[list[str] | None, list[str] | None, list[int] | None]:
     """Check ``indicators=``, ``regions=`` and ``years=`` filters against observations.
 
     Indicator codes are known when in the catalog or the data; region codes when in the data
-    or the bundled regions table (integers are normalised to 6-digit text); years when
+    or ``regions_table`` (``fzcompare.load_regions()``; integers are normalised to 6-digit
+    text; required with ``regions=``); years when
     within the data's first and last year. Only the columns a filter needs are read.
 
     Returns:
@@ -241,11 +242,10 @@ def check_filters(
     Examples:
         >>> obs = pl.LazyFrame({"indicator_code": ["staff_count"], "region_code": ["420300"],
         ...                     "year": [2023]})
-        >>> check_filters(obs, regions=[420300], years=[2023])
+        >>> table = pl.DataFrame({"region_code": ["420300"], "name_zh": ["十堰市"]})
+        >>> check_filters(obs, regions=[420300], years=[2023], regions_table=table)
         (None, ['420300'], [2023])
     """
-    from fzcompare.catalog import load_regions  # local: catalog imports polars data files
-
     for name, given in (("indicators", indicators), ("regions", regions)):
         if isinstance(given, str | int):
             raise ArgumentTypeError(
@@ -267,7 +267,8 @@ def check_filters(
         indicator_list = check_known("indicator code", indicators, known,
                                      hint_source="fzcompare.load_catalog().indicators")
     if regions is not None:
-        table = load_regions()
+        table = regions_table if regions_table is not None else pl.DataFrame(
+            schema={"region_code": pl.String, "name_zh": pl.String})
         in_data = {str(c) for c in present["region_code"] if c is not None}
         region_list = region_codes(regions, set(table["region_code"].to_list()) | in_data,
                                    regions_table=table, preferred=in_data)

@@ -36,6 +36,7 @@ from fzcompare.benchmark._result import (
 )
 from fzcompare.benchmark._score import score
 from fzcompare.benchmark._tables import result_of
+from fzcompare.catalog import load_regions
 from fzcompare.criteria import CriteriaSet
 from fzcompare.errors import ArgumentTypeError
 
@@ -156,7 +157,8 @@ def what_it_would_take(result: BenchmarkResult, *, regions: Sequence[str] | None
 
     if regions is not None or year is not None:
         _, checked, years = check_filters(result.totals.lazy(), regions=regions,
-                                          years=None if year is None else [year])
+                                          years=None if year is None else [year],
+                                          regions_table=load_regions())
         regions, year = checked, (None if years is None else years[0])
     return improvements(result, regions=regions, year=year, max_combinations=max_combinations)
 

@@ -17,7 +17,7 @@ import numpy.typing as npt
 import polars as pl
 
 from fzcompare._names import check_filters
-from fzcompare.catalog import Catalog, load_catalog
+from fzcompare.catalog import Catalog, load_catalog, load_regions
 from fzcompare.errors import ArgumentTypeError, SchemaError
 from fzcompare.trends._vocab import DIRECTIONS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ROW_REASONS
 
@@ -108,7 +108,8 @@ def _select_input(
     lazy = lazy.select(keep).with_columns(
         pl.col("region_code", "indicator_code", "scope").cast(pl.String))
     indicators, regions, year_list = check_filters(
-        lazy, indicators=indicators, regions=regions, years=years, catalog_codes=catalog_codes)
+        lazy, indicators=indicators, regions=regions, years=years, catalog_codes=catalog_codes,
+        regions_table=None if regions is None else load_regions())
     if indicators is not None:
         lazy = lazy.filter(pl.col("indicator_code").is_in(indicators))
     if regions is not None:
