@@ -19,7 +19,21 @@ Examples:
 
 from __future__ import annotations
 
-from fzcompare import benchmark, charts, extract, report, synthetic, trends, validate
+from fzcompare import (
+    benchmark,
+    catalog,
+    charts,
+    criteria,
+    errors,
+    extract,
+    report,
+    schema,
+    store,
+    synthetic,
+    trends,
+    validate,
+)
+from fzcompare._provenance import Provenance
 from fzcompare._version import __version__
 from fzcompare.benchmark import (
     BenchmarkResult,
@@ -38,6 +52,7 @@ from fzcompare.errors import (
     FzcompareError,
     SchemaError,
     SuiteError,
+    UnknownNameError,
     ValidationFailedError,
 )
 from fzcompare.extract import ExtractionResult
@@ -59,18 +74,23 @@ __all__ = [
     "FzcompareError",
     "KEY_COLUMNS",
     "OBSERVATION_SCHEMA",
+    "Provenance",
     "SchemaError",
     "SuiteError",
     "TrendsResult",
+    "UnknownNameError",
     "ValidationFailedError",
     "ValidationResult",
     "WriteReport",
     "__version__",
     "analyze",
     "benchmark",
+    "catalog",
     "charts",
     "check_observations",
     "compare_editions",
+    "criteria",
+    "errors",
     "extract",
     "list_bundled_criteria",
     "load",
@@ -81,9 +101,16 @@ __all__ = [
     "rank_robustness",
     "report",
     "scan",
+    "schema",
+    "store",
     "synthetic",
     "trends",
     "validate",
     "what_it_would_take",
     "write_observations",
 ]
+
+
+def __dir__() -> list[str]:
+    """Only the public API: the stage modules and the names in ``__all__`` (PEP 562)."""
+    return sorted(__all__)
