@@ -87,3 +87,28 @@ def test_the_sources_table_gives_the_kinds(real: pl.DataFrame) -> None:
 def test_trends_results_keep_the_provenance(demo: pl.DataFrame, real: pl.DataFrame) -> None:
     assert trends.analyze(demo.filter(pl.col("region_code") == "420300")).provenance.synthetic
     assert not trends.analyze(real.filter(pl.col("region_code") == "420300")).provenance.synthetic
+
+
+def test_composite_and_robustness_results_keep_the_provenance(demo: pl.DataFrame) -> None:
+    rubric = load_criteria("hubei-demo-2024")
+    scores = benchmark.composite(demo, rubric, year=2023)
+    assert scores.provenance.synthetic and scores.scores["synthetic"].all()
+    ranks = benchmark.rank_robustness(demo, rubric, year=2023, draws=20, seed=1)
+    assert ranks.provenance.synthetic and ranks.ranks["synthetic"].all()
+
+
+def test_every_share_column_is_a_fraction_between_0_and_1(
+        demo: pl.DataFrame, demo_result: benchmark.BenchmarkResult) -> None:
+    rubric = load_criteria("hubei-demo-2024")
+    frames = {"totals": demo_result.totals, "areas": demo_result.areas,
+              "subareas": demo_result.subareas, "criteria": demo_result.criteria,
+              "editions": benchmark.compare_editions(demo, rubric, rubric, year=2023)}
+    checked = []
+    for name, frame in frames.items():
+        for column in frame.columns:
+            if column == "share" or column.endswith("_share") or column.startswith("share_"):
+                values = frame[column].drop_nulls()
+                assert values.is_empty() or (values.min() >= 0 and values.max() <= 1), \
+                    (name, column, values.max())
+                checked.append(f"{name}.{column}")
+    assert {"totals.share", "areas.share", "editions.share_a"} <= set(checked)

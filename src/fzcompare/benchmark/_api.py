@@ -246,8 +246,12 @@ def composite(
     years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
     scored = score(observations, criteria, years=years, peers=peers, regions=regions,
                    previous=False)
-    return composite_scores(scored, criteria, normalisation=normalisation,
-                            aggregation=aggregation)
+    result = composite_scores(scored, criteria, normalisation=normalisation,
+                              aggregation=aggregation)
+    provenance, marks = provenance_of(observations)
+    return dataclasses.replace(result, scores=mark_rows(result.scores, marks),
+                               normalised=mark_rows(result.normalised, marks),
+                               provenance=provenance)
 
 
 def rank_robustness(
@@ -289,6 +293,9 @@ def rank_robustness(
     years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
     scored = score(observations, criteria, years=years, peers=peers, regions=regions,
                    previous=False)
-    return robustness(scored, criteria, draws=draws, weight_spread=weight_spread,
-                      normalisations=tuple(normalisations), aggregations=tuple(aggregations),
-                      seed=seed)
+    result = robustness(scored, criteria, draws=draws, weight_spread=weight_spread,
+                        normalisations=tuple(normalisations),
+                        aggregations=tuple(aggregations), seed=seed)
+    provenance, marks = provenance_of(observations)
+    return dataclasses.replace(result, ranks=mark_rows(result.ranks, marks),
+                               provenance=provenance)

@@ -352,6 +352,8 @@ class CompositeResult:
     normalised: pl.DataFrame
     weights: pl.DataFrame
     settings: CompositeSettings
+    provenance: Provenance = field(default=Provenance(), compare=False)
+    """The source kinds of the observations scored (``Provenance``)."""
 
     def __repr__(self) -> str:
         s = self.settings
@@ -403,6 +405,8 @@ class RobustnessResult:
 
     ranks: pl.DataFrame
     settings: RobustnessSettings
+    provenance: Provenance = field(default=Provenance(), compare=False)
+    """The source kinds of the observations scored (``Provenance``)."""
 
     def __repr__(self) -> str:
         s = self.settings
