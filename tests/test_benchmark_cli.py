@@ -73,7 +73,7 @@ def test_rubric_file_path_and_errors(dataset: Path, tmp_path: Path,
     assert "bundled ids" in capsys.readouterr().err
     assert main(["benchmark", str(dataset), "-c", "datasets/criteria/county-demo-2024.yaml",
                  "--year", "1990"]) == 2  # a year outside the data: an error that suggests
-    assert "year 1990 is outside the data (2019-2024); did you mean 2019?" in (
+    assert "year 1990 is outside the data (2023-2024); did you mean 2023?" in (
         capsys.readouterr().err)
     assert main(["benchmark", str(dataset), "-c", "county-demo-2024", "-f", "xml"]) == 2
 
