@@ -149,3 +149,18 @@ def test_a_misspelled_domain_name_suggests_the_name() -> None:
     name = catalog.domains.filter(pl.col("domain") == 8)["name_en"].item()
     with pytest.raises(UnknownNameError, match=f"did you mean {name}"):
         catalog.in_domain(name[:-1] + "x")
+
+
+def test_the_cli_catalog_of_an_unknown_domain_is_a_usage_error(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from fzcompare.cli import main
+
+    assert main(["dataset", "catalog", "--domain", "99"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "unknown domain '99'" in captured.err and "numbered 1-8" in captured.err
+    assert main(["dataset", "catalog", "--domain", "8"]) == 0
+    import io
+
+    listed = pl.read_csv(io.StringIO(capsys.readouterr().out))
+    assert listed.height > 0 and set(listed["domain"].to_list()) == {8}
