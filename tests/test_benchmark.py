@@ -528,7 +528,11 @@ def test_result_tables_follow_the_contract() -> None:
                  "qualifier"):
         assert name in result.criteria.columns
     assert result.areas.columns == ["region_code", "year", "peer_group", "area_id", "area_name",
-                                    "points_possible", "points_earned", "bonus_points", "share"]
+                                    "points_possible", "points_earned", "bonus_points", "share",
+                                    "synthetic"]
+    for table in (result.criteria, result.subareas, result.totals):
+        assert table.columns[-1] == "synthetic"
+    assert result.totals["synthetic"].to_list() == [False]
     for name in ("points_possible", "points_earned", "bonus_points", "share", "verdict",
                  "vetoed_by", "rank", "prev_rank", "rank_change", "n_missing"):
         assert name in result.totals.columns

@@ -68,11 +68,13 @@ def test_rubric_file_path_and_errors(dataset: Path, tmp_path: Path,
     err = capsys.readouterr().err
     assert f"{bad}: version: missing required key" in err
     assert "Traceback" not in err
-    assert main(["benchmark", str(dataset), "-c", "no-such-id"]) == 1
+    # An unknown rubric id is a usage error (exit 2, as docs/scheduling.md says), with the ids.
+    assert main(["benchmark", str(dataset), "-c", "no-such-id"]) == 2
     assert "bundled ids" in capsys.readouterr().err
     assert main(["benchmark", str(dataset), "-c", "datasets/criteria/county-demo-2024.yaml",
-                 "--year", "1990"]) == 0
-    assert "no region was scored" in capsys.readouterr().out
+                 "--year", "1990"]) == 2  # a year outside the data: an error that suggests
+    assert "year 1990 is outside the data (2023-2024); did you mean 2023?" in (
+        capsys.readouterr().err)
     assert main(["benchmark", str(dataset), "-c", "county-demo-2024", "-f", "xml"]) == 2
 
 

@@ -16,6 +16,7 @@ from fzcompare.benchmark import (
 )
 from fzcompare.benchmark._composite import min_ranks
 from fzcompare.criteria import parse_criteria, rubric_raw_example
+from fzcompare.errors import UnknownNameError
 
 CITY, CITY2, CITY3 = "420300", "420100", "420500"
 RATE = "gov_service_online_rate"
@@ -105,7 +106,8 @@ def test_passing_regions_need_nothing_and_filters_apply() -> None:
     steps = what_it_would_take(result)
     assert set(steps["region_code"]) == {CITY2, CITY3}
     assert set(what_it_would_take(result, regions=[CITY2])["region_code"]) == {CITY2}
-    assert what_it_would_take(result, year=2022).height == 0
+    with pytest.raises(UnknownNameError, match="year 2022 is outside the data"):
+        what_it_would_take(result, year=2022)  # 2023 was the only year scored
 
 
 def test_swap_search_when_combinations_are_too_many() -> None:

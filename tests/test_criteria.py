@@ -18,7 +18,7 @@ from fzcompare.criteria import (
     parse_criteria,
     rubric_raw_example,
 )
-from fzcompare.errors import CriteriaError
+from fzcompare.errors import CriteriaError, UnknownNameError
 
 BUNDLED = Path("datasets/criteria")
 
@@ -214,7 +214,7 @@ def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
 
 
 def test_unknown_id_lists_bundled_ids() -> None:
-    with pytest.raises(CriteriaError) as info:
+    with pytest.raises(UnknownNameError) as info:
         load_criteria("no-such-rubric")
     assert "hubei-demo-2024" in str(info.value)
 

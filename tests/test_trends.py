@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from fzcompare import trends
 from fzcompare.catalog import INDICATOR_SCHEMA, RELATION_SCHEMA, Catalog
-from fzcompare.errors import SchemaError
+from fzcompare.errors import SchemaError, UnknownNameError
 
 
 def _catalog(*rows: tuple[str, str, str, tuple[float, float] | None]) -> Catalog:
@@ -451,8 +451,9 @@ def test_analyze_and_html_escaping() -> None:
     page = result._repr_html_()
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
     assert result.to_pandas().shape == result.summary.shape
-    filtered = trends.analyze(obs, catalog=CATALOG, indicators=["nothing"])
-    assert filtered.summary.height == 0
+    # An unknown code is an error that suggests (issue 18), no longer an empty result.
+    with pytest.raises(UnknownNameError, match="unknown indicator code 'nothing'"):
+        trends.analyze(obs, catalog=CATALOG, indicators=["nothing"])
 
 
 def test_series_model_uses_statsmodels() -> None:

@@ -19,7 +19,22 @@ Examples:
 
 from __future__ import annotations
 
-from fzcompare import benchmark, charts, extract, regions, report, synthetic, trends, validate
+from fzcompare import (
+    benchmark,
+    catalog,
+    charts,
+    criteria,
+    errors,
+    extract,
+    regions,
+    report,
+    schema,
+    store,
+    synthetic,
+    trends,
+    validate,
+)
+from fzcompare._provenance import Provenance
 from fzcompare._version import __version__
 from fzcompare.benchmark import (
     BenchmarkResult,
@@ -39,6 +54,7 @@ from fzcompare.errors import (
     FzcompareError,
     SchemaError,
     SuiteError,
+    UnknownNameError,
     UnknownRegionError,
     ValidationFailedError,
 )
@@ -64,9 +80,11 @@ __all__ = [
     "KEY_COLUMNS",
     "OBSERVATION_SCHEMA",
     "RegionMatch",
+    "Provenance",
     "SchemaError",
     "SuiteError",
     "TrendsResult",
+    "UnknownNameError",
     "UnknownRegionError",
     "ValidationFailedError",
     "ValidationResult",
@@ -74,9 +92,12 @@ __all__ = [
     "__version__",
     "analyze",
     "benchmark",
+    "catalog",
     "charts",
     "check_observations",
     "compare_editions",
+    "criteria",
+    "errors",
     "extract",
     "list_bundled_criteria",
     "load",
@@ -89,9 +110,16 @@ __all__ = [
     "report",
     "resolve_region",
     "scan",
+    "schema",
+    "store",
     "synthetic",
     "trends",
     "validate",
     "what_it_would_take",
     "write_observations",
 ]
+
+
+def __dir__() -> list[str]:
+    """Only the public API: the stage modules and the names in ``__all__`` (PEP 562)."""
+    return sorted(__all__)

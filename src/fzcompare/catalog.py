@@ -14,6 +14,7 @@ from typing import Any, Final
 import polars as pl
 import yaml
 
+from fzcompare._names import check_known
 from fzcompare._regions_index import read_region_table
 from fzcompare.errors import CatalogError
 
@@ -107,13 +108,45 @@ class Catalog:
         """One indicator's catalog row as a dict.
 
         Raises:
-            CatalogError: If the code is not in the catalog.
+            UnknownNameError: If the code is not in the catalog (with the closest codes).
+
+        Examples:
+            >>> load_catalog().indicator("gov_service_online_rate")["unit"]
+            '%'
         """
-        rows = self.indicators.filter(pl.col("code") == code)
-        if rows.height == 0:
-            raise CatalogError(f"unknown indicator code {code!r}",
-                               hint="see fzcompare.load_catalog().indicators for the codes")
-        return rows.row(0, named=True)
+        check_known("indicator code", [code], self.codes,
+                    hint_source="fzcompare.load_catalog().indicators")
+        return self.indicators.filter(pl.col("code") == code).row(0, named=True)
+
+    def in_domain(self, domain: int | str) -> pl.DataFrame:
+        """The indicators of one domain, given by its number (1-8) or its name.
+
+        Raises:
+            UnknownNameError: If no domain has that number or name (with the closest).
+
+        Examples:
+            >>> load_catalog().in_domain(8).height > 0
+            True
+        """
+        numbers = [str(n) for n in self.domains["domain"].to_list()]
+        names = {name: str(number) for column in ("name_zh", "name_en")
+                 if column in self.domains.columns
+                 for number, name in zip(self.domains["domain"].to_list(),
+                                         self.domains[column].to_list(), strict=True)}
+        given = str(domain)
+        if given in names:
+            given = names[given]
+        check_known("domain", [given], [*numbers, *names],
+                    hint_source="fzcompare.load_catalog().domains",
+                    hint=f"domains are numbered {min(numbers, key=int)}-"
+                         f"{max(numbers, key=int)}; see fzcompare.load_catalog().domains")
+        return self.indicators.filter(pl.col("domain") == int(given))
+
+    def __repr__(self) -> str:
+        return (f"Catalog(version={self.version!r}, {self.indicators.height} indicators, "
+                f"{self.relations.height} relations, {self.domains.height} domains)")
+
+    __str__ = __repr__
 
 
 def _read_package_text(name: str) -> str:

@@ -27,9 +27,10 @@ from typing import Any, Final
 import polars as pl
 import yaml
 
+from fzcompare._names import closest
 from fzcompare._strict_yaml import load_strict
 from fzcompare.catalog import REGION_LEVELS, Catalog, load_catalog
-from fzcompare.errors import CriteriaError
+from fzcompare.errors import CriteriaError, UnknownNameError
 from fzcompare.schema import SCOPES, UNMAPPED_PREFIX
 
 __all__ = [
@@ -902,8 +903,10 @@ def load_criteria(path_or_id: str | os.PathLike[str], *,
         catalog: Catalog to check indicator codes against (default: the bundled one).
 
     Raises:
-        CriteriaError: The file is missing, not YAML, or breaks the format; the message
-            names the file, the key path and the problem.
+        UnknownNameError: ``path_or_id`` is neither a file nor a bundled id (the message
+            suggests the closest ids; a ``ValueError``, exit code 2 on the command line).
+        CriteriaError: The file is not YAML or breaks the format; the message names the
+            file, the key path and the problem.
 
     Examples:
         >>> rubric = load_criteria("county-demo-2024")
@@ -916,10 +919,14 @@ def load_criteria(path_or_id: str | os.PathLike[str], *,
         looks_like_path = path.suffix in (".yaml", ".yml") or os.sep in text or "/" in text
         match = None if looks_like_path else _find_bundled(text)
         if match is None:
-            ids = ", ".join(list_bundled_criteria()["id"].to_list()) or "none found"
-            raise CriteriaError(f"{text}: no such criteria file or bundled rubric id",
-                                hint=f"bundled ids: {ids}", path=text, key="",
-                                reason="not_found")
+            ids = [i for i in list_bundled_criteria()["id"].to_list() if i is not None]
+            suggestions = {text: closest(text, ids)}
+            message = f"{text}: no such criteria file or bundled rubric id"
+            if suggestions[text]:
+                message += "; did you mean " + " or ".join(suggestions[text]) + "?"
+            raise UnknownNameError(message, hint="bundled ids: " + (", ".join(ids) or "none"),
+                                   kind="rubric id", unknown=[text], suggestions=suggestions,
+                                   path=text, reason="not_found")
         path = match
     raw, digest = _read_yaml(path)
     return parse_criteria(raw if raw is not None else {}, path=str(path), sha256=digest,

@@ -19,6 +19,7 @@ __all__ = [
     "SchemaError",
     "SuiteError",
     "TableImportError",
+    "UnknownNameError",
     "UnknownRegionError",
     "ValidationFailedError",
 ]
@@ -121,13 +122,16 @@ class SchemaError(FzcompareError):
 class CatalogError(FzcompareError):
     """The indicator catalog or the regions table is malformed, or a code is not in it.
 
+    An unknown code given by a caller is an ``UnknownNameError`` instead (a ``ValueError``
+    with suggestions); ``CatalogError`` is for the catalog's own files.
+
     Examples:
-        >>> from fzcompare.catalog import load_catalog
+        >>> from fzcompare.catalog import _parse_catalog
         >>> try:
-        ...     load_catalog().indicator("no_such_indicator")
+        ...     _parse_catalog({"indicators": "none"}, source="mine.yaml")
         ... except CatalogError as error:
-        ...     print(error.message)
-        unknown indicator code 'no_such_indicator'
+        ...     print(error.message.split(":")[0])
+        mine.yaml
     """
 
 
@@ -291,4 +295,21 @@ class EvidenceThresholdError(InvalidArgumentError):
         ...                                     "for half the points")
         >>> isinstance(error, ValueError), error.hint.startswith("a share")
         (True, True)
+    """
+
+
+class UnknownNameError(InvalidArgumentError):
+    """A name (indicator code, region, year, rubric id, domain, criterion id) is not known.
+
+    ``details`` carries ``kind`` (what was looked up), ``unknown`` (the names not found, in
+    the order given) and ``suggestions`` (each unknown name -> its closest known names).
+    An ``InvalidArgumentError``, so also a ``ValueError``; the CLI maps it to exit code 2.
+
+    Examples:
+        >>> from fzcompare.catalog import load_catalog
+        >>> try:
+        ...     load_catalog().indicator("gov_service_onlin_rate")
+        ... except UnknownNameError as error:
+        ...     print(error.message)
+        unknown indicator code 'gov_service_onlin_rate'; did you mean gov_service_online_rate?
     """

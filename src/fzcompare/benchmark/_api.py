@@ -18,9 +18,12 @@ Scoring rules are documented with a worked example in ``docs/criteria.md``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from fzcompare._names import check_filters
+from fzcompare._provenance import mark_rows, provenance_of
 from fzcompare.benchmark._composite import composite_scores, robustness
 from fzcompare.benchmark._explain import editions, improvements
 from fzcompare.benchmark._result import (
@@ -33,6 +36,7 @@ from fzcompare.benchmark._result import (
 )
 from fzcompare.benchmark._score import score
 from fzcompare.benchmark._tables import result_of
+from fzcompare.catalog import load_regions
 from fzcompare.criteria import CriteriaSet
 from fzcompare.errors import ArgumentTypeError, EvidenceThresholdError
 
@@ -131,7 +135,8 @@ def benchmark(
     _check_min_evidence(min_evidence)
     years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
     scored = score(observations, criteria, years=years, peers=peers, regions=regions)
-    return result_of(scored, criteria, min_evidence=min_evidence)
+    return with_provenance(result_of(scored, criteria, min_evidence=min_evidence),
+                           observations)
 
 
 def _check_min_evidence(min_evidence: float | None) -> None:
@@ -143,6 +148,15 @@ def _check_min_evidence(min_evidence: float | None) -> None:
         raise EvidenceThresholdError(
             msg,
             hint="e.g. 0.5 ranks region-years whose disclosed figures carry half the points")
+
+
+def with_provenance(result: BenchmarkResult,
+                    observations: pl.DataFrame | pl.LazyFrame) -> BenchmarkResult:
+    """``result`` keeping the provenance of ``observations``: its tables get ``synthetic``."""
+    provenance, marks = provenance_of(observations)
+    return dataclasses.replace(
+        result, areas=mark_rows(result.areas, marks), subareas=mark_rows(result.subareas, marks),
+        totals=mark_rows(result.totals, marks), provenance=provenance, _marks=marks)
 
 
 def what_it_would_take(result: BenchmarkResult, *, regions: Sequence[str] | None = None,
@@ -179,6 +193,11 @@ def what_it_would_take(result: BenchmarkResult, *, regions: Sequence[str] | None
         >>> steps.select("criterion_id", "required_value", "points_gained").rows()
         [('A1.1', 90.0, 10.0)]
     """
+    if regions is not None or year is not None:
+        _, checked, years = check_filters(result.totals.lazy(), regions=regions,
+                                          years=None if year is None else [year],
+                                          regions_table=load_regions())
+        regions, year = checked, (None if years is None else years[0])
     return improvements(result, regions=regions, year=year, max_combinations=max_combinations)
 
 
@@ -268,8 +287,12 @@ def composite(
     years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
     scored = score(observations, criteria, years=years, peers=peers, regions=regions,
                    previous=False)
-    return composite_scores(scored, criteria, normalisation=normalisation,
-                            aggregation=aggregation)
+    result = composite_scores(scored, criteria, normalisation=normalisation,
+                              aggregation=aggregation)
+    provenance, marks = provenance_of(observations)
+    return dataclasses.replace(result, scores=mark_rows(result.scores, marks),
+                               normalised=mark_rows(result.normalised, marks),
+                               provenance=provenance)
 
 
 def rank_robustness(
@@ -310,6 +333,9 @@ def rank_robustness(
     years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
     scored = score(observations, criteria, years=years, peers=peers, regions=regions,
                    previous=False)
-    return robustness(scored, criteria, draws=draws, weight_spread=weight_spread,
-                      normalisations=tuple(normalisations), aggregations=tuple(aggregations),
-                      seed=seed)
+    result = robustness(scored, criteria, draws=draws, weight_spread=weight_spread,
+                        normalisations=tuple(normalisations),
+                        aggregations=tuple(aggregations), seed=seed)
+    provenance, marks = provenance_of(observations)
+    return dataclasses.replace(result, ranks=mark_rows(result.ranks, marks),
+                               provenance=provenance)

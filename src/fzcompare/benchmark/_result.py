@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 import polars as pl
 
 from fzcompare._display import html_table
+from fzcompare._provenance import Provenance, mark_rows
 from fzcompare.criteria import CriteriaSet
 from fzcompare.errors import ArgumentTypeError
 
@@ -196,6 +197,9 @@ class BenchmarkResult:
     rubric: CriteriaSet
     _criteria_table: CriteriaTableBuilder = field(repr=False, compare=False)
     common_set: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False, compare=False)
+    provenance: Provenance = field(default=Provenance(), compare=False)
+    """The source kinds of the observations scored (``Provenance``)."""
+    _marks: pl.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @functools.cached_property
     def criteria(self) -> pl.DataFrame:
@@ -234,7 +238,8 @@ class BenchmarkResult:
             table = built.filter(pl.col("year").is_in(wanted))
             return table if regions is None else table.filter(
                 pl.col("region_code").is_in(list(regions)))
-        return self._criteria_table(years=wanted, regions=regions)
+        table = self._criteria_table(years=wanted, regions=regions)
+        return table if self._marks is None else mark_rows(table, self._marks)
 
     def __repr__(self) -> str:
         years = ", ".join(str(y) for y in self.settings.years)
@@ -368,6 +373,8 @@ class CompositeResult:
     normalised: pl.DataFrame
     weights: pl.DataFrame
     settings: CompositeSettings
+    provenance: Provenance = field(default=Provenance(), compare=False)
+    """The source kinds of the observations scored (``Provenance``)."""
 
     def __repr__(self) -> str:
         s = self.settings
@@ -419,6 +426,8 @@ class RobustnessResult:
 
     ranks: pl.DataFrame
     settings: RobustnessSettings
+    provenance: Provenance = field(default=Provenance(), compare=False)
+    """The source kinds of the observations scored (``Provenance``)."""
 
     def __repr__(self) -> str:
         s = self.settings

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from fzcompare._names import check_filters
 from fzcompare.catalog import load_regions
 from fzcompare.criteria import CriteriaSet
 from fzcompare.errors import ArgumentTypeError, SchemaError
@@ -422,6 +423,7 @@ def _prepare_observations(observations: pl.DataFrame | pl.LazyFrame,
         pl.col("value").cast(pl.Float64), pl.col("qualifier").cast(pl.String),
     )
     if years is not None:
+        years = check_filters(lazy, years=years)[2] or []
         wanted = sorted(set(years) | {y - 1 for y in years})
         lazy = lazy.filter(pl.col("year").is_in(wanted))
     frame = lazy.collect()

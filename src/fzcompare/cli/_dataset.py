@@ -47,10 +47,9 @@ def dataset_catalog(
     domain: Annotated[int | None, typer.Option(help="Only this domain (1-8).")] = None,
 ) -> None:
     """List the indicator catalog as CSV."""
-    table = load_catalog().indicators.drop("synonyms", "full_statements")
-    if domain is not None:
-        table = table.filter(pl.col("domain") == domain)
-    sys.stdout.write(table.write_csv())
+    catalog = load_catalog()
+    table = catalog.indicators if domain is None else catalog.in_domain(domain)
+    sys.stdout.write(table.drop("synonyms", "full_statements").write_csv())
 
 
 def dataset_regions(

@@ -31,6 +31,8 @@ from typing import Final
 import numpy as np
 import polars as pl
 
+from fzcompare._names import check_filters
+from fzcompare._provenance import provenance_of
 from fzcompare.catalog import Catalog, load_catalog
 from fzcompare.errors import ArgumentTypeError, InvalidArgumentError, SchemaError
 from fzcompare.trends._frames import changes_frame, series_frame, summary_frame
@@ -307,6 +309,9 @@ def change_significance(
     level = _check_confidence(confidence)
     cat = catalog if catalog is not None else load_catalog()
     panel = _panel(obs, None, regions, years, cat)
+    if indicators is not None:
+        indicators = check_filters(obs.lazy(), indicators=indicators,
+                                   catalog_codes=cat.codes)[0]
     changes = changes_frame(panel, change_arrays_of(panel, tolerance_abs=tol.absolute,
                                                  tolerance_rel=tol.relative))
     result = significance_frame(changes, panel, cat, confidence=level)
@@ -463,6 +468,9 @@ def analyze(
     level = _check_confidence(confidence)
     cat = catalog if catalog is not None else load_catalog()
     panel = _panel(obs, None, regions, years, cat)
+    if indicators is not None:
+        indicators = check_filters(obs.lazy(), indicators=indicators,
+                                   catalog_codes=cat.codes)[0]
     change_arrays = change_arrays_of(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
     stats = series_statistics(panel, confidence=level)
     changes = changes_frame(panel, change_arrays)
@@ -486,6 +494,7 @@ def analyze(
         outlook=outlook_frame(panel, confidence=level) if forecast else None,
         confidence=level,
         tolerance=tol,
+        provenance=provenance_of(obs)[0],
     )
 
 

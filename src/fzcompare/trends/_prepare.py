@@ -16,7 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from fzcompare.catalog import Catalog, load_catalog
+from fzcompare._names import check_filters
+from fzcompare.catalog import Catalog, load_catalog, load_regions
 from fzcompare.errors import ArgumentTypeError, SchemaError
 from fzcompare.trends._vocab import DIRECTIONS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ROW_REASONS
 
@@ -84,6 +85,7 @@ def _select_input(
     indicators: Iterable[str] | None,
     regions: Iterable[str] | None,
     years: Iterable[int] | None,
+    catalog_codes: frozenset[str] = frozenset(),
 ) -> pl.DataFrame:
     if not isinstance(obs, pl.DataFrame | pl.LazyFrame):
         msg = f"expected a polars DataFrame or LazyFrame, got {type(obs).__name__}"
@@ -109,11 +111,13 @@ def _select_input(
     keep = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in schema]
     lazy = lazy.select(keep).with_columns(
         pl.col("region_code", "indicator_code", "scope").cast(pl.String))
+    indicators, regions, year_list = check_filters(
+        lazy, indicators=indicators, regions=regions, years=years, catalog_codes=catalog_codes,
+        regions_table=None if regions is None else load_regions())
     if indicators is not None:
-        lazy = lazy.filter(pl.col("indicator_code").is_in(list(indicators)))
+        lazy = lazy.filter(pl.col("indicator_code").is_in(indicators))
     if regions is not None:
-        lazy = lazy.filter(pl.col("region_code").is_in(list(regions)))
-    year_list = None if years is None else [int(y) for y in years]
+        lazy = lazy.filter(pl.col("region_code").is_in(regions))
     if year_list is not None and schema["year"].is_integer():
         lazy = lazy.filter(pl.col("year").is_in(year_list))
         year_list = None
@@ -245,7 +249,9 @@ def prepare(
             not a whole number. Value problems (empty, unreadable, NaN/inf) and duplicate
             years do not raise: those rows are kept and carry a row reason.
     """
-    frame = _select_input(obs, indicators=indicators, regions=regions, years=years)
+    catalog = catalog if catalog is not None else load_catalog()
+    frame = _select_input(obs, indicators=indicators, regions=regions, years=years,
+                          catalog_codes=catalog.codes)
     values, reason = _value_and_reason(frame)
     dictionaries, codes = _encode_all(frame)
     year = frame.get_column("year").to_numpy().astype(np.int32)
@@ -279,8 +285,7 @@ def prepare(
 
     qualifier_names = dictionaries["qualifier"]
     qualified = qualifier != _code_of(qualifier_names, "eq")
-    arrays = _catalog_arrays(dictionaries["indicator_code"],
-                             catalog if catalog is not None else load_catalog())
+    arrays = _catalog_arrays(dictionaries["indicator_code"], catalog)
     return Panel(
         region_names=dictionaries["region_code"],
         indicator_names=dictionaries["indicator_code"],

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from fzcompare._display import html_table
+from fzcompare._provenance import Provenance
 from fzcompare.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ class TrendsResult:
         outlook: ``outlook`` table, or None when not requested.
         confidence: Confidence level used.
         tolerance: Tolerance used for verdicts.
+        provenance: The source kinds of the observations analysed (``Provenance``).
 
     Examples:
         >>> import polars as pl
@@ -94,6 +96,7 @@ class TrendsResult:
     outlook: pl.DataFrame | None = field(repr=False)
     confidence: float = 0.95
     tolerance: Tolerance = field(default_factory=Tolerance)
+    provenance: Provenance = field(default=Provenance(), compare=False)
 
     def to_polars(self) -> pl.DataFrame:
         """The summary table."""
