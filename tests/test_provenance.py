@@ -36,7 +36,10 @@ def demo_result(demo: pl.DataFrame) -> benchmark.BenchmarkResult:
 
 @pytest.fixture(scope="module")
 def real_result(real: pl.DataFrame) -> benchmark.BenchmarkResult:
-    return benchmark.benchmark(real, load_criteria("hubei-demo-2024"), year=2023)
+    # min_evidence 0: rank on whatever was disclosed, so that every chart has rows to draw
+    # (no real region reaches the rubric's evidence threshold).
+    return benchmark.benchmark(real, load_criteria("hubei-demo-2024"), year=2023,
+                               min_evidence=0.0)
 
 
 def test_a_benchmark_of_synthetic_data_says_so(demo_result: benchmark.BenchmarkResult) -> None:

@@ -66,6 +66,8 @@ from fzcompare.trends import TrendsResult, analyze
 from fzcompare.validate import ValidationResult
 
 __all__ = [
+    "KEY_COLUMNS",
+    "OBSERVATION_SCHEMA",
     "AmbiguousRegionError",
     "BenchmarkResult",
     "Catalog",
@@ -77,10 +79,8 @@ __all__ = [
     "ExtractionError",
     "ExtractionResult",
     "FzcompareError",
-    "KEY_COLUMNS",
-    "OBSERVATION_SCHEMA",
-    "RegionMatch",
     "Provenance",
+    "RegionMatch",
     "SchemaError",
     "SuiteError",
     "TrendsResult",

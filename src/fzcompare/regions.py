@@ -42,9 +42,9 @@ from fzcompare.schema import scope_words
 __all__ = [
     "LEVEL_SCOPES",
     "RegionMatch",
-    "level_scopes",
     "find_region",
     "harmonise",
+    "level_scopes",
     "peer_group",
     "region_history",
     "region_table",
