@@ -153,17 +153,17 @@ def afters(bases: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
 
 
 def _kill_at(path: str, step: str, ds: Path, inputs: Path, marker: Path) -> None:
-    process = subprocess.Popen(_command(path, ds, inputs), env=_env(step, marker),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 240
-    while not marker.exists():
-        if process.poll() is not None:
-            raise AssertionError(f"{path} ended before {step}: "
-                                 f"{process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-        assert time.monotonic() < deadline, f"{path} never reached {step}"
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    with subprocess.Popen(_command(path, ds, inputs), env=_env(step, marker),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
+        deadline = time.monotonic() + 240
+        while not marker.exists():
+            if process.poll() is not None:
+                raise AssertionError(f"{path} ended before {step}: "
+                                     f"{process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, f"{path} never reached {step}"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
 
 
