@@ -5,7 +5,8 @@ model) and keyword-only options, and returns polars DataFrames; ``analyze`` retu
 it as a ``TrendsResult``. The public functions live in ``_api``, the result types in
 ``_result``; ``_prepare`` (input checks, the panel), ``_kernels`` (vectorised statistics),
 ``_frames`` (output tables) and ``_models`` (tests, dispersion, convergence, outlook) are
-private. How each statistic is computed is in ``docs/statistics.md``.
+private; ``_intervals`` (rate intervals, shrinkage) and ``_progress`` (targets) are
+public through this module. How each statistic is computed is in ``docs/statistics.md``.
 """
 
 from __future__ import annotations
@@ -26,24 +27,54 @@ from fzcompare.trends._api import (
     trend,
     year_over_year,
 )
+from fzcompare.trends._intervals import (
+    INTERVAL_METHODS,
+    INTERVAL_REASONS,
+    RateIntervals,
+    ShrunkRates,
+    rate_intervals,
+    shrunk_rates,
+    with_rate_intervals,
+)
+from fzcompare.trends._progress import (
+    PROGRESS_STATUSES,
+    PROGRESS_THRESHOLDS,
+    Progress,
+    Target,
+    load_targets,
+    progress,
+)
 from fzcompare.trends._result import SeriesModel, Tolerance, TrendsResult
 
 __all__ = [
     "CHANGE_REASONS",
+    "INTERVAL_METHODS",
+    "INTERVAL_REASONS",
     "MIN_POINTS",
+    "PROGRESS_STATUSES",
+    "PROGRESS_THRESHOLDS",
     "SERIES_REASONS",
     "SUMMARY_COLUMNS",
     "VERDICTS",
+    "Progress",
+    "RateIntervals",
     "SeriesModel",
+    "ShrunkRates",
+    "Target",
     "Tolerance",
     "TrendsResult",
     "analyze",
     "change_significance",
     "convergence",
     "dispersion",
+    "load_targets",
     "outlook",
+    "progress",
+    "rate_intervals",
     "series_model",
+    "shrunk_rates",
     "summarize",
     "trend",
+    "with_rate_intervals",
     "year_over_year",
 ]
