@@ -166,7 +166,7 @@ def rate_intervals(
     """Confidence interval of every catalog rate whose numerator and denominator are known.
 
     The rows are the catalog ``ratio`` targets (纠错率, 败诉率, 调解率, 出庭应诉率 …) present in
-    ``obs`` as a reported rate or as both counts. ``rate`` is ``100 * numerator /
+    ``obs`` as a reported rate or as a numerator count. ``rate`` is ``100 * numerator /
     denominator``; the interval is around that rate (statsmodels ``proportion_confint``),
     in percent like the value. No interval (null, ``reason`` says why) when a count is
     missing, qualified (超过 …), not a whole number, negative, larger than its denominator, a
@@ -210,8 +210,10 @@ def rate_intervals(
         relations = relations.filter(pl.col("target").is_in(wanted))
     reported = frame.filter(pl.col("indicator_code").is_in(relations["target"].implode())
                             ).group_by(*KEY).agg(pl.col("value").cast(pl.Float64).first())
+    # A denominator alone (办结 is shared by 纠错率 and 调解率) does not make a rate row.
     table = reported.join(_components(frame, relations), on=list(KEY), how="full",
-                          coalesce=True)
+                          coalesce=True).filter(pl.col("value").is_not_null()
+                                                | pl.col("numerator").is_not_null())
     return RateIntervals(table=_with_interval(table, method, confidence).sort(KEY),
                          method=method, confidence=float(confidence))
 
