@@ -87,7 +87,7 @@ def funnel_limits(group_rate: float, denominators: Iterable[float], *,
         raise InvalidArgumentError("denominators must be positive", argument="denominators",
                                    hint="leave out regions with no cases")
     # heavy (scipy): imported when limits are computed
-    from scipy.stats import binom, norm
+    from scipy.stats import norm
 
     frames = []
     for level in levels:
@@ -96,23 +96,24 @@ def funnel_limits(group_rate: float, denominators: Iterable[float], *,
             half = norm.ppf(1.0 - tail) * np.sqrt(p0 * (1.0 - p0) / n)
             low, high = np.clip(p0 - half, 0, 1), np.clip(p0 + half, 0, 1)
         else:
-            low, high = (_binomial_limit(p0, n, tail, binom),
-                         _binomial_limit(p0, n, 1.0 - tail, binom))
+            low, high = _binomial_limit(p0, n, tail), _binomial_limit(p0, n, 1.0 - tail)
         frames.append(pl.DataFrame({"denominator": n, "level": np.full(n.size, float(level)),
                                     "low": 100.0 * low, "high": 100.0 * high}))
     return pl.concat(frames)
 
 
-def _binomial_limit(p0: float, n: np.ndarray, prob: float, binom: object) -> np.ndarray:
+def _binomial_limit(p0: float, n: np.ndarray, prob: float) -> np.ndarray:
     """Spiegelhalter's interpolated binomial quantile, as a proportion of ``n``."""
+    from scipy.stats import binom  # heavy (scipy): imported when limits are computed
+
     whole = np.round(n)
-    r = binom.ppf(prob, whole, p0)  # type: ignore[attr-defined]
-    upper_cdf = binom.cdf(r, whole, p0)  # type: ignore[attr-defined]
-    lower_cdf = binom.cdf(r - 1, whole, p0)  # type: ignore[attr-defined]
+    r = binom.ppf(prob, whole, p0)
+    upper_cdf = binom.cdf(r, whole, p0)
+    lower_cdf = binom.cdf(r - 1, whole, p0)
     step = upper_cdf - lower_cdf
     with np.errstate(divide="ignore", invalid="ignore"):
         alpha = np.where(step > 0, (upper_cdf - prob) / step, 0.0)
-    return np.clip((r - alpha) / whole, 0.0, 1.0)
+    return np.asarray(np.clip((r - alpha) / whole, 0.0, 1.0), dtype=np.float64)
 
 
 def funnel_table(observations: pl.DataFrame, *, indicator: str, year: int,
