@@ -256,12 +256,14 @@ def _with_interval(table: pl.DataFrame, method: str, confidence: float) -> pl.Da
 
 def with_rate_intervals(frame: pl.DataFrame, intervals: RateIntervals | pl.DataFrame, *,
                         region_column: str = "region_code",
-                        indicator_column: str = "indicator_code") -> pl.DataFrame:
+                        indicator_column: str = "indicator_code",
+                        scope_column: str = "scope") -> pl.DataFrame:
     """``frame`` with ``value_ci_low`` / ``value_ci_high`` joined on region, indicator,
     scope and year (null where no interval); the row order is kept.
 
-    For ``year_over_year`` / ``summarize`` rows, and benchmark criterion rows (pass
-    ``indicator_column="indicator_code"`` if the criterion table names it so).
+    For ``year_over_year`` / ``summarize`` rows, and benchmark criterion rows
+    (``BenchmarkResult.criteria``: pass ``scope_column="scope_used"``, the scope the
+    criterion was scored on).
 
     Examples:
         >>> import polars as pl
@@ -275,10 +277,10 @@ def with_rate_intervals(frame: pl.DataFrame, intervals: RateIntervals | pl.DataF
     table = intervals.table if isinstance(intervals, RateIntervals) else intervals
     right = table.select(
         pl.col("region_code").alias(region_column), pl.col("indicator_code").alias(
-            indicator_column), "scope", pl.col("year").cast(frame.schema.get("year", pl.Int32)),
-        "value_ci_low", "value_ci_high")
+            indicator_column), pl.col("scope").alias(scope_column),
+        pl.col("year").cast(frame.schema.get("year", pl.Int32)), "value_ci_low", "value_ci_high")
     left = frame.drop([c for c in ("value_ci_low", "value_ci_high") if c in frame.columns])
-    return left.join(right, on=[region_column, indicator_column, "scope", "year"],
+    return left.join(right, on=[region_column, indicator_column, scope_column, "year"],
                      how="left", maintain_order="left")
 
 
