@@ -217,3 +217,48 @@ def test_funnel_plot_errors() -> None:
         charts.funnel_plot(_obs({"a": (1, None)}), indicator=RATE, year=2023)
     with pytest.raises(InvalidArgumentError, match="binomial"):
         charts.funnel_limits(10.0, [10], method="poisson")
+
+
+# --- overdispersion ------------------------------------------------------------------------
+
+def _counts(now: list[float], before: list[float]) -> pl.DataFrame:
+    regions = [f"r{i}" for i in range(len(now))]
+    return pl.DataFrame({"region_code": regions * 2, "scope": "全县",
+                         "indicator_code": "reconsideration_applications",
+                         "year": [2022] * len(now) + [2023] * len(now),
+                         "value": before + now})
+
+
+def test_dispersion_equals_the_statsmodels_poisson_glm_pearson_chi2() -> None:
+    import statsmodels.api as sm
+
+    now, before = [160.0, 60.0, 100.0, 45.0], [100.0, 100.0, 100.0, 50.0]
+    phi, df = trends.poisson_dispersion(np.array(now), np.array(before))
+    r = len(now)
+    y = np.array(before + now)
+    design = np.column_stack([np.tile(np.eye(r), (2, 1)), np.repeat([0.0, 1.0], r)])
+    fit = sm.GLM(y, design, family=sm.families.Poisson()).fit()
+    assert df == fit.df_resid == r - 1
+    assert phi == pytest.approx(fit.pearson_chi2 / fit.df_resid, rel=1e-9)
+
+
+def test_overdispersed_counts_switch_to_quasi_poisson() -> None:
+    out = trends.count_change_significance(_counts([160.0, 60.0, 100.0], [100.0] * 3)).filter(
+        pl.col("year") == 2023).sort("region_code")
+    phi = out["dispersion"][0]
+    assert out["test_method"].to_list() == ["quasi_poisson"] * 3
+    assert out["dispersion_p"][0] == pytest.approx(stats.chi2.sf(phi * 2, 2))
+    z = (160 - 100) / math.sqrt(phi * 260)
+    assert out["p_value"][0] == pytest.approx(2 * stats.norm.sf(z))
+    assert out["p_value_poisson"][0] < 0.001 < out["p_value"][0]  # no longer "significant"
+    assert out["significant"].to_list() == [False] * 3
+
+
+def test_poisson_like_counts_keep_the_exact_test() -> None:
+    out = trends.count_change_significance(_counts([110.0, 52.0, 205.0], [100.0, 50.0, 200.0])
+                                           ).filter(pl.col("year") == 2023)
+    assert out["test_method"].to_list() == ["poisson_exact"] * 3
+    assert out["p_value"].to_list() == out["p_value_poisson"].to_list()
+    assert all(d < 1.5 for d in out["dispersion"])
+    few = trends.count_change_significance(_counts([110.0, 52.0], [100.0, 50.0]))
+    assert few.filter(pl.col("year") == 2023)["dispersion"].null_count() == 2
