@@ -32,6 +32,7 @@ from fzcompare.charts._style import (
     new_figure,
 )
 from fzcompare.errors import ChartError, InvalidArgumentError
+from fzcompare.trends._intervals import rate_intervals
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -129,8 +130,6 @@ def funnel_table(observations: pl.DataFrame, *, indicator: str, year: int,
     Raises:
         ChartError: No region has usable counts, or several scopes and none chosen.
     """
-    from fzcompare.trends import rate_intervals
-
     table = rate_intervals(observations, indicators=[indicator], catalog=catalog).table
     points = table.filter((pl.col("year") == year) & pl.col("reason").is_null())
     if peer_regions is not None:

@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from fzcompare.catalog import Catalog
+from fzcompare.trends._api import change_significance
 from fzcompare.trends._result import Tolerance
 
 __all__ = ["DISPERSION_ALPHA", "MIN_REGIONS_OVERDISPERSION", "TEST_METHODS",
@@ -92,8 +93,6 @@ def count_change_significance(
         >>> out.get_column("test_method").to_list(), round(out.item(0, "dispersion"), 2)
         (['quasi_poisson', 'quasi_poisson', 'quasi_poisson'], 11.61)
     """
-    from fzcompare.trends._api import change_significance
-
     tested = change_significance(obs, indicators=indicators, regions=regions, years=years,
                                  tolerance=tolerance, confidence=confidence, catalog=catalog)
     keyed = tested.with_row_index("_row")

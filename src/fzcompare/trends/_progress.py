@@ -9,6 +9,7 @@ is never invented). Thresholds and the natural-limit rule are in ``docs/statisti
 from __future__ import annotations
 
 import csv
+import difflib
 import html
 import io
 import math
@@ -114,8 +115,6 @@ def _target_of(entry: Mapping[str, Any], where: str, codes: frozenset[str]) -> T
                           column=missing[0], hint="each target needs indicator_code, value, year")
     code = str(entry["indicator_code"])
     if code not in codes:
-        import difflib
-
         close = difflib.get_close_matches(code, sorted(codes), n=1)
         raise SchemaError(f"{where}: unknown indicator_code {code!r}", reason="unknown_code",
                           column="indicator_code",
