@@ -138,8 +138,10 @@ def _check_level(confidence: float, method: str) -> None:
 def _components(frame: pl.DataFrame, relations: pl.DataFrame) -> pl.DataFrame:
     """Numerator and denominator per (region, target, scope, year), with their flags."""
     keys = ["region_code", "scope", "year"]
-    parts = frame.select(*keys, "indicator_code", pl.col("value").cast(pl.Float64),
-                         (pl.col("qualifier").cast(pl.String) != "eq").alias("_q"))
+    codes = pl.concat([relations["numerator"], relations["denominator"]]).unique().implode()
+    parts = frame.filter(pl.col("indicator_code").is_in(codes)).select(
+        *keys, "indicator_code", pl.col("value").cast(pl.Float64),
+        (pl.col("qualifier").cast(pl.String) != "eq").alias("_q"))
     parts = parts.group_by(*keys, "indicator_code").agg(
         pl.col("value").first(), pl.col("_q").any(), pl.len().alias("_n"))
     out = None
