@@ -262,3 +262,45 @@ def test_poisson_like_counts_keep_the_exact_test() -> None:
     assert all(d < 1.5 for d in out["dispersion"])
     few = trends.count_change_significance(_counts([110.0, 52.0], [100.0, 50.0]))
     assert few.filter(pl.col("year") == 2023)["dispersion"].null_count() == 2
+
+
+# --- on the bundled synthetic demo panel ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo() -> pl.DataFrame:
+    from fzcompare import synthetic
+
+    return synthetic.demo_panel().observations
+
+
+def test_intervals_join_onto_benchmark_criterion_rows(demo: pl.DataFrame) -> None:
+    from fzcompare import benchmark
+    from fzcompare.criteria import load_criteria
+
+    criteria = benchmark.benchmark(demo, load_criteria("county-demo-2024")).criteria
+    joined = trends.with_rate_intervals(criteria, trends.rate_intervals(demo),
+                                        scope_column="scope_used")
+    assert joined.drop("value_ci_low", "value_ci_high").equals(criteria)
+    rated = joined.filter(pl.col("indicator_code") == RATE)
+    with_ci = rated.filter(pl.col("value_ci_low").is_not_null())
+    assert with_ci.height > 0
+    # the interval brackets the reported rate (up to its rounding) on every such row
+    assert ((with_ci["value_ci_low"] <= with_ci["value"] + 0.5)
+            & (with_ci["value"] - 0.5 <= with_ci["value_ci_high"])).all()
+    non_rates = joined.filter(~pl.col("indicator_code").is_in(
+        ["reconsideration_mediation_rate", "reconsideration_correction_rate",
+         "agency_head_court_appearance_rate", "admin_litigation_loss_rate",
+         "reconsideration_acceptance_rate", "info_disclosure_on_time_rate",
+         "rule_of_law_inspection_rectification_rate", "enforcement_case_review_pass_rate",
+         "major_decision_legal_review_rate"]))
+    assert non_rates["value_ci_low"].null_count() == non_rates.height
+
+
+def test_funnel_of_the_demo_panel_is_marked_synthetic(demo: pl.DataFrame) -> None:
+    fig = charts.funnel_plot(demo, indicator=RATE, year=2024, scope="全市")
+    texts = [t.get_text() for sub in fig.subfigs for t in sub.texts]
+    assert any("SYNTHETIC" in t for t in texts)
+    table = charts.funnel_table(demo, indicator=RATE, year=2024, scope="全市")
+    assert table.height == demo.filter((pl.col("indicator_code") == NUM)
+                                       & (pl.col("year") == 2024)
+                                       & (pl.col("scope") == "全市")).height
