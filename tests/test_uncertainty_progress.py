@@ -82,6 +82,12 @@ def test_natural_limit_sustained_is_on_track_not_stagnant() -> None:
     # a fall of more than the band near the limit is not excused
     fell = _status({2020: 99.9, 2023: 99.3}, Target(UP, 100.0, 2025), limit_band=0.5)
     assert fell["status"] == "deterioration"
+    # lower is better: 0.2 % sustained against a target of 0 is at the natural minimum
+    low = _status({2020: 0.2, 2023: 0.2}, Target(DOWN, 0.0, 2025))
+    assert low["status"] == "on_track" and low["rule"] == "natural_limit"
+    # the band is a real boundary: 0.6 % sustained is not at the limit
+    above = _status({2020: 0.6, 2023: 0.6}, Target(DOWN, 0.0, 2025))
+    assert above["status"] == "limited_progress" and above["growth"] == "linear"
 
 
 def test_linear_growth_when_the_base_is_zero() -> None:

@@ -174,21 +174,31 @@ def _pick_target(targets: list[Target], region: str, scope: str) -> Target | Non
     return fitting[0] if fitting else None
 
 
-def _natural_limit(info: Mapping[str, Any] | None) -> float | None:
+def _natural_limits(info: Mapping[str, Any] | None) -> tuple[float | None, float | None]:
+    """The indicator's natural (minimum, maximum): catalog min/max, 0 and 100 for percent."""
     if info is None:
-        return None
-    if info.get("max_value") is not None:
-        return float(info["max_value"])
-    return 100.0 if info.get("unit") == "%" else None
+        return None, None
+    percent = info.get("unit") == "%"
+    low = info.get("min_value")
+    high = info.get("max_value")
+    return (float(low) if low is not None else (0.0 if percent else None),
+            float(high) if high is not None else (100.0 if percent else None))
+
+
+def _at_limit(y0: float, y1: float, sign: int, limits: tuple[float | None, float | None],
+              band: float) -> bool:
+    """At the limit it is striving for, and not fallen back by more than ``band``."""
+    limit = limits[1] if sign > 0 else limits[0]
+    return limit is not None and abs(limit - y1) <= band and sign * (y1 - y0) >= -band
 
 
 def _classify(base: tuple[int, float], current: tuple[int, float], target: Target, sign: int,
-              limit: float | None, band: float) -> dict[str, Any]:
+              limits: tuple[float | None, float | None], band: float) -> dict[str, Any]:
     """Status of one series (see ``progress``)."""
     (t0, y0), (t1, y1) = base, current
     if sign * (y1 - target.value) >= 0:
         return {"status": "target_achieved", "rule": "at_or_beyond_target"}
-    if limit is not None and sign > 0 and limit - y1 <= band and y1 - y0 >= -band:
+    if _at_limit(y0, y1, sign, limits, band):
         return {"status": "on_track", "rule": "natural_limit"}
     if y0 > 0 and y1 > 0 and target.value > 0:
         growth = "compound"
@@ -231,10 +241,12 @@ def progress(
     change per year, ``"linear"``, when a value or the target is not positive). The ratio
     observed / required gives ``on_track`` (>= 0.95), ``acceleration_needed`` (>= 0.60),
     ``limited_progress`` (>= 0) or ``deterioration`` (< 0). A latest value at or beyond
-    the target (direction-aware) is ``target_achieved``. Natural limit: a higher-is-better
-    value within ``limit_band`` of its limit (catalog max, 100 for percentages) that has not
-    fallen by more than ``limit_band`` since the base is ``on_track`` (``rule="natural_limit"``:
-    99.9 % sustained is not stagnation). Series without a target: ``no_target``; fewer than
+    the target (direction-aware) is ``target_achieved``. Natural limit: a value within
+    ``limit_band`` of the limit it strives for (catalog max, 100 for percentages, when
+    higher is better; catalog min, 0 for percentages, when lower is better) that has not
+    moved away by more than ``limit_band`` since the base is ``on_track``
+    (``rule="natural_limit"``: 99.9 % sustained is not stagnation). Qualified values (超过
+    …) count as their number. Series without a target: ``no_target``; fewer than
     two usable years from the base: ``insufficient_data``.
 
     Args:
@@ -319,4 +331,4 @@ def _series_row(key: tuple[object, ...], group: pl.DataFrame, targets: list[Targ
     sign = _direction_sign(direction, base[1], target.value)
     row.update({"base_year": base[0], "base_value": base[1]})
     return {**row, **_classify(base, (int(years[-1]), float(values[-1])), target, sign,
-                               _natural_limit(info), band)}
+                               _natural_limits(info), band)}
