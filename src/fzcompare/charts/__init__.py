@@ -17,8 +17,9 @@ drawn as plain text only.
 One private module per family: ``_observations`` (``trend_panels``), ``_changes``
 (``yoy_dumbbell``, ``dispersion_chart``), ``_benchmark_results`` (``bullet_chart``,
 ``area_profile``, ``criteria_heatmap``, ``rank_bump``), ``_waterfall``
-(``change_waterfall``) and ``_output`` (``save_png``,
-``figure_to_data_uri``); ``_style``, ``_labels``, ``_fonts`` and ``_common`` are shared.
+(``change_waterfall``), ``_funnel`` (``funnel_plot``, ``funnel_limits``, ``funnel_table``) and
+``_output`` (``save_png``, ``figure_to_data_uri``); ``_style``, ``_labels``, ``_fonts`` and
+``_common`` are shared.
 matplotlib is imported on the first chart call, not by ``import fzcompare.charts``.
 
 Examples:
@@ -42,11 +43,13 @@ from fzcompare.charts._benchmark_results import (
 from fzcompare.charts._changes import dispersion_chart, yoy_dumbbell
 from fzcompare.charts._common import OBSERVATION_COLUMNS, TRENDS_COLUMNS
 from fzcompare.charts._fonts import ChartFont, chart_font
+from fzcompare.charts._funnel import FUNNEL_LEVELS, funnel_limits, funnel_plot, funnel_table
 from fzcompare.charts._observations import trend_panels
 from fzcompare.charts._output import figure_to_data_uri, save_png
 from fzcompare.charts._waterfall import change_waterfall
 
 __all__ = [
+    "FUNNEL_LEVELS",
     "OBSERVATION_COLUMNS",
     "TRENDS_COLUMNS",
     "ChartFont",
@@ -57,6 +60,9 @@ __all__ = [
     "criteria_heatmap",
     "dispersion_chart",
     "figure_to_data_uri",
+    "funnel_limits",
+    "funnel_plot",
+    "funnel_table",
     "rank_bump",
     "save_png",
     "trend_panels",

@@ -40,6 +40,8 @@ class TrendsView(StrEnum):
     dispersion = "dispersion"
     convergence = "convergence"
     outlook = "outlook"
+    intervals = "intervals"
+    progress = "progress"
 
 
 _SHOWN: dict[str, tuple[str, ...]] = {
@@ -61,6 +63,11 @@ _SHOWN: dict[str, tuple[str, ...]] = {
                     "beta_converging", "n_regions_beta"),
     "outlook": ("region_code", "indicator_code", "scope", "n_points", "forecast_year",
                 "forecast", "pi_low", "pi_high", "reason"),
+    "intervals": ("region_code", "indicator_code", "scope", "year", "value", "numerator",
+                  "denominator", "rate", "value_ci_low", "value_ci_high", "reason"),
+    "progress": ("region_code", "indicator_code", "scope", "base_year", "base_value",
+                 "current_year", "current_value", "target_value", "target_year", "ratio",
+                 "status", "rule"),
 }
 
 
@@ -155,7 +162,8 @@ def trends_command(
     view: Annotated[TrendsView, typer.Option(
         "--view", help="Which table: summary (changes + series statistics, one row per "
                        "observation), changes, series, significance, dispersion, "
-                       "convergence or outlook (slow: tens of ms per series).")
+                       "convergence, outlook (slow: tens of ms per series), intervals "
+                       "(rate confidence intervals) or progress (needs --targets).")
     ] = TrendsView.summary,
     tolerance_abs: Annotated[float, typer.Option(
         "--tolerance-abs", min=0.0, help="Changes this small (in the indicator's unit) "
@@ -171,6 +179,9 @@ def trends_command(
     version: Annotated[int | None, typer.Option(
         "--version", min=0, help="Read this dataset version (see `fzcompare dataset "
                                  "history`); default: the newest.")] = None,
+    targets: Annotated[Path | None, typer.Option(
+        "--targets", help="YAML or CSV of targets (indicator_code, value, year, ...) for "
+                          "--view progress.")] = None,
 ) -> None:
     """Year-over-year changes and verdicts, trends, tests, convergence, outlook.
 
@@ -217,6 +228,15 @@ def trends_command(
         frame = trends.dispersion(observations, indicators=codes)
     elif name == "convergence":
         frame = trends.convergence(observations, indicators=codes, confidence=confidence)
+    elif name == "intervals":
+        frame = trends.rate_intervals(observations, indicators=codes,
+                                      confidence=confidence).table
+    elif name == "progress":
+        if targets is None:
+            msg_0 = "--view progress needs --targets FILE"
+            raise typer.BadParameter(msg_0,
+                                     param_hint="--targets")
+        frame = trends.progress(selected, targets=targets).table
     else:
         frame = trends.outlook(observations, indicators=codes, confidence=confidence)
 

@@ -36,6 +36,7 @@ from fzcompare._provenance import provenance_of
 from fzcompare.catalog import Catalog, load_catalog
 from fzcompare.errors import ArgumentTypeError, InvalidArgumentError, SchemaError
 from fzcompare.trends._frames import changes_frame, series_frame, summary_frame
+from fzcompare.trends._intervals import rate_intervals, with_rate_intervals
 from fzcompare.trends._kernels import series_statistics
 from fzcompare.trends._kernels import year_over_year as change_arrays_of
 from fzcompare.trends._models import (
@@ -122,6 +123,7 @@ def year_over_year(
     ending_in: int | Iterable[int] | None = None,
     tolerance: Tolerance | None = None,
     catalog: Catalog | None = None,
+    intervals: bool = False,
 ) -> pl.DataFrame:
     """Each observation against the previous usable year of its series.
 
@@ -137,6 +139,8 @@ def year_over_year(
             result.
         tolerance: What counts as unchanged (default ``Tolerance``).
         catalog: Catalog giving each indicator's direction (default the bundled one).
+        intervals: Also add ``value_ci_low`` / ``value_ci_high``: the 95 % Wilson interval
+            of catalog rates whose counts are in ``obs`` (``rate_intervals``), else null.
 
     Returns:
         One row per observation, sorted by region, indicator, scope and year: ``region_code,
@@ -179,8 +183,11 @@ def year_over_year(
     if ending_in is not None:
         wanted = [ending_in] if isinstance(ending_in, int) else [int(y) for y in ending_in]
         rows = np.flatnonzero(np.isin(panel.year, wanted))
-    return changes_frame(panel, change_arrays_of(panel, tolerance_abs=tol.absolute,
-                                        tolerance_rel=tol.relative, only=rows), rows)
+    changes = changes_frame(panel, change_arrays_of(panel, tolerance_abs=tol.absolute,
+                                           tolerance_rel=tol.relative, only=rows), rows)
+    if intervals:
+        changes = with_rate_intervals(changes, rate_intervals(obs, catalog=catalog))
+    return changes
 
 
 def trend(
