@@ -66,8 +66,6 @@ from fzcompare.trends import TrendsResult, analyze
 from fzcompare.validate import ValidationResult
 
 __all__ = [
-    "KEY_COLUMNS",
-    "OBSERVATION_SCHEMA",
     "AmbiguousRegionError",
     "BenchmarkResult",
     "Catalog",
@@ -79,6 +77,8 @@ __all__ = [
     "ExtractionError",
     "ExtractionResult",
     "FzcompareError",
+    "KEY_COLUMNS",
+    "OBSERVATION_SCHEMA",
     "Provenance",
     "RegionMatch",
     "SchemaError",
