@@ -13,6 +13,9 @@ import polars as pl
 from fzcompare.errors import SchemaError
 
 __all__ = [
+    "DERIVED_DISCLOSURES",
+    "DISCLOSED_STATES",
+    "DISCLOSURE_STATES",
     "KEY_COLUMNS",
     "OBSERVATION_SCHEMA",
     "QUALIFIERS",
@@ -21,7 +24,10 @@ __all__ = [
     "SOURCE_KINDS",
     "SOURCE_SCHEMA",
     "UNMAPPED_PREFIX",
+    "STORED_DISCLOSURES",
     "check_observations",
+    "conform_observations",
+    "conform_sources",
     "empty_observations",
     "scope_words",
 ]
@@ -36,8 +42,39 @@ OBSERVATION_SCHEMA: Final[dict[str, pl.DataType]] = {
     "qualifier": pl.String(),
     "source_id": pl.String(),
     "quote": pl.String(),
+    "disclosure": pl.String(),
 }
 """Column name -> dtype of the observation table, in canonical order."""
+
+STORED_DISCLOSURES: Final[tuple[str, ...]] = ("reported", "no_number", "withheld")
+"""The ``disclosure`` values an observation row may hold.
+
+``reported`` a figure was published (``value`` holds it; a published zero is ``reported``
+with value 0); ``no_number`` the report makes a statement about the indicator without a
+figure (a 全覆盖-type sentence the catalog does not define as 100 %; ``value`` is null);
+``withheld`` the publication says explicitly that the figure is not disclosed (cells such as
+``—``, ``/``, ``未公开``; ``value`` is null).
+"""
+
+DERIVED_DISCLOSURES: Final[tuple[str, ...]] = ("zero", "not_disclosed", "no_report",
+                                               "not_applicable")
+"""States computed by ``fzcompare.disclosure_frame`` and ``fzcompare.coverage``, never stored.
+
+``zero`` a ``reported`` row whose value is 0; ``not_disclosed`` the sources hold a report
+for the region-year but no row for the indicator; ``no_report`` the sources hold no report
+for the region-year; ``not_applicable`` a rubric criterion that does not apply to the
+region's level (set by the benchmark, not by the data).
+"""
+
+DISCLOSURE_STATES: Final[tuple[str, ...]] = ("reported", "zero", "no_number", "withheld",
+                                             "not_disclosed", "no_report", "not_applicable")
+"""Every disclosure state, stored and derived, in display order."""
+
+DISCLOSED_STATES: Final[frozenset[str]] = frozenset({"reported", "zero", "no_number"})
+"""States in which the report says something about the indicator."""
+
+OBSERVATION_DEFAULTS: Final[dict[str, object]] = {"disclosure": "reported"}
+"""Columns added after the first datasets were written, and the value old rows take."""
 
 KEY_COLUMNS: Final[tuple[str, ...]] = ("region_code", "year", "indicator_code", "scope")
 """The columns that identify one observation; a dataset holds each key at most once."""
@@ -83,8 +120,22 @@ SOURCE_SCHEMA: Final[dict[str, pl.DataType]] = {
     "published": pl.Date(),
     "url": pl.String(),
     "kind": pl.String(),
+    "region_code": pl.String(),
+    "year": pl.Int32(),
     "note": pl.String(),
 }
+"""Column name -> dtype of the sources table.
+
+``region_code`` and ``year`` name the government whose report the source is and the year it
+reports on (both null for sources that are not one government's report of one year, such as
+a compilation). Whether a region-year has a report is read from these columns only.
+"""
+
+SOURCE_DEFAULTS: Final[dict[str, object]] = {"region_code": None, "year": None}
+"""Source columns added after the first datasets were written, and the value old rows take."""
+
+REPORT_KINDS: Final[frozenset[str]] = frozenset({"report", "synthetic"})
+"""Source kinds that stand for a government's own annual report (synthetic: its stand-in)."""
 
 UNMAPPED_PREFIX: Final[str] = "unmapped_"
 """Indicator codes starting with this prefix hold figures that fit no catalog code.
@@ -103,6 +154,49 @@ def empty_observations() -> pl.DataFrame:
         ['region_code', 'year', 'indicator_code', 'scope']
     """
     return pl.DataFrame(schema=OBSERVATION_SCHEMA)
+
+
+def conform_observations(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the columns an older dataset lacks, filled with their defaults.
+
+    Examples:
+        >>> import polars as pl
+        >>> old = empty_observations().drop("disclosure").vstack(pl.DataFrame(
+        ...     [("420300", 2023, "x", "全市", 1.0, "%", "eq", "s", "q")],
+        ...     schema={c: t for c, t in OBSERVATION_SCHEMA.items() if c != "disclosure"},
+        ...     orient="row"))
+        >>> conform_observations(old)["disclosure"].to_list()
+        ['reported']
+    """
+    return _with_defaults(frame, OBSERVATION_DEFAULTS, OBSERVATION_SCHEMA)
+
+
+def conform_sources(frame: pl.DataFrame) -> pl.DataFrame:
+    """A sources table with every ``SOURCE_SCHEMA`` column (older tables: defaults added).
+
+    Examples:
+        >>> import polars as pl
+        >>> old = pl.DataFrame({"source_id": ["s"], "title": ["t"], "publisher": ["p"],
+        ...                     "published": [None], "url": [""], "kind": ["report"],
+        ...                     "note": [""]})
+        >>> conform_sources(old).columns == list(SOURCE_SCHEMA)
+        True
+    """
+    missing = [c for c in SOURCE_SCHEMA if c not in frame.columns and c not in SOURCE_DEFAULTS]
+    if missing:
+        raise SchemaError("sources table misses columns: " + ", ".join(missing),
+                          column=missing[0], reason="missing_column",
+                          hint="the sources table needs the columns " + ", ".join(SOURCE_SCHEMA))
+    filled = _with_defaults(frame, SOURCE_DEFAULTS, SOURCE_SCHEMA)
+    return filled.select([pl.col(c).cast(t) for c, t in SOURCE_SCHEMA.items()])
+
+
+def _with_defaults(frame: pl.DataFrame, defaults: dict[str, object],
+                   schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    absent = [c for c in defaults if c not in frame.columns]
+    if not absent:
+        return frame
+    return frame.with_columns([pl.lit(defaults[c], schema[c]).alias(c) for c in absent])
 
 
 def _fail(path: str, reason: str, message: str, *, column: str | None = None,
@@ -145,6 +239,7 @@ def check_observations(
         ...     print(error.details["reason"], error.details["column"])
         missing_column indicator_code
     """
+    frame = conform_observations(frame)
     missing = [c for c in OBSERVATION_SCHEMA if c not in frame.columns]
     if missing:
         raise _fail(path, "missing_column", "missing columns: " + ", ".join(missing),
@@ -170,8 +265,8 @@ def check_observations(
                         column=column, rows=bad)
         checked = checked.with_columns(cast.alias(column))
     null_counts = checked.null_count().row(0, named=True)
-    for column in ("region_code", "year", "indicator_code", "scope", "value", "unit",
-                   "qualifier", "source_id"):
+    for column in ("region_code", "year", "indicator_code", "scope", "unit",
+                   "qualifier", "source_id", "disclosure"):
         if null_counts[column]:
             bad = _numbered(checked).filter(pl.col(column).is_null())
             raise _fail(path, "null_value", f"{bad.height} empty value(s), first at row "
@@ -207,6 +302,7 @@ def check_observations(
         raise _fail(path, "bad_qualifier", f"{bad.height} qualifier(s) outside "
                     f"{sorted(QUALIFIERS)}, first at row {bad['row'][0]}: "
                     f"{bad['qualifier'][0]!r}", column="qualifier", rows=bad)
+    _check_disclosure(checked, path)
     non_finite = pl.col("value").is_nan() | pl.col("value").is_infinite()
     if checked.select(non_finite.any()).item():
         bad = _numbered(checked).filter(non_finite)
@@ -220,6 +316,28 @@ def check_observations(
                     f"(region_code, year, indicator_code, scope), first: {key}",
                     rows=dup, hint="each key may appear once; keep one figure per key")
     return checked
+
+
+def _check_disclosure(checked: pl.DataFrame, path: str) -> None:
+    """Known states only; a ``reported`` row has a value, the others have none."""
+    bad = _rows_with_bad_values(checked, "disclosure",
+                                ~pl.col("disclosure").is_in(list(STORED_DISCLOSURES)))
+    if bad.height:
+        raise _fail(path, "bad_disclosure", f"{bad.height} disclosure state(s) outside "
+                    f"{list(STORED_DISCLOSURES)}, first at row {bad['row'][0]}: "
+                    f"{bad['disclosure'][0]!r}", column="disclosure", rows=bad,
+                    hint="derived states (zero, not_disclosed, no_report) are not stored")
+    reported = pl.col("disclosure") == "reported"
+    wrong = (reported & pl.col("value").is_null()) | (~reported & pl.col("value").is_not_null())
+    if checked.select(wrong.any()).item():
+        bad = _numbered(checked).filter(wrong)
+        first = bad.row(0, named=True)
+        raise _fail(path, "value_disclosure_mismatch" if first["value"] is not None
+                    else "null_value", f"{bad.height} row(s) whose value does not fit their "
+                    f"disclosure state, first at row {first['row']}: disclosure "
+                    f"{first['disclosure']!r} with value {first['value']!r}", column="value",
+                    rows=bad, hint="a reported row needs a value; no_number and withheld rows "
+                    "have none")
 
 
 _KEY_ORDERS: Final[tuple[tuple[str, ...], ...]] = (

@@ -1,0 +1,128 @@
+"""Disclosure states in the data model: schema checks, storage round trip, old datasets."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from fzcompare import store
+from fzcompare.errors import SchemaError
+from fzcompare.schema import (
+    OBSERVATION_SCHEMA,
+    SOURCE_SCHEMA,
+    STORED_DISCLOSURES,
+    check_observations,
+)
+
+
+def _states_frame(obs_frame: pl.DataFrame) -> pl.DataFrame:
+    """Four rows: a reported 400, a published zero, a no_number and a withheld figure."""
+    states = obs_frame.with_columns(
+        pl.Series("indicator_code", ["reconsideration_applications", "admin_litigation_cases",
+                                     "reconsideration_applications"]),
+        pl.Series("value", [0.0, None, None], pl.Float64()),
+        pl.Series("disclosure", ["reported", "no_number", "withheld"]))
+    reported = obs_frame.head(1).with_columns(pl.lit(2021).alias("year"),
+                                              pl.lit("reported").alias("disclosure"))
+    return pl.concat([reported, states], how="vertical_relaxed")
+
+
+def test_every_stored_state_passes_the_check(obs_frame: pl.DataFrame) -> None:
+    checked = check_observations(_states_frame(obs_frame))
+    assert sorted(set(checked["disclosure"])) == sorted(STORED_DISCLOSURES)
+    assert checked.filter(pl.col("disclosure") != "reported")["value"].null_count() == 2
+
+
+def test_a_frame_without_the_column_is_all_reported(obs_frame: pl.DataFrame) -> None:
+    assert "disclosure" not in obs_frame.columns
+    checked = check_observations(obs_frame)
+    assert checked.columns == list(OBSERVATION_SCHEMA)
+    assert checked["disclosure"].to_list() == ["reported"] * obs_frame.height
+
+
+def test_a_reported_row_needs_a_value(obs_frame: pl.DataFrame) -> None:
+    frame = obs_frame.with_columns(pl.Series("value", [1.0, None, 3.0], pl.Float64()))
+    with pytest.raises(SchemaError) as caught:
+        check_observations(frame, path="obs.csv")
+    assert caught.value.details["reason"] == "null_value"
+    assert caught.value.details["column"] == "value"
+    assert caught.value.details["rows"]["row"].to_list() == [1]
+
+
+def test_a_no_number_row_may_not_carry_a_value(obs_frame: pl.DataFrame) -> None:
+    frame = obs_frame.with_columns(pl.Series("disclosure", ["reported", "no_number",
+                                                            "reported"]))
+    with pytest.raises(SchemaError) as caught:
+        check_observations(frame, path="obs.csv")
+    assert caught.value.details["reason"] == "value_disclosure_mismatch"
+    assert "row 1" in str(caught.value)
+
+
+@pytest.mark.parametrize("state", ["not_disclosed", "no_report", "zero", "Reported", ""])
+def test_derived_or_unknown_states_are_not_stored(obs_frame: pl.DataFrame, state: str) -> None:
+    frame = obs_frame.with_columns(pl.Series("disclosure", ["reported", state, "reported"]))
+    with pytest.raises(SchemaError) as caught:
+        check_observations(frame, path="obs.csv")
+    assert caught.value.details["reason"] == "bad_disclosure"
+    assert caught.value.details["column"] == "disclosure"
+
+
+def test_states_survive_a_round_trip(tmp_path: Path, obs_frame: pl.DataFrame,
+                                     source_row: dict[str, object]) -> None:
+    frame = check_observations(_states_frame(obs_frame))
+    sources = pl.DataFrame([{**source_row, "region_code": "420300", "year": 2023}])
+    store.write_observations(frame, tmp_path / "ds", sources=sources)
+    back = store.load(tmp_path / "ds")
+    key = ["region_code", "year", "indicator_code", "scope"]
+    assert back.sort(key).equals(frame.sort(key))
+    read_sources = store.load_sources(tmp_path / "ds")
+    assert read_sources.columns == list(SOURCE_SCHEMA)
+    assert read_sources.select("region_code", "year").row(0) == ("420300", 2023)
+
+
+def test_a_dataset_written_before_the_column_still_loads(tmp_path: Path) -> None:
+    """Old partitions (no ``disclosure``) and old sources.csv (no region_code/year) load."""
+    dataset = tmp_path / "old"
+    shutil.copytree("datasets/real", dataset)
+    for part in (dataset / "observations").rglob("*.parquet"):
+        pl.read_parquet(part).drop("disclosure", strict=False).write_parquet(part)
+    pl.read_csv(dataset / "sources.csv").drop("region_code", "year").write_csv(
+        dataset / "sources.csv")
+    loaded = store.load(dataset)
+    assert loaded.columns == list(OBSERVATION_SCHEMA)
+    assert set(loaded["disclosure"]) == {"reported"}
+    sources = store.load_sources(dataset)
+    assert sources.columns == list(SOURCE_SCHEMA)
+    assert sources["region_code"].null_count() == sources.height
+
+
+def test_old_and_new_partitions_mix(tmp_path: Path, obs_frame: pl.DataFrame,
+                                    source_row: dict[str, object]) -> None:
+    """A dataset whose older year lacks the column and whose newer year has it."""
+    dataset = tmp_path / "mixed"
+    store.write_observations(check_observations(obs_frame), dataset,
+                             sources=pl.DataFrame([source_row]))
+    old_part = dataset / "observations" / "year=2022" / "part-0.parquet"
+    pl.read_parquet(old_part).drop("disclosure").write_parquet(old_part)
+    new = check_observations(obs_frame.head(1)).with_columns(
+        pl.lit(2024, pl.Int32()).alias("year"), pl.lit(None, pl.Float64()).alias("value"),
+        pl.lit("withheld").alias("disclosure"))
+    store.write_observations(new, dataset)
+    loaded = store.load(dataset).sort("year")
+    assert loaded.filter(pl.col("year") == 2022)["disclosure"].to_list() == ["reported"]
+    assert loaded.filter(pl.col("year") == 2024)["disclosure"].to_list() == ["withheld"]
+    assert loaded.filter(pl.col("year") == 2024)["value"].to_list() == [None]
+
+
+def test_a_partition_missing_a_required_column_is_still_named(tmp_path: Path) -> None:
+    dataset = tmp_path / "broken"
+    shutil.copytree("datasets/real", dataset)
+    part = dataset / "observations" / "year=2021" / "part-0.parquet"
+    pl.read_parquet(part).drop("qualifier").write_parquet(part)
+    with pytest.raises(SchemaError) as caught:
+        store.load(dataset)
+    assert caught.value.details["column"] == "qualifier"
+    assert "year=2021" in str(caught.value)
