@@ -126,3 +126,34 @@ def test_a_partition_missing_a_required_column_is_still_named(tmp_path: Path) ->
         store.load(dataset)
     assert caught.value.details["column"] == "qualifier"
     assert "year=2021" in str(caught.value)
+
+
+_REPORT = ("十堰市2023年法治政府建设情况报告\n一、依法全面履行政府职能\n"
+           "全市乡村两级政务服务事项进驻实现全覆盖，宪法宣誓全覆盖，行政复议纠错率为5.2%。"
+           "司法所规范化建设基本全覆盖。")
+
+
+def test_extraction_keeps_a_coverage_statement_as_no_number() -> None:
+    from fzcompare.extract import extract
+
+    rows = extract(_REPORT, region="420300", year=2023).data_model()
+    by_code = {r["indicator_code"]: r for r in rows.iter_rows(named=True)}
+    entry = by_code["grassroots_service_entry_rate"]  # no 100 % rule in the catalog
+    assert entry["disclosure"] == "no_number" and entry["value"] is None
+    assert "全覆盖" in entry["quote"]
+    oath = by_code["constitution_oath_coverage_rate"]  # the catalog's full statement: 100
+    assert oath["disclosure"] == "reported" and oath["value"] == 100.0
+    assert by_code["reconsideration_correction_rate"]["value"] == 5.2
+    assert "judicial_office_compliance_rate" not in by_code  # 基本全覆盖 says nothing full
+    assert set(rows.filter(pl.col("value").is_not_null())["disclosure"]) == {"reported"}
+
+
+def test_a_figure_wins_over_a_statement_for_the_same_indicator() -> None:
+    from fzcompare.extract import extract
+
+    text = ("十堰市2023年法治政府建设情况报告\n一、依法全面履行政府职能\n"
+            "乡村两级政务服务事项进驻率达98.5%。乡村两级政务服务事项进驻实现全覆盖。")
+    rows = extract(text, region="420300", year=2023).data_model()
+    entry = rows.filter(pl.col("indicator_code") == "grassroots_service_entry_rate")
+    assert entry.select("value", "disclosure").rows() == [(98.5, "reported")]
+    assert rows.filter(pl.col("disclosure") == "no_number").height == 0
