@@ -157,3 +157,37 @@ def test_a_figure_wins_over_a_statement_for_the_same_indicator() -> None:
     entry = rows.filter(pl.col("indicator_code") == "grassroots_service_entry_rate")
     assert entry.select("value", "disclosure").rows() == [(98.5, "reported")]
     assert rows.filter(pl.col("disclosure") == "no_number").height == 0
+
+
+def test_validation_does_not_fail_a_figure_that_was_not_disclosed() -> None:
+    """great_expectations suites: null values of no_number/withheld rows are no failure."""
+    from fzcompare.synthetic import demo_panel
+    from fzcompare.validate import validate
+
+    sparse = demo_panel(disclosure="sparse").observations
+    assert sparse.filter(pl.col("disclosure") == "no_number").height > 0
+    withheld = sparse.head(3).with_columns(pl.lit(2030, pl.Int32()).alias("year"),
+                                           pl.lit(None, pl.Float64()).alias("value"),
+                                           pl.lit("withheld").alias("disclosure"))
+    result = validate(pl.concat([sparse, withheld]))
+    assert result.verdict == "pass", result.outcomes.filter(~pl.col("success"))
+    checks = set(result.outcomes["check"])
+    assert {"not_null.value", "null.value.not_reported", "disclosure_in_set"} <= checks
+
+
+def test_validation_fails_a_value_on_a_not_disclosed_row_and_a_reported_null() -> None:
+    from fzcompare.synthetic import demo_panel
+    from fzcompare.validate import validate
+
+    sparse = demo_panel(disclosure="sparse").observations
+    statement = pl.col("disclosure") == "no_number"
+    n_statements = sparse.filter(statement).height
+    invented = sparse.with_columns(pl.when(statement).then(pl.lit(100.0))
+                                   .otherwise(pl.col("value")).alias("value"))
+    failed = validate(invented).outcomes.filter(~pl.col("success"))
+    row = failed.filter(pl.col("check") == "null.value.not_reported").row(0, named=True)
+    assert row["unexpected_count"] == n_statements
+    lost = sparse.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(None)
+                               .otherwise(pl.col("value")).alias("value"))
+    failed = validate(lost).outcomes.filter(~pl.col("success"))
+    assert failed.filter(pl.col("check") == "not_null.value")["unexpected_count"].to_list() == [1]
