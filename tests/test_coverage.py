@@ -143,3 +143,23 @@ def test_cli_coverage_json_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "SYNTHETIC" in capsys.readouterr().err
     assert main(["coverage", "datasets/real", "-t", "criteria"]) == 2
     assert main(["coverage", "datasets/real", "-t", "no-such-table"]) == 2
+
+
+def test_coverage_heatmap_draws_every_state_and_carries_the_synthetic_mark() -> None:
+    from fzcompare.charts import coverage_heatmap
+
+    sparse = demo_panel(disclosure="sparse")
+    cells = disclosure_frame(sparse.observations, sparse.sources)
+    year = 2023
+    shown = cells.filter(pl.col("year") == year, pl.col("region_code").str.ends_with("00"))
+    fig = coverage_heatmap(shown, year=year)
+    assert [t.get_text() for t in fig.subfigs[0].texts] == [f"{year} 年各地区公开情况",
+                                                            "合成数据 / SYNTHETIC"]
+    symbols = [t.get_text() for t in fig.axes[0].texts]
+    expected = shown.filter(pl.col("indicator_code").is_in(
+        shown.filter(pl.col("state").is_in(["reported", "no_number"]))["indicator_code"]
+        .implode()))
+    assert symbols.count("●") == expected.filter(pl.col("state") == "reported").height
+    assert symbols.count("◐") == expected.filter(pl.col("state") == "no_number").height
+    with pytest.raises(fzcompare.ChartError):
+        coverage_heatmap(shown.with_columns(pl.lit("not_disclosed").alias("state")))
