@@ -191,3 +191,20 @@ def test_validation_fails_a_value_on_a_not_disclosed_row_and_a_reported_null() -
                                .otherwise(pl.col("value")).alias("value"))
     failed = validate(lost).outcomes.filter(~pl.col("success"))
     assert failed.filter(pl.col("check") == "not_null.value")["unexpected_count"].to_list() == [1]
+
+
+def test_an_extracted_report_is_the_region_years_report(tmp_path: Path) -> None:
+    """extract -> store -> coverage: indicators the report leaves out are not_disclosed."""
+    from fzcompare.coverage import disclosure_frame
+    from fzcompare.extract import extract
+
+    result = extract(_REPORT, region="420300", year=2023)
+    assert result.sources.select("kind", "region_code", "year").row(0) == (
+        "report", "420300", 2023)
+    store.write_observations(result.data_model(), tmp_path / "ds", sources=result.sources)
+    cells = disclosure_frame(store.load(tmp_path / "ds"), store.load_sources(tmp_path / "ds"),
+                             indicators=["grassroots_service_entry_rate",
+                                         "admin_litigation_loss_rate"])
+    assert dict(cells.select("indicator_code", "state").rows()) == {
+        "grassroots_service_entry_rate": "no_number",
+        "admin_litigation_loss_rate": "not_disclosed"}
