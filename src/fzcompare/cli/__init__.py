@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
     Examples:
         >>> main(["dataset", "info", "datasets/demo"])
-        datasets/demo: ... observations, 25 regions, 40 indicators, 1 sources
+        datasets/demo: ... observations, 25 regions, 40 indicators, 151 sources
         ...
           NOTE: this dataset holds synthetic (generated, not real) figures.
         0
