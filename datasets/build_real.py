@@ -36,10 +36,10 @@ import polars as pl
 
 from fzcompare.catalog import load_catalog, load_regions
 from fzcompare.schema import (
-    OBSERVATION_DEFAULTS,
     OBSERVATION_SCHEMA,
     SOURCE_SCHEMA,
     UNMAPPED_PREFIX,
+    conform_observations,
 )
 from fzcompare.store import write_observations
 
@@ -324,9 +324,9 @@ def build(out: Path = OUT) -> dict[str, int]:
     kept, held = split_held_back(candidates, gold)
 
     columns = list(OBSERVATION_SCHEMA)
-    observations = pl.DataFrame(
-        [{c: row.get(c, OBSERVATION_DEFAULTS.get(c)) for c in columns} for row in [*gold, *kept]],
-        schema=OBSERVATION_SCHEMA)
+    # Every figure here was published with a number: disclosure is its default, "reported".
+    observations = conform_observations(pl.DataFrame(
+        [{c: row.get(c) for c in columns} for row in [*gold, *kept]], schema=OBSERVATION_SCHEMA))
     source_frame = pl.DataFrame([GOLD_SOURCE, *sources], schema=SOURCE_SCHEMA).sort("source_id")
 
     # Build beside the target, then swap it in, so a failed build leaves the old dataset intact.

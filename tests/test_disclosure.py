@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +15,7 @@ from fzcompare.schema import (
     STORED_DISCLOSURES,
     check_observations,
 )
+from fzcompare.store import STORED_SCHEMA
 
 
 def _states_frame(obs_frame: pl.DataFrame) -> pl.DataFrame:
@@ -83,43 +83,89 @@ def test_states_survive_a_round_trip(tmp_path: Path, obs_frame: pl.DataFrame,
     assert read_sources.select("region_code", "year").row(0) == ("420300", 2023)
 
 
-def test_a_dataset_written_before_the_column_still_loads(tmp_path: Path) -> None:
-    """Old partitions (no ``disclosure``) and old sources.csv (no region_code/year) load."""
-    dataset = tmp_path / "old"
-    shutil.copytree("datasets/real", dataset)
-    for part in (dataset / "observations").rglob("*.parquet"):
-        pl.read_parquet(part).drop("disclosure", strict=False).write_parquet(part)
-    pl.read_csv(dataset / "sources.csv").drop("region_code", "year").write_csv(
-        dataset / "sources.csv")
+def _old_delta_dataset(folder: Path) -> Path:
+    """``datasets/real`` as the Delta store wrote it before the part-A columns existed.
+
+    Observations without ``disclosure`` and sources without ``region_code``/``year``,
+    written with the Delta engine itself (the bundled tables have the columns now).
+    """
+    from deltalake import write_deltalake  # heavy; the store loads it the same way
+
+    rows = store.load("datasets/real").filter(pl.col("year").is_in([2021, 2022, 2023]))
+    stored = rows.drop("disclosure").with_columns(
+        pl.lit("active").alias("status"),
+        *[pl.lit(None, t).alias(c) for c, t in STORED_SCHEMA.items()
+          if c not in OBSERVATION_SCHEMA and c != "status"])
+    write_deltalake(str(folder / "observations"), stored.to_arrow(),
+                    partition_by=["year", "status"])
+    old_sources = store.load_sources("datasets/real").drop("region_code", "year")
+    write_deltalake(str(folder / "sources"), old_sources.to_arrow())
+    return folder
+
+
+def test_a_delta_table_written_before_the_columns_still_loads(tmp_path: Path) -> None:
+    """Read-time defaults: reported where a value is filled; sources not tied to a report."""
+    dataset = _old_delta_dataset(tmp_path / "old")
+    assert "disclosure" not in pl.scan_delta(str(dataset / "observations")).collect_schema()
     loaded = store.load(dataset)
     assert loaded.columns == list(OBSERVATION_SCHEMA)
+    assert loaded.height > 100
     assert set(loaded["disclosure"]) == {"reported"}
     sources = store.load_sources(dataset)
     assert sources.columns == list(SOURCE_SCHEMA)
     assert sources["region_code"].null_count() == sources.height
 
 
-def test_old_and_new_partitions_mix(tmp_path: Path, obs_frame: pl.DataFrame,
-                                    source_row: dict[str, object]) -> None:
-    """A dataset whose older year lacks the column and whose newer year has it."""
-    dataset = tmp_path / "mixed"
-    store.write_observations(check_observations(obs_frame), dataset,
-                             sources=pl.DataFrame([source_row]))
-    old_part = dataset / "observations" / "year=2022" / "part-0.parquet"
-    pl.read_parquet(old_part).drop("disclosure").write_parquet(old_part)
-    new = check_observations(obs_frame.head(1)).with_columns(
-        pl.lit(2024, pl.Int32()).alias("year"), pl.lit(None, pl.Float64()).alias("value"),
-        pl.lit("withheld").alias("disclosure"))
-    store.write_observations(new, dataset)
-    loaded = store.load(dataset).sort("year")
-    assert loaded.filter(pl.col("year") == 2022)["disclosure"].to_list() == ["reported"]
-    assert loaded.filter(pl.col("year") == 2024)["disclosure"].to_list() == ["withheld"]
-    assert loaded.filter(pl.col("year") == 2024)["value"].to_list() == [None]
+def test_writing_into_an_old_delta_table_adds_the_column(tmp_path: Path) -> None:
+    """The table gains ``disclosure``; rows of older files still read as reported."""
+    dataset = _old_delta_dataset(tmp_path / "mixed")
+    before = store.load(dataset)
+    first = before.filter(pl.col("year") == 2023).head(1)
+    withheld = first.with_columns(pl.lit("admin_litigation_loss_rate").alias("indicator_code"),
+                                  pl.lit("全县").alias("scope"),
+                                  pl.lit(None, pl.Float64()).alias("value"),
+                                  pl.lit("withheld").alias("disclosure"))
+    report = store.write_observations(withheld, dataset)
+    assert (report.added, report.version) == (1, 1)
+    assert "disclosure" in pl.scan_delta(str(dataset / "observations")).collect_schema()
+    after = store.load(dataset)
+    assert after.height == before.height + 1
+    states = after.group_by("year", "disclosure").len().sort("year", "disclosure")
+    assert states.rows() == [(2021, "reported", before.filter(pl.col("year") == 2021).height),
+                             (2022, "reported", before.filter(pl.col("year") == 2022).height),
+                             (2023, "reported", before.filter(pl.col("year") == 2023).height),
+                             (2023, "withheld", 1)]
+    assert store.load(dataset, version=0).equals(before)
+    tagged = store.load_sources(dataset).head(1).with_columns(
+        pl.lit("420300").alias("region_code"), pl.lit(2023, pl.Int32()).alias("year"))
+    store.write_observations(withheld, dataset, sources=tagged)
+    assert store.load_sources(dataset).filter(
+        pl.col("region_code").is_not_null()).select("region_code", "year").rows() == [
+        ("420300", 2023)]
+
+
+def _legacy_dataset(folder: Path, *, drop: str) -> Path:
+    """A plain hive-Parquet folder (the format before Delta) whose files lack ``drop``."""
+    rows = store.load("datasets/real")
+    for year in sorted(set(rows["year"])):
+        part = folder / "observations" / f"year={year}" / "part-0.parquet"
+        part.parent.mkdir(parents=True)
+        rows.filter(pl.col("year") == year).drop("year", drop).write_parquet(part)
+    store.load_sources("datasets/real").drop("region_code", "year").write_csv(
+        folder / "sources.csv")
+    return folder
+
+
+def test_an_old_plain_parquet_folder_still_loads(tmp_path: Path) -> None:
+    dataset = _legacy_dataset(tmp_path / "plain", drop="disclosure")
+    loaded = store.load(dataset)
+    assert set(loaded["disclosure"]) == {"reported"}
+    assert loaded.height == store.load("datasets/real").height
+    assert store.load_sources(dataset).columns == list(SOURCE_SCHEMA)
 
 
 def test_a_partition_missing_a_required_column_is_still_named(tmp_path: Path) -> None:
-    dataset = tmp_path / "broken"
-    shutil.copytree("datasets/real", dataset)
+    dataset = _legacy_dataset(tmp_path / "broken", drop="disclosure")
     part = dataset / "observations" / "year=2021" / "part-0.parquet"
     pl.read_parquet(part).drop("qualifier").write_parquet(part)
     with pytest.raises(SchemaError) as caught:

@@ -23,6 +23,7 @@ PUBLIC: dict[str, tuple[str, ...]] = {
         "list_bundled_criteria", "load", "load_catalog", "load_criteria", "load_regions",
         "load_sources", "rank_robustness", "report", "scan", "synthetic", "trends", "validate",
         "what_it_would_take", "write_observations",
+        "CoverageResult", "coverage", "disclosure_frame", "evidence_share",
     ),
     "fzcompare.trends": (
         "CHANGE_REASONS", "MIN_POINTS", "SERIES_REASONS", "SUMMARY_COLUMNS", "VERDICTS",
@@ -42,6 +43,18 @@ PUBLIC: dict[str, tuple[str, ...]] = {
         "chart_font", "criteria_heatmap", "change_waterfall", "dispersion_chart",
         "figure_to_data_uri",
         "rank_bump", "save_png", "trend_panels", "yoy_dumbbell",
+        "COVERAGE_COLUMNS", "coverage_heatmap",
+    ),
+    # issue 16 part A: disclosure states and coverage
+    "fzcompare.coverage": (
+        "CoverageResult", "common_set", "coverage", "disclosure_frame", "evidence_share",
+        "report_years",
+    ),
+    "fzcompare.schema": (
+        "DERIVED_DISCLOSURES", "DISCLOSED_STATES", "DISCLOSURE_STATES", "KEY_COLUMNS",
+        "OBSERVATION_DEFAULTS", "OBSERVATION_SCHEMA", "REPORT_KINDS", "SOURCE_DEFAULTS",
+        "SOURCE_SCHEMA", "STORED_DISCLOSURES", "check_observations", "conform_observations",
+        "conform_sources", "with_added_columns",
     ),
 }
 

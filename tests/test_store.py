@@ -269,12 +269,14 @@ def test_convert_keeps_the_legacy_quarantine(legacy: Path, tmp_path: Path,
         pl.lit(dt.datetime(2024, 1, 1, tzinfo=dt.UTC)).alias("quarantined_at"),
         pl.lit("quarantined").alias("status"), pl.lit(None).alias("resolved_at"),
         pl.lit(None).alias("resolution"),
-    ).select([pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()])
+    ).select([pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()
+              if c != "disclosure"])  # a quarantine written before the column existed
     (legacy / "quarantine").mkdir()
     record.write_parquet(legacy / "quarantine" / "quarantine.parquet")
     report = store.convert(legacy, tmp_path / "new")
     assert report.quarantine == 1
     assert read_quarantine(tmp_path / "new").equals(read_quarantine(legacy))
+    assert read_quarantine(tmp_path / "new")["disclosure"].to_list() == ["reported"]
 
 
 def test_legacy_load_names_the_broken_file(legacy: Path) -> None:

@@ -25,14 +25,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
+import numpy as np
 import polars as pl
 
 from fzcompare.schema import SOURCE_SCHEMA
-
-if TYPE_CHECKING:
-    import numpy as np
 
 __all__ = ["FULL_REPORT_SHARE", "NO_NUMBER_SHARE", "REAL_DISCLOSURE_COUNTS",
            "REPORT_MISSING_SHARE", "disclosure_rates", "hide_figures", "report_sources"]
@@ -99,8 +97,6 @@ def hide_figures(observations: pl.DataFrame, *, statement_codes: frozenset[str],
         ``(observations, reports)``: the kept rows in the input order, and one row per
         region-year with a report (``region_code``, ``year``).
     """
-    import numpy as np
-
     regions = observations["region_code"].unique(maintain_order=True).sort()
     region_years = observations.select("region_code", "year").unique().sort("region_code",
                                                                             "year")

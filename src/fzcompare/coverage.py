@@ -13,7 +13,7 @@ then takes one state (``fzcompare.schema.DISCLOSURE_STATES``):
 Examples:
     >>> import fzcompare
     >>> obs, sources = fzcompare.load("datasets/real"), fzcompare.load_sources("datasets/real")
-    >>> result = fzcompare.coverage(obs, sources, rubric="hubei-demo-2024")
+    >>> result = fzcompare.coverage.coverage(obs, sources, rubric="hubei-demo-2024")
     >>> row = result.region_years.filter(pl.col("region_code") == "420300",
     ...                                  pl.col("year") == 2023).row(0, named=True)
     >>> row["report"], row["disclosed"], round(row["evidence_share"], 2)
@@ -31,7 +31,7 @@ import polars as pl
 from fzcompare._display import html_table
 from fzcompare.catalog import load_regions
 from fzcompare.criteria import CriteriaSet, load_criteria
-from fzcompare.errors import FzcompareError
+from fzcompare.errors import InvalidArgumentError, SchemaError
 from fzcompare.schema import DISCLOSED_STATES, REPORT_KINDS, UNMAPPED_PREFIX
 
 __all__ = ["COMMON_SET_SHARE", "CoverageResult", "common_set", "coverage", "disclosure_frame",
@@ -60,9 +60,10 @@ def report_years(sources: pl.DataFrame) -> pl.DataFrame:
     """
     missing = [c for c in ("region_code", "year", "kind") if c not in sources.columns]
     if missing:
-        raise FzcompareError(f"sources table misses columns: {', '.join(missing)}",
-                             hint="load it with fzcompare.load_sources, which adds the "
-                             "region_code and year columns of older tables", column=missing[0])
+        msg = f"sources table misses columns: {', '.join(missing)}"
+        raise SchemaError(msg, hint="load it with fzcompare.load_sources, which adds the "
+                          "region_code and year columns of older tables", column=missing[0],
+                          reason="missing_column")
     return (sources.filter(pl.col("kind").is_in(list(REPORT_KINDS)),
                            pl.col("region_code").is_not_null(), pl.col("year").is_not_null())
             .select("region_code", pl.col("year").cast(pl.Int32()))
@@ -102,7 +103,7 @@ def disclosure_frame(observations: pl.DataFrame, sources: pl.DataFrame, *,
     codes = (sorted(set(obs["indicator_code"])) if indicators is None
              else list(dict.fromkeys(indicators)))
     year_list = (sorted(set(obs["year"]) | set(reports["year"])) if years is None
-                 else sorted(set(int(y) for y in years)))
+                 else sorted({int(y) for y in years}))
     regions = sorted(set(obs["region_code"]) | set(reports["region_code"]))
     grid = (pl.DataFrame({"region_code": regions}, schema={"region_code": pl.String()})
             .join(pl.DataFrame({"year": year_list}, schema={"year": pl.Int32()}), how="cross")
@@ -225,8 +226,9 @@ def common_set(cells: pl.DataFrame, *, share: float = COMMON_SET_SHARE,
         True
     """
     if not 0.0 < share <= 1.0:
-        raise FzcompareError(f"common-set share {share} is outside (0, 1]",
-                             hint="give a share such as 0.5 (half of the peer group)")
+        msg = f"common-set share {share} is outside (0, 1]"
+        raise InvalidArgumentError(msg, hint="give a share such as 0.5 (half of the peer "
+                                   "group)")
     groups = (_levels(cells, None).rename({"level": "peer_group"}) if peers is None
               else cells.join(peers.select("region_code", "peer_group"), on="region_code",
                               how="left"))
@@ -330,9 +332,8 @@ def coverage(observations: pl.DataFrame, sources: pl.DataFrame, *,
         >>> import fzcompare
         >>> from fzcompare.synthetic import demo_panel
         >>> dense, sparse = demo_panel(), demo_panel(disclosure="sparse")
-        >>> full = fzcompare.coverage(dense.observations, dense.sources, rubric="hubei-demo-2024")
-        >>> thin = fzcompare.coverage(sparse.observations, sparse.sources,
-        ...                           rubric="hubei-demo-2024")
+        >>> full = coverage(dense.observations, dense.sources, rubric="hubei-demo-2024")
+        >>> thin = coverage(sparse.observations, sparse.sources, rubric="hubei-demo-2024")
         >>> full.region_years["evidence_share"].mean() > thin.region_years["evidence_share"].mean()
         True
     """

@@ -5,31 +5,38 @@ The observation table is the public contract of fzcompare (see ``docs/data-model
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import Mapping, Sequence
+from typing import Final, TypeVar
 
 import polars as pl
 
 from fzcompare.errors import SchemaError
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 __all__ = [
     "DERIVED_DISCLOSURES",
     "DISCLOSED_STATES",
     "DISCLOSURE_STATES",
     "KEY_COLUMNS",
+    "OBSERVATION_DEFAULTS",
     "OBSERVATION_SCHEMA",
     "QUALIFIERS",
+    "REPORT_KINDS",
     "SCOPES",
     "SCOPE_SUFFIXES",
+    "SOURCE_DEFAULTS",
     "SOURCE_KINDS",
     "SOURCE_SCHEMA",
-    "UNMAPPED_PREFIX",
     "STORED_DISCLOSURES",
+    "UNMAPPED_PREFIX",
+    "added_columns",
     "check_observations",
     "conform_observations",
     "conform_sources",
     "empty_observations",
     "scope_words",
+    "with_added_columns",
 ]
 
 OBSERVATION_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -73,8 +80,16 @@ DISCLOSURE_STATES: Final[tuple[str, ...]] = ("reported", "zero", "no_number", "w
 DISCLOSED_STATES: Final[frozenset[str]] = frozenset({"reported", "zero", "no_number"})
 """States in which the report says something about the indicator."""
 
-OBSERVATION_DEFAULTS: Final[dict[str, object]] = {"disclosure": "reported"}
-"""Columns added after the first datasets were written, and the value old rows take."""
+OBSERVATION_DEFAULTS: Final[dict[str, pl.Expr]] = {
+    "disclosure": pl.when(pl.col("value").is_not_null()).then(pl.lit("reported"))
+    .otherwise(pl.lit(None, pl.String())),
+}
+"""Observation columns added after the first datasets were written, and what old rows take.
+
+A dataset written before ``disclosure`` existed could only hold published figures (its
+``value`` was required), so a row with a value reads as ``reported``; a row without one gets
+no state and fails the schema check (nothing is guessed for it).
+"""
 
 KEY_COLUMNS: Final[tuple[str, ...]] = ("region_code", "year", "indicator_code", "scope")
 """The columns that identify one observation; a dataset holds each key at most once."""
@@ -131,8 +146,10 @@ reports on (both null for sources that are not one government's report of one ye
 a compilation). Whether a region-year has a report is read from these columns only.
 """
 
-SOURCE_DEFAULTS: Final[dict[str, object]] = {"region_code": None, "year": None}
-"""Source columns added after the first datasets were written, and the value old rows take."""
+SOURCE_DEFAULTS: Final[dict[str, pl.Expr]] = {"region_code": pl.lit(None, pl.String()),
+                                               "year": pl.lit(None, pl.Int32())}
+"""Source columns added after the first datasets were written, and what old rows take (null:
+an old source is not known to be one government's report of one year)."""
 
 REPORT_KINDS: Final[frozenset[str]] = frozenset({"report", "synthetic"})
 """Source kinds that stand for a government's own annual report (synthetic: its stand-in)."""
@@ -168,7 +185,7 @@ def conform_observations(frame: pl.DataFrame) -> pl.DataFrame:
         >>> conform_observations(old)["disclosure"].to_list()
         ['reported']
     """
-    return _with_defaults(frame, OBSERVATION_DEFAULTS, OBSERVATION_SCHEMA)
+    return with_added_columns(frame, OBSERVATION_SCHEMA)
 
 
 def conform_sources(frame: pl.DataFrame) -> pl.DataFrame:
@@ -187,16 +204,49 @@ def conform_sources(frame: pl.DataFrame) -> pl.DataFrame:
         raise SchemaError("sources table misses columns: " + ", ".join(missing),
                           column=missing[0], reason="missing_column",
                           hint="the sources table needs the columns " + ", ".join(SOURCE_SCHEMA))
-    filled = _with_defaults(frame, SOURCE_DEFAULTS, SOURCE_SCHEMA)
+    filled = with_added_columns(frame, SOURCE_SCHEMA)
     return filled.select([pl.col(c).cast(t) for c, t in SOURCE_SCHEMA.items()])
 
 
-def _with_defaults(frame: pl.DataFrame, defaults: dict[str, object],
-                   schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    absent = [c for c in defaults if c not in frame.columns]
-    if not absent:
-        return frame
-    return frame.with_columns([pl.lit(defaults[c], schema[c]).alias(c) for c in absent])
+def added_columns(schema: Mapping[str, pl.DataType]) -> Mapping[str, pl.Expr]:
+    """The later-added columns of the table ``schema`` describes, with their read defaults.
+
+    Tables with a ``value`` column hold observations (``OBSERVATION_DEFAULTS``), tables with a
+    ``kind`` column hold sources (``SOURCE_DEFAULTS``); other tables have none.
+
+    Examples:
+        >>> sorted(added_columns(OBSERVATION_SCHEMA)), sorted(added_columns(SOURCE_SCHEMA))
+        (['disclosure'], ['region_code', 'year'])
+    """
+    if "value" in schema:
+        return OBSERVATION_DEFAULTS
+    if "kind" in schema:
+        return SOURCE_DEFAULTS
+    return {}
+
+
+def with_added_columns(frame: FrameT, schema: Mapping[str, pl.DataType]) -> FrameT:
+    """``frame`` with the later-added columns of ``schema`` filled by their read defaults.
+
+    A column the frame lacks is added; where it is present, its nulls are filled (a Delta
+    table that gained the column reads its older files' rows as null). Works on eager and
+    lazy frames (a lazy frame's schema is read from metadata only). A default that needs a
+    column the frame lacks is not applied (the schema check names the missing column).
+
+    Examples:
+        >>> import polars as pl
+        >>> lazy = pl.LazyFrame({"value": [1.0, None]})
+        >>> with_added_columns(lazy, OBSERVATION_SCHEMA).collect()["disclosure"].to_list()
+        ['reported', None]
+        >>> eager = pl.DataFrame({"value": [1.0, None], "disclosure": [None, "withheld"]})
+        >>> with_added_columns(eager, OBSERVATION_SCHEMA)["disclosure"].to_list()
+        ['reported', 'withheld']
+    """
+    present = set(frame.collect_schema().names())
+    fill = [(pl.coalesce(pl.col(c), expr) if c in present else expr).cast(schema[c]).alias(c)
+            for c, expr in added_columns(schema).items()
+            if c in schema and set(expr.meta.root_names()) <= present]
+    return frame.with_columns(fill) if fill else frame
 
 
 def _fail(path: str, reason: str, message: str, *, column: str | None = None,
@@ -269,8 +319,13 @@ def check_observations(
                    "qualifier", "source_id", "disclosure"):
         if null_counts[column]:
             bad = _numbered(checked).filter(pl.col(column).is_null())
+            # No state and no value (a frame without the disclosure column): the value is
+            # what is missing, as before the column existed.
+            named = ("value" if column == "disclosure" and bad["value"][0] is None
+                     else column)
             raise _fail(path, "null_value", f"{bad.height} empty value(s), first at row "
-                        f"{bad['row'][0]}", column=column, rows=bad)
+                        f"{bad['row'][0]}", column=named, rows=bad,
+                        hint=_DISCLOSURE_HINT if column == "disclosure" else None)
     # Code and qualifier checks run on the distinct values; rows are only gathered on failure.
     bad = _rows_with_bad_values(checked, "region_code",
                                 ~pl.col("region_code").str.contains(_REGION_CODE_PATTERN))
@@ -316,6 +371,12 @@ def check_observations(
                     f"(region_code, year, indicator_code, scope), first: {key}",
                     rows=dup, hint="each key may appear once; keep one figure per key")
     return checked
+
+
+_DISCLOSURE_HINT: Final[str] = (
+    "a row without a value needs its disclosure state: no_number (a statement without a "
+    "figure) or withheld (the report says the figure is not disclosed); a figure that is "
+    "simply absent from a report is no row at all")
 
 
 def _check_disclosure(checked: pl.DataFrame, path: str) -> None:

@@ -101,7 +101,8 @@ def coverage_heatmap(
     region_order = (list(dict.fromkeys(r for r in regions if r in set(frame["region_code"])))
                     if regions is not None else sorted(set(frame["region_code"])))
     if len(region_order) > MAX_GRID_REGIONS:
-        raise _too_many("coverage_heatmap", len(region_order), MAX_GRID_REGIONS, "regions",
+        msg = "coverage_heatmap"
+        raise _too_many(msg, len(region_order), MAX_GRID_REGIONS, "regions",
                         "pass regions=[...] (e.g. one peer group)")
     counts = frame.group_by("indicator_code").agg(disclosed.sum().alias("n"))
     code_order = counts.sort(["n", "indicator_code"], descending=[True, False])[

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import io
+import json
+import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
+import polars as pl
 import typer
+from rich.console import Console
+from rich.table import Table
 
-if TYPE_CHECKING:
-    import polars as pl
-
-    from fzcompare.coverage import CoverageResult
+from fzcompare._io import atomic_write_bytes
+from fzcompare.coverage import CoverageResult, coverage
+from fzcompare.criteria import load_criteria
+from fzcompare.store import dataset_regions, load, load_sources
 
 
 class OutputFormat(StrEnum):
@@ -42,11 +48,6 @@ def _frame(result: CoverageResult, table: CoverageTable) -> pl.DataFrame:
 
 
 def _render_table(frame: pl.DataFrame, title: str, notes: list[str]) -> str:
-    import io
-
-    from rich.console import Console
-    from rich.table import Table
-
     view = Table(title=title, title_justify="left")
     for name in frame.columns:
         view.add_column(name, justify="right" if frame.schema[name].is_numeric() else "left")
@@ -84,20 +85,9 @@ def coverage_command(
     A region-year has a report when the sources table says so (region_code and year of
     a source of kind report or synthetic); a missing row alone proves nothing.
     """
-    import json
-    import sys
-
-    import polars as pl
-
-    from fzcompare.coverage import coverage
-    from fzcompare.criteria import load_criteria
-    from fzcompare._io import atomic_write_bytes
-    from fzcompare.store import dataset_regions, load, load_sources
-
     if table is CoverageTable.criteria and criteria is None:
-        raise typer.BadParameter("--table criteria needs a rubric: add --criteria "
-                                 "hubei-demo-2024 (or a rubric file)",
-                                 param_hint="--table")
+        msg = "--table criteria needs a rubric: add --criteria hubei-demo-2024 (or a rubric file)"
+        raise typer.BadParameter(msg, param_hint="--table")
     rubric = None if criteria is None else load_criteria(criteria)
     observations, sources = load(dataset), load_sources(dataset)
     result = coverage(observations, sources, rubric=rubric,

@@ -23,9 +23,12 @@ from fzcompare.errors import DatasetWriteError, SchemaError
 from fzcompare.schema import (
     KEY_COLUMNS,
     OBSERVATION_SCHEMA,
+    SOURCE_DEFAULTS,
     SOURCE_KINDS,
     SOURCE_SCHEMA,
     check_observations,
+    conform_sources,
+    with_added_columns,
 )
 from fzcompare.store._layout import (
     OBSERVATIONS,
@@ -173,12 +176,14 @@ def check_years(frame: pl.DataFrame, path: str) -> None:
 
 
 def _check_sources(sources: pl.DataFrame, path: str) -> pl.DataFrame:
-    missing = [c for c in SOURCE_SCHEMA if c not in sources.columns]
+    missing = [c for c in SOURCE_SCHEMA if c not in sources.columns
+               and c not in SOURCE_DEFAULTS]
     if missing:
         msg = f"{path}: sources table misses columns: {', '.join(missing)}"
         raise SchemaError(msg,
-                          path=path, column=missing[0], reason="missing_column")
-    sources = sources.select([pl.col(c).cast(t) for c, t in SOURCE_SCHEMA.items()])
+                          path=path, column=missing[0], reason="missing_column",
+                          hint="a sources table has the columns " + ", ".join(SOURCE_SCHEMA))
+    sources = conform_sources(sources)
     bad = sources.filter(~pl.col("kind").is_in(list(SOURCE_KINDS)) | pl.col("kind").is_null())
     if bad.height:
         msg = (
@@ -199,7 +204,8 @@ def merge_side_table(dataset: str, name: str, incoming: pl.DataFrame, key: str,
                      schema: Mapping[str, pl.DataType],
                      storage_options: StorageOptions | None) -> None:
     """Upsert rows of the sources or regions table by ``key``: one commit, none if unchanged."""
-    incoming = incoming.select([pl.col(c).cast(t) for c, t in schema.items()])
+    incoming = with_added_columns(incoming, schema).select(
+        [pl.col(c).cast(t) for c, t in schema.items()])
 
     def plan(snap: Snapshot) -> Planned[None]:
         old = snap.rows()
