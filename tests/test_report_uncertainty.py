@@ -17,7 +17,7 @@ def test_the_section_gives_every_rank_change_its_probability() -> None:
     obs = load("datasets/demo")
     rubric = load_criteria("hubei-demo-2024")
     regions = dataset_regions("datasets/demo")
-    result = benchmark(obs, rubric, regions=regions)
+    result = benchmark(obs, rubric, regions_table=regions)
     names = {"420300": "<script>x</script>"}
     section = uncertainty_section(obs, result, year=2024, names=names, draws=40)
     changes = section.ranks.filter(pl.col("rank_change").is_not_null())

@@ -20,7 +20,7 @@ def real() -> pl.DataFrame:
 @pytest.fixture(scope="module")
 def demo_result() -> benchmark.BenchmarkResult:
     return benchmark.benchmark(fzcompare.load("datasets/demo"),
-                               load_criteria("hubei-demo-2024"), year=2023)
+                               load_criteria("hubei-demo-2024"), years=2023)
 
 
 TREND_FUNCTIONS = [trends.year_over_year, trends.trend, trends.summarize,
@@ -101,7 +101,7 @@ def test_a_well_formed_question_the_data_cannot_answer_is_empty_not_an_error(
 def test_benchmark_of_a_year_outside_the_data_suggests_the_last_year() -> None:
     demo = fzcompare.load("datasets/demo")
     with pytest.raises(UnknownNameError) as caught:
-        benchmark.benchmark(demo, load_criteria("hubei-demo-2024"), year=2030)
+        benchmark.benchmark(demo, load_criteria("hubei-demo-2024"), years=2030)
     assert caught.value.message == "year 2030 is outside the data (2019-2024); did you mean 2024?"
 
 

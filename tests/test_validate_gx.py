@@ -65,7 +65,7 @@ def test_outcomes_follow_suite_order() -> None:
 
     panel = demo_panel()
     result = validate(panel.observations.head(300), sources=panel.sources,
-                      regions=panel.regions)
+                      regions_table=panel.regions)
     expected = [(s.name, e["meta"]["check"]) for s in bundled_suites() for e in s.expectations]
     assert list(result.outcomes.select("suite", "check").iter_rows()) == expected
 

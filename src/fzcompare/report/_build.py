@@ -19,6 +19,7 @@ import polars as pl
 
 from fzcompare import benchmark as bm
 from fzcompare import charts, trends
+from fzcompare._deprecation import renamed_arguments
 from fzcompare._display import html_table
 from fzcompare._export import XlsxNotes, xlsx_bytes
 from fzcompare._io import atomic_write_bytes
@@ -80,7 +81,8 @@ class Report:
         >>> cities = load("datasets/demo").filter(
         ...     pl.col("region_code").is_in(["420300", "420500", "420600"]))
         >>> report = build_report(cities, parse_criteria(rubric),
-        ...     sources=load_sources("datasets/demo"), regions=dataset_regions("datasets/demo"),
+        ...     sources=load_sources("datasets/demo"),
+        ...     regions_table=dataset_regions("datasets/demo"),
         ...     as_of=dt.date(2025, 1, 15), charts=False, embed_font=False)
         >>> sorted(report.tables)  # doctest: +NORMALIZE_WHITESPACE
         ['areas', 'changes', 'common_set', 'coverage', 'criteria', 'totals', 'validation',
@@ -142,12 +144,13 @@ def _headline_indicators(criteria_set: CriteriaSet, observations: pl.DataFrame,
     return ranked[:limit]
 
 
+@renamed_arguments(regions="regions_table")
 def build_report(
     observations: pl.DataFrame,
     criteria: CriteriaSet,
     *,
     sources: pl.DataFrame,
-    regions: pl.DataFrame,
+    regions_table: pl.DataFrame,
     as_of: dt.date,
     year: int | None = None,
     focus_regions: Sequence[str] | None = None,
@@ -167,7 +170,7 @@ def build_report(
         observations: The observation table.
         criteria: The rubric (``fzcompare.criteria.load_criteria``).
         sources: The sources table (marks synthetic data, lists the sources used).
-        regions: Regions table with names (``fzcompare.store.dataset_regions``).
+        regions_table: Regions table with names (``fzcompare.store.dataset_regions``).
         as_of: The date printed in the report; the report depends on no other clock.
         year: Reporting year (default: the year with the most regions ranked on evidence,
             the latest among equals; the report says which and why).
@@ -201,7 +204,8 @@ def build_report(
         >>> cities = load("datasets/demo").filter(
         ...     pl.col("region_code").is_in(["420300", "420500", "420600"]))
         >>> report = build_report(cities, parse_criteria(rubric),
-        ...     sources=load_sources("datasets/demo"), regions=dataset_regions("datasets/demo"),
+        ...     sources=load_sources("datasets/demo"),
+        ...     regions_table=dataset_regions("datasets/demo"),
         ...     as_of=dt.date(2025, 1, 15), charts=False, embed_font=False)
         >>> report
         Report(year=2024, regions=3, pass=2, validation=not run, synthetic=True)
@@ -221,7 +225,8 @@ def build_report(
                  "--allow-invalid to report anyway")
 
     step("scoring")
-    result = bm.benchmark(observations, criteria, regions=regions, min_evidence=min_evidence)
+    result = bm.benchmark(observations, criteria, regions_table=regions_table,
+                          min_evidence=min_evidence)
     totals_all = result.totals
     if totals_all.height == 0:
         msg = "no region of the dataset is scored by this rubric"
@@ -244,7 +249,7 @@ def build_report(
     used = (observations.group_by("source_id").len("rows")
             .join(sources, on="source_id", how="left").sort("source_id"))
     synthetic = any(kinds.get(s) == "synthetic" for s in used["source_id"].to_list())
-    region_names = dict(regions.select("region_code", "name_zh").iter_rows())
+    region_names = dict(regions_table.select("region_code", "name_zh").iter_rows())
     catalog_names = _indicator_names()
 
     chart_images: list[ChartImage] = []
@@ -597,7 +602,8 @@ def write_report(report: Report, out_dir: str | Path, *,
         >>> cities = load("datasets/demo").filter(
         ...     pl.col("region_code").is_in(["420300", "420500", "420600"]))
         >>> report = build_report(cities, parse_criteria(rubric),
-        ...     sources=load_sources("datasets/demo"), regions=dataset_regions("datasets/demo"),
+        ...     sources=load_sources("datasets/demo"),
+        ...     regions_table=dataset_regions("datasets/demo"),
         ...     as_of=dt.date(2025, 1, 15), charts=False, embed_font=False)
         >>> out = Path(tempfile.mkdtemp())
         >>> written = write_report(report, out, formats=("html", "md", "json", "csv"))
