@@ -285,7 +285,7 @@ def fz_validate(ctx: Context) -> dict[str, Any]:
     sources = store.load_sources(ctx.dataset)
     obs = _polars_observations(ctx.dataset)
     fz_validate_module.validate(_warm_slice(obs), regions_table=regions, sources=sources)
-    m = measure(fz_validate_module.validate, obs, regions=regions, sources=sources)
+    m = measure(fz_validate_module.validate, obs, regions_table=regions, sources=sources)
     return _record(m, rows=obs.height, outcome=_short_repr(m.result))
 
 
@@ -365,7 +365,7 @@ def fz_benchmark(ctx: Context) -> dict[str, Any]:
     regions = store.dataset_regions(ctx.dataset)
     obs = _polars_observations(ctx.dataset)
     benchmark(_warm_slice(obs), rubric, years=ctx.last_year, regions_table=regions)
-    m = measure(benchmark, obs, rubric, year=ctx.last_year, regions=regions)
+    m = measure(benchmark, obs, rubric, years=ctx.last_year, regions_table=regions)
     return _record(m, rows=obs.height, out_rows=m.result.totals.height)
 
 
@@ -440,7 +440,7 @@ def fz_report_html(ctx: Context) -> dict[str, Any]:
     as_of = datetime.date(ctx.last_year + 1, 1, 31)
     build_report(_warm_slice(obs), rubric, sources=sources, regions_table=regions, as_of=as_of,
                  charts=False)
-    m = measure(build_report, obs, rubric, sources=sources, regions=regions, as_of=as_of,
+    m = measure(build_report, obs, rubric, sources=sources, regions_table=regions, as_of=as_of,
                 charts=False)
     return _record(m, rows=obs.height, html_mb=len(m.result.html) / 2**20)
 
@@ -508,7 +508,7 @@ def prepare(work: Path, size: Size, baseline_max_regions: int) -> dict[str, Any]
     panel = m_gen.result
     dataset = work / "dataset"
     m_write = measure(store.write_observations, panel.observations, dataset,
-                      sources=panel.sources, regions=panel.regions, max_runs=1)
+                      sources=panel.sources, regions_table=panel.regions, max_runs=1)
     obs = panel.observations
     keys = ["region_code", "indicator_code", "scope"]
     info: dict[str, Any] = {
