@@ -3,6 +3,8 @@ results of synthetic inputs are marked without the caller passing ``synthetic=Tr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 import pytest
 from matplotlib.figure import Figure
@@ -63,7 +65,8 @@ def test_a_benchmark_of_real_data_is_not_marked(real_result: benchmark.Benchmark
 ], ids=["criteria_heatmap", "rank_bump", "area_profile", "bullet_chart"])
 def test_charts_of_a_synthetic_benchmark_are_marked_without_asking(
         demo_result: benchmark.BenchmarkResult,
-        real_result: benchmark.BenchmarkResult, draw) -> None:
+        real_result: benchmark.BenchmarkResult,
+        draw: Callable[[benchmark.BenchmarkResult], Figure]) -> None:
     assert SYNTHETIC_MARK in _texts(draw(demo_result))
     assert SYNTHETIC_MARK not in _texts(draw(real_result))
 
@@ -110,8 +113,8 @@ def test_every_share_column_is_a_fraction_between_0_and_1(
     for name, frame in frames.items():
         for column in frame.columns:
             if column == "share" or column.endswith("_share") or column.startswith("share_"):
-                values = frame[column].drop_nulls()
-                assert values.is_empty() or (values.min() >= 0 and values.max() <= 1), \
+                values = frame[column].drop_nulls().cast(pl.Float64)
+                assert values.is_empty() or values.is_between(0.0, 1.0).all(), \
                     (name, column, values.max())
                 checked.append(f"{name}.{column}")
     assert {"totals.share", "areas.share", "editions.share_a"} <= set(checked)

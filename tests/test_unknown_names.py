@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 import pytest
 
@@ -28,7 +30,8 @@ TREND_FUNCTIONS = [trends.year_over_year, trends.trend, trends.summarize,
 
 
 @pytest.mark.parametrize("function", TREND_FUNCTIONS, ids=lambda f: f.__name__)
-def test_a_misspelled_indicator_code_suggests_the_code(real: pl.DataFrame, function) -> None:
+def test_a_misspelled_indicator_code_suggests_the_code(
+        real: pl.DataFrame, function: Callable[..., pl.DataFrame]) -> None:
     with pytest.raises(UnknownNameError) as caught:
         function(real, indicators=["gov_service_onlin_rate"])
     assert caught.value.message == ("unknown indicator code 'gov_service_onlin_rate'; "
@@ -60,7 +63,7 @@ def test_a_region_name_where_a_code_belongs_suggests_its_code(real: pl.DataFrame
 
 
 def test_integer_region_codes_are_normalised_not_a_polars_error(real: pl.DataFrame) -> None:
-    as_int = trends.year_over_year(real, regions=[420300])
+    as_int = trends.year_over_year(real, regions=[420300])  # type: ignore[list-item]  # on purpose
     as_text = trends.year_over_year(real, regions=["420300"])
     assert as_int.height > 0
     assert as_int.equals(as_text)
@@ -69,7 +72,7 @@ def test_integer_region_codes_are_normalised_not_a_polars_error(real: pl.DataFra
 @pytest.mark.parametrize("bad", [-5, 4203000])
 def test_an_integer_that_is_no_region_code_is_refused_clearly(real: pl.DataFrame, bad: int) -> None:
     with pytest.raises(UnknownNameError, match="not a 6-digit code"):
-        trends.year_over_year(real, regions=[bad])
+        trends.year_over_year(real, regions=[bad])  # type: ignore[list-item]  # on purpose
 
 
 def test_a_float_region_is_a_type_error_with_a_hint(real: pl.DataFrame) -> None:
