@@ -191,7 +191,8 @@ def test_extra_regions_are_recorded(tmp_path: Path, obs_frame: pl.DataFrame,
     frame = obs_frame.with_columns(pl.lit("990101").alias("region_code"),
                                    pl.Series("year", [2021, 2022, 2023]))
     folder = tmp_path / "syn"
-    store.write_observations(frame, folder, sources=pl.DataFrame([source_row]), regions=regions)
+    store.write_observations(frame, folder, sources=pl.DataFrame([source_row]),
+                             regions_table=regions)
     assert store.load(folder).height == 3
     assert "990101" in store.dataset_regions(folder)["region_code"].to_list()
 

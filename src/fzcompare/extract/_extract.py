@@ -13,6 +13,7 @@ from typing import Final
 
 import polars as pl
 
+from fzcompare._deprecation import renamed_arguments
 from fzcompare.catalog import Catalog, load_catalog, load_regions
 from fzcompare.errors import AmbiguousRegionError, ExtractionError, UnknownRegionError
 from fzcompare.extract import _lexicon as lex
@@ -154,7 +155,8 @@ def _level_from_code(code: str) -> str:
     return "county"
 
 
-def resolve_region(region: str, regions: pl.DataFrame | None = None, *,
+@renamed_arguments(regions="regions_table")
+def resolve_region(region: str, regions_table: pl.DataFrame | None = None, *,
                    province: str | None = None) -> tuple[str, str | None, str]:
     """A region given as a 6-digit code or a name -> (code, name, level).
 
@@ -172,9 +174,9 @@ def resolve_region(region: str, regions: pl.DataFrame | None = None, *,
         (('440300', '深圳市', 'prefecture'), ('110105', '朝阳区', 'county'))
     """
     region = region.strip()
-    extra = None if regions is None or regions is load_regions() else regions
+    extra = None if regions_table is None or regions_table is load_regions() else regions_table
     try:
-        match = resolve(region, regions=extra, province=province)
+        match = resolve(region, regions_table=extra, province=province)
     except UnknownRegionError as error:
         if re.fullmatch(r"\d{6}", region):
             return region, None, _level_from_code(region)
@@ -736,13 +738,14 @@ def _checks(figures: list[_Figure], keys: list[tuple[str, str]], compiled: Compi
     return _frame(rows, _CHECKS_SCHEMA)
 
 
+@renamed_arguments(regions="regions_table")
 def extract(
     source: str | bytes | os.PathLike[str],
     *,
     region: str | None = None,
     year: int | None = None,
     catalog: Catalog | None = None,
-    regions: pl.DataFrame | None = None,
+    regions_table: pl.DataFrame | None = None,
     province: str | None = None,
     context: Sequence[str] = (),
 ) -> ExtractionResult:
@@ -755,7 +758,7 @@ def extract(
         region: The reporting region as a 6-digit code or a name; overrides the title.
         year: The reporting year; overrides the title.
         catalog: The indicator catalog (default: the bundled one).
-        regions: The regions table (default: the bundled one).
+        regions_table: The regions table (default: the bundled one).
         province: The province the report is from (name or code); settles a region name
             that several provinces share (鼓楼区, 朝阳区).
         context: Codes of other regions of the same dataset; they settle a shared name
@@ -778,7 +781,7 @@ def extract(
     """
     raw, encoding, path, data, read = _read(source)
     catalog = load_catalog() if catalog is None else catalog
-    regions = load_regions() if regions is None else regions
+    regions_table = load_regions() if regions_table is None else regions_table
     compiled = compiled_for(catalog)
     warnings: list[ExtractionWarning] = []
     doc = normalize(raw)
@@ -790,7 +793,7 @@ def extract(
             span.raw_end))
     if read is not None:
         warnings.extend(ExtractionWarning(code, message) for code, message in read.warnings)
-    info = _metadata(doc, region=region, year=year, regions=regions, encoding=encoding,
+    info = _metadata(doc, region=region, year=year, regions=regions_table, encoding=encoding,
                      path=path, digest=digest, warnings=warnings, province=province,
                      context=context)
     if read is not None:

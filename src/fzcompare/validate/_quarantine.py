@@ -224,7 +224,7 @@ def _run_validation(frame: pl.DataFrame, dataset: str | os.PathLike[str],
                     extra_suites: Iterable[Suite | str | os.PathLike[str]],
                     catalog: Catalog | None) -> ValidationResult:
     sources, regions = _dataset_context(dataset)
-    return validate(frame, sources=sources, regions=regions, suites=suites,
+    return validate(frame, sources=sources, regions_table=regions, suites=suites,
                     extra_suites=extra_suites, catalog=catalog)
 
 
