@@ -227,8 +227,12 @@ def _pick(candidates: Iterable[Place], index: NameIndex, *, year: int | None,
 
 
 def _context_codes(codes: Iterable[str], index: NameIndex) -> set[str]:
-    """The codes that name a known region (current or historical)."""
-    return {code for code in codes if code in index.by_code or code in index.historical}
+    """The codes that name a known region (current or historical), the country aside.
+
+    The country contains every region, so as context it would settle nothing.
+    """
+    return {code for code in codes
+            if code != "000000" and (code in index.by_code or code in index.historical)}
 
 
 def _province_hint(province: str | None, index: NameIndex) -> set[str] | None:
