@@ -45,6 +45,7 @@ __all__ = [
     "find_region",
     "harmonise",
     "level_scopes",
+    "names_a_region",
     "peer_group",
     "region_history",
     "region_table",
@@ -281,6 +282,26 @@ def _ambiguous(name: str, places: list[Place], index: NameIndex) -> AmbiguousReg
         f"{name!r} fits {len(triples)} regions: {listed}",
         hint="add the province or prefecture (北京市朝阳区), pass province=, or give the code",
         name=name, candidates=triples)
+
+
+def names_a_region(text: str, *, regions: pl.DataFrame | None = None) -> bool:
+    """Whether ``text`` names a region (a known name, prefixed names or a code), cheaply.
+
+    It does not resolve: a name several regions share (朝阳区) names a region too. Meant for
+    scanning many cells (which column of a table holds the regions?); ``resolve_region``
+    then says which region.
+
+    Examples:
+        >>> names_a_region("北京市朝阳区"), names_a_region("朝阳区"), names_a_region("1.76万")
+        (True, True, False)
+        >>> names_a_region("420321"), names_a_region("合计")
+        (True, False)
+    """
+    index = name_index(regions)
+    name = strip_government(text)
+    if name.isdigit() and len(name) == 6:
+        return name in index.by_code or name in index.historical
+    return bool(name) and _segments(name, index) is not None
 
 
 def resolve_region(
