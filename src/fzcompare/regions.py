@@ -129,7 +129,12 @@ def _province_of(code: str, index: NameIndex) -> str:
 
 
 def _current(place: Place, index: NameIndex) -> tuple[Place, str | None]:
-    """The place in force that ``place`` became, and the steps taken (None: no step)."""
+    """The place in force that ``place`` became, and the steps taken (None: no step).
+
+    A code that left the list with no successor the code lists name (崇文区 110103, merged
+    into a neighbour in 2010) stays itself: the place returned is the historical one and
+    the step says why it leads nowhere, so a figure keeps the code it was reported under.
+    """
     steps: list[str] = []
     step = place
     for _ in range(6):
@@ -138,14 +143,9 @@ def _current(place: Place, index: NameIndex) -> tuple[Place, str | None]:
         nxt = step.successors[0] if step.successors else ""
         follow = index.by_code.get(nxt) or index.historical.get(nxt)
         if follow is None or follow is step:
-            msg = (
-                f"{place.name} ({place.code}) was abolished in the code list after "
-                f"{place.until} with no successor the revisions name"
-            )
-            raise UnknownRegionError(
-                msg,
-                hint="give the code in force, or register the mapping in the dataset's "
-                "regions.csv", code=place.code)
+            steps.append(f"{step.name} {step.code} (to {step.until}): "
+                         f"{step.note or 'successor unknown'}")
+            break
         steps.append(f"{step.name} {step.code} (to {step.until}) -> {follow.name} {follow.code}")
         step = follow
     return step, "; ".join(steps) or None
@@ -153,10 +153,7 @@ def _current(place: Place, index: NameIndex) -> tuple[Place, str | None]:
 
 def _current_code(place: Place, index: NameIndex) -> str:
     """The code in force a place leads to (its own code when it leads nowhere)."""
-    try:
-        return _current(place, index)[0].code
-    except UnknownRegionError:
-        return place.code
+    return _current(place, index)[0].code
 
 
 def _match(place: Place, index: NameIndex, matched: str) -> RegionMatch:
