@@ -72,6 +72,67 @@ def test_county_counts_match_the_published_totals() -> None:
     assert sum(counts.values()) > 2800
 
 
+PUBLISHED_2011 = FIXTURES / "published_counts_2011.csv"
+_SPECIAL = {"神农架林区", "六枝特区"}  # county-level, but neither district nor county
+
+
+def _kind(name: str) -> str:
+    if name in _SPECIAL:
+        return "other"
+    for ending, kind in (("自治县", "autonomous_counties"), ("区", "districts"),
+                         ("市", "county_level_cities"), ("县", "counties")):
+        if name.endswith(ending):
+            return kind
+    return "other"
+
+
+def _county_level_at(revision: str) -> pl.DataFrame:
+    """The county-level divisions in force at a revision, rebuilt from the bundled tables."""
+    table = region_table().filter(pl.col("valid_from") <= revision,
+                                  pl.col("valid_from") != "201905")
+    old = region_history().filter(pl.col("valid_from") <= revision,
+                                  pl.col("valid_to") >= revision,
+                                  pl.col("change") != "not_a_division",
+                                  ~pl.col("name_zh").str.contains("群岛|海域$"))
+    rows = pl.concat([table.select("region_code", "name_zh", "level"),
+                      old.select("region_code", "name_zh", "level")])
+    # a code the lists name two ways around one revision (八道江区/浑江区 220602) counts once
+    rows = rows.unique("region_code", keep="first", maintain_order=True)
+    county = rows.filter((pl.col("level") == "county") | (
+        (pl.col("level") == "prefecture") & ~pl.col("region_code").str.ends_with("00")))
+    return county.with_columns(
+        pl.col("name_zh").map_elements(_kind, return_dtype=pl.String()).alias("kind"),
+        pl.col("region_code").str.slice(0, 2).alias("province"))
+
+
+def test_county_level_counts_per_province_match_the_2011_yearbook_by_type() -> None:
+    # 中国统计年鉴2012 table 1-1 (行政区划, 2011年底, from the Ministry of Civil Affairs): the
+    # county-level total and its 市辖区/县级市/县/自治县 per province. The stored copy shows the
+    # 21 provinces up to 海南 (the ten western ones are cut off). Compared with the code list
+    # of revision 201110, the last of 2011 the package holds, rebuilt from the bundled files.
+    published = pl.read_csv(PUBLISHED_2011)
+    assert set(published["vintage"]) == {"2011-12-31"}
+    county = _county_level_at("201110")
+    codes = dict(region_table().filter(pl.col("level") == "province").select(
+        "name_zh", pl.col("region_code").str.slice(0, 2)).iter_rows())
+    kinds = ["districts", "county_level_cities", "counties", "autonomous_counties"]
+    found, expected = {}, {}
+    for row in published.iter_rows(named=True):
+        mine = county.filter(pl.col("province") == codes[row["province"]])
+        found[row["province"]] = [mine.height, *(mine.filter(pl.col("kind") == k).height
+                                                 for k in kinds)]
+        expected[row["province"]] = [row["county_level"], *(row[k] for k in kinds)]
+    assert found == expected
+    # Nationally (all 31 provinces) the yearbook has 2,853: 857 市辖区, 369 县级市, 1,456 县,
+    # 117 自治县. The one short is 北屯市 (659005), set up in December 2011, after the
+    # 201110 list: the vintage boundary, not an error.
+    assert county.height == 2853 - 1
+    assert dict(county.group_by("kind").len().iter_rows()) == {
+        "districts": 857, "county_level_cities": 369 - 1, "counties": 1456,
+        "autonomous_counties": 117, "other": 54}  # 49 旗, 3 自治旗, 神农架林区, 六枝特区
+    assert region_table().filter(pl.col("region_code") == "659005")["valid_from"].item() > "201110"
+
+
 def test_table_is_the_build_output_and_names_its_source() -> None:
     table = region_table()
     assert table.height > 3200
