@@ -7,6 +7,7 @@ import pytest
 
 import fzcompare
 from fzcompare import benchmark, trends
+from fzcompare._names import check_filters
 from fzcompare.catalog import load_catalog
 from fzcompare.criteria import load_criteria
 from fzcompare.errors import (
@@ -73,7 +74,6 @@ def test_an_old_name_finds_the_code_the_data_hold(real: pl.DataFrame) -> None:
 def test_a_shared_name_is_settled_by_the_regions_in_the_data(real: pl.DataFrame) -> None:
     # 青山区 is in 包头 (150204) and in 武汉 (420107); the data hold 武汉市 420100.
     assert fzcompare.resolve_region("青山区", context=["420100"]).code == "420107"
-    from fzcompare._names import check_filters
     checked = check_filters(real.lazy(), regions=["青山区"],
                             regions_table=fzcompare.load_regions())
     assert checked[1] == ["420107"]
@@ -208,3 +208,24 @@ def test_the_cli_catalog_of_an_unknown_domain_is_a_usage_error(
 
     listed = pl.read_csv(io.StringIO(capsys.readouterr().out))
     assert listed.height > 0 and set(listed["domain"].to_list()) == {8}
+
+
+def test_the_charts_take_region_names_too(real: pl.DataFrame) -> None:
+    # Heavy import: matplotlib only for this test.
+    import matplotlib.pyplot as plt
+
+    from fzcompare import charts
+
+    wanted = ["reconsideration_applications"]
+    by_name = charts.trend_panels(real, regions=["十堰市", "恩施州"], indicators=wanted,
+                                  panel_by="region")
+    by_code = charts.trend_panels(real, regions=["420300", "422800"], indicators=wanted,
+                                  panel_by="region")
+    try:
+        assert [a.get_title() for a in by_name.axes] == [a.get_title() for a in by_code.axes]
+        assert any(a.has_data() for a in by_name.axes)
+    finally:
+        plt.close(by_name)
+        plt.close(by_code)
+    with pytest.raises(UnknownRegionError, match="closest: 十堰市"):
+        charts.trend_panels(real, regions=["十堰县"], indicators=wanted)

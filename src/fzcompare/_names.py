@@ -20,7 +20,7 @@ from fzcompare._regions_index import read_region_table
 from fzcompare.errors import ArgumentTypeError, UnknownNameError
 from fzcompare.regions import resolve_region
 
-__all__ = ["check_known", "check_years", "closest", "region_codes"]
+__all__ = ["check_known", "check_years", "closest", "region_codes", "regions_in"]
 
 _MAX_SUGGESTIONS: Final = 3
 _CUTOFF: Final = 0.6
@@ -264,8 +264,9 @@ def check_filters(
 
     Indicator codes are known when in the catalog or the data; region codes when in the data
     or ``regions_table`` (``fzcompare.load_regions()``; integers are normalised to 6-digit
-    text; required with ``regions=``); years when
-    within the data's first and last year. Only the columns a filter needs are read.
+    text; required with ``regions=``), and region names are resolved with the data's
+    regions as context (``region_codes``); years when within the data's first and last
+    year. Only the columns a filter needs are read.
 
     Returns:
         The filters as lists (``None`` where none was given).
@@ -317,3 +318,24 @@ def check_filters(
                 continue
         year_list = check_years(years, data_years)
     return indicator_list, region_list, year_list
+
+
+def regions_in(frame: pl.DataFrame | pl.LazyFrame, given: Iterable[object]) -> list[str]:
+    """A ``regions=`` argument against the rows it filters: codes and names, as ``check_filters``.
+
+    For functions that take a frame and filter it by region themselves (the charts): codes
+    (text or integers) are checked against the frame's regions and the bundled table, names
+    resolved with the frame's regions as the context.
+
+    Raises:
+        UnknownNameError: A code not known, with the closest codes.
+        UnknownRegionError: A name that matches no region.
+        AmbiguousRegionError: A shared name the frame's regions do not settle.
+
+    Examples:
+        >>> frame = pl.DataFrame({"region_code": ["420300", "420500"]})
+        >>> regions_in(frame, ["宜昌市", 420300])
+        ['420500', '420300']
+    """
+    checked = check_filters(frame.lazy(), regions=given, regions_table=read_region_table())[1]
+    return checked or []
