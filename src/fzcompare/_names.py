@@ -16,7 +16,7 @@ from typing import Final
 
 import polars as pl
 
-from fzcompare._regions_index import read_region_table
+from fzcompare._regions_index import extra_regions, read_region_table
 from fzcompare.errors import ArgumentTypeError, UnknownNameError
 from fzcompare.regions import resolve_region
 
@@ -132,16 +132,6 @@ def _same_prefix(code: str, known: Collection[str]) -> list[str]:
     return [other for other in ranked[:_MAX_SUGGESTIONS] if shared(other) >= 2]
 
 
-def _extra_regions(regions_table: pl.DataFrame) -> pl.DataFrame | None:
-    """The rows of ``regions_table`` the bundled table lacks (registered townships), if any."""
-    needed = ("region_code", "name_zh", "level", "parent_code")
-    if not all(column in regions_table.columns for column in needed):
-        return None
-    bundled = read_region_table()["region_code"].implode()
-    extra = regions_table.select(needed).filter(~pl.col("region_code").is_in(bundled))
-    return extra if extra.height else None
-
-
 def _code_of_name(name: str, *, regions_table: pl.DataFrame, preferred: Collection[str]) -> str:
     """The code a region name stands for, through ``fzcompare.resolve_region``.
 
@@ -149,7 +139,7 @@ def _code_of_name(name: str, *, regions_table: pl.DataFrame, preferred: Collecti
     the data hold the code the name had then (郧县 420321), that code is the one returned.
     """
     match = resolve_region(name, context=sorted(preferred),
-                           regions=_extra_regions(regions_table))
+                           regions=extra_regions(regions_table))
     if match.code not in preferred and match.reported_code in preferred:
         return match.reported_code
     return match.code

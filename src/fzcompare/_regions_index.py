@@ -22,6 +22,7 @@ __all__ = [
     "REGION_TABLE_SCHEMA",
     "NameIndex",
     "Place",
+    "extra_regions",
     "name_index",
     "read_history",
     "read_region_table",
@@ -66,6 +67,20 @@ def read_region_table() -> pl.DataFrame:
 def read_history() -> pl.DataFrame:
     """The bundled code history: codes and names no longer in force, with successors."""
     return _read_data("region_history.csv", HISTORY_SCHEMA)
+
+
+def extra_regions(regions: pl.DataFrame) -> pl.DataFrame | None:
+    """The rows of a regions table the bundled one lacks (a dataset's townships), if any.
+
+    None when there are none or the table lacks ``region_code, name_zh, level,
+    parent_code``: what ``name_index`` takes as its extra regions.
+    """
+    needed = ("region_code", "name_zh", "level", "parent_code")
+    if not all(column in regions.columns for column in needed):
+        return None
+    bundled = read_region_table()["region_code"].implode()
+    extra = regions.select(needed).filter(~pl.col("region_code").is_in(bundled))
+    return extra if extra.height else None
 
 
 def strip_government(name: str) -> str:

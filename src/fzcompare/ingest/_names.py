@@ -10,7 +10,7 @@ from typing import Final
 
 import polars as pl
 
-from fzcompare._regions_index import read_region_table
+from fzcompare._regions_index import extra_regions
 from fzcompare.catalog import Catalog
 from fzcompare.errors import AmbiguousRegionError, UnknownRegionError
 from fzcompare.ingest._cells import unit_of_header
@@ -142,14 +142,17 @@ def match_header(header: str, catalog: Catalog) -> HeaderMatch:
     return HeaderMatch(header, code, confidence, unit, multiplier, matched)
 
 
+_EXTRA: dict[int, tuple[pl.DataFrame, pl.DataFrame | None]] = {}
+
+
 def _extra(regions: pl.DataFrame) -> pl.DataFrame | None:
-    """The rows of a regions table the bundled one lacks (a dataset's townships), if any."""
-    needed = ("region_code", "name_zh", "level", "parent_code")
-    if not all(column in regions.columns for column in needed):
-        return None
-    bundled = read_region_table()["region_code"].implode()
-    extra = regions.select(needed).filter(~pl.col("region_code").is_in(bundled))
-    return extra if extra.height else None
+    """``extra_regions`` once per regions frame (a table's cells are probed one by one)."""
+    cached = _EXTRA.get(id(regions))
+    if cached is None or cached[0] is not regions:
+        if len(_EXTRA) >= 8:  # keeps a few frames alive, not every one ever passed
+            _EXTRA.clear()
+        cached = _EXTRA[id(regions)] = (regions, extra_regions(regions))
+    return cached[1]
 
 
 def names_region(text: str, regions: pl.DataFrame) -> bool:
