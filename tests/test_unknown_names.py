@@ -9,9 +9,16 @@ import pytest
 
 import fzcompare
 from fzcompare import benchmark, trends
+from fzcompare._names import check_filters
 from fzcompare.catalog import load_catalog
 from fzcompare.criteria import load_criteria
-from fzcompare.errors import ArgumentTypeError, FzcompareError, UnknownNameError
+from fzcompare.errors import (
+    AmbiguousRegionError,
+    ArgumentTypeError,
+    FzcompareError,
+    UnknownNameError,
+    UnknownRegionError,
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +62,48 @@ def test_a_one_digit_typo_in_a_region_code_suggests_the_nearest_code(real: pl.Da
         trends.trend(real, regions=["420301"])
 
 
-def test_a_region_name_where_a_code_belongs_suggests_its_code(real: pl.DataFrame) -> None:
-    with pytest.raises(UnknownNameError) as caught:
-        trends.year_over_year(real, regions=["十堰市"])
-    assert caught.value.message == ("'十堰市' is a region name, not a code; "
-                                    "did you mean 420300 (十堰市)?")
+@pytest.mark.parametrize("name", ["十堰市", "十堰", "湖北省十堰市", "十堰市人民政府"])
+def test_a_region_name_is_resolved_to_its_code(real: pl.DataFrame, name: str) -> None:
+    by_name = trends.year_over_year(real, regions=[name])
+    assert by_name.height > 0
+    assert by_name.equals(trends.year_over_year(real, regions=["420300"]))
+
+
+def test_an_old_name_finds_the_code_the_data_hold(real: pl.DataFrame) -> None:
+    # 郧县 (to 2013) is 郧阳区 420304 now; the real data hold 420304, so both names find it.
+    assert trends.trend(real, regions=["郧县"]).equals(trends.trend(real, regions=["郧阳区"]))
+
+
+def test_a_shared_name_is_settled_by_the_regions_in_the_data(real: pl.DataFrame) -> None:
+    # 青山区 is in 包头 (150204) and in 武汉 (420107); the data hold 武汉市 420100.
+    assert fzcompare.resolve_region("青山区", context=["420100"]).code == "420107"
+    checked = check_filters(real.lazy(), regions=["青山区"],
+                            regions_table=fzcompare.load_regions())
+    assert checked[1] == ["420107"]
+
+
+def test_a_shared_name_the_data_do_not_settle_lists_the_candidates(real: pl.DataFrame) -> None:
+    with pytest.raises(AmbiguousRegionError) as caught:
+        trends.year_over_year(real, regions=["朝阳区"])
+    assert caught.value.details["candidates"] == [("110105", "朝阳区", "北京市"),
+                                                  ("220104", "朝阳区", "长春市")]
+    assert caught.value.hint and caught.value.exit_code == 2
+
+
+def test_an_unknown_region_name_suggests_the_closest_names(real: pl.DataFrame) -> None:
+    with pytest.raises(UnknownRegionError) as caught:
+        trends.trend(real, regions=["十堰县"])
+    assert caught.value.message == "unknown region '十堰县'; closest: 十堰市 (420300)"
+    assert caught.value.details["suggestions"][0] == "十堰市"
+    assert isinstance(caught.value, ValueError)
+
+
+def test_benchmark_and_what_it_would_take_take_names(
+        demo_result: benchmark.BenchmarkResult) -> None:
+    by_name = benchmark.what_it_would_take(demo_result, regions=["恩施州", "郧西县"])
+    by_code = benchmark.what_it_would_take(demo_result, regions=["422800", "420322"])
+    assert by_name.height > 0
+    assert by_name.equals(by_code)
 
 
 def test_integer_region_codes_are_normalised_not_a_polars_error(real: pl.DataFrame) -> None:
@@ -167,3 +211,24 @@ def test_the_cli_catalog_of_an_unknown_domain_is_a_usage_error(
 
     listed = pl.read_csv(io.StringIO(capsys.readouterr().out))
     assert listed.height > 0 and set(listed["domain"].to_list()) == {8}
+
+
+def test_the_charts_take_region_names_too(real: pl.DataFrame) -> None:
+    # Heavy import: matplotlib only for this test.
+    import matplotlib.pyplot as plt
+
+    from fzcompare import charts
+
+    wanted = ["reconsideration_applications"]
+    by_name = charts.trend_panels(real, regions=["十堰市", "恩施州"], indicators=wanted,
+                                  panel_by="region")
+    by_code = charts.trend_panels(real, regions=["420300", "422800"], indicators=wanted,
+                                  panel_by="region")
+    try:
+        assert [a.get_title() for a in by_name.axes] == [a.get_title() for a in by_code.axes]
+        assert any(a.has_data() for a in by_name.axes)
+    finally:
+        plt.close(by_name)
+        plt.close(by_code)
+    with pytest.raises(UnknownRegionError, match="closest: 十堰市"):
+        charts.trend_panels(real, regions=["十堰县"], indicators=wanted)

@@ -3,9 +3,9 @@
 ``check_known`` compares the names a caller gave (indicator codes, region codes, rubric ids,
 domains, criterion ids) with the names known, and raises ``UnknownNameError`` naming each
 one not found with its closest matches (``difflib.get_close_matches``). ``region_codes``
-normalises region arguments (integers to 6-digit text; a region *name* given where a code
-belongs is refused with its code as the suggestion), ``check_years`` refuses years outside
-the data.
+normalises region arguments (integers to 6-digit text; a region *name* is resolved through
+``fzcompare.resolve_region``, an ambiguous one refused with its candidates), ``check_years``
+refuses years outside the data.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from typing import Final
 
 import polars as pl
 
+from fzcompare._regions_index import extra_regions, read_region_table
 from fzcompare.errors import ArgumentTypeError, UnknownNameError
+from fzcompare.regions import resolve_region
 
-__all__ = ["check_known", "check_years", "closest", "region_codes"]
+__all__ = ["check_known", "check_years", "closest", "region_codes", "regions_in"]
 
 _MAX_SUGGESTIONS: Final = 3
 _CUTOFF: Final = 0.6
@@ -106,7 +108,7 @@ def unknown_name_error(kind: str, unknown: list[str], suggestions: dict[str, lis
 
 def _region_code_of(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, int | str):
-        msg = f"regions= takes region codes, got {type(value).__name__} {value!r}"
+        msg = f"regions= takes region codes or names, got {type(value).__name__} {value!r}"
         raise ArgumentTypeError(
             msg,
             hint="pass 6-digit codes as text, e.g. regions=['420300']")
@@ -130,52 +132,68 @@ def _same_prefix(code: str, known: Collection[str]) -> list[str]:
     return [other for other in ranked[:_MAX_SUGGESTIONS] if shared(other) >= 2]
 
 
+def _code_of_name(name: str, *, regions_table: pl.DataFrame, preferred: Collection[str]) -> str:
+    """The code a region name stands for, through ``fzcompare.resolve_region``.
+
+    The codes in the data (``preferred``) are the context that settles a shared name; when
+    the data hold the code the name had then (郧县 420321), that code is the one returned.
+    """
+    match = resolve_region(name, context=sorted(preferred),
+                           regions_table=extra_regions(regions_table))
+    if match.code not in preferred and match.reported_code in preferred:
+        return match.reported_code
+    return match.code
+
+
 def region_codes(given: Iterable[object], known: Collection[str], *,
                  regions_table: pl.DataFrame, preferred: Collection[str] = ()) -> list[str]:
-    """Normalise and check region codes: integers become 6-digit text; names are refused.
+    """Normalise and check region arguments: codes as text or integers, or region names.
+
+    Integers become 6-digit text. Text that is not a code is a name (十堰市, 北京市海淀区, 郧县,
+    恩施州) and is resolved through ``fzcompare.resolve_region``, with the regions in the
+    data as the context that settles a name several regions share.
 
     Args:
-        given: Region codes as text or integers.
+        given: Region codes (text or integers) or names.
         known: Every valid code (the data's and the regions table's).
-        regions_table: ``region_code, name_zh, name_en`` for labels and for telling a name
-            from a code (the bundled ``fzcompare.load_regions()``).
-        preferred: Codes to suggest first (those in the data); all known codes otherwise.
+        regions_table: ``region_code, name_zh, name_en`` for labels (the bundled
+            ``fzcompare.load_regions()``, or it with a dataset's registered regions, which
+            then resolve by name too).
+        preferred: Codes to suggest first and to settle shared names with (those in the
+            data); all known codes otherwise.
 
     Raises:
-        UnknownNameError: A code not known (with the closest codes and their names), or a
-            region name where a code belongs (with its code as the suggestion).
+        UnknownNameError: A code not known (with the closest codes and their names).
+        UnknownRegionError: A name that matches no region (with the closest names).
+        AmbiguousRegionError: A name several regions share that the data do not settle
+            (listing the candidates with their parents).
         ArgumentTypeError: A value that is neither text nor an integer.
 
     Examples:
         >>> table = pl.DataFrame({"region_code": ["420300"], "name_zh": ["十堰市"],
         ...                       "name_en": ["Shiyan"]})
-        >>> region_codes([420300], {"420300"}, regions_table=table)
-        ['420300']
+        >>> region_codes([420300, "十堰市", "北京市海淀区"], {"420300"}, regions_table=table)
+        ['420300', '420300', '110108']
+        >>> region_codes(["鼓楼区"], {"320106"}, regions_table=table, preferred={"320102"})
+        ['320106']
         >>> try:
-        ...     region_codes(["十堰市"], {"420300"}, regions_table=table)
+        ...     region_codes(["朝阳区"], {"420300"}, regions_table=table)
         ... except ValueError as error:
         ...     print(error.message)
-        '十堰市' is a region name, not a code; did you mean 420300 (十堰市)?
+        '朝阳区' fits 2 regions: 110105 朝阳区 (北京市), 220104 朝阳区 (长春市)
     """
-    codes = [_region_code_of(value) for value in given]
-    unknown = [code for code in codes if code not in known]
+    codes, resolved = [], set()
+    for value in given:
+        code = _region_code_of(value)
+        if code not in known and not code.strip().isdigit():
+            code = _code_of_name(code, regions_table=regions_table, preferred=preferred)
+            resolved.add(code)  # a division the names resolve to is a valid region
+        codes.append(code)
+    unknown = [code for code in codes if code not in known and code not in resolved]
     if not unknown:
         return codes
-    table = regions_table
-    labels = dict(zip(table["region_code"].to_list(), table["name_zh"].to_list(), strict=True))
-    by_name: dict[str, str] = {}
-    for column in ("name_zh", "name_en"):
-        if column in table.columns:
-            by_name.update(zip(table[column].to_list(), table["region_code"].to_list(),
-                               strict=True))
-    first = unknown[0]
-    if first in by_name:
-        code = by_name[first]
-        msg = f"{first!r} is a region name, not a code; did you mean {code} ({labels[code]})?"
-        raise UnknownNameError(
-            msg,
-            hint="region filters take 6-digit codes; see fzcompare.load_regions()",
-            kind="region code", unknown=[first], suggestions={first: [code]})
+    labels = dict(zip(regions_table["region_code"].to_list(),
+                      regions_table["name_zh"].to_list(), strict=True))
     suggestions = {code: (closest(code, preferred) or closest(code, known)
                           or _same_prefix(code, preferred or known)) for code in unknown}
     msg = "region code"
@@ -236,8 +254,9 @@ def check_filters(
 
     Indicator codes are known when in the catalog or the data; region codes when in the data
     or ``regions_table`` (``fzcompare.load_regions()``; integers are normalised to 6-digit
-    text; required with ``regions=``); years when
-    within the data's first and last year. Only the columns a filter needs are read.
+    text; required with ``regions=``), and region names are resolved with the data's
+    regions as context (``region_codes``); years when within the data's first and last
+    year. Only the columns a filter needs are read.
 
     Returns:
         The filters as lists (``None`` where none was given).
@@ -289,3 +308,24 @@ def check_filters(
                 continue
         year_list = check_years(years, data_years)
     return indicator_list, region_list, year_list
+
+
+def regions_in(frame: pl.DataFrame | pl.LazyFrame, given: Iterable[object]) -> list[str]:
+    """A ``regions=`` argument against the rows it filters: codes and names, as ``check_filters``.
+
+    For functions that take a frame and filter it by region themselves (the charts): codes
+    (text or integers) are checked against the frame's regions and the bundled table, names
+    resolved with the frame's regions as the context.
+
+    Raises:
+        UnknownNameError: A code not known, with the closest codes.
+        UnknownRegionError: A name that matches no region.
+        AmbiguousRegionError: A shared name the frame's regions do not settle.
+
+    Examples:
+        >>> frame = pl.DataFrame({"region_code": ["420300", "420500"]})
+        >>> regions_in(frame, ["宜昌市", 420300])
+        ['420500', '420300']
+    """
+    checked = check_filters(frame.lazy(), regions=given, regions_table=read_region_table())[1]
+    return checked or []

@@ -22,6 +22,7 @@ __all__ = [
     "REGION_TABLE_SCHEMA",
     "NameIndex",
     "Place",
+    "extra_regions",
     "name_index",
     "read_history",
     "read_region_table",
@@ -37,7 +38,8 @@ REGION_TABLE_SCHEMA: Final[dict[str, pl.DataType]] = {
 HISTORY_SCHEMA: Final[dict[str, pl.DataType]] = {
     "region_code": pl.String(), "name_zh": pl.String(), "level": pl.String(),
     "parent_code": pl.String(), "valid_from": pl.String(), "valid_to": pl.String(),
-    "successor_codes": pl.String(), "change": pl.String(), "source": pl.String(),
+    "successor_codes": pl.String(), "change": pl.String(), "note": pl.String(),
+    "source": pl.String(),
 }
 _GOVERNMENT_ENDINGS: Final[tuple[str, ...]] = ("人民政府办公室", "人民政府办公厅", "人民政府",
                                                "政府")
@@ -67,6 +69,20 @@ def read_history() -> pl.DataFrame:
     return _read_data("region_history.csv", HISTORY_SCHEMA)
 
 
+def extra_regions(regions: pl.DataFrame) -> pl.DataFrame | None:
+    """The rows of a regions table the bundled one lacks (a dataset's townships), if any.
+
+    None when there are none or the table lacks ``region_code, name_zh, level,
+    parent_code``: what ``name_index`` takes as its extra regions.
+    """
+    needed = ("region_code", "name_zh", "level", "parent_code")
+    if not all(column in regions.columns for column in needed):
+        return None
+    bundled = read_region_table()["region_code"].implode()
+    extra = regions.select(needed).filter(~pl.col("region_code").is_in(bundled))
+    return extra if extra.height else None
+
+
 def strip_government(name: str) -> str:
     """A government's name without 人民政府 / 政府 (北京市海淀区人民政府 -> 北京市海淀区).
 
@@ -83,7 +99,10 @@ def strip_government(name: str) -> str:
 
 @dataclass(frozen=True)
 class Place:
-    """One code a name can stand for: in force (``until`` None) or historical."""
+    """One code a name can stand for: in force (``until`` None) or historical.
+
+    ``note`` says how a historical code left the list (why it has no successor, if none).
+    """
 
     code: str
     name: str
@@ -92,6 +111,7 @@ class Place:
     since: int | None
     until: int | None
     successors: tuple[str, ...]
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,7 +197,8 @@ def _index_with(extra: tuple[tuple[str | None, ...], ...]) -> NameIndex:
     for row in read_history().iter_rows(named=True):
         place = Place(row["region_code"], row["name_zh"], row["level"], row["parent_code"] or "",
                       _year(row["valid_from"]), _year(row["valid_to"]),
-                      tuple(c for c in (row["successor_codes"] or "").split(";") if c))
+                      tuple(c for c in (row["successor_codes"] or "").split(";") if c),
+                      row["note"] or "")
         if place.code not in by_code:  # rows come oldest first: keep a code's latest name
             historical[place.code] = place
             parents[place.code] = place.parent

@@ -166,74 +166,84 @@ _RELATION_REQUIRED: Final[dict[str, tuple[str, ...]]] = {
 
 def _require(entry: dict[str, Any], key: str, where: str, source: str = "indicators.yaml") -> Any:
     if key not in entry or entry[key] is None:
-        raise CatalogError(f"{source}: {where}: missing key {key!r}", key=key)
+        msg = f"{source}: {where}: missing key {key!r}"
+        raise CatalogError(msg, key=key)
     return entry[key]
 
 
 def _number(value: Any, key: str, where: str, source: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise CatalogError(f"{source}: {where}: {key} must be a number, found {value!r}", key=key)
+        msg = f"{source}: {where}: {key} must be a number, found {value!r}"
+        raise CatalogError(msg, key=key)
     return float(value)
 
 
 def _text_list(entry: dict[str, Any], key: str, where: str, source: str) -> list[str]:
     value = entry.get(key) or []
     if not isinstance(value, list) or not all(isinstance(s, str | int | float) for s in value):
-        raise CatalogError(f"{source}: {where}: {key} must be a list of phrases, found {value!r}",
-                           key=key)
+        msg = f"{source}: {where}: {key} must be a list of phrases, found {value!r}"
+        raise CatalogError(msg, key=key)
     return [str(s) for s in value]
 
 
 def _parse_indicator(entry: Any, i: int, source: str) -> dict[str, Any]:
     where = f"indicators[{i}]"
     if not isinstance(entry, dict):
-        raise CatalogError(f"{source}: {where}: expected a mapping, found {entry!r}")
+        msg = f"{source}: {where}: expected a mapping, found {entry!r}"
+        raise CatalogError(msg)
     code = _require(entry, "code", where, source)
     where = f"indicators[{i}] ({code})"
     unknown = sorted(set(entry) - _INDICATOR_KEYS)
     if unknown:
-        raise CatalogError(f"{source}: {where}: unknown key {unknown[0]!r}", key=unknown[0],
+        msg = f"{source}: {where}: unknown key {unknown[0]!r}"
+        raise CatalogError(msg, key=unknown[0],
                            hint="allowed keys: " + ", ".join(sorted(_INDICATOR_KEYS)))
     kind = _require(entry, "kind", where, source)
     direction = _require(entry, "direction", where, source)
     if kind not in INDICATOR_KINDS:
-        raise CatalogError(f"{source}: {where}: kind {kind!r} not in {sorted(INDICATOR_KINDS)}",
-                           key="kind")
+        msg = f"{source}: {where}: kind {kind!r} not in {sorted(INDICATOR_KINDS)}"
+        raise CatalogError(msg, key="kind")
     if direction not in DIRECTIONS:
-        raise CatalogError(f"{source}: {where}: direction {direction!r} not in "
-                           f"{sorted(DIRECTIONS)}", key="direction")
+        msg = (f"{source}: {where}: direction {direction!r} not in "
+               f"{sorted(DIRECTIONS)}")
+        raise CatalogError(msg, key="direction")
     domain = _require(entry, "domain", where, source)
     if isinstance(domain, bool) or not isinstance(domain, int) or not 1 <= domain <= 8:
-        raise CatalogError(f"{source}: {where}: domain must be an integer 1-8, found {domain!r}",
-                           key="domain")
+        msg = f"{source}: {where}: domain must be an integer 1-8, found {domain!r}"
+        raise CatalogError(msg, key="domain")
     unit = str(_require(entry, "unit", where, source))
     if not unit.strip():
-        raise CatalogError(f"{source}: {where}: unit is empty", key="unit")
+        msg = f"{source}: {where}: unit is empty"
+        raise CatalogError(msg, key="unit")
     min_value = (None if "min" in entry and entry["min"] is None
                  else _number(entry.get("min", 0.0), "min", where, source))
     max_value = (_number(entry["max"], "max", where, source) if entry.get("max") is not None
                  else (100.0 if kind == "rate" else None))
     if min_value is not None and max_value is not None and min_value > max_value:
-        raise CatalogError(f"{source}: {where}: min {min_value} > max {max_value}", key="min")
+        msg = f"{source}: {where}: min {min_value} > max {max_value}"
+        raise CatalogError(msg, key="min")
     typical = entry.get("typical")
     typical_low = typical_high = None
     if typical is not None:
         if not isinstance(typical, list) or len(typical) != 2:
-            raise CatalogError(f"{source}: {where}: typical must be [low, high], found "
-                               f"{typical!r}", key="typical")
+            msg = (f"{source}: {where}: typical must be [low, high], found "
+                   f"{typical!r}")
+            raise CatalogError(msg, key="typical")
         typical_low = _number(typical[0], "typical", where, source)
         typical_high = _number(typical[1], "typical", where, source)
         if typical_low > typical_high:
-            raise CatalogError(f"{source}: {where}: typical low {typical_low} > high "
-                               f"{typical_high}", key="typical")
+            msg = (f"{source}: {where}: typical low {typical_low} > high "
+                   f"{typical_high}")
+            raise CatalogError(msg, key="typical")
         if ((min_value is not None and typical_low < min_value)
                 or (max_value is not None and typical_high > max_value)):
-            raise CatalogError(f"{source}: {where}: typical {typical!r} outside "
-                               f"[{min_value}, {max_value}]", key="typical")
+            msg = (f"{source}: {where}: typical {typical!r} outside "
+                   f"[{min_value}, {max_value}]")
+            raise CatalogError(msg, key="typical")
     main = entry.get("main", False)
     if not isinstance(main, bool):
-        raise CatalogError(f"{source}: {where}: main must be true or false, found {main!r}",
-                           key="main")
+        msg = f"{source}: {where}: main must be true or false, found {main!r}"
+        raise CatalogError(msg, key="main")
     return {
         "code": str(code),
         "name_zh": str(_require(entry, "name_zh", where, source)),
@@ -255,21 +265,24 @@ def _parse_indicator(entry: Any, i: int, source: str) -> dict[str, Any]:
 def _parse_relation(rel: Any, i: int, codes: set[str], source: str) -> dict[str, Any]:
     where = f"relations[{i}]"
     if not isinstance(rel, dict):
-        raise CatalogError(f"{source}: {where}: expected a mapping, found {rel!r}")
+        msg = f"{source}: {where}: expected a mapping, found {rel!r}"
+        raise CatalogError(msg)
     unknown = sorted(set(rel) - _RELATION_KEYS)
     if unknown:
-        raise CatalogError(f"{source}: {where}: unknown key {unknown[0]!r}", key=unknown[0],
+        msg = f"{source}: {where}: unknown key {unknown[0]!r}"
+        raise CatalogError(msg, key=unknown[0],
                            hint="allowed keys: " + ", ".join(RELATION_SCHEMA))
     kind = rel.get("kind")
     if kind not in RELATION_KINDS:
-        raise CatalogError(f"{source}: {where}: kind {kind!r} not in {sorted(RELATION_KINDS)}",
-                           key="kind")
+        msg = f"{source}: {where}: kind {kind!r} not in {sorted(RELATION_KINDS)}"
+        raise CatalogError(msg, key="kind")
     for key in _RELATION_REQUIRED[kind]:
         _require(rel, key, where, source)
     for key in ("target", "numerator", "denominator"):
         code = rel.get(key)
         if code is not None and code not in codes:
-            raise CatalogError(f"{source}: {where}: {key} {code!r} is not a catalog code", key=key)
+            msg = f"{source}: {where}: {key} {code!r} is not a catalog code"
+            raise CatalogError(msg, key=key)
     tolerance = rel.get("tolerance")
     return {**dict.fromkeys(RELATION_SCHEMA), **rel,
             "tolerance": None if tolerance is None
@@ -286,22 +299,23 @@ def _parse_catalog(raw: Any, source: str = "indicators.yaml") -> Catalog:
         fzcompare.errors.CatalogError: indicators.yaml: indicators[0] (x): missing key 'direction'
     """
     if not isinstance(raw, dict) or not isinstance(raw.get("indicators"), list):
-        raise CatalogError(f"{source}: expected a mapping with an 'indicators' list",
-                           key="indicators")
+        msg = f"{source}: expected a mapping with an 'indicators' list"
+        raise CatalogError(msg, key="indicators")
     domains = pl.DataFrame(raw.get("domains", []), schema=DOMAIN_SCHEMA)
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, entry in enumerate(raw["indicators"]):
         row = _parse_indicator(entry, i, source)
         if row["code"] in seen:
-            raise CatalogError(f"{source}: indicators[{i}] ({row['code']}): duplicate code",
-                               key="code")
+            msg = f"{source}: indicators[{i}] ({row['code']}): duplicate code"
+            raise CatalogError(msg, key="code")
         seen.add(row["code"])
         rows.append(row)
     indicators = pl.DataFrame(rows, schema=INDICATOR_SCHEMA)
     relations_raw = raw.get("relations") or []
     if not isinstance(relations_raw, list):
-        raise CatalogError(f"{source}: relations must be a list", key="relations")
+        msg = f"{source}: relations must be a list"
+        raise CatalogError(msg, key="relations")
     relations = pl.DataFrame(
         [_parse_relation(rel, i, seen, source) for i, rel in enumerate(relations_raw)],
         schema=RELATION_SCHEMA,
@@ -340,6 +354,7 @@ def load_regions() -> pl.DataFrame:
     regions = read_region_table().select(list(REGION_SCHEMA))
     bad = regions.filter(~pl.col("level").is_in(list(REGION_LEVELS)))
     if bad.height:
-        raise CatalogError(f"regions.csv: unknown level {bad['level'][0]!r} for "
-                           f"{bad['region_code'][0]}")
+        msg = (f"regions.csv: unknown level {bad['level'][0]!r} for "
+               f"{bad['region_code'][0]}")
+        raise CatalogError(msg)
     return regions

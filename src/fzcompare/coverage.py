@@ -143,7 +143,7 @@ def _levels(cells: pl.DataFrame, regions: pl.DataFrame | None) -> pl.DataFrame:
 
 
 def evidence_share(cells: pl.DataFrame, rubric: CriteriaSet, *,
-                   regions: pl.DataFrame | None = None) -> pl.DataFrame:
+                   regions_table: pl.DataFrame | None = None) -> pl.DataFrame:
     """Per region-year, the share of the rubric's possible points whose criteria have evidence.
 
     A criterion has evidence when its indicator is ``reported`` or ``zero`` in the cell (a
@@ -155,7 +155,7 @@ def evidence_share(cells: pl.DataFrame, rubric: CriteriaSet, *,
     Args:
         cells: A ``disclosure_frame`` covering the rubric's indicators.
         rubric: The criteria set.
-        regions: Regions table with ``level`` (default: the bundled one).
+        regions_table: Regions table with ``level`` (default: the bundled one).
 
     Returns:
         ``region_code``, ``year``, ``points_possible``, ``points_with_evidence``,
@@ -171,7 +171,7 @@ def evidence_share(cells: pl.DataFrame, rubric: CriteriaSet, *,
         >>> shares.filter(pl.col("region_code") == "420100", pl.col("year") == 2023).row(0)
         ('420100', 2023, 100.0, 4.0, 2, 0.04)
     """
-    return _criterion_cells(cells, rubric, regions).group_by(
+    return _criterion_cells(cells, rubric, regions_table).group_by(
         "region_code", "year", maintain_order=True).agg(
         pl.col("points").filter(pl.col("applies")).sum().alias("points_possible"),
         pl.col("points").filter(pl.col("applies") & pl.col("evidence")).sum()
@@ -312,7 +312,7 @@ def _criteria_table(cells: pl.DataFrame, rubric: CriteriaSet,
 def coverage(observations: pl.DataFrame, sources: pl.DataFrame, *,
              rubric: CriteriaSet | str | None = None, years: Sequence[int] | None = None,
              common_share: float = COMMON_SET_SHARE,
-             regions: pl.DataFrame | None = None) -> CoverageResult:
+             regions_table: pl.DataFrame | None = None) -> CoverageResult:
     """Coverage of a dataset: per region-year, indicator, rubric criterion; the common set.
 
     Args:
@@ -323,7 +323,7 @@ def coverage(observations: pl.DataFrame, sources: pl.DataFrame, *,
         years: Restrict to these years.
         common_share: Share of a peer group's reports that must disclose an indicator for
             it to be in the common set.
-        regions: Regions table with ``level`` (default: the bundled one).
+        regions_table: Regions table with ``level`` (default: the bundled one).
 
     Returns:
         A ``CoverageResult``.
@@ -346,9 +346,9 @@ def coverage(observations: pl.DataFrame, sources: pl.DataFrame, *,
     table = _region_year_table(cells)
     criteria = pl.DataFrame()
     if criteria_set is not None:
-        shares = evidence_share(cells, criteria_set, regions=regions)
+        shares = evidence_share(cells, criteria_set, regions_table=regions_table)
         table = table.join(shares, on=["region_code", "year"], how="left")
-        criteria = _criteria_table(cells, criteria_set, regions)
+        criteria = _criteria_table(cells, criteria_set, regions_table)
     return CoverageResult(cells=cells, region_years=table, indicators=_indicator_table(cells),
                           criteria=criteria, common_set=common_set(cells, share=common_share),
                           rubric_id=None if criteria_set is None else criteria_set.id,

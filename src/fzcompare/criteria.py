@@ -19,7 +19,7 @@ import math
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -327,10 +327,12 @@ def _source_text(reader: _Reader, name: str, *, top: bool = False) -> tuple[str,
         statement = sub.text("statement", required=True)
         return f"user-set: {statement}", True
     if sub.raw.get("user_set") not in (None, False):
-        raise sub.fail("user_set", "expected true or false", reason="wrong_type")
+        key_name = "user_set"
+        raise sub.fail(key_name, "expected true or false", reason="wrong_type")
     document = sub.text("document", required=True)
     if top and not sub.has("url"):
-        raise sub.fail("url", "missing required key: the address of the source document",
+        key_name = "url"
+        raise sub.fail(key_name, "missing required key: the address of the source document",
                        hint="or state `user_set: true` with a `statement`", reason="missing_key")
     parts = [str(document)]
     for extra in ("clause", "publisher", "date"):
@@ -348,38 +350,85 @@ def _parse_node_points(reader: _Reader, where_scored: bool) -> tuple[float | Non
     points = reader.number("points", minimum=0.0)
     weight = reader.number("weight", positive=True)
     if points is not None and weight is not None:
-        raise reader.fail("weight", "give either points or weight, not both",
+        key_name = "weight"
+        raise reader.fail(key_name, "give either points or weight, not both",
                           reason="points_and_weight")
     if not where_scored and weight is not None:
-        raise reader.fail("weight", "bonus and veto items take no weight",
+        key_name = "weight"
+        raise reader.fail(key_name, "bonus and veto items take no weight",
                           hint="give a bonus item its maximum as points; veto items score none",
                           reason="weight_not_allowed")
     return points, weight
 
 
-def _criterion_row(reader: _Reader, catalog: Catalog, defaults: dict[str, Any]) -> dict[str, Any]:
+def _indicator_of(reader: _Reader, catalog: Catalog) -> tuple[str, dict[str, Any]]:
+    """The criterion's indicator code (a catalog code, not an unmapped one) and its row."""
     code = reader.text("indicator", required=True)
     assert code is not None
     if code.startswith(UNMAPPED_PREFIX):
-        raise reader.fail("indicator", f"{code!r} is an unmapped code, which is never scored",
+        key_name = "indicator"
+        raise reader.fail(key_name, f"{code!r} is an unmapped code, which is never scored",
                           reason="unmapped_indicator")
     if code not in catalog.codes:
-        raise reader.fail("indicator", f"{code!r} is not a catalog code",
+        key_name = "indicator"
+        raise reader.fail(key_name, f"{code!r} is not a catalog code",
                           hint="see fzcompare.load_catalog().indicators['code']",
                           reason="unknown_indicator")
-    indicator = catalog.indicator(code)
+    return code, catalog.indicator(code)
+
+
+def _scope_of(reader: _Reader) -> str:
     scope = reader.text("scope", default=WHOLE_SCOPE)
+    assert scope is not None
     if scope != WHOLE_SCOPE and scope not in SCOPES:
-        raise reader.fail("scope", f"{scope!r} is neither 'whole' nor one of "
+        key_name = "scope"
+        raise reader.fail(key_name, f"{scope!r} is neither 'whole' nor one of "
                           f"{', '.join(sorted(SCOPES))}", reason="bad_scope")
+    return scope
+
+
+def _rule_and_comparator(reader: _Reader) -> tuple[str, str]:
+    """The rule and comparator (rule ``exists`` goes with comparator ``exists``)."""
     rule = reader.choice("rule", RULES, default="all_or_nothing")
     comparator = reader.choice("comparator", COMPARATORS,
                                default="exists" if rule == "exists" else None)
     if rule == "exists" and comparator != "exists":
-        raise reader.fail("comparator", "rule 'exists' takes comparator 'exists'",
+        key_name = "comparator"
+        raise reader.fail(key_name, "rule 'exists' takes comparator 'exists'",
                           reason="bad_comparator")
     if rule == "all_or_nothing" and comparator == "exists":
         rule = "exists"
+    return rule, comparator
+
+
+def _check_rule_comparator(reader: _Reader, rule: str, comparator: str) -> None:
+    """Rule linear compares one way (``>=`` or ``<=``); a deduction needs a number."""
+    if rule == "linear" and comparator not in (">=", "<="):
+        key_name = "comparator"
+        raise reader.fail(key_name, "rule linear needs '>=' (higher is better) or '<=' "
+                          "(lower is better)", reason="bad_comparator")
+    if rule == "deduction" and comparator == "exists":
+        key_name = "comparator"
+        raise reader.fail(key_name, "rule deduction needs a numeric comparator",
+                          reason="bad_comparator")
+
+
+def _check_in_range(reader: _Reader, name: str, value: float | None, code: str,
+                    indicator: Mapping[str, Any]) -> None:
+    """A threshold lies within the indicator's catalog bounds."""
+    low, high = indicator["min_value"], indicator["max_value"]
+    if value is None:
+        return
+    if (low is not None and value < low - _EPS) or (high is not None and value > high + _EPS):
+        bounds = (f"[{'-inf' if low is None else f'{low:g}'}, "
+                  f"{'inf' if high is None else f'{high:g}'}]")
+        raise reader.fail(name, f"{value:g} lies outside the range {bounds} of "
+                          f"{code} ({indicator['unit']})", reason="out_of_range")
+
+
+def _thresholds(reader: _Reader, rule: str, comparator: str, code: str,
+                indicator: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """The threshold and upper goalpost the rule and comparator need, within the bounds."""
     threshold = reader.number("threshold")
     threshold_high = reader.number("threshold_high")
     if comparator == "exists":
@@ -387,48 +436,56 @@ def _criterion_row(reader: _Reader, catalog: Catalog, defaults: dict[str, Any]) 
             if reader.has(name):
                 raise reader.fail(name, "comparator 'exists' takes no threshold",
                                   reason="threshold_not_allowed")
-    else:
-        if threshold is None:
-            raise reader.fail("threshold", f"comparator {comparator!r} needs a threshold",
-                              reason="missing_key")
-        needs_high = comparator == "between" or rule == "linear"
-        if needs_high and threshold_high is None:
-            needer = "rule linear" if rule == "linear" else "comparator between"
-            raise reader.fail("threshold_high", f"{needer} needs an upper goalpost",
-                              reason="missing_key")
-        if not needs_high and threshold_high is not None:
-            raise reader.fail("threshold_high", "only 'between' and rule 'linear' take an upper "
-                              "goalpost", reason="threshold_not_allowed")
-        if threshold_high is not None and threshold_high <= threshold:
-            raise reader.fail("threshold_high", f"{threshold_high:g} must be greater than the "
-                              f"threshold {threshold:g}", reason="out_of_range")
-        low, high = indicator["min_value"], indicator["max_value"]
-        for name, value in (("threshold", threshold), ("threshold_high", threshold_high)):
-            if value is None:
-                continue
-            if ((low is not None and value < low - _EPS)
-                    or (high is not None and value > high + _EPS)):
-                bounds = f"[{'-inf' if low is None else f'{low:g}'}, " \
-                         f"{'inf' if high is None else f'{high:g}'}]"
-                raise reader.fail(name, f"{value:g} lies outside the range {bounds} of "
-                                  f"{code} ({indicator['unit']})", reason="out_of_range")
-    if rule == "linear" and comparator not in (">=", "<="):
-        raise reader.fail("comparator", "rule linear needs '>=' (higher is better) or '<=' "
-                          "(lower is better)", reason="bad_comparator")
-    if rule == "deduction" and comparator == "exists":
-        raise reader.fail("comparator", "rule deduction needs a numeric comparator",
-                          reason="bad_comparator")
-    tolerance = reader.number("tolerance", minimum=0.0)
-    if tolerance is not None and comparator != "==":
-        raise reader.fail("tolerance", "only comparator '==' takes a tolerance",
-                          reason="not_allowed")
+        return threshold, threshold_high
+    if threshold is None:
+        key_name = "threshold"
+        raise reader.fail(key_name, f"comparator {comparator!r} needs a threshold",
+                          reason="missing_key")
+    needs_high = comparator == "between" or rule == "linear"
+    if needs_high and threshold_high is None:
+        needer = "rule linear" if rule == "linear" else "comparator between"
+        key_name = "threshold_high"
+        raise reader.fail(key_name, f"{needer} needs an upper goalpost", reason="missing_key")
+    if not needs_high and threshold_high is not None:
+        key_name = "threshold_high"
+        raise reader.fail(key_name, "only 'between' and rule 'linear' take an upper "
+                          "goalpost", reason="threshold_not_allowed")
+    if threshold_high is not None and threshold_high <= threshold:
+        key_name = "threshold_high"
+        raise reader.fail(key_name, f"{threshold_high:g} must be greater than the "
+                          f"threshold {threshold:g}", reason="out_of_range")
+    _check_in_range(reader, "threshold", threshold, code, indicator)
+    _check_in_range(reader, "threshold_high", threshold_high, code, indicator)
+    return threshold, threshold_high
+
+
+def _rule_points(reader: _Reader, rule: str) -> tuple[float | None, float | None]:
+    """Points and weight: veto items score none, a bonus item needs its maximum."""
     points, weight = _parse_node_points(reader, rule not in ("bonus", "veto"))
     if rule == "veto" and points not in (None, 0.0):
-        raise reader.fail("points", "veto items score no points: failing one fails the whole "
+        key_name = "points"
+        raise reader.fail(key_name, "veto items score no points: failing one fails the whole "
                           "assessment", reason="points_not_allowed")
     if rule == "bonus" and points is None:
-        raise reader.fail("points", "a bonus item needs points (its maximum)",
+        key_name = "points"
+        raise reader.fail(key_name, "a bonus item needs points (its maximum)",
                           reason="missing_key")
+    return points, weight
+
+
+@dataclass(frozen=True)
+class _UnitTerms:
+    """Per-unit terms of deductions and per-unit bonuses (None where the rule takes none)."""
+
+    deduct: float | None
+    add: float | None
+    per: float | None
+    cap: float | None
+    rounding: str | None
+
+
+def _unit_terms(reader: _Reader, rule: str, comparator: str) -> _UnitTerms:
+    """``deduct``/``add``/``per``/``cap``/``rounding``, each allowed only where the rule uses it."""
     deduct = reader.number("deduct", positive=True)
     add = reader.number("add", positive=True)
     per = reader.number("per", positive=True)
@@ -440,17 +497,58 @@ def _criterion_row(reader: _Reader, catalog: Catalog, defaults: dict[str, Any]) 
         if value is not None and not allowed:
             raise reader.fail(name, f"not used by rule {rule!r}", reason="not_allowed")
     if rule == "deduction" and deduct is None:
-        raise reader.fail("deduct", "rule deduction needs the points deducted per unit of "
+        key_name = "deduct"
+        raise reader.fail(key_name, "rule deduction needs the points deducted per unit of "
                           "shortfall", reason="missing_key")
     if add is not None and comparator not in (">=", "<="):
-        raise reader.fail("add", "a per-unit bonus needs comparator '>=' or '<='",
+        key_name = "add"
+        raise reader.fail(key_name, "a per-unit bonus needs comparator '>=' or '<='",
                           reason="bad_comparator")
     rounding_used = rule == "deduction" or add is not None
     if reader.has("rounding") and not rounding_used:
-        raise reader.fail("rounding", "only deductions and per-unit bonuses round units",
+        key_name = "rounding"
+        raise reader.fail(key_name, "only deductions and per-unit bonuses round units",
                           reason="not_allowed")
     rounding = reader.choice("rounding", ROUNDINGS,
                              default="up" if rule == "deduction" else "down")
+    return _UnitTerms(deduct=deduct, add=add, per=(per or 1.0) if rounding_used else None,
+                      cap=cap, rounding=rounding if rounding_used else None)
+
+
+def _tolerance(reader: _Reader, comparator: str) -> float | None:
+    tolerance = reader.number("tolerance", minimum=0.0)
+    if tolerance is not None and comparator != "==":
+        key_name = "tolerance"
+        raise reader.fail(key_name, "only comparator '==' takes a tolerance",
+                          reason="not_allowed")
+    return tolerance
+
+
+def _goalposts(reader: _Reader, rule: str, comparator: str, thresholds: tuple[float | None,
+               float | None], indicator: Mapping[str, Any]
+               ) -> tuple[float | None, float | None, str | None]:
+    """The criterion's own goalposts ``[low, high]``, else the defaults for its rule."""
+    goalposts = reader.items("goalposts")
+    if not goalposts:
+        return _default_goalposts(rule, comparator, *thresholds, indicator)
+    if (len(goalposts) != 2 or not all(isinstance(g, int | float) and not isinstance(g, bool)
+                                       for g in goalposts)
+            or float(goalposts[1]) <= float(goalposts[0])):
+        key_name = "goalposts"
+        raise reader.fail(key_name, f"expected [low, high] with low < high, found "
+                          f"{goalposts!r}", reason="bad_goalposts")
+    return float(goalposts[0]), float(goalposts[1]), "criterion"
+
+
+def _criterion_row(reader: _Reader, catalog: Catalog, defaults: dict[str, Any]) -> dict[str, Any]:
+    code, indicator = _indicator_of(reader, catalog)
+    scope = _scope_of(reader)
+    rule, comparator = _rule_and_comparator(reader)
+    threshold, threshold_high = _thresholds(reader, rule, comparator, code, indicator)
+    _check_rule_comparator(reader, rule, comparator)
+    tolerance = _tolerance(reader, comparator)
+    points, weight = _rule_points(reader, rule)
+    terms = _unit_terms(reader, rule, comparator)
     policy = reader.choice("missing_policy", MISSING_POLICIES,
                            default=defaults["missing_policy"])
     if reader.has("source"):
@@ -458,19 +556,8 @@ def _criterion_row(reader: _Reader, catalog: Catalog, defaults: dict[str, Any]) 
     else:
         threshold_source = defaults["threshold_source"]
     applies_to = _applies_to(reader)
-    goalposts = reader.items("goalposts")
-    goal_low = goal_high = None
-    goal_source = None
-    if goalposts:
-        if (len(goalposts) != 2 or not all(isinstance(g, int | float) and not isinstance(g, bool)
-                                           for g in goalposts)
-                or float(goalposts[1]) <= float(goalposts[0])):
-            raise reader.fail("goalposts", f"expected [low, high] with low < high, found "
-                              f"{goalposts!r}", reason="bad_goalposts")
-        goal_low, goal_high, goal_source = float(goalposts[0]), float(goalposts[1]), "criterion"
-    else:
-        goal_low, goal_high, goal_source = _default_goalposts(
-            rule, comparator, threshold, threshold_high, indicator)
+    goal_low, goal_high, goal_source = _goalposts(reader, rule, comparator,
+                                                  (threshold, threshold_high), indicator)
     return {
         "indicator_code": code,
         "unit": str(indicator["unit"]),
@@ -481,11 +568,11 @@ def _criterion_row(reader: _Reader, catalog: Catalog, defaults: dict[str, Any]) 
         "threshold_high": threshold_high,
         "tolerance": tolerance if comparator == "==" else None,
         "points": 0.0 if rule == "veto" else points,
-        "deduct": deduct,
-        "add": add,
-        "per": (per or 1.0) if rounding_used else None,
-        "cap": (cap if cap is not None else points) if rule == "deduction" else None,
-        "rounding": rounding if rounding_used else None,
+        "deduct": terms.deduct,
+        "add": terms.add,
+        "per": terms.per,
+        "cap": (terms.cap if terms.cap is not None else points) if rule == "deduction" else None,
+        "rounding": terms.rounding,
         "missing_policy": policy,
         "threshold_source": threshold_source,
         "goalpost_low": goal_low,
@@ -502,7 +589,8 @@ def _applies_to(reader: _Reader) -> list[str] | None:
         return None
     items = reader.items("applies_to")
     if not items:
-        raise reader.fail("applies_to", "must list at least one level",
+        key_name = "applies_to"
+        raise reader.fail(key_name, "must list at least one level",
                           hint="omit applies_to for a criterion that applies to every level",
                           reason="empty")
     for i, item in enumerate(items):
@@ -571,6 +659,191 @@ def _resolve_children(node: _Node, file: str) -> None:
         node.points = subtotal
 
 
+def _top_checks(top: _Reader) -> tuple[str, str | None]:
+    """The required keys, the format, and the rubric's id and province."""
+    for name in _TOP_REQUIRED:
+        if not top.has(name):
+            raise top.fail(name, "missing required key", reason="missing_key")
+    fmt = top.text("format", default=CRITERIA_FORMAT)
+    if fmt != CRITERIA_FORMAT:
+        key_name = "format"
+        raise top.fail(key_name, f"{fmt!r} is not a known format", hint=f"use {CRITERIA_FORMAT}",
+                       reason="bad_format")
+    rubric_id = top.text("id", required=True) or ""
+    if not re.match(_ID_PATTERN, rubric_id):
+        key_name = "id"
+        raise top.fail(key_name, f"{rubric_id!r} must start with a letter or digit and hold only "
+                       "letters, digits, '.', '_' and '-'", reason="bad_id")
+    province = top.text("province")
+    if province is not None and not re.match(r"^\d{6}$", province):
+        key_name = "province"
+        raise top.fail(key_name, f"{province!r} is not a 6-digit region code",
+                       hint="e.g. 420000 for 湖北省", reason="bad_region_code")
+    return rubric_id, province
+
+
+def _pass_line(file: str, raw: Mapping[str, Any]) -> tuple[_Reader, float | None, float | None]:
+    """The pass line's reader, share and points (exactly one of the two is given)."""
+    pass_line = _Reader(file, "pass_line", raw["pass_line"], frozenset({"share", "points"}))
+    if pass_line.has("share") == pass_line.has("points"):
+        raise _error(file, "pass_line", "give exactly one of share (0-1) or points",
+                     reason="bad_pass_line")
+    share = pass_line.number("share", minimum=0.0)
+    if share is not None and share > 1:
+        key_name = "share"
+        raise pass_line.fail(key_name, f"must be at most 1, found {raw['pass_line']['share']!r}",
+                             reason="out_of_range")
+    return pass_line, share, pass_line.number("points", minimum=0.0)
+
+
+def _peer_keys(file: str, raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """What peer groups are formed by (``all``: one group, no keys)."""
+    peer_raw = raw.get("peer_group", {"by": ["level", "province"]})
+    if peer_raw == "all":
+        return ()
+    peer = _Reader(file, "peer_group", peer_raw, frozenset({"by"}))
+    by = peer.items("by")
+    for i, item in enumerate(by):
+        if item not in PEER_KEYS:
+            raise _error(file, f"peer_group.by[{i}]", f"{item!r} is not one of "
+                         f"{', '.join(PEER_KEYS)}", reason="bad_choice")
+    return tuple(dict.fromkeys(by))
+
+
+def _levels(top: _Reader) -> tuple[str, ...] | None:
+    """The levels the rubric assesses (None: every level)."""
+    if not top.has("levels"):
+        return None
+    level_items = top.items("levels")
+    for i, item in enumerate(level_items):
+        if not isinstance(item, str) or item not in REGION_LEVELS:
+            raise _error(top.file, f"levels[{i}]", f"{item!r} is not one of "
+                         f"{', '.join(sorted(REGION_LEVELS))}", reason="bad_choice")
+    return tuple(dict.fromkeys(level_items))
+
+
+def _min_evidence(top: _Reader, raw: Mapping[str, Any]) -> float:
+    min_evidence = top.number("min_evidence", minimum=0.0)
+    if min_evidence is not None and min_evidence > 1:
+        key_name = "min_evidence"
+        raise top.fail(key_name, f"must be a share between 0 and 1, found "
+                       f"{raw['min_evidence']!r}", reason="out_of_range")
+    return DEFAULT_MIN_EVIDENCE if min_evidence is None else float(min_evidence)
+
+
+@dataclass
+class _Tree:
+    """The areas and criteria of a rubric while they are read (rows in file order)."""
+
+    file: str
+    catalog: Catalog
+    policy: str
+    default_source: str
+    seen: dict[str, str] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    area_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def check_id(self, reader: _Reader) -> str:
+        node_id = reader.text("id", required=True) or ""
+        if not re.match(_ID_PATTERN, node_id):
+            key_name = "id"
+            raise reader.fail(key_name, f"{node_id!r} must hold only letters, digits, '.', '_' "
+                              "and '-'", reason="bad_id")
+        if node_id in self.seen:
+            key_name = "id"
+            raise reader.fail(key_name, f"{node_id!r} is already used at {self.seen[node_id]}",
+                              reason="duplicate_id")
+        self.seen[node_id] = reader.key
+        return node_id
+
+    def area(self, key: str, value: Any, level: int, parent: dict[str, Any] | None) -> _Node:
+        reader = _Reader(self.file, key, value, _AREA_KEYS)
+        area_id = self.check_id(reader)
+        name = reader.text("name", required=True) or ""
+        points, weight = _parse_node_points(reader, True)
+        cap = reader.number("bonus_cap", minimum=0.0)
+        reader.number("domain", minimum=1.0)
+        area_policy = reader.choice("missing_policy", MISSING_POLICIES,
+                                    default=parent["missing_policy"] if parent else self.policy)
+        has_areas = _area_holds_areas(reader, level)
+        area_row = {"order": len(self.area_rows), "area_id": area_id,
+                    "parent_id": parent["area_id"] if parent else None, "level": level,
+                    "name": name, "points": None, "bonus_cap": cap}
+        self.area_rows.append(area_row)
+        info = {"area_id": area_id, "name": name, "missing_policy": area_policy}
+        kind = "areas" if has_areas else "criteria"
+        items = reader.items(kind)
+        if not items:
+            raise reader.fail(kind, "must not be empty", reason="empty")
+        children = [self.area(f"{reader.at(kind)}[{i}]", item, 2, info) if has_areas
+                    else self.criterion(f"{reader.at(kind)}[{i}]", item, info, parent)
+                    for i, item in enumerate(items)]
+        node = _Node(key, "area", points, weight, children)
+        area_row["node"] = node
+        return node
+
+    def criterion(self, key: str, value: Any, area: dict[str, Any],
+                  parent: dict[str, Any] | None) -> _Node:
+        reader = _Reader(self.file, key, value, _CRITERION_KEYS)
+        criterion_id = self.check_id(reader)
+        name = reader.text("name", required=True) or ""
+        row = _criterion_row(reader, self.catalog, {"missing_policy": area["missing_policy"],
+                                                    "threshold_source": self.default_source})
+        top_area, sub_area = (parent, area) if parent else (area, None)
+        row.update({"order": len(self.rows), "criterion_id": criterion_id,
+                    "criterion_name": name, "area_id": top_area["area_id"],
+                    "area_name": top_area["name"],
+                    "subarea_id": sub_area["area_id"] if sub_area else None,
+                    "subarea_name": sub_area["name"] if sub_area else None})
+        self.rows.append(row)
+        scored = row["rule"] not in ("bonus", "veto")
+        weight = row.pop("weight")
+        node = _Node(key, "criterion", row["points"] if scored else None, weight, [],
+                     scored=scored)
+        row["node"] = node
+        return node
+
+    def tables(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The criteria and areas tables, with the points resolved on the nodes."""
+        for row in self.rows:
+            node = row.pop("node")
+            if node.scored:
+                row["points"] = node.points
+        for area_row in self.area_rows:
+            node = area_row.pop("node")
+            area_row["points"] = node.points if node.scored else 0.0
+        return (pl.DataFrame(self.rows, schema=CRITERIA_TABLE_SCHEMA),
+                pl.DataFrame(self.area_rows, schema=AREA_TABLE_SCHEMA))
+
+
+def _area_holds_areas(reader: _Reader, level: int) -> bool:
+    """Whether an area holds sub-areas (else criteria): exactly one of them, two levels deep."""
+    has_criteria, has_areas = reader.has("criteria"), reader.has("areas")
+    if has_criteria == has_areas:
+        key_name = "criteria"
+        raise reader.fail(key_name, "an area holds either criteria or sub-areas "
+                          "('areas'), exactly one of them", reason="bad_structure")
+    if has_areas and level == 2:
+        key_name = "areas"
+        raise reader.fail(key_name, "sub-areas cannot hold further areas (the third level "
+                          "is the criteria)", reason="too_deep")
+    return has_areas
+
+
+def _total_points(roots: list[_Node], total_points: float | None, file: str) -> float:
+    """Resolve every node's points; the rubric's total."""
+    for area_node in _all_areas(roots):
+        area_node.scored = any(_has_scored(c) for c in area_node.children)
+        if not area_node.scored and (area_node.points or area_node.weight):
+            raise _error(file, area_node.key, "holds only bonus or veto items, so it takes no "
+                         "points or weight", reason="points_not_allowed")
+    total = _resolve_points(roots, total_points if any(r.scored for r in roots) else None,
+                            "total_points", file)
+    if total <= 0:
+        raise _error(file, "areas", "no criterion carries points", reason="no_points")
+    return total
+
+
 def parse_criteria(
     raw: Mapping[str, Any],
     *,
@@ -599,166 +872,36 @@ def parse_criteria(
         ...
         fzcompare.errors.CriteriaError: x.yaml: pass_line.share: must be at most 1, found 2
     """
-    catalog = catalog if catalog is not None else load_catalog()
     file = path
     top = _Reader(file, "", raw, _TOP_KEYS)
-    for name in _TOP_REQUIRED:
-        if not top.has(name):
-            raise top.fail(name, "missing required key", reason="missing_key")
-    fmt = top.text("format", default=CRITERIA_FORMAT)
-    if fmt != CRITERIA_FORMAT:
-        raise top.fail("format", f"{fmt!r} is not a known format", hint=f"use {CRITERIA_FORMAT}",
-                       reason="bad_format")
-    rubric_id = top.text("id", required=True) or ""
-    if not re.match(_ID_PATTERN, rubric_id):
-        raise top.fail("id", f"{rubric_id!r} must start with a letter or digit and hold only "
-                       "letters, digits, '.', '_' and '-'", reason="bad_id")
-    province = top.text("province")
-    if province is not None and not re.match(r"^\d{6}$", province):
-        raise top.fail("province", f"{province!r} is not a 6-digit region code",
-                       hint="e.g. 420000 for 湖北省", reason="bad_region_code")
+    rubric_id, province = _top_checks(top)
     source, user_set = _source_text(top, "source", top=True)
-    pass_line = _Reader(file, "pass_line", raw["pass_line"], frozenset({"share", "points"}))
-    if pass_line.has("share") == pass_line.has("points"):
-        raise _error(file, "pass_line", "give exactly one of share (0-1) or points",
-                     reason="bad_pass_line")
-    share = pass_line.number("share", minimum=0.0)
-    if share is not None and share > 1:
-        raise pass_line.fail("share", f"must be at most 1, found {raw['pass_line']['share']!r}",
-                             reason="out_of_range")
-    pass_points = pass_line.number("points", minimum=0.0)
-    peer_raw = raw.get("peer_group", {"by": ["level", "province"]})
-    if peer_raw == "all":
-        peer_keys: tuple[str, ...] = ()
-    else:
-        peer = _Reader(file, "peer_group", peer_raw, frozenset({"by"}))
-        by = peer.items("by")
-        for i, item in enumerate(by):
-            if item not in PEER_KEYS:
-                raise _error(file, f"peer_group.by[{i}]", f"{item!r} is not one of "
-                             f"{', '.join(PEER_KEYS)}", reason="bad_choice")
-        peer_keys = tuple(dict.fromkeys(by))
-    levels: tuple[str, ...] | None = None
-    if top.has("levels"):
-        level_items = top.items("levels")
-        for i, item in enumerate(level_items):
-            if not isinstance(item, str) or item not in REGION_LEVELS:
-                raise _error(file, f"levels[{i}]", f"{item!r} is not one of "
-                             f"{', '.join(sorted(REGION_LEVELS))}", reason="bad_choice")
-        levels = tuple(dict.fromkeys(level_items))
+    pass_line, share, pass_points = _pass_line(file, raw)
+    peer_keys = _peer_keys(file, raw)
+    levels = _levels(top)
     policy = top.choice("missing_policy", MISSING_POLICIES, default="zero")
-    min_evidence = top.number("min_evidence", minimum=0.0)
-    if min_evidence is not None and min_evidence > 1:
-        raise top.fail("min_evidence", f"must be a share between 0 and 1, found "
-                       f"{raw['min_evidence']!r}", reason="out_of_range")
+    min_evidence = _min_evidence(top, raw)
     total_points = top.number("total_points", positive=True)
     set_cap = top.number("bonus_cap", minimum=0.0)
     if top.has("threshold_source"):
         default_source, _ = _source_text(top, "threshold_source")
     else:
         default_source = "user-set" if user_set else source
-
-    seen: dict[str, str] = {}
-    rows: list[dict[str, Any]] = []
-    area_rows: list[dict[str, Any]] = []
-
-    def check_id(reader: _Reader) -> str:
-        node_id = reader.text("id", required=True) or ""
-        if not re.match(_ID_PATTERN, node_id):
-            raise reader.fail("id", f"{node_id!r} must hold only letters, digits, '.', '_' "
-                              "and '-'", reason="bad_id")
-        if node_id in seen:
-            raise reader.fail("id", f"{node_id!r} is already used at {seen[node_id]}",
-                              reason="duplicate_id")
-        seen[node_id] = reader.key
-        return node_id
-
-    def parse_area(key: str, value: Any, level: int, parent: dict[str, Any] | None) -> _Node:
-        reader = _Reader(file, key, value, _AREA_KEYS)
-        area_id = check_id(reader)
-        name = reader.text("name", required=True) or ""
-        points, weight = _parse_node_points(reader, True)
-        cap = reader.number("bonus_cap", minimum=0.0)
-        reader.number("domain", minimum=1.0)
-        area_policy = reader.choice("missing_policy", MISSING_POLICIES,
-                                    default=parent["missing_policy"] if parent else policy)
-        has_criteria, has_areas = reader.has("criteria"), reader.has("areas")
-        if has_criteria == has_areas:
-            raise reader.fail("criteria", "an area holds either criteria or sub-areas "
-                              "('areas'), exactly one of them", reason="bad_structure")
-        if has_areas and level == 2:
-            raise reader.fail("areas", "sub-areas cannot hold further areas (the third level "
-                              "is the criteria)", reason="too_deep")
-        area_row = {"order": len(area_rows), "area_id": area_id,
-                    "parent_id": parent["area_id"] if parent else None, "level": level,
-                    "name": name, "points": None, "bonus_cap": cap}
-        area_rows.append(area_row)
-        info = {"area_id": area_id, "name": name, "missing_policy": area_policy}
-        children: list[_Node] = []
-        if has_areas:
-            items = reader.items("areas")
-            if not items:
-                raise reader.fail("areas", "must not be empty", reason="empty")
-            for i, item in enumerate(items):
-                children.append(parse_area(f"{reader.at('areas')}[{i}]", item, 2, info))
-        else:
-            items = reader.items("criteria")
-            if not items:
-                raise reader.fail("criteria", "must not be empty", reason="empty")
-            for i, item in enumerate(items):
-                children.append(parse_criterion(f"{reader.at('criteria')}[{i}]", item,
-                                                info, parent))
-        node = _Node(key, "area", points, weight, children)
-        area_row["node"] = node
-        return node
-
-    def parse_criterion(key: str, value: Any, area: dict[str, Any],
-                        parent: dict[str, Any] | None) -> _Node:
-        reader = _Reader(file, key, value, _CRITERION_KEYS)
-        criterion_id = check_id(reader)
-        name = reader.text("name", required=True) or ""
-        row = _criterion_row(reader, catalog, {"missing_policy": area["missing_policy"],
-                                               "threshold_source": default_source})
-        top_area, sub_area = (parent, area) if parent else (area, None)
-        row.update({"order": len(rows), "criterion_id": criterion_id, "criterion_name": name,
-                    "area_id": top_area["area_id"], "area_name": top_area["name"],
-                    "subarea_id": sub_area["area_id"] if sub_area else None,
-                    "subarea_name": sub_area["name"] if sub_area else None})
-        rows.append(row)
-        scored = row["rule"] not in ("bonus", "veto")
-        weight = row.pop("weight")
-        node = _Node(key, "criterion", row["points"] if scored else None, weight, [],
-                     scored=scored)
-        row["node"] = node
-        return node
-
+    tree = _Tree(file, catalog if catalog is not None else load_catalog(), policy,
+                 default_source)
     area_items = top.items("areas")
     if not area_items:
-        raise top.fail("areas", "must not be empty", reason="empty")
-    roots = [parse_area(f"areas[{i}]", item, 1, None) for i, item in enumerate(area_items)]
-    for area_node in _all_areas(roots):
-        area_node.scored = any(_has_scored(c) for c in area_node.children)
-        if not area_node.scored and (area_node.points or area_node.weight):
-            raise _error(file, area_node.key, "holds only bonus or veto items, so it takes no "
-                         "points or weight", reason="points_not_allowed")
-    total = _resolve_points(roots, total_points if any(r.scored for r in roots) else None,
-                            "total_points", file)
-    if total <= 0:
-        raise _error(file, "areas", "no criterion carries points", reason="no_points")
+        key_name = "areas"
+        raise top.fail(key_name, "must not be empty", reason="empty")
+    roots = [tree.area(f"areas[{i}]", item, 1, None) for i, item in enumerate(area_items)]
+    total = _total_points(roots, total_points, file)
     if pass_points is not None:
         if pass_points > total + _EPS:
-            raise pass_line.fail("points", f"{pass_points:g} exceeds the {total:g} points "
+            key_name = "points"
+            raise pass_line.fail(key_name, f"{pass_points:g} exceeds the {total:g} points "
                                  "available", reason="out_of_range")
         share = pass_points / total
-    for row in rows:
-        node = row.pop("node")
-        if node.scored:
-            row["points"] = node.points
-    for area_row in area_rows:
-        node = area_row.pop("node")
-        area_row["points"] = node.points if node.scored else 0.0
-    criteria = pl.DataFrame(rows, schema=CRITERIA_TABLE_SCHEMA)
-    areas = pl.DataFrame(area_rows, schema=AREA_TABLE_SCHEMA)
+    criteria, areas = tree.tables()
     bands, bands_source = _parse_bands(top, float(share or 0.0))
     digest = sha256 or hashlib.sha256(
         json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
@@ -770,8 +913,7 @@ def parse_criteria(
         user_set=user_set, pass_share=float(share or 0.0), total_points=total,
         bonus_cap=set_cap, peer_keys=peer_keys, levels=levels, missing_policy=policy,
         criteria=criteria, areas=areas, sha256=digest, path=file,
-        min_evidence=DEFAULT_MIN_EVIDENCE if min_evidence is None else float(min_evidence),
-        bands=bands, bands_source=bands_source,
+        min_evidence=min_evidence, bands=bands, bands_source=bands_source,
     )
 
 
@@ -782,7 +924,8 @@ def _parse_bands(top: _Reader, pass_share: float
         return (("合格", pass_share), ("不合格", 0.0)), "pass line"
     block = _Reader(top.file, "bands", top.raw["bands"], frozenset({"source", "cuts"}))
     if not block.has("source"):
-        raise block.fail("source", "missing required key", reason="missing_key",
+        key_name = "source"
+        raise block.fail(key_name, "missing required key", reason="missing_key",
                          hint="say where the cut-offs come from, or `user_set: true` with a "
                          "statement")
     source, _ = _source_text(block, "source")
@@ -792,14 +935,17 @@ def _parse_bands(top: _Reader, pass_share: float
         name = cut.text("name", required=True) or ""
         low = cut.number("min_share", required=True, minimum=0.0) or 0.0
         if low > 1 or (cuts and low >= cuts[-1][1]):
-            raise cut.fail("min_share", f"{low:g} must be at most 1 and below the band "
+            key_name = "min_share"
+            raise cut.fail(key_name, f"{low:g} must be at most 1 and below the band "
                            "before it (bands go from best to worst)", reason="out_of_range")
         cuts.append((name, float(low)))
     if len(cuts) < 2 or cuts[-1][1] != 0.0:
-        raise block.fail("cuts", "give at least two bands, the last with min_share 0",
+        key_name = "cuts"
+        raise block.fail(key_name, "give at least two bands, the last with min_share 0",
                          reason="bad_bands")
     if len({name for name, _ in cuts}) != len(cuts):
-        raise block.fail("cuts", "band names must differ", reason="bad_bands")
+        key_name = "cuts"
+        raise block.fail(key_name, "band names must differ", reason="bad_bands")
     return tuple(cuts), source
 
 

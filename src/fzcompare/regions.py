@@ -46,6 +46,7 @@ __all__ = [
     "find_region",
     "harmonise",
     "level_scopes",
+    "names_a_region",
     "peer_group",
     "region_history",
     "region_table",
@@ -129,7 +130,12 @@ def _province_of(code: str, index: NameIndex) -> str:
 
 
 def _current(place: Place, index: NameIndex) -> tuple[Place, str | None]:
-    """The place in force that ``place`` became, and the steps taken (None: no step)."""
+    """The place in force that ``place`` became, and the steps taken (None: no step).
+
+    A code that left the list with no successor the code lists name (崇文区 110103, merged
+    into a neighbour in 2010) stays itself: the place returned is the historical one and
+    the step says why it leads nowhere, so a figure keeps the code it was reported under.
+    """
     steps: list[str] = []
     step = place
     for _ in range(6):
@@ -138,14 +144,9 @@ def _current(place: Place, index: NameIndex) -> tuple[Place, str | None]:
         nxt = step.successors[0] if step.successors else ""
         follow = index.by_code.get(nxt) or index.historical.get(nxt)
         if follow is None or follow is step:
-            msg = (
-                f"{place.name} ({place.code}) was abolished in the code list after "
-                f"{place.until} with no successor the revisions name"
-            )
-            raise UnknownRegionError(
-                msg,
-                hint="give the code in force, or register the mapping in the dataset's "
-                "regions.csv", code=place.code)
+            steps.append(f"{step.name} {step.code} (to {step.until}): "
+                         f"{step.note or 'successor unknown'}")
+            break
         steps.append(f"{step.name} {step.code} (to {step.until}) -> {follow.name} {follow.code}")
         step = follow
     return step, "; ".join(steps) or None
@@ -153,10 +154,7 @@ def _current(place: Place, index: NameIndex) -> tuple[Place, str | None]:
 
 def _current_code(place: Place, index: NameIndex) -> str:
     """The code in force a place leads to (its own code when it leads nowhere)."""
-    try:
-        return _current(place, index)[0].code
-    except UnknownRegionError:
-        return place.code
+    return _current(place, index)[0].code
 
 
 def _match(place: Place, index: NameIndex, matched: str) -> RegionMatch:
@@ -228,8 +226,12 @@ def _pick(candidates: Iterable[Place], index: NameIndex, *, year: int | None,
 
 
 def _context_codes(codes: Iterable[str], index: NameIndex) -> set[str]:
-    """The codes that name a known region (current or historical)."""
-    return {code for code in codes if code in index.by_code or code in index.historical}
+    """The codes that name a known region (current or historical), the country aside.
+
+    The country contains every region, so as context it would settle nothing.
+    """
+    return {code for code in codes
+            if code != "000000" and (code in index.by_code or code in index.historical)}
 
 
 def _province_hint(province: str | None, index: NameIndex) -> set[str] | None:
@@ -278,6 +280,26 @@ def _ambiguous(name: str, places: list[Place], index: NameIndex) -> AmbiguousReg
         f"{name!r} fits {len(triples)} regions: {listed}",
         hint="add the province or prefecture (北京市朝阳区), pass province=, or give the code",
         name=name, candidates=triples)
+
+
+def names_a_region(text: str, *, regions_table: pl.DataFrame | None = None) -> bool:
+    """Whether ``text`` names a region (a known name, prefixed names or a code), cheaply.
+
+    It does not resolve: a name several regions share (朝阳区) names a region too. Meant for
+    scanning many cells (which column of a table holds the regions?); ``resolve_region``
+    then says which region.
+
+    Examples:
+        >>> names_a_region("北京市朝阳区"), names_a_region("朝阳区"), names_a_region("1.76万")
+        (True, True, False)
+        >>> names_a_region("420321"), names_a_region("合计")
+        (True, False)
+    """
+    index = name_index(regions_table)
+    name = strip_government(text)
+    if name.isdigit() and len(name) == 6:
+        return name in index.by_code or name in index.historical
+    return bool(name) and _segments(name, index) is not None
 
 
 @renamed_arguments(regions="regions_table")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import numpy as np
 import polars as pl
 
+from fzcompare._names import regions_in
 from fzcompare.charts._common import (
     _COMPARATOR_ALIASES,
     _COMPARATOR_SIGN,
@@ -479,6 +480,7 @@ def criteria_heatmap(
     the_year = _latest_year(criteria, year, "criteria_heatmap")
     frame = criteria.filter(pl.col("year") == the_year)
     if regions is not None:
+        regions = regions_in(criteria, regions)
         frame = frame.filter(pl.col("region_code").is_in(list(regions)))
     frame = _nonempty(frame, "criteria_heatmap")
     if regions is not None:
@@ -621,6 +623,7 @@ def rank_bump(
         group = _one_value(frame, "peer_group", peer_group, "rank_bump")
         frame = frame.filter(pl.col("peer_group") == group)
     if regions is not None:
+        regions = regions_in(totals, regions)
         frame = frame.filter(pl.col("region_code").is_in(list(regions)))
     frame = _nonempty(frame, "rank_bump").sort(["region_code", "year"])
     order = _ordered(frame["region_code"].to_list(), regions)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import polars as pl
 
+from fzcompare._names import regions_in
 from fzcompare.charts._common import (
     OBSERVATION_COLUMNS,
     TRENDS_COLUMNS,
@@ -114,6 +115,7 @@ def yoy_dumbbell(
     if scope is not None:
         frame = frame.filter(pl.col("scope") == scope)
     if regions is not None:
+        regions = regions_in(trends, regions)
         frame = frame.filter(pl.col("region_code").is_in(list(regions)))
     code = str(_one_value(frame, "indicator_code", indicator_code, "yoy_dumbbell"))
     frame = frame.filter(pl.col("indicator_code") == code)
@@ -269,6 +271,7 @@ def dispersion_chart(
     frame = observations.filter((pl.col("indicator_code") == indicator_code)
                                 & pl.col("value").is_not_null() & pl.col("year").is_not_null())
     if regions is not None:
+        regions = regions_in(observations, regions)
         frame = frame.filter(pl.col("region_code").is_in(list(regions)))
     the_scope = _one_value(_nonempty(frame, "dispersion_chart"), "scope", scope,
                            "dispersion_chart")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
+from fzcompare._names import regions_in
 from fzcompare.charts._common import (
     MAX_PANELS,
     MAX_SERIES,
@@ -117,6 +118,7 @@ def trend_panels(
     if indicators is not None:
         frame = frame.filter(pl.col("indicator_code").is_in(list(indicators)))
     if regions is not None:
+        regions = regions_in(observations, regions)
         frame = frame.filter(pl.col("region_code").is_in(list(regions)))
     if scope is not None:
         frame = frame.filter(pl.col("scope") == scope)

@@ -66,7 +66,8 @@ def import_command(
         typer.echo(f"header: {header.header!r} -> {target} ({header.confidence:.2f})",
                    err=True)
     for region in result.regions:
-        typer.echo(f"region: {region.name!r} -> {region.code or 'UNRESOLVED'}", err=True)
+        found = region.code or f"UNRESOLVED ({region.problem or 'no region'})"
+        typer.echo(f"region: {region.name!r} -> {found}", err=True)
     for failure in result.errors:
         typer.echo(f"error: {failure.message} ({failure.details.get('reason')})", err=True)
     if plan is not None:

@@ -76,7 +76,6 @@ class CompiledCatalog:
     """
 
     codes: tuple[str, ...]
-    names_zh: tuple[str, ...]
     units: tuple[str, ...]
     kinds: tuple[str, ...]
     domains: tuple[int, ...]
@@ -97,9 +96,7 @@ class CompiledCatalog:
     names_of: tuple[tuple[int, ...], ...]
     domain_names: dict[int, str]
     postings: dict[str, tuple[tuple[int, float], ...]]
-    bigram_weight: dict[str, float]
     zh_bigrams: tuple[frozenset[str], ...]
-    full_statements: tuple[tuple[str, int], ...]
     statement_parts: tuple[tuple[str, re.Pattern[str] | None, str, int], ...]
     statement_finder: re.Pattern[str] | None
     statement_cores: dict[str, tuple[str, ...]]
@@ -323,7 +320,6 @@ def compile_catalog(catalog: Catalog) -> CompiledCatalog:
             orders.append((numerator, denominator))
     return CompiledCatalog(
         codes=codes,
-        names_zh=names_zh,
         units=tuple(table["unit"].to_list()),
         kinds=tuple(table["kind"].to_list()),
         domains=tuple(int(d) for d in table["domain"].to_list()),
@@ -349,9 +345,7 @@ def compile_catalog(catalog: Catalog) -> CompiledCatalog:
         names_of=tuple(tuple(n for n, o in enumerate(name_owner) if o == i)
                        for i in range(len(codes))),
         postings={g: tuple(p) for g, p in postings.items()},
-        bigram_weight=weight,
         zh_bigrams=tuple(frozenset(bigrams(n)) for n in names_zh),
-        full_statements=statements,
         statement_parts=parts,
         statement_finder=finder,
         statement_cores=cores,

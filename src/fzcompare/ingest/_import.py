@@ -18,7 +18,14 @@ from fzcompare.errors import FzcompareError, TableImportError
 from fzcompare.ingest._cells import parse_cell
 from fzcompare.ingest._grid import read_grids
 from fzcompare.ingest._layout import RawValue, table_values
-from fzcompare.ingest._names import HeaderMatch, RegionMatch, match_header, resolve_region
+from fzcompare.ingest._names import (
+    HeaderMatch,
+    RegionMatch,
+    match_header,
+    names_region,
+    resolve_region,
+    resolve_regions,
+)
 from fzcompare.schema import OBSERVATION_SCHEMA, SOURCE_SCHEMA
 from fzcompare.store import write_observations
 
@@ -28,7 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["ISSUE_SCHEMA", "ImportResult", "import_tables", "read_mapping"]
 
 _SCOPE_BY_LEVEL: Final[dict[str, str]] = {
-    "country": "全国", "province": "全省", "prefecture": "全市", "county": "全县"}
+    "country": "全国", "province": "全省", "prefecture": "全市", "county": "全县",
+    "township": "全镇"}
 ISSUE_SCHEMA: Final[dict[str, pl.DataType]] = {
     "file": pl.String(), "cell": pl.String(), "region": pl.String(), "year": pl.Int32(),
     "header": pl.String(), "text": pl.String(), "issue": pl.String()}
@@ -45,7 +53,9 @@ class ImportResult:
         headers: Every header with its code (None: unmapped) and confidence.
         regions: Every region text with its code (None: unresolved).
         issues: Value cells kept out: ``not_disclosed``, ``not_a_figure``,
-            ``unmapped_header``, ``unresolved_region``, ``no_year``, ``conflict``; and
+            ``unmapped_header``, ``unresolved_region`` (with the reason: the closest names,
+            or the candidates of a shared name, and the region cell), ``no_year``,
+            ``conflict``; and
             ``sheet_skipped`` for a sheet without a header in a file whose other sheets
             held data (a file where no sheet does is an error).
         errors: One error per file that could not be imported (nothing of it is written).
@@ -133,9 +143,15 @@ class _Run:
             if self.mapping is not None and text in self.mapping.regions:
                 found = self.mapping.regions[text] is not None
             else:
-                found = resolve_region(text, self.regions).code is not None
+                found = names_region(text, self.regions)
             self.probe_cache[text] = found
         return found
+
+    def resolve_all(self, texts: list[str]) -> None:
+        """Resolve a file's region cells together, so that the others settle a shared name."""
+        fresh = [t for t in dict.fromkeys(texts) if t not in self.region_cache
+                 and (self.mapping is None or t not in self.mapping.regions)]
+        self.region_cache.update(resolve_regions(fresh, self.regions))
 
     def region(self, text: str) -> RegionMatch:
         found = self.region_cache.get(text)
@@ -167,7 +183,8 @@ def _value(run: _Run, value: RawValue, name: str, source_id: str,  # noqa: PLR09
     if header.code is None:
         return keep_out("unmapped_header")
     if region.code is None or region.level is None:
-        return keep_out("unresolved_region")
+        return keep_out(f"unresolved_region: {region.problem or 'no region'} "
+                        f"(region cell {value.region_cell or value.address})")
     if value.year is None:
         return keep_out("no_year")
     assert cell.value is not None
@@ -209,8 +226,12 @@ def _read_file(run: _Run, path: Path) -> tuple[dict[str, object], int]:
     for skip in skipped:  # other sheets held data: these are listed, not fatal
         run.issues.append((path.name, skip.details.get("sheet") or "", None, None, None,
                            skip.message, f"sheet_skipped: {skip.details.get('reason')}"))
+    run.resolve_all([v.region for v in values])
     if not any(run.region(v.region).code for v in values):
-        msg = f"{path}: no region in the table resolves to a known region"
+        first = values[0]
+        msg = (f"{path}: no region in the table resolves to a known region; cell "
+               f"{first.region_cell or first.address} {first.region!r}: "
+               f"{run.region(first.region).problem}")
         raise TableImportError(msg,
                                reason="no_regions", path=str(path),
                                hint="use names from the regions table or a --mapping file")

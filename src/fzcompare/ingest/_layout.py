@@ -28,7 +28,10 @@ _MAX_HEADER_ROWS: Final[int] = 8
 
 @dataclass(frozen=True, slots=True)
 class RawValue:
-    """One value cell with what names it: the region text, year, header and address."""
+    """One value cell with what names it: the region text, year, header and address.
+
+    ``region_cell`` is the address of the cell the region text came from.
+    """
 
     region: str
     year: int | None
@@ -36,6 +39,7 @@ class RawValue:
     raw: object
     address: str
     unit: str = ""
+    region_cell: str = ""
 
 
 def _blank(value: object) -> bool:
@@ -136,7 +140,7 @@ def table_values(grid: Grid, *, names_region: Callable[[str], bool]) -> list[Raw
         header_regions = [c for c, j in enumerate(joined) if j and names_region(j)]
         if len(header_regions) >= 2:  # indicators down the side, regions across
             return _transposed(grid, labels, body, offsets, header_regions,
-                               sheet_year or title_year)
+                               sheet_year or title_year, header_row=start - 1)
         raise _fail(grid, "no_regions", "no column of region names (none of its cells names "
                     "a known region)", "name the regions as in the regions table "
                     "(武汉市, 恩施州 ...) or give 6-digit codes")
@@ -152,7 +156,8 @@ def table_values(grid: Grid, *, names_region: Callable[[str], bool]) -> list[Raw
             out.append(RawValue(
                 region, row_year or sheet_year or title_year, str(r[indicator_col] or ""),
                 r[value_col], cell_address(grid.sheet, row_index, value_col),
-                "" if unit_col is None or _blank(r[unit_col]) else str(r[unit_col])))
+                "" if unit_col is None or _blank(r[unit_col]) else str(r[unit_col]),
+                cell_address(grid.sheet, row_index, region_col)))
             continue
         for c, parts in enumerate(labels):
             if c in (region_col, year_col) or not parts:
@@ -164,17 +169,20 @@ def table_values(grid: Grid, *, names_region: Callable[[str], bool]) -> list[Raw
             year = years[0] if years else row_year or _year_of(header) or sheet_year \
                 or title_year
             out.append(RawValue(region, year, header, r[c],
-                                cell_address(grid.sheet, row_index, c)))
+                                cell_address(grid.sheet, row_index, c),
+                                region_cell=cell_address(grid.sheet, row_index, region_col)))
     return out
 
 
 def _transposed(grid: Grid, labels: list[list[str]], body: list[tuple[object, ...]],
-                offsets: list[int], region_cols: list[int], year: int | None) -> list[RawValue]:
+                offsets: list[int], region_cols: list[int], year: int | None, *,
+                header_row: int) -> list[RawValue]:
     out: list[RawValue] = []
     label_col = min(c for c in range(len(labels)) if c not in region_cols)
     for r, row_index in zip(body, offsets, strict=True):
         header = "" if _blank(r[label_col]) else str(r[label_col]).strip()
         for c in region_cols:
             out.append(RawValue("".join(labels[c]), year, header, r[c],
-                                cell_address(grid.sheet, row_index, c)))
+                                cell_address(grid.sheet, row_index, c),
+                                region_cell=cell_address(grid.sheet, max(header_row, 0), c)))
     return out

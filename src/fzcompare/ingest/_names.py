@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
 import polars as pl
 
-from fzcompare._deprecation import renamed_arguments
+from fzcompare._regions_index import extra_regions
 from fzcompare.catalog import Catalog
-from fzcompare.extract._document import lookup_region, region_index
+from fzcompare.errors import AmbiguousRegionError, UnknownRegionError
 from fzcompare.ingest._cells import unit_of_header
+from fzcompare.regions import names_a_region
+from fzcompare.regions import resolve_region as resolve
 
-__all__ = ["HEADER_THRESHOLD", "HeaderMatch", "RegionMatch", "match_header", "resolve_region"]
+__all__ = ["HEADER_THRESHOLD", "HeaderMatch", "RegionMatch", "match_header", "names_region",
+           "resolve_region", "resolve_regions"]
 
 HEADER_THRESHOLD: Final[float] = 0.8
 """Fuzzy header matches below this confidence are left unmapped (and reported)."""
@@ -44,11 +48,21 @@ class HeaderMatch:
 
 @dataclass(frozen=True, slots=True)
 class RegionMatch:
-    """A region cell and the region it names (None when it names none)."""
+    """A region cell and the region it names.
+
+    Attributes:
+        name: The cell's text.
+        code: The code the name stands for (as used then: 郧县 -> 420321); None when it
+            names no region or several.
+        level: The region's level (None with ``code``).
+        problem: Why ``code`` is None: the resolver's message (closest names, or the
+            candidates of a shared name); None when resolved.
+    """
 
     name: str
     code: str | None
     level: str | None
+    problem: str | None = None
 
 
 def _key(text: str) -> str:
@@ -128,31 +142,77 @@ def match_header(header: str, catalog: Catalog) -> HeaderMatch:
     return HeaderMatch(header, code, confidence, unit, multiplier, matched)
 
 
-_LEVEL_BY_ENDING: Final[tuple[tuple[str, str], ...]] = (
-    ("000000", "country"), ("0000", "province"), ("00", "prefecture"))
+_EXTRA: dict[int, tuple[pl.DataFrame, pl.DataFrame | None]] = {}
 
 
-@renamed_arguments(regions="regions_table")
-def resolve_region(name: str, regions_table: pl.DataFrame) -> RegionMatch:
-    """The region a table cell names, through the regions table.
+def _extra(regions: pl.DataFrame) -> pl.DataFrame | None:
+    """``extra_regions`` once per regions frame (a table's cells are probed one by one)."""
+    cached = _EXTRA.get(id(regions))
+    if cached is None or cached[0] is not regions:
+        if len(_EXTRA) >= 8:  # keeps a few frames alive, not every one ever passed
+            _EXTRA.clear()
+        cached = _EXTRA[id(regions)] = (regions, extra_regions(regions))
+    return cached[1]
 
-    This is the one place the import resolves region names: when the national name
-    resolution (``fzcompare.resolve_region``) lands, it is swapped in here.
+
+def names_region(text: str, regions: pl.DataFrame) -> bool:
+    """Whether a cell's text names a region (a shared name counts); cheap, for probing columns.
+
+    Examples:
+        >>> from fzcompare.catalog import load_regions
+        >>> names_region("朝阳区", load_regions()), names_region("合计", load_regions())
+        (True, False)
+    """
+    return names_a_region(str(text).strip(), regions_table=_extra(regions))
+
+
+def resolve_region(name: str, regions: pl.DataFrame, *,
+                   context: Iterable[str] = ()) -> RegionMatch:
+    """The region a table cell names, through ``fzcompare.resolve_region``.
+
+    Full, short, prefixed and old names and 6-digit codes resolve; the code kept is the one
+    the name stood for (郧县 -> 420321: a figure keeps the code its table used, and
+    ``fzcompare.regions.harmonise`` maps it for analyses across years). ``context`` (the
+    codes of the table's other regions) settles a name several regions share. A cell that
+    names no region, or a shared name the context does not settle, gets ``code`` None and
+    the reason (with the closest names or the candidates) in ``problem``.
 
     Examples:
         >>> from fzcompare.catalog import load_regions
         >>> resolve_region("恩施州", load_regions())
-        RegionMatch(name='恩施州', code='422800', level='prefecture')
+        RegionMatch(name='恩施州', code='422800', level='prefecture', problem=None)
         >>> resolve_region("火星市", load_regions()).code is None
         True
+        >>> resolve_region("青山区", load_regions(), context=["420100"]).code
+        '420107'
+        >>> resolve_region("朝阳区", load_regions()).problem
+        "'朝阳区' fits 2 regions: 110105 朝阳区 (北京市), 220104 朝阳区 (长春市)"
     """
     text = str(name).strip()
-    if re.fullmatch(r"\d{6}", text):
-        rows = region_index(regions_table).rows
-        if text in rows:
-            return RegionMatch(text, text, rows[text][1])
-        return RegionMatch(text, None, None)
-    code = lookup_region(text, regions_table) if text else None
-    if code is None:
-        return RegionMatch(text, None, None)
-    return RegionMatch(text, code, region_index(regions_table).rows[code][1])
+    if not text:
+        return RegionMatch(text, None, None, "the region cell is empty")
+    try:
+        match = resolve(text, context=context, regions_table=_extra(regions))
+    except (UnknownRegionError, AmbiguousRegionError) as error:
+        return RegionMatch(text, None, None, error.message)
+    return RegionMatch(text, match.reported_code, match.level, None)
+
+
+def resolve_regions(names: Iterable[str], regions: pl.DataFrame) -> dict[str, RegionMatch]:
+    """Resolve a table's region cells together: the ones that resolve alone settle the rest.
+
+    A shared name (青山区) in a table of 武汉's districts is 武汉's: the first pass resolves
+    each name alone, the second retries the shared ones with the others' codes as context.
+
+    Examples:
+        >>> from fzcompare.catalog import load_regions
+        >>> found = resolve_regions(["武汉市", "青山区", "朝阳区"], load_regions())
+        >>> found["青山区"].code, found["朝阳区"].code
+        ('420107', None)
+    """
+    found = {text: resolve_region(text, regions) for text in dict.fromkeys(names)}
+    context = sorted({m.code for m in found.values() if m.code is not None})
+    for text, match in found.items():
+        if match.code is None and context and names_region(text, regions):
+            found[text] = resolve_region(text, regions, context=context)
+    return found
