@@ -29,8 +29,11 @@ def _run(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_pipeline_harness_runs_every_stage_at_tiny_size(tmp_path: Path) -> None:
     docs = tmp_path / "performance.md"
+    # The harness, not a timing, is under test: baselines run on 5 of the 30 regions and the
+    # trends loop on 30 of the 3,000 series, both extrapolated (the sampling paths the large
+    # sizes take; the full-size tiny run cost ~4x more for the same checks).
     done = _run(str(BENCHMARKS / "pipeline.py"), "--size", "tiny", "--write-docs",
-                "--docs", str(docs))
+                "--docs", str(docs), "--baseline-max-regions", "5", "--trends-sample", "30")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     table = done.stdout.split("fzcompare pipeline, size tiny", 1)[1]
     for stage in PIPELINE_STAGES:
@@ -38,6 +41,7 @@ def test_pipeline_harness_runs_every_stage_at_tiny_size(tmp_path: Path) -> None:
         assert row is not None, f"no result row for {stage}:\n{table}"
     assert "end to end (" in table and "FAILED" not in table
     assert "extrapolated" in table  # the trends baseline samples series even at tiny size
+    assert "measured on the first 5 regions" in table  # the region-sampled baselines
     text = docs.read_text(encoding="utf-8")
     assert "## tiny: 29,250 observations" in text
     assert "python benchmarks/pipeline.py --size tiny" in text

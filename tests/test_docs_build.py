@@ -41,6 +41,7 @@ def _sandbox(tmp_path: Path) -> Path:
 # --------------------------------------------------------------------------- quickstart
 
 
+@pytest.mark.slow  # 13 CLI runs, two validations and a charted report: the suite's second longest
 def test_quickstart_runs_top_to_bottom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The quickstart's blocks run in page order, as a user following it would run them.
 

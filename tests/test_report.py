@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from fzcompare.criteria import load_criteria
-from fzcompare.report import build_report, safe_filename, write_report
+from fzcompare.report import Report, build_report, safe_filename, write_report
 from fzcompare.store import dataset_regions, load, load_sources
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "report_demo_tables.html"
@@ -41,11 +41,20 @@ def test_html_snapshot(demo: dict[str, pl.DataFrame]) -> None:
     assert html == expected, "report HTML changed; review it, then FZ_UPDATE_SNAPSHOTS=1"
 
 
-def test_report_is_deterministic_byte_for_byte(demo: dict[str, pl.DataFrame],
+@pytest.fixture(scope="module")
+def charted(demo: dict[str, pl.DataFrame]) -> Report:
+    """The demo report with every chart and the embedded font, built once for the module."""
+    report: Report = _build(demo, charts=True, embed_font=True,
+                            focus_regions=["420300", "420100"])
+    return report
+
+
+def test_report_is_deterministic_byte_for_byte(demo: dict[str, pl.DataFrame], charted: Report,
                                                tmp_path: Path) -> None:
     outputs = []
     for name in ("a", "b"):
-        report = _build(demo, charts=True, embed_font=True, focus_regions=["420300", "420100"])
+        report = charted if name == "a" else _build(
+            demo, charts=True, embed_font=True, focus_regions=["420300", "420100"])
         write_report(report, tmp_path / name, formats=("html", "md", "json", "csv", "parquet"))
         outputs.append({p.relative_to(tmp_path / name).as_posix(): p.read_bytes()
                         for p in sorted((tmp_path / name).rglob("*")) if p.is_file()})
@@ -56,8 +65,8 @@ def test_report_is_deterministic_byte_for_byte(demo: dict[str, pl.DataFrame],
         assert outputs[0][name] == outputs[1][name], name
 
 
-def test_html_loads_nothing_from_the_network(demo: dict[str, pl.DataFrame]) -> None:
-    html = _build(demo, charts=True, embed_font=True, focus_regions=["420300"]).html
+def test_html_loads_nothing_from_the_network(charted: Report) -> None:
+    html = charted.html
     assert "<link" not in html
     assert "@import" not in html
     assert not re.search(r"<script[^>]*\bsrc=", html)

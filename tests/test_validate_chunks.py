@@ -82,10 +82,21 @@ def test_chunks_hold_whole_regions(national: SyntheticPanel) -> None:
     assert _region_chunks(frame, None) is None
 
 
-@pytest.mark.parametrize("chunk_rows", [700, 10])
-def test_demo_panel_chunked_equals_whole(chunk_rows: int) -> None:
+# 700 rows: chunks of a few regions over the whole demo panel (25 regions). 10 rows: every
+# region its own chunk; 8 regions show that as well as 25 (each chunk runs every suite, so
+# 26 chunks cost ~3x the CPU for no further case).
+@pytest.mark.parametrize(("chunk_rows", "n_regions"), [(700, None), (10, 8)])
+def test_demo_panel_chunked_equals_whole(chunk_rows: int, n_regions: int | None) -> None:
     panel = demo_panel()
-    observations = with_defects(panel.observations)
+    frame = panel.observations
+    if n_regions is not None:
+        codes = frame["region_code"].unique().sort()[:n_regions]
+        frame = frame.filter(pl.col("region_code").is_in(codes.implode()))
+    observations = with_defects(frame)
+    chunks = _region_chunks(observations, chunk_rows)
+    assert chunks is not None
+    n_chunks, n_codes = chunks.n_unique(), observations["region_code"].n_unique()
+    assert n_chunks == n_codes if chunk_rows == 10 else 1 < n_chunks < n_codes
     kwargs = {"sources": panel.sources, "regions_table": panel.regions}
     whole = validate(observations, chunk_rows=None, **kwargs)  # type: ignore[arg-type]
     assert whole.verdict == "fail"
@@ -139,6 +150,8 @@ def test_rows_without_region_and_missing_region_column() -> None:
     kwargs = {"sources": panel.sources, "regions_table": panel.regions}
     whole = validate(observations, chunk_rows=None, **kwargs)  # type: ignore[arg-type]
     assert "not_null.region_code" in whole.failing_rows["check"].to_list()
-    assert_same(whole, validate(observations, chunk_rows=500, **kwargs))  # type: ignore[arg-type]
+    chunks = _region_chunks(observations, 1500)  # 5 chunks; the rows without region in one
+    assert chunks is not None and chunks.n_unique() > 2
+    assert_same(whole, validate(observations, chunk_rows=1500, **kwargs))  # type: ignore[arg-type]
     no_region = observations.drop("region_code")
     assert _region_chunks(no_region, 10) is None
