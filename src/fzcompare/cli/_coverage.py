@@ -92,7 +92,7 @@ def coverage_command(
     observations, sources = load(dataset), load_sources(dataset)
     result = coverage(observations, sources, rubric=rubric,
                       years=None if year is None else [year], common_share=common_share,
-                      regions=dataset_regions(dataset))
+                      regions_table=dataset_regions(dataset))
     frame = _frame(result, table)
     notes: list[str] = []
     if sources.filter(pl.col("kind") == "synthetic").height:
