@@ -155,7 +155,7 @@ def _extra(regions: pl.DataFrame) -> pl.DataFrame | None:
     return cached[1]
 
 
-def names_region(text: str, regions: pl.DataFrame) -> bool:
+def names_region(text: str, regions_table: pl.DataFrame) -> bool:
     """Whether a cell's text names a region (a shared name counts); cheap, for probing columns.
 
     Examples:
@@ -163,10 +163,10 @@ def names_region(text: str, regions: pl.DataFrame) -> bool:
         >>> names_region("朝阳区", load_regions()), names_region("合计", load_regions())
         (True, False)
     """
-    return names_a_region(str(text).strip(), regions_table=_extra(regions))
+    return names_a_region(str(text).strip(), regions_table=_extra(regions_table))
 
 
-def resolve_region(name: str, regions: pl.DataFrame, *,
+def resolve_region(name: str, regions_table: pl.DataFrame, *,
                    context: Iterable[str] = ()) -> RegionMatch:
     """The region a table cell names, through ``fzcompare.resolve_region``.
 
@@ -192,13 +192,13 @@ def resolve_region(name: str, regions: pl.DataFrame, *,
     if not text:
         return RegionMatch(text, None, None, "the region cell is empty")
     try:
-        match = resolve(text, context=context, regions_table=_extra(regions))
+        match = resolve(text, context=context, regions_table=_extra(regions_table))
     except (UnknownRegionError, AmbiguousRegionError) as error:
         return RegionMatch(text, None, None, error.message)
     return RegionMatch(text, match.reported_code, match.level, None)
 
 
-def resolve_regions(names: Iterable[str], regions: pl.DataFrame) -> dict[str, RegionMatch]:
+def resolve_regions(names: Iterable[str], regions_table: pl.DataFrame) -> dict[str, RegionMatch]:
     """Resolve a table's region cells together: the ones that resolve alone settle the rest.
 
     A shared name (青山区) in a table of 武汉's districts is 武汉's: the first pass resolves
@@ -210,9 +210,9 @@ def resolve_regions(names: Iterable[str], regions: pl.DataFrame) -> dict[str, Re
         >>> found["青山区"].code, found["朝阳区"].code
         ('420107', None)
     """
-    found = {text: resolve_region(text, regions) for text in dict.fromkeys(names)}
+    found = {text: resolve_region(text, regions_table) for text in dict.fromkeys(names)}
     context = sorted({m.code for m in found.values() if m.code is not None})
     for text, match in found.items():
-        if match.code is None and context and names_region(text, regions):
-            found[text] = resolve_region(text, regions, context=context)
+        if match.code is None and context and names_region(text, regions_table):
+            found[text] = resolve_region(text, regions_table, context=context)
     return found
