@@ -444,7 +444,7 @@ def write_observations(
     dataset: str | os.PathLike[str],
     *,
     sources: pl.DataFrame | None = None,
-    regions: pl.DataFrame | None = None,
+    regions_table: pl.DataFrame | None = None,
 ) -> WriteReport:
     """Add observations to a dataset, replacing rows whose key already exists.
 
@@ -457,7 +457,7 @@ def write_observations(
             the regions, including ``regions``); a bad frame writes nothing.
         dataset: Local dataset folder (created if missing).
         sources: Source rows to add or update (by ``source_id``).
-        regions: Extra regions (e.g. synthetic ones) to record in ``<dataset>/regions.csv``.
+        regions_table: Extra regions (e.g. synthetic ones) to record in ``<dataset>/regions.csv``.
 
     Returns:
         A ``WriteReport`` of added, replaced and unchanged keys.
@@ -487,8 +487,8 @@ def write_observations(
     root = Path(dataset)
     files: dict[Path, bytes] = {}
     known_regions = dataset_regions(root)
-    if regions is not None:
-        regions = regions.select([pl.col(c).cast(t) for c, t in REGION_SCHEMA.items()])
+    if regions_table is not None:
+        regions = regions_table.select([pl.col(c).cast(t) for c, t in REGION_SCHEMA.items()])
         known_regions = pl.concat([known_regions, regions]).unique("region_code", keep="first",
                                                                    maintain_order=True)
         extra = known_regions.filter(~pl.col("region_code").is_in(
