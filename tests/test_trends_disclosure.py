@@ -125,3 +125,10 @@ def test_no_change_on_the_sparse_panel_bridges_a_report_year() -> None:
     assert marked["change_abs"].null_count() == marked.height
     dense = trends.year_over_year(panel.observations)  # without sources gaps are bridged
     assert dense.filter(pl.col("change_abs").is_not_null()).height > computed.height
+
+
+def test_sources_without_report_rows_change_nothing() -> None:
+    obs = _obs(RATE, [(2021, 5.0, "reported"), (2023, 8.0, "reported")])
+    panel_only = _reports(2021).with_columns(pl.lit(None, pl.String).alias("region_code"),
+                                             pl.lit(None, pl.Int32).alias("year"))
+    assert trends.year_over_year(obs, sources=panel_only).equals(trends.year_over_year(obs))

@@ -145,13 +145,13 @@ def _disclosure(obs: pl.DataFrame | pl.LazyFrame, sources: pl.DataFrame | None,
     if years is not None:
         lazy = lazy.filter(pl.col("year").is_in([int(y) for y in years]))
     states = series_states(lazy.collect())
-    if sources is None:
-        if not states["_state"].is_in(["no_number", "withheld"]).any():
-            return None
-        return states, None
-    reports = conform_sources(sources).filter(
+    reports = None if sources is None else conform_sources(sources).filter(
         pl.col("kind").is_in(list(REPORT_KINDS)), pl.col("region_code").is_not_null(),
         pl.col("year").is_not_null()).select("region_code", "year").unique()
+    if reports is not None and reports.height == 0:
+        reports = None  # sources that tie no report to a region-year say nothing about one
+    if reports is None and not states["_state"].is_in(["no_number", "withheld"]).any():
+        return None
     return states, reports
 
 
