@@ -132,3 +132,13 @@ def test_coverage_table_marks_years_without_figures(real: Any) -> None:
     assert set(coverage["status"].to_list()) == {"insufficient_evidence", "no_figures"}
     none = coverage.filter(pl.col("status") == "no_figures")
     assert none["evidence_share"].null_count() == none.height
+
+
+def test_a_rank_on_evidence_with_a_missing_evidence_verdict_is_marked() -> None:
+    """The demo's rank 1 on evidence (宜昌市) misses evidence under the rubric: say so."""
+    report = _report("demo", year=2024)
+    ranking = report.html.split('id="ranking"')[1].split('id="areas"')[0]
+    assert '<td class="num">1<sup title="ranked on its disclosed figures only' in ranking
+    caveat = ranking.split('<p class="caveat">')[1].split("</p>")[0]
+    assert "宜昌市" in caveat and "rank 1" in caveat and "missing evidence" in caveat
+    assert "襄阳市" not in caveat  # a pass: its rank needs no caveat

@@ -304,7 +304,11 @@ def _ranking(totals: pl.DataFrame, regions: Mapping[str, str]) -> list[dict[str,
                      "share_common_set": _pct(row["share_common_set"]),
                      "verdict": row["verdict"],
                      "verdict_label": _VERDICT_LABELS.get(row["verdict"], row["verdict"]),
-                     "n_missing": row["n_missing"]}
+                     "n_missing": row["n_missing"],
+                     # ranked on its disclosed figures, but the rubric's verdict is that
+                     # evidence is missing: the rank is not a standing under the rubric
+                     "rank_caveat": row["rank"] is not None
+                     and row["verdict"] == "missing_evidence"}
             (ranked if row["rank"] is not None else unranked).append(entry)
         groups.append({"name": group, "rows": ranked, "unranked": unranked})
     return groups
