@@ -169,12 +169,11 @@ def build_context(
 
     sparse = tables.coverage is not None and _coverage(
         tables, totals, year=year, min_evidence=0.5) is not None
-    if sparse:
-        ranked = totals.filter(pl.col("rank").is_not_null())["region_code"].to_list()
-        areas = area_shares_on_evidence(tables.criteria.filter(
-            (pl.col("year") == year) & pl.col("region_code").is_in(ranked)))
-    else:
-        areas = tables.areas.filter(pl.col("year") == year)
+    # Area shares and their peer medians rest on disclosed figures only (issue 16): a figure
+    # not disclosed is left out, never counted as zero points, dense panel or sparse.
+    shown = (totals.filter(pl.col("rank").is_not_null()) if sparse else totals)["region_code"]
+    areas = area_shares_on_evidence(tables.criteria.filter(
+        (pl.col("year") == year) & pl.col("region_code").is_in(shown.implode())))
     area_groups = []
     for (group,), rows in areas.group_by(["peer_group"], maintain_order=True):
         wide = rows.pivot(on="area_id", index="region_code", values="share",
@@ -195,8 +194,9 @@ def build_context(
     area_note = ("Share of each area's points earned on the criteria with a disclosed figure "
                  "(– : nothing disclosed in the area); ranked regions only; peer median over "
                  "the regions with evidence in the last row." if sparse else
-                 "Share of each area's points earned; peer median in the last row of each "
-                 "group.")
+                 "Share of each area's points earned on the criteria with a disclosed figure "
+                 "(– : nothing disclosed in the area); peer median over the disclosed shares "
+                 "in the last row of each group.")
 
     blocks = _change_blocks(tables, totals, year=year, top_n=top_n)
 
