@@ -132,3 +132,13 @@ def test_sources_without_report_rows_change_nothing() -> None:
     panel_only = _reports(2021).with_columns(pl.lit(None, pl.String).alias("region_code"),
                                              pl.lit(None, pl.Int32).alias("year"))
     assert trends.year_over_year(obs, sources=panel_only).equals(trends.year_over_year(obs))
+
+
+def test_analyze_marks_the_same_pairs_and_counts() -> None:
+    obs = _obs(RATE, [(2021, 5.0, "reported"), (2023, 8.0, "reported")])
+    result = trends.analyze(obs, sources=_reports(2021, 2022, 2023), significance=False)
+    assert result.changes.filter(pl.col("year") == 2023)["verdict"].to_list() == [
+        "not_disclosed"]
+    assert result.summary.filter(pl.col("year") == 2023)["reason"].to_list() == [
+        "previous_not_disclosed"]
+    assert result.series["n_not_disclosed"].to_list() == [1]

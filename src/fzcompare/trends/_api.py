@@ -534,6 +534,7 @@ def analyze(
     significance: bool = True,
     forecast: bool = False,
     catalog: Catalog | None = None,
+    sources: pl.DataFrame | None = None,
 ) -> TrendsResult:
     """Run every analysis once over the same prepared observations.
 
@@ -547,6 +548,9 @@ def analyze(
         significance: Also test each change (``change_significance``).
         forecast: Also fit the Holt outlook (``outlook``; tens of ms per series).
         catalog: Catalog (default the bundled one).
+        sources: The sources table: pairs with an undisclosed side become ``not_disclosed``
+            in ``summary`` and ``changes``, and ``series`` counts ``n_not_disclosed`` (as in
+            ``year_over_year`` and ``trend``; ``significance`` tests the kernels' pairs).
 
     Examples:
         >>> import polars as pl
@@ -576,10 +580,14 @@ def analyze(
         if tested is not None:
             tested = tested.filter(pl.col("indicator_code").is_in(list(indicators)))
     spread = dispersion_coded(panel)
+    summary = summary_frame(panel, change_arrays, stats)
+    marks = _disclosure(obs, sources, indicators, regions, years)
+    if marks is not None:
+        summary, changes = disclosed_pairs(summary, *marks), disclosed_pairs(changes, *marks)
     return TrendsResult(
-        summary=summary_frame(panel, change_arrays, stats),
+        summary=summary,
         changes=changes,
-        series=series_frame(panel, stats),
+        series=_with_not_disclosed(series_frame(panel, stats), marks),
         significance=tested,
         dispersion=dispersion_frame(panel, spread),
         convergence=convergence_frame(panel, spread, confidence=level),
