@@ -128,11 +128,18 @@ def _disclosure(obs: pl.DataFrame | pl.LazyFrame, sources: pl.DataFrame | None,
                 ) -> tuple[pl.DataFrame, pl.DataFrame | None] | None:
     """Series states and report years for ``disclosed_pairs``; None when nothing can differ.
 
-    Without ``sources`` and without a stored ``no_number``/``withheld`` row, the pairs are
-    those of the kernels (the fast path, unchanged).
+    Without report rows in ``sources`` and without a stored ``no_number``/``withheld`` row,
+    the pairs are those of the kernels (the fast path: nothing is collected).
     """
+    unreported = ["no_number", "withheld"]
     lazy = obs.lazy()
-    if sources is None and "disclosure" not in lazy.collect_schema().names():
+    reports = None if sources is None else conform_sources(sources).filter(
+        pl.col("kind").is_in(list(REPORT_KINDS)), pl.col("region_code").is_not_null(),
+        pl.col("year").is_not_null()).select("region_code", "year").unique()
+    if reports is not None and reports.height == 0:
+        reports = None  # sources that tie no report to a region-year say nothing about one
+    if reports is None and ("disclosure" not in lazy.collect_schema().names() or not lazy.select(
+            pl.col("disclosure").is_in(unreported).any()).collect().item()):
         return None
     keys = ["region_code", "indicator_code", "scope"]
     lazy = with_added_columns(lazy, OBSERVATION_SCHEMA).select(
@@ -144,15 +151,7 @@ def _disclosure(obs: pl.DataFrame | pl.LazyFrame, sources: pl.DataFrame | None,
         lazy = lazy.filter(pl.col("region_code").is_in([str(c) for c in regions]))
     if years is not None:
         lazy = lazy.filter(pl.col("year").is_in([int(y) for y in years]))
-    states = series_states(lazy.collect())
-    reports = None if sources is None else conform_sources(sources).filter(
-        pl.col("kind").is_in(list(REPORT_KINDS)), pl.col("region_code").is_not_null(),
-        pl.col("year").is_not_null()).select("region_code", "year").unique()
-    if reports is not None and reports.height == 0:
-        reports = None  # sources that tie no report to a region-year say nothing about one
-    if reports is None and not states["_state"].is_in(["no_number", "withheld"]).any():
-        return None
-    return states, reports
+    return series_states(lazy.collect()), reports
 
 
 def year_over_year(
