@@ -132,3 +132,31 @@ def test_coverage_table_marks_years_without_figures(real: Any) -> None:
     assert set(coverage["status"].to_list()) == {"insufficient_evidence", "no_figures"}
     none = coverage.filter(pl.col("status") == "no_figures")
     assert none["evidence_share"].null_count() == none.height
+
+
+def test_a_rank_on_evidence_with_a_missing_evidence_verdict_is_marked() -> None:
+    """The demo's rank 1 on evidence (宜昌市) misses evidence under the rubric: say so."""
+    report = _report("demo", year=2024)
+    ranking = report.html.split('id="ranking"')[1].split('id="areas"')[0]
+    assert '<td class="num">1<sup title="ranked on its disclosed figures only' in ranking
+    caveat = ranking.split('<p class="caveat">')[1].split("</p>")[0]
+    assert "宜昌市" in caveat and "rank 1" in caveat and "missing evidence" in caveat
+    assert "襄阳市" not in caveat  # a pass: its rank needs no caveat
+
+
+def test_area_shares_and_peer_medians_leave_undisclosed_figures_out() -> None:
+    """Dense demo too: 宜昌市 misses 4 figures; the areas table must not count them as 0."""
+    from fzcompare.benchmark import benchmark
+
+    folder = ROOT / "datasets" / "demo"
+    result = benchmark(load(folder), load_criteria("hubei-demo-2024"),
+                       regions_table=dataset_regions(folder))
+    zero_filled = result.areas.filter(pl.col("year") == 2024, pl.col("region_code") == "420500",
+                                      pl.col("share").is_not_null())
+    areas_html = _report("demo", year=2024).html.split('id="areas"')[1].split("</table>")[0]
+    yichang = areas_html.split("<bdi>宜昌市</bdi>")[1].split("</tr>")[0]
+    shown = [float(v) / 100 for v in re.findall(r'class="num">([\d.]+) %', yichang)]
+    assert len(shown) == zero_filled.height
+    lower = [s for s, z in zip(shown, zero_filled.sort("area_id")["share"], strict=True)
+             if z < s - 1e-3]
+    assert lower  # some area share was pulled down by zero points for undisclosed figures

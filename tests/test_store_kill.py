@@ -123,7 +123,8 @@ def bases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     demo.filter(pl.col("year") == 2023).head(20).with_columns(
         pl.col("value") + 1, pl.lit("kill-src").alias("source_id")).write_parquet(
         inputs / "new.parquet")
-    store.load_sources("datasets/demo").with_columns(
+    # the panel source (the demo also lists one synthetic report row per region-year)
+    store.load_sources("datasets/demo").filter(pl.col("region_code").is_null()).with_columns(
         pl.lit("kill-src").alias("source_id")).write_parquet(inputs / "sources.parquet")
     return {"plain": plain, "quarantined": quarantined, "inputs": inputs}
 

@@ -213,14 +213,18 @@ def trends_command(
         **({"relative": tolerance_rel} if tolerance_rel is not None else {}))
     codes = indicator or None
     name = view.value
+    # Which region-years have a report: a figure absent from one is not_disclosed.
+    sources = load_sources(dataset)
     frame: pl.DataFrame
     if name == "summary":
         frame = trends.summarize(observations, indicators=codes, tolerance=tolerance,
-                                 confidence=confidence)
+                                 confidence=confidence, sources=sources)
     elif name == "changes":
-        frame = trends.year_over_year(observations, indicators=codes, tolerance=tolerance)
+        frame = trends.year_over_year(observations, indicators=codes, tolerance=tolerance,
+                                      sources=sources)
     elif name == "series":
-        frame = trends.trend(observations, indicators=codes, confidence=confidence)
+        frame = trends.trend(observations, indicators=codes, confidence=confidence,
+                             sources=sources)
     elif name == "significance":
         frame = trends.change_significance(observations, indicators=codes,
                                            tolerance=tolerance, confidence=confidence)
@@ -241,7 +245,6 @@ def trends_command(
         frame = trends.outlook(observations, indicators=codes, confidence=confidence)
 
     notes: list[str] = []
-    sources = load_sources(dataset)
     synthetic = sources.filter(pl.col("kind") == "synthetic")["source_id"]
     if selected["source_id"].is_in(synthetic.implode()).any():
         notes.append("NOTE: this dataset holds SYNTHETIC figures (generated, not real).")

@@ -246,7 +246,8 @@ def build_report(
     plan = bm.what_it_would_take(result, year=focus_year)
     step("trends")
     scored_codes = criteria.criteria["indicator_code"].unique().to_list()
-    changes = trends.year_over_year(observations, indicators=scored_codes, ending_in=focus_year)
+    changes = trends.year_over_year(observations, indicators=scored_codes, ending_in=focus_year,
+                                    sources=sources)
 
     kinds = dict(sources.select("source_id", "kind").iter_rows())
     used = (observations.group_by("source_id").len("rows")

@@ -169,12 +169,11 @@ def build_context(
 
     sparse = tables.coverage is not None and _coverage(
         tables, totals, year=year, min_evidence=0.5) is not None
-    if sparse:
-        ranked = totals.filter(pl.col("rank").is_not_null())["region_code"].to_list()
-        areas = area_shares_on_evidence(tables.criteria.filter(
-            (pl.col("year") == year) & pl.col("region_code").is_in(ranked)))
-    else:
-        areas = tables.areas.filter(pl.col("year") == year)
+    # Area shares and their peer medians rest on disclosed figures only (issue 16): a figure
+    # not disclosed is left out, never counted as zero points, dense panel or sparse.
+    shown = (totals.filter(pl.col("rank").is_not_null()) if sparse else totals)["region_code"]
+    areas = area_shares_on_evidence(tables.criteria.filter(
+        (pl.col("year") == year) & pl.col("region_code").is_in(shown.implode())))
     area_groups = []
     for (group,), rows in areas.group_by(["peer_group"], maintain_order=True):
         wide = rows.pivot(on="area_id", index="region_code", values="share",
@@ -195,8 +194,9 @@ def build_context(
     area_note = ("Share of each area's points earned on the criteria with a disclosed figure "
                  "(– : nothing disclosed in the area); ranked regions only; peer median over "
                  "the regions with evidence in the last row." if sparse else
-                 "Share of each area's points earned; peer median in the last row of each "
-                 "group.")
+                 "Share of each area's points earned on the criteria with a disclosed figure "
+                 "(– : nothing disclosed in the area); peer median over the disclosed shares "
+                 "in the last row of each group.")
 
     blocks = _change_blocks(tables, totals, year=year, top_n=top_n)
 
@@ -304,7 +304,11 @@ def _ranking(totals: pl.DataFrame, regions: Mapping[str, str]) -> list[dict[str,
                      "share_common_set": _pct(row["share_common_set"]),
                      "verdict": row["verdict"],
                      "verdict_label": _VERDICT_LABELS.get(row["verdict"], row["verdict"]),
-                     "n_missing": row["n_missing"]}
+                     "n_missing": row["n_missing"],
+                     # ranked on its disclosed figures, but the rubric's verdict is that
+                     # evidence is missing: the rank is not a standing under the rubric
+                     "rank_caveat": row["rank"] is not None
+                     and row["verdict"] == "missing_evidence"}
             (ranked if row["rank"] is not None else unranked).append(entry)
         groups.append({"name": group, "rows": ranked, "unranked": unranked})
     return groups

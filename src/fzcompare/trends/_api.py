@@ -36,7 +36,15 @@ from fzcompare._names import check_filters
 from fzcompare._provenance import provenance_of
 from fzcompare.catalog import Catalog, load_catalog
 from fzcompare.errors import ArgumentTypeError, InvalidArgumentError, SchemaError
-from fzcompare.trends._frames import changes_frame, series_frame, summary_frame
+from fzcompare.schema import OBSERVATION_SCHEMA, REPORT_KINDS, conform_sources, with_added_columns
+from fzcompare.trends._frames import (
+    changes_frame,
+    disclosed_pairs,
+    not_disclosed_counts,
+    series_frame,
+    series_states,
+    summary_frame,
+)
 from fzcompare.trends._intervals import rate_intervals, with_rate_intervals
 from fzcompare.trends._kernels import series_statistics
 from fzcompare.trends._kernels import year_over_year as change_arrays_of
@@ -115,6 +123,38 @@ def _panel(obs: pl.DataFrame | pl.LazyFrame, indicators: Iterable[str] | None,
     return prepare(obs, indicators=indicators, regions=regions, years=years, catalog=catalog)
 
 
+def _disclosure(obs: pl.DataFrame | pl.LazyFrame, sources: pl.DataFrame | None,
+                indicators: Iterable[str] | None, regions: Iterable[str] | None,
+                years: Iterable[int] | None,
+                ) -> tuple[pl.DataFrame, pl.DataFrame | None] | None:
+    """Series states and report years for ``disclosed_pairs``; None when nothing can differ.
+
+    Without report rows in ``sources`` and without a stored ``no_number``/``withheld`` row,
+    the pairs are those of the kernels (the fast path: nothing is collected).
+    """
+    unreported = ["no_number", "withheld"]
+    lazy = obs.lazy()
+    reports = None if sources is None else conform_sources(sources).filter(
+        pl.col("kind").is_in(list(REPORT_KINDS)), pl.col("region_code").is_not_null(),
+        pl.col("year").is_not_null()).select("region_code", "year").unique()
+    if reports is not None and reports.height == 0:
+        reports = None  # sources that tie no report to a region-year say nothing about one
+    if reports is None and ("disclosure" not in lazy.collect_schema().names() or not lazy.select(
+            pl.col("disclosure").is_in(unreported).any()).collect().item()):
+        return None
+    keys = ["region_code", "indicator_code", "scope"]
+    lazy = with_added_columns(lazy, OBSERVATION_SCHEMA).select(
+        *[pl.col(c).cast(pl.String) for c in keys], pl.col("year").cast(pl.Int32),
+        "disclosure")
+    if indicators is not None:
+        lazy = lazy.filter(pl.col("indicator_code").is_in([str(c) for c in indicators]))
+    if regions is not None:
+        lazy = lazy.filter(pl.col("region_code").is_in([str(c) for c in regions]))
+    if years is not None:
+        lazy = lazy.filter(pl.col("year").is_in([int(y) for y in years]))
+    return series_states(lazy.collect()), reports
+
+
 @renamed_arguments(obs="observations")
 def year_over_year(
     observations: pl.DataFrame | pl.LazyFrame,
@@ -126,8 +166,16 @@ def year_over_year(
     tolerance: Tolerance | None = None,
     catalog: Catalog | None = None,
     intervals: bool = False,
+    sources: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Each observation against the previous usable year of its series.
+
+    Only two disclosed figures are compared (issue 16): a row whose own figure is stored as
+    ``no_number``/``withheld``, or whose previous year has a report (``sources``) but no
+    figure for the series, gets verdict ``not_disclosed`` and no change; a row whose region
+    had no report the year before (and none earlier) gets ``no_report``. Rates change in
+    percentage points (``change_pp``); ``change_pct`` is the relative change, the measure
+    for counts.
 
     Args:
         observations: Observations.
@@ -143,13 +191,18 @@ def year_over_year(
         catalog: Catalog giving each indicator's direction (default the bundled one).
         intervals: Also add ``value_ci_low`` / ``value_ci_high``: the 95 % Wilson interval
             of catalog rates whose counts are in ``observations`` (``rate_intervals``), else null.
+        sources: The dataset's sources table: which region-years have a report (its
+            ``region_code``/``year``, kinds report or synthetic). Without it a year with no
+            row at all cannot be told from a year without a report, and is bridged.
 
     Returns:
         One row per observation, sorted by region, indicator, scope and year: ``region_code,
         indicator_code, scope, year, prev_year, gap_years, value, prev_value, unit,
-        qualifier, change_abs, change_pct, change_pct_annual, verdict, uncertain, reason,
-        direction, source_id``. ``gap_years`` is ``year - prev_year`` (2021 -> 2023 is 2);
-        ``change_pct`` is over the whole gap, ``change_pct_annual`` per year compounded.
+        qualifier, change_abs, change_pct, change_pct_annual, change_pp, verdict, uncertain,
+        reason, direction, source_id``. ``change_pp`` is ``change_abs`` for rates (catalog
+        kind ``rate`` or unit ``%``: percentage points) and null for counts.
+        ``gap_years`` is ``year - prev_year`` (2021 -> 2023 is 2); ``change_pct`` is over
+        the whole gap, ``change_pct_annual`` per year compounded.
         ``verdict`` is improved/worsened (``higher``/``lower``/``target`` indicators),
         increased/decreased (``neutral`` or uncatalogued ones), unchanged, or
         ``not comparable`` with ``reason`` saying why. ``uncertain`` marks changes that
@@ -187,6 +240,9 @@ def year_over_year(
         rows = np.flatnonzero(np.isin(panel.year, wanted))
     changes = changes_frame(panel, change_arrays_of(panel, tolerance_abs=tol.absolute,
                                            tolerance_rel=tol.relative, only=rows), rows)
+    marks = _disclosure(observations, sources, indicators, regions, years)
+    if marks is not None:
+        changes = disclosed_pairs(changes, *marks)
     if intervals:
         changes = with_rate_intervals(changes, rate_intervals(observations, catalog=catalog))
     return changes
@@ -201,8 +257,15 @@ def trend(
     years: Iterable[int] | None = None,
     confidence: float = 0.95,
     catalog: Catalog | None = None,
+    sources: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Multi-year trend statistics for every series, on its usable points.
+
+    The statistics rest on the disclosed figures only: ``n_points`` is the number of
+    disclosed years used, ``n_not_disclosed`` the years of the series' span (first to last
+    row) whose report gave no figure (stored ``no_number``/``withheld`` rows, and with
+    ``sources`` the report years without a row). A slope over 3 points of a 6-year span
+    says so.
 
     Args:
         observations: Observations.
@@ -211,15 +274,17 @@ def trend(
         years: Keep only these years.
         confidence: Level of the slope's confidence interval.
         catalog: Catalog (for the ``direction`` column; default the bundled one).
+        sources: The sources table, for ``n_not_disclosed`` (as in ``year_over_year``).
 
     Returns:
         One row per series: ``region_code, indicator_code, scope, unit, n_points,
-        n_excluded, n_qualified, first_year, last_year, first_value, last_value, slope,
-        slope_se, slope_ci_low, slope_ci_high, slope_p, slope_reason, cagr, cagr_reason,
-        mk_s, mk_var_s, mk_z, mk_tau, mk_p, sen_slope, mk_reason, direction``. The slope is
-        OLS of value on year (units per year; needs 3 points), ``cagr`` is in percent per
-        year between the first and last points (needs 2), Mann-Kendall and Sen's slope need
-        4. A statistic that cannot be computed is null and its ``*_reason`` says why.
+        n_excluded, n_not_disclosed, n_qualified, first_year, last_year, first_value,
+        last_value, slope, slope_se, slope_ci_low, slope_ci_high, slope_p, slope_reason,
+        cagr, cagr_reason, mk_s, mk_var_s, mk_z, mk_tau, mk_p, sen_slope, mk_reason,
+        direction``. The slope is OLS of value on year (units per year; needs 3 points),
+        ``cagr`` is in percent per year between the first and last points (needs 2),
+        Mann-Kendall and Sen's slope need 4. A statistic that cannot be computed is null
+        and its ``*_reason`` says why.
 
     Examples:
         >>> import polars as pl
@@ -233,7 +298,24 @@ def trend(
     """
     level = _check_confidence(confidence)
     panel = _panel(observations, indicators, regions, years, catalog)
-    return series_frame(panel, series_statistics(panel, confidence=level))
+    frame = series_frame(panel, series_statistics(panel, confidence=level))
+    marks = _disclosure(observations, sources, indicators, regions, years)
+    return _with_not_disclosed(frame, marks)
+
+
+def _with_not_disclosed(frame: pl.DataFrame,
+                        marks: tuple[pl.DataFrame, pl.DataFrame | None] | None) -> pl.DataFrame:
+    """``frame`` with ``n_not_disclosed`` after ``n_excluded`` (0 when nothing is known)."""
+    keys = ["region_code", "indicator_code", "scope"]
+    if marks is None:
+        counted = frame.with_columns(pl.lit(0, pl.Int32).alias("n_not_disclosed"))
+    else:
+        counted = frame.join(not_disclosed_counts(*marks), on=keys, how="left",
+                             maintain_order="left").with_columns(
+            pl.col("n_not_disclosed").fill_null(0))
+    order = list(frame.columns)
+    order.insert(order.index("n_excluded") + 1, "n_not_disclosed")
+    return counted.select(order)
 
 
 @renamed_arguments(obs="observations")
@@ -246,15 +328,16 @@ def summarize(
     tolerance: Tolerance | None = None,
     confidence: float = 0.95,
     catalog: Catalog | None = None,
+    sources: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Year-over-year changes with their series' trend statistics, one row per observation.
 
     The columns are ``SUMMARY_COLUMNS``: ``region_code, indicator_code, scope, year,
     prev_year, value, prev_value, change_abs, change_pct, verdict, slope, slope_ci_low,
     slope_ci_high, slope_p, cagr, mk_tau, mk_p, sen_slope, n_points`` then ``unit,
-    qualifier, gap_years, change_pct_annual, uncertain, reason, direction, slope_se,
-    slope_reason, cagr_reason, mk_reason, source_id``. Arguments as in
-    ``year_over_year`` and ``trend``.
+    qualifier, gap_years, change_pct_annual, change_pp, uncertain, reason, direction,
+    slope_se, slope_reason, cagr_reason, mk_reason, source_id``. Arguments as in
+    ``year_over_year`` and ``trend`` (pairs with an undisclosed side: ``not_disclosed``).
 
     Examples:
         >>> import polars as pl
@@ -268,7 +351,9 @@ def summarize(
     level = _check_confidence(confidence)
     panel = _panel(observations, indicators, regions, years, catalog)
     change_arrays = change_arrays_of(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
-    return summary_frame(panel, change_arrays, series_statistics(panel, confidence=level))
+    frame = summary_frame(panel, change_arrays, series_statistics(panel, confidence=level))
+    marks = _disclosure(observations, sources, indicators, regions, years)
+    return frame if marks is None else disclosed_pairs(frame, *marks)
 
 
 @renamed_arguments(obs="observations")
@@ -458,6 +543,7 @@ def analyze(
     significance: bool = True,
     forecast: bool = False,
     catalog: Catalog | None = None,
+    sources: pl.DataFrame | None = None,
 ) -> TrendsResult:
     """Run every analysis once over the same prepared observations.
 
@@ -471,6 +557,9 @@ def analyze(
         significance: Also test each change (``change_significance``).
         forecast: Also fit the Holt outlook (``outlook``; tens of ms per series).
         catalog: Catalog (default the bundled one).
+        sources: The sources table: pairs with an undisclosed side become ``not_disclosed``
+            in ``summary`` and ``changes``, and ``series`` counts ``n_not_disclosed`` (as in
+            ``year_over_year`` and ``trend``; ``significance`` tests the kernels' pairs).
 
     Examples:
         >>> import polars as pl
@@ -500,10 +589,14 @@ def analyze(
         if tested is not None:
             tested = tested.filter(pl.col("indicator_code").is_in(list(indicators)))
     spread = dispersion_coded(panel)
+    summary = summary_frame(panel, change_arrays, stats)
+    marks = _disclosure(observations, sources, indicators, regions, years)
+    if marks is not None:
+        summary, changes = disclosed_pairs(summary, *marks), disclosed_pairs(changes, *marks)
     return TrendsResult(
-        summary=summary_frame(panel, change_arrays, stats),
+        summary=summary,
         changes=changes,
-        series=series_frame(panel, stats),
+        series=_with_not_disclosed(series_frame(panel, stats), marks),
         significance=tested,
         dispersion=dispersion_frame(panel, spread),
         convergence=convergence_frame(panel, spread, confidence=level),

@@ -59,6 +59,14 @@ def direction_column(panel: Panel, indicator_codes: IntArray) -> pl.Series:
     return labels("direction", DIRECTIONS, panel.direction[indicator_codes], zero_is_null=True)
 
 
+def _is_rate(panel: Panel, indicator: IntArray, pick: IntArray) -> BoolArray:
+    """Rows whose indicator is a catalog rate, or whose unit is ``%`` (uncatalogued rates)."""
+    rate_kind = np.array([k == "rate" for k in panel.kind] or [False], dtype=bool)
+    percent = np.array([u == "%" for u in panel.unit_names.to_list()] or [False], dtype=bool)
+    rows: BoolArray = rate_kind[indicator] | percent[panel.unit[pick]]
+    return rows
+
+
 def changes_frame(panel: Panel, changes: Changes, rows: IntArray | None = None) -> pl.DataFrame:
     """One row per observation (or per panel row in ``rows``).
 
@@ -85,6 +93,8 @@ def changes_frame(panel: Panel, changes: Changes, rows: IntArray | None = None) 
         floats("change_abs", changes.change_abs[pick]),
         floats("change_pct", changes.change_pct[pick]),
         floats("change_pct_annual", changes.change_pct_annual[pick]),
+        floats("change_pp", np.where(_is_rate(panel, indicator, pick),
+                                     changes.change_abs[pick], np.nan)),
         labels("verdict", VERDICTS, changes.verdict[pick], zero_is_null=False),
         pl.Series("uncertain", changes.uncertain[pick]),
         labels("reason", CHANGE_REASONS, changes.reason[pick], zero_is_null=True),
@@ -152,3 +162,108 @@ def summary_frame(panel: Panel, changes: Changes, stats: SeriesStats) -> pl.Data
         labels("mk_reason", SERIES_REASONS, stats.mk_reason[sid], zero_is_null=True),
     ])
     return pl.concat([base, extra], how="horizontal").select(SUMMARY_COLUMNS)
+
+
+_SERIES: Final[list[str]] = ["region_code", "indicator_code", "scope"]
+_NOT_REPORTED: Final[list[str]] = ["no_number", "withheld"]
+
+
+def series_states(rows: pl.DataFrame) -> pl.DataFrame:
+    """One state per series and year: ``region_code, indicator_code, scope, year, _state``.
+
+    ``rows`` holds every observation row of the series (any disclosure state); a duplicated
+    year keeps its first row (the kernels report the duplicate).
+    """
+    return rows.select(*_SERIES, pl.col("year").cast(pl.Int32),
+                       pl.col("disclosure").alias("_state")).unique(
+        [*_SERIES, "year"], keep="first", maintain_order=True)
+
+
+def _previous_published(frame: pl.DataFrame, states: pl.DataFrame,
+                        reports: pl.DataFrame | None) -> pl.DataFrame:
+    """``frame`` with ``_p``: the series' previous year with a row or a report of its region."""
+    candidates = states.select(*_SERIES, pl.col("year").alias("_p"))
+    if reports is not None:
+        per_series = states.select(_SERIES).unique().join(
+            reports.select("region_code", pl.col("year").cast(pl.Int32).alias("_p")),
+            on="region_code")
+        candidates = pl.concat([candidates, per_series.select(*_SERIES, "_p")]).unique()
+    # sorted on the year overall, hence within every series (polars cannot check that itself)
+    return frame.sort("year").join_asof(
+        candidates.sort("_p"), left_on="year", right_on="_p", by=_SERIES,
+        strategy="backward", allow_exact_matches=False, check_sortedness=False)
+
+
+def disclosed_pairs(frame: pl.DataFrame, states: pl.DataFrame,
+                    reports: pl.DataFrame | None) -> pl.DataFrame:
+    """Compare only pairs of disclosed figures; mark the others (issue 16).
+
+    The partner of a row of year Y is the previous year P in which its series has a row or
+    (with ``reports``) its region has a report. A row whose own figure is ``no_number`` or
+    ``withheld``, or whose P has a report but no figure, gets verdict ``not_disclosed`` and
+    no change (never a change against zero, never a silent bridge to an older year). A
+    reported row with no P although the data go back further, while ``reports`` says the
+    region had no report in Y - 1, gets ``no_report``. Years without a report between P
+    and Y are bridged, as before, and show in ``gap_years``.
+
+    Args:
+        frame: A change table (``year_over_year`` or ``summarize`` rows).
+        states: ``series_states`` of every row of the series.
+        reports: Region-years with a report (``region_code``, ``year``), or None if the
+            sources are not known (then only stored no_number/withheld rows break a pair).
+    """
+    first_year = (states["year"].min() if reports is None or reports.height == 0
+                  else min(states["year"].min(), reports["year"].min()))  # type: ignore[type-var]
+    marked = _previous_published(frame.with_row_index("_i"), states, reports)
+    marked = marked.join(states, on=[*_SERIES, "year"], how="left").join(
+        states.select(*_SERIES, pl.col("year").alias("_p"), pl.col("_state").alias("_ps"),
+                      pl.lit(value=True).alias("_prow")),
+        on=[*_SERIES, "_p"], how="left")
+    reported = pl.col("_state") == "reported"
+    own = pl.col("_state").is_in(_NOT_REPORTED)
+    previous = (reported & pl.col("_p").is_not_null()
+                & (pl.col("_prow").is_null() | pl.col("_ps").is_in(_NOT_REPORTED)))
+    no_report = (pl.lit(reports is not None) & reported & pl.col("_p").is_null()
+                 & (pl.col("year") - 1 >= pl.lit(first_year)))
+    hit = own | previous | no_report
+    prev_year = (pl.when(own | previous).then(pl.col("_p"))
+                 .otherwise(pl.col("year") - 1).cast(pl.Int32))
+    return marked.with_columns(
+        pl.when(hit).then(prev_year).otherwise(pl.col("prev_year")).alias("prev_year"),
+        pl.when(hit).then(pl.col("year") - prev_year).otherwise(pl.col("gap_years"))
+        .cast(pl.Int32).alias("gap_years"),
+        *[pl.when(hit).then(None).otherwise(pl.col(c)).alias(c)
+          for c in ("prev_value", "change_abs", "change_pct", "change_pct_annual", "change_pp")
+          if c in frame.columns],
+        pl.when(hit).then(pl.lit(value=False)).otherwise(pl.col("uncertain")).alias("uncertain"),
+        pl.when(own | previous).then(pl.lit("not_disclosed")).when(no_report)
+        .then(pl.lit("no_report")).otherwise(pl.col("verdict").cast(pl.String))
+        .cast(VERDICT_DTYPE).alias("verdict"),
+        pl.when(own).then(pl.lit("not_disclosed")).when(previous)
+        .then(pl.lit("previous_not_disclosed")).when(no_report)
+        .then(pl.lit("previous_no_report")).otherwise(pl.col("reason").cast(pl.String))
+        .cast(CHANGE_REASON_DTYPE).alias("reason"),
+    ).sort("_i").select(frame.columns)
+
+
+def not_disclosed_counts(states: pl.DataFrame, reports: pl.DataFrame | None) -> pl.DataFrame:
+    """Per series, the years of its span (first to last row) with a report but no figure.
+
+    Counted: rows stored as ``no_number`` or ``withheld``, and (with ``reports``) years in
+    which the region has a report and the series has no row.
+    """
+    spans = states.group_by(_SERIES).agg(pl.col("year").min().alias("_lo"),
+                                         pl.col("year").max().alias("_hi"),
+                                         pl.col("_state").is_in(_NOT_REPORTED).sum()
+                                         .alias("_own"))
+    absent = pl.lit(0, pl.UInt32).alias("_absent")
+    if reports is None:
+        return spans.select(*_SERIES, (pl.col("_own") + absent).cast(pl.Int32)
+                            .alias("n_not_disclosed"))
+    in_span = spans.join(reports.select("region_code", pl.col("year").cast(pl.Int32)),
+                         on="region_code").filter(pl.col("year").is_between("_lo", "_hi"))
+    missing = in_span.join(states, on=[*_SERIES, "year"], how="anti").group_by(_SERIES).len(
+        "_absent")
+    return spans.join(missing, on=_SERIES, how="left").select(
+        *_SERIES, (pl.col("_own") + pl.col("_absent").fill_null(0)).cast(pl.Int32)
+        .alias("n_not_disclosed"))

@@ -22,9 +22,14 @@ DIRECTIONS: Final[tuple[str, ...]] = ("higher", "lower", "target", "neutral")
 
 VERDICTS: Final[tuple[str, ...]] = (
     "improved", "worsened", "unchanged", "increased", "decreased", "not comparable",
+    "not_disclosed", "no_report",
 )
+"""The last two (issue 16): one side of the pair was not disclosed with a number although a
+report exists (``not_disclosed``), or the region has no report for the previous year
+(``no_report``); no change is computed for either."""
 CHANGE_REASONS: Final[tuple[str, ...]] = (
     *ROW_REASONS, "no_previous", "scope_changed", "unit_changed",
+    "not_disclosed", "previous_not_disclosed", "previous_no_report",
 )
 SERIES_REASONS: Final[tuple[str, ...]] = (
     "too_few_points", "mixed_units", "constant_series", "non_positive_start", "negative_end",
@@ -38,7 +43,8 @@ SUMMARY_COLUMNS: Final[tuple[str, ...]] = (
     "region_code", "indicator_code", "scope", "year", "prev_year", "value", "prev_value",
     "change_abs", "change_pct", "verdict", "slope", "slope_ci_low", "slope_ci_high", "slope_p",
     "cagr", "mk_tau", "mk_p", "sen_slope", "n_points",
-    "unit", "qualifier", "gap_years", "change_pct_annual", "uncertain", "reason", "direction",
+    "unit", "qualifier", "gap_years", "change_pct_annual", "change_pp", "uncertain", "reason",
+    "direction",
     "slope_se", "slope_reason", "cagr_reason", "mk_reason", "source_id",
 )
 """Columns of ``fzcompare.trends.summarize``: the required CSV columns first."""
