@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 import polars as pl
@@ -280,6 +281,25 @@ def _year_axis(ax: Axes, years: Sequence[int]) -> None:
     ax.grid(axis="x", visible=False)
 
 
+_CJK_BREAKS: Final = re.compile(r"(?<=[，、；：。）)])|(?=[（(])")
+"""Where unspaced (CJK) text may break: after a comma or closing bracket, before an opening one."""
+
+
+def _pack(parts: Sequence[str], width: int) -> list[str] | None:
+    """Parts packed greedily into lines of ``width`` cells; None when one part is wider."""
+    out: list[str] = []
+    current = ""
+    for part in (p for p in parts if p):
+        if display_width(part) > width:
+            return None
+        if current and display_width(current + part) > width:
+            out.append(current)
+            current = part
+        else:
+            current += part
+    return [*out, current] if current else out
+
+
 def _wrap(label: str, width: int, lines: int, *, suffix: str = "") -> str:
     """Safe text broken into at most ``lines`` lines of ``width`` cells (words kept whole).
 
@@ -297,6 +317,9 @@ def _wrap(label: str, width: int, lines: int, *, suffix: str = "") -> str:
     label = safe_text(label)
     spaced = " " in label
     if not spaced and display_width(label) > width:
+        at_punctuation = _pack(_CJK_BREAKS.split(label), width)
+        if at_punctuation is not None and len(at_punctuation) <= lines:
+            return "\n".join(at_punctuation)
         # Even lines for unspaced (CJK) text instead of one orphan character.
         count = min(lines, math.ceil(display_width(label) / width))
         step = math.ceil(len(label) / count)
