@@ -549,7 +549,7 @@ def criteria_heatmap(
     grid = _status_grid(frame, crit_rows, region_order)
     row_labels = [_wrap(name, 40, 3) for name in setup.namer.criteria(crit_rows)]
     col_labels, stacked = _column_labels([setup.namer.region(c) for c in region_order])
-    area_names = {r["area_id"]: _wrap(setup.namer.area(r["area_id"], r["area_name"]), 24, 2)
+    area_names = {r["area_id"]: _wrap(setup.namer.area(r["area_id"], r["area_name"]), 24, 3)
                   for r in crit_rows}
     lines = max((label.count("\n") + 1 for label in row_labels), default=1)
     cell_h = 0.3 if lines <= 2 else 0.42
