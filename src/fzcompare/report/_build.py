@@ -39,8 +39,11 @@ from fzcompare.report._uncertainty_section import insert_section, uncertainty_se
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.figure import Figure
 
+    from fzcompare.benchmark import BenchmarkResult, BenchmarkSettings
     from fzcompare.criteria import CriteriaSet
+    from fzcompare.validate import ValidationResult
 
 __all__ = ["FORMATS", "Report", "build_report", "write_report"]
 
@@ -124,7 +127,7 @@ class Report:
         return self.tables["totals"].to_pandas()
 
 
-def _validation_outcomes(validation: Any) -> tuple[pl.DataFrame, str]:
+def _validation_outcomes(validation: ValidationResult | None) -> tuple[pl.DataFrame, str]:
     if validation is None:
         return pl.DataFrame(schema=_OUTCOME_SCHEMA), "not run"
     outcomes = validation.outcomes
@@ -153,7 +156,7 @@ def build_report(
     as_of: dt.date,
     year: int | None = None,
     focus_regions: Sequence[str] | None = None,
-    validation: Any = None,
+    validation: ValidationResult | None = None,
     allow_invalid: bool = False,
     dataset_label: str = "",
     charts: bool = True,
@@ -363,7 +366,7 @@ def choose_year(totals: pl.DataFrame) -> tuple[int, str]:
     return int(best["year"]), reason
 
 
-def coverage_table(result: Any) -> pl.DataFrame:
+def coverage_table(result: BenchmarkResult) -> pl.DataFrame:
     """Per region of the rubric's levels and year scored: evidence share and rank status.
 
     ``status``: ``ranked``, ``insufficient_evidence``, or ``no_figures`` (the region has
@@ -396,7 +399,8 @@ def _indicator_names() -> dict[str, str]:
 
 
 def _summary(*, meta: ReportMeta, totals: pl.DataFrame, verdict: str,
-             outcomes: pl.DataFrame, allow_invalid: bool, settings: Any) -> dict[str, Any]:
+             outcomes: pl.DataFrame, allow_invalid: bool,
+             settings: BenchmarkSettings) -> dict[str, Any]:
     counts = dict(totals.group_by("verdict").len().iter_rows())
     failed = outcomes.filter(~pl.col("success")) if outcomes.height else outcomes
     return {
@@ -436,7 +440,7 @@ def _summary(*, meta: ReportMeta, totals: pl.DataFrame, verdict: str,
 def _draw_charts(
     *,
     observations: pl.DataFrame,
-    result: Any,
+    result: BenchmarkResult,
     year_criteria: pl.DataFrame,
     changes: pl.DataFrame,
     year: int,
@@ -451,7 +455,7 @@ def _draw_charts(
     totals = result.totals
     year_totals = totals.filter(pl.col("year") == year)
 
-    def add(chart_id: str, fig: Any, alt: str, caption: str,
+    def add(chart_id: str, fig: Figure, alt: str, caption: str,
             into: list[ChartImage] = images) -> None:
         into.append(ChartImage(id=chart_id, uri=_uri(fig), alt=alt, caption=caption))
         fig.clear()
@@ -568,7 +572,7 @@ class _RegionJob:
     criteria: pl.DataFrame
 
 
-def _uri(fig: Any) -> str:
+def _uri(fig: Figure) -> str:
     return charts.figure_to_data_uri(fig, dpi=REPORT_DPI, colors=REPORT_COLORS)
 
 
