@@ -201,8 +201,10 @@ def _change_text(row: Mapping[str, Any], unit: str, lang: Lang) -> str:
     pct = _num(row.get("change_pct"))
     if change is None:
         return text(lang, "not comparable") if _verdict_of(row) == "not comparable" else "–"
-    if unit == "%" or pct is None:
-        return _signed(change) + (" pp" if unit == "%" else "")
+    if unit == "%":
+        return _signed(change) + " pp"
+    if pct is None:  # a count that was 0 last year has no relative change: say the amount
+        return _signed(change) + (f" {unit}" if unit else "")
     return _signed(pct) + "%"
 
 
