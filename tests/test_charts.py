@@ -603,3 +603,66 @@ def test_charts_accept_the_real_trends_and_benchmark_frames() -> None:
     assert any("增加" in t or "减少" in t for t in texts["dumbbell"])  # neutral indicator
     assert "部分得分区间" in texts["bullet"]  # linear rules draw a partial-credit zone
     assert any(t.startswith("未画出") for t in texts["profile"])  # bonus and veto areas
+
+
+# ---------------------------------------------------------------- issue 18: charts as pictures
+
+
+def test_rate_axes_stop_at_100() -> None:
+    obs = pl.DataFrame({"region_code": ["420300"] * 3, "year": [2021, 2022, 2023],
+                        "indicator_code": ["gov_service_online_rate"] * 3, "scope": ["全市"] * 3,
+                        "value": [97.0, 99.5, 99.97], "unit": ["%"] * 3})
+    fig = charts.trend_panels(obs)
+    assert fig.axes[0].get_ylim()[1] == 100.0
+    counts = obs.with_columns(pl.lit("reconsideration_applications").alias("indicator_code"),
+                              pl.lit("件").alias("unit"))
+    assert charts.trend_panels(counts).axes[0].get_ylim()[1] > 99.97
+    assert charts.area_profile(areas_frame(), region_code="420300").axes[0].get_xlim()[1] == 100
+
+
+def test_english_heatmap_labels_are_unique_and_areas_translated() -> None:
+    frame = criteria_frame().with_columns(
+        pl.when(pl.col("criterion_id") == "c8.3").then(pl.lit("gov_service_online_rate"))
+        .otherwise(pl.col("indicator_code")).alias("indicator_code"))
+    fig = charts.criteria_heatmap(frame, lang="en")
+    rows = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(set(rows)) == len(rows)
+    assert "Share of government services available online (c8.3)" in [r.replace("\n", " ")
+                                                                        for r in rows]
+    areas = [t.get_text().replace("\n", " ")
+             for t in fig.axes[0].child_axes[0].get_yticklabels()]
+    assert "Government functions" in areas
+    assert not any("\u4e00" <= ch <= "\u9fff" for name in areas for ch in name)
+
+
+def test_long_labels_are_wrapped_not_cut() -> None:
+    long_name = "行政机关负责人出庭应诉率达到百分之九十以上并且逐年提高（80%起计分，100%得满分）"
+    frame = criteria_frame().with_columns(
+        pl.when(pl.col("criterion_id") == "c8.3").then(pl.lit(long_name))
+        .otherwise(pl.col("criterion_name")).alias("criterion_name"))
+    for fig in (charts.criteria_heatmap(frame),
+                charts.bullet_chart(frame, region_code="420300")):
+        shown = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+        assert long_name in [s.replace("\n", "") for s in shown]
+        assert not any("…" in s for s in shown)
+
+
+def test_peer_group_ids_are_shown_as_words() -> None:
+    totals = totals_frame().with_columns(pl.lit("prefecture/420000").alias("peer_group"))
+    fig = charts.rank_bump(totals)
+    assert fig.subfigs[0].texts[1].get_text() == "同组：湖北省 · 地级（9 个地区）"
+
+
+def test_legend_of_many_regions_leaves_room_for_the_panels() -> None:
+    codes = list(load_regions().filter(pl.col("parent_code") == "420000")["region_code"])
+    obs = pl.DataFrame({"region_code": [c for c in codes for _ in range(3)],
+                        "year": [2021, 2022, 2023] * len(codes),
+                        "indicator_code": ["gov_service_online_rate"] * 3 * len(codes),
+                        "scope": ["全市"] * 3 * len(codes),
+                        "value": [90.0 + i % 7 for i in range(3 * len(codes))]})
+    fig = charts.trend_panels(obs)
+    legend = fig.subfigs[1].legends[0]
+    panel = fig.axes[0].get_window_extent()
+    box = legend.get_window_extent()
+    assert len(legend.get_texts()) == len(codes) == 17
+    assert box.height < 0.5 * panel.height

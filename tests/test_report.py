@@ -172,3 +172,48 @@ def test_right_to_left_overrides_in_names_are_isolated(demo: dict[str, pl.DataFr
     body = html.split("<body", 1)[1]
     assert body.count(name) >= 3  # ranking, nav, region section ...
     assert body.count(name) == body.count(f"<bdi>{name}</bdi>")
+
+
+# ------------------------------------------------ issue 18: the page as a reader sees it
+
+
+def test_region_tables_show_labels_not_codes(demo: dict[str, pl.DataFrame]) -> None:
+    html = _build(demo).html
+    regions = html[html.index('<h2 id="regions">'):html.index('<h2 id="sources">')]
+    statuses = re.findall(r'<td class="s-[a-z_]+ status">([^<]*)</td>', regions)
+    assert statuses
+    assert not {"met", "not_met", "partial", "missing"} & set(statuses)
+    assert "not met 未达标" in statuses
+    # The vetoed region names its veto criterion, not its id.
+    assert "vetoed by: <bdi>法治督察问题整改完成率低于90%的，一票否决</bdi>" in regions
+    assert "veto: V.1" not in regions and ">V.1<" not in regions
+    # What a criterion needs is said in words, and the columns are explained.
+    needs = re.findall(r"<td>((?:raise|lower) by [\d.,]+ to [\d.,]+)</td>", regions)
+    assert needs
+    assert "For full points: how far the value must move" in regions
+    ranking = html[html.index('<h2 id="ranking">'):html.index('<h2 id="areas">')]
+    assert "Not disclosed: number of the rubric's criteria" in ranking
+    assert "湖北省 · 地级" in ranking
+
+
+def test_long_source_addresses_wrap() -> None:
+    real = {"obs": load("datasets/real"), "sources": load_sources("datasets/real"),
+            "regions": dataset_regions("datasets/real")}
+    html = _build(real).html
+    assert re.search(r"td\.url \{[^}]*overflow-wrap: anywhere", html)
+    urls = re.findall(r'<td class="url">([^<]+)</td>', html)
+    assert urls
+    assert all(u.startswith("http") for u in urls)
+
+
+def test_chart_captions_name_indicators_not_codes(demo: dict[str, pl.DataFrame]) -> None:
+    html = _build(demo, charts=True, focus_regions=["420300"]).html
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", html)
+    alts = re.findall(r'<img src="data:[^"]*" alt="([^"]*)"', html)
+    assert captions and alts
+    for text in captions + alts:
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text
+        assert "prefecture/" not in text, text
+    # Per-region charts are shown at their drawn size, one to a row (not in a half column).
+    section = html[html.index('id="region-420300"'):]
+    assert '<div class="region-charts">' in section.split("</section>")[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
@@ -19,14 +19,12 @@ from fzcompare.charts._common import (
     _one_value,
     _signed,
     _unit_label,
+    cap_at_100,
+    chart_setup,
+    is_rate_unit,
+    right_labels,
 )
-from fzcompare.charts._labels import (
-    Namer,
-    check_lang,
-    is_synthetic,
-    require_columns,
-    safe_text,
-)
+from fzcompare.charts._labels import Lang, safe_text
 from fzcompare.charts._style import (
     BLUE,
     FIG_WIDTH,
@@ -43,7 +41,8 @@ from fzcompare.charts._style import (
 )
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
 
 
 # ---------------------------------------------------------------- year-over-year dumbbell
@@ -107,10 +106,9 @@ def yoy_dumbbell(
         >>> [label.get_text() for label in fig.axes[0].child_axes[0].get_yticklabels()]
         ['-0.8 pp', '±0 pp', '+2.6 pp']
     """
-    lang_ = check_lang(lang)
-    require_columns(trends, TRENDS_COLUMNS, what="trends frame")
-    namer = Namer(lang_, labels)
-    mark = is_synthetic(trends, synthetic)
+    setup = chart_setup(trends, TRENDS_COLUMNS, what="trends frame", lang=lang, labels=labels,
+                        synthetic=synthetic)
+    lang_, namer = setup.lang, setup.namer
     frame = trends
     if scope is not None:
         frame = frame.filter(pl.col("scope") == scope)
@@ -121,94 +119,128 @@ def yoy_dumbbell(
     frame = frame.filter(pl.col("indicator_code") == code)
     the_year = _latest_year(frame, year, "yoy_dumbbell")
     frame = _nonempty(frame.filter(pl.col("year") == the_year), "yoy_dumbbell")
-    total = frame.height
     note: list[str] = []
-    if total > max_rows:
+    if frame.height > max_rows:
+        note.append(text(lang_, "shown_of", shown=max_rows, total=frame.height))
         frame = frame.sort(pl.col("change_abs").abs(), descending=True,
                            nulls_last=True).head(max_rows)
-        note.append(text(lang_, "shown_of", shown=max_rows, total=total))
+    frame = _dumbbell_order(frame, sort_by)
     show_scope = frame["scope"].n_unique() > 1
-    if sort_by == "change":
-        frame = frame.sort(["change_abs", "region_code"], descending=[False, False],
-                           nulls_last=False)
-    elif sort_by == "value":
-        frame = frame.sort(["value", "region_code"], nulls_last=False)
-    else:
-        frame = frame.sort(["region_code", "scope"], descending=True)
     rows = list(frame.iter_rows(named=True))
     units = frame["unit"].drop_nulls().unique().to_list() if "unit" in frame.columns else []
     unit = str(units[0]) if len(units) == 1 else namer.unit(code)
-    has_pct = "change_pct" in frame.columns
     names = [safe_text(namer.region(r["region_code"]) + (
         f" · {namer.scope(r['scope'])}" if show_scope else ""), 30) for r in rows]
-    prev_years = sorted({int(r["prev_year"]) for r in rows if r["prev_year"] is not None})
-    prev_label = str(prev_years[0]) if len(prev_years) == 1 else text(lang_, "prev")
+    prev_label = _prev_label(rows, lang_)
     heading = title or text(lang_, "dumbbell_title", indicator=namer.indicator(code),
                             prev=prev_label, year=the_year)
     with chart_context():
         fig, body = new_figure(FIG_WIDTH, 0.9 + 0.26 * len(rows), lang=lang_, title=heading,
                                subtitle=namer.scope(frame["scope"][0]) if not show_scope
                                else None,
-                               notes=note, synthetic=mark)
+                               notes=note, synthetic=setup.synthetic)
         ax = body.add_subplot()
-        right_labels: list[str] = []
-        right_colors: list[str] = []
-        for i, row in enumerate(rows):
-            verdict = str(row["verdict"]) if row["verdict"] is not None else "not comparable"
-            color, marker = VERDICT_STYLE.get(verdict, VERDICT_STYLE["not comparable"])
-            value, prev = _num(row["value"]), _num(row["prev_value"])
-            if value is not None and prev is not None:
-                ax.plot([prev, value], [i, i], color=color, lw=2.2, alpha=0.55,
-                        solid_capstyle="round", zorder=2,
-                        linestyle="-" if verdict != "not comparable" else (0, (2, 2)))
-            if prev is not None:
-                ax.plot([prev], [i], linestyle="none", marker="o", markersize=6,
-                        markerfacecolor="white", markeredgecolor=GREY, markeredgewidth=1.2,
-                        zorder=3)
-            if value is not None:
-                ax.plot([value], [i], linestyle="none", marker=marker, markersize=7,
-                        color=color, markeredgecolor="white", markeredgewidth=0.6, zorder=4)
-            change = _num(row["change_abs"])
-            pct = _num(row["change_pct"]) if has_pct else None
-            if change is None:
-                right_labels.append(text(lang_, "not comparable") if verdict ==
-                                    "not comparable" else "–")
-            elif unit == "%" or pct is None:
-                right_labels.append(_signed(change) + (" pp" if unit == "%" else ""))
-            else:
-                right_labels.append(_signed(pct) + "%")
-            right_colors.append(color if verdict != "unchanged" else INK)
+        colors = [_draw_dumbbell(ax, i, row) for i, row in enumerate(rows)]
         ax.set_yticks(range(len(rows)), labels=names)
         ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.grid(axis="y", visible=False)
         ax.tick_params(axis="y", length=0)
         ax.margins(x=0.06)
-        right = ax.secondary_yaxis("right")
-        right.set_yticks(range(len(rows)), labels=right_labels)
-        right.tick_params(axis="y", length=0)
-        right.spines["right"].set_visible(False)
-        for tick, color in zip(right.get_yticklabels(), right_colors, strict=True):
-            tick.set_color(color)
+        if is_rate_unit(unit):
+            cap_at_100(ax, axis="x")
+        right_labels(ax, range(len(rows)),
+                     [_change_text(row, unit, lang_) for row in rows],
+                     colors=[INK if str(r["verdict"]) == "unchanged" else c
+                             for r, c in zip(rows, colors, strict=True)])
         if unit:
             ax.set_xlabel(_unit_label(lang_, namer.unit_text(unit)))
-        # heavy: matplotlib loads on the first chart, not on import
-        from matplotlib.lines import Line2D
-
-        present = [v for v in VERDICT_STYLE if v in {str(r["verdict"]) for r in rows}]
-        handles = [Line2D([], [], linestyle="none", marker="o", markersize=6,
-                          markerfacecolor="white", markeredgecolor=GREY)]
-        names_legend = [prev_label]
-        for verdict in present:
-            color, marker = VERDICT_STYLE[verdict]
-            handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=7,
-                                  color=color))
-            names_legend.append(f"{the_year} · {text(lang_, verdict)}")
-        body.legend(handles, names_legend, loc="outside upper left",
-                    ncols=min(5, len(handles)), handletextpad=0.3, columnspacing=1.2)
+        _dumbbell_legend(body, rows, prev_label=prev_label, year=the_year, lang=lang_)
         return finish(fig)
 
 
+def _dumbbell_order(frame: pl.DataFrame, sort_by: str) -> pl.DataFrame:
+    if sort_by == "change":
+        return frame.sort(["change_abs", "region_code"], descending=[False, False],
+                          nulls_last=False)
+    if sort_by == "value":
+        return frame.sort(["value", "region_code"], nulls_last=False)
+    return frame.sort(["region_code", "scope"], descending=True)
+
+
+def _prev_label(rows: Sequence[Mapping[str, Any]], lang: Lang) -> str:
+    """The previous year(s) compared: ``2023``, ``2022/2023``, or "previous year" for more."""
+    years = sorted({int(r["prev_year"]) for r in rows if r["prev_year"] is not None})
+    if not years or len(years) > 3:
+        return text(lang, "prev")
+    return "/".join(str(y) for y in years)
+
+
+def _verdict_of(row: Mapping[str, Any]) -> str:
+    return str(row["verdict"]) if row["verdict"] is not None else "not comparable"
+
+
+def _draw_dumbbell(ax: Axes, i: int, row: Mapping[str, Any]) -> str:
+    """One region's previous (hollow) and current (coloured) value; returns the colour."""
+    verdict = _verdict_of(row)
+    color, marker = VERDICT_STYLE.get(verdict, VERDICT_STYLE["not comparable"])
+    value, prev = _num(row["value"]), _num(row["prev_value"])
+    if value is not None and prev is not None:
+        ax.plot([prev, value], [i, i], color=color, lw=2.2, alpha=0.55,
+                solid_capstyle="round", zorder=2,
+                linestyle="-" if verdict != "not comparable" else (0, (2, 2)))
+    if prev is not None:
+        ax.plot([prev], [i], linestyle="none", marker="o", markersize=6,
+                markerfacecolor="white", markeredgecolor=GREY, markeredgewidth=1.2, zorder=3)
+    if value is not None:
+        ax.plot([value], [i], linestyle="none", marker=marker, markersize=7, color=color,
+                markeredgecolor="white", markeredgewidth=0.6, zorder=4)
+    return color
+
+
+def _change_text(row: Mapping[str, Any], unit: str, lang: Lang) -> str:
+    """Points for a rate, relative % for a count, or why there is no change."""
+    change = _num(row["change_abs"])
+    pct = _num(row.get("change_pct"))
+    if change is None:
+        return text(lang, "not comparable") if _verdict_of(row) == "not comparable" else "–"
+    if unit == "%":
+        return _signed(change) + " pp"
+    if pct is None:  # a count that was 0 last year has no relative change: say the amount
+        return _signed(change) + (f" {unit}" if unit else "")
+    return _signed(pct) + "%"
+
+
+def _dumbbell_legend(body: SubFigure, rows: Sequence[Mapping[str, Any]], *, prev_label: str,
+                     year: int, lang: Lang) -> None:
+    # heavy: matplotlib loads on the first chart, not on import
+    from matplotlib.lines import Line2D
+
+    present = [v for v in VERDICT_STYLE if v in {str(r["verdict"]) for r in rows}]
+    handles = [Line2D([], [], linestyle="none", marker="o", markersize=6,
+                      markerfacecolor="white", markeredgecolor=GREY)]
+    names = [prev_label]
+    for verdict in present:
+        color, marker = VERDICT_STYLE[verdict]
+        handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=7,
+                              color=color))
+        names.append(f"{year} · {text(lang, verdict)}")
+    body.legend(handles, names, loc="outside upper left", ncols=min(5, len(handles)),
+                handletextpad=0.3, columnspacing=1.2)
+
+
 # ---------------------------------------------------------------- dispersion
+
+
+def _coefficients_of_variation(per_year: list[np.ndarray]) -> list[float | None]:
+    """Sample SD / abs(mean) in %, per year; None with fewer than two values or a zero mean."""
+    cvs: list[float | None] = []
+    for values in per_year:
+        mean = float(values.mean())
+        if values.size < 2 or mean == 0:
+            cvs.append(None)
+        else:
+            cvs.append(float(values.std(ddof=1)) / abs(mean) * 100.0)
+    return cvs
 
 
 def dispersion_chart(
@@ -264,10 +296,9 @@ def dispersion_chart(
     from matplotlib.lines import Line2D  # heavy: matplotlib loads on the first chart, not on import
     from matplotlib.patches import Patch
 
-    lang_ = check_lang(lang)
-    require_columns(observations, OBSERVATION_COLUMNS, what="observations")
-    namer = Namer(lang_, labels)
-    mark = is_synthetic(observations, synthetic)
+    setup = chart_setup(observations, OBSERVATION_COLUMNS, what="observations", lang=lang,
+                        labels=labels, synthetic=synthetic)
+    lang_, namer, mark = setup.lang, setup.namer, setup.synthetic
     frame = observations.filter((pl.col("indicator_code") == indicator_code)
                                 & pl.col("value").is_not_null() & pl.col("year").is_not_null())
     if regions is not None:
@@ -279,13 +310,7 @@ def dispersion_chart(
     years = sorted({int(y) for y in frame["year"].to_list()})
     per_year = [np.array(frame.filter(pl.col("year") == y)["value"].to_list(), dtype=float)
                 for y in years]
-    cvs: list[float | None] = []
-    for values in per_year:
-        mean = float(values.mean())
-        if values.size < 2 or mean == 0:
-            cvs.append(None)
-        else:
-            cvs.append(float(values.std(ddof=1)) / abs(mean) * 100.0)
+    cvs = _coefficients_of_variation(per_year)
     rng = np.random.default_rng(20231)
     unit = namer.unit(indicator_code)
     if "unit" in frame.columns and frame["unit"].n_unique() == 1 and frame["unit"][0]:
@@ -314,6 +339,8 @@ def dispersion_chart(
                                      for y, v in zip(years, per_year, strict=True)])
         ax.set_xlim(min(years) - 0.6, max(years) + 0.6)
         ax.grid(axis="x", visible=False)
+        if is_rate_unit(unit):
+            ax.set_ylim(top=min(ax.get_ylim()[1], 100.0))
         _axis_title(ax, _unit_label(lang_, namer.unit_text(unit)))
         twin = ax.twinx()
         twin.grid(False)

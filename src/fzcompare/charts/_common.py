@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Literal
 
+import numpy as np
 import polars as pl
 
 from fzcompare.charts._labels import (
     Lang,
+    Namer,
+    check_lang,
     display_width,
+    is_synthetic,
     require_columns,
     safe_text,
     truncate,
@@ -58,6 +64,84 @@ _COMPARATOR_ALIASES = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<", "eq": "==",
 """The criteria module writes ``>=, <=, ==, between, exists``; word forms are accepted too."""
 _FULL_ZONE = "#C9C9C9"
 _PARTIAL_ZONE = "#E1E1E1"
+
+
+# ---------------------------------------------------------------- figure set-up
+
+
+@dataclass(frozen=True)
+class ChartSetup:
+    """What every chart function settles before drawing: language, names, synthetic mark."""
+
+    lang: Lang
+    namer: Namer
+    synthetic: bool
+
+
+def chart_setup(frame: pl.DataFrame, columns: Sequence[str], *, what: str, lang: str,
+                labels: Mapping[str, str] | None, synthetic: bool) -> ChartSetup:
+    """Check ``lang`` and the frame's columns; the namer and whether to mark synthetic data.
+
+    Raises:
+        ChartError: ``lang`` is not ``zh`` or ``en``.
+        SchemaError: A needed column is missing.
+    """
+    lang_ = check_lang(lang)
+    require_columns(frame, columns, what=what)
+    return ChartSetup(lang=lang_, namer=Namer(lang_, labels),
+                      synthetic=is_synthetic(frame, synthetic))
+
+
+def right_labels(ax: Axes, ys: Sequence[float], labels: Sequence[str], *,
+                 colors: Sequence[str] | None = None, fontsize: float | None = None) -> None:
+    """Tick labels on a right-hand axis at ``ys`` (no ticks, no spine): values, names."""
+    right = ax.secondary_yaxis("right")
+    right.set_yticks(list(ys), labels=list(labels))
+    right.tick_params(axis="y", length=0)
+    if fontsize is not None:
+        right.tick_params(axis="y", labelsize=fontsize)
+    right.spines["right"].set_visible(False)
+    if colors is not None:
+        for tick, color in zip(right.get_yticklabels(), colors, strict=True):
+            tick.set_color(color)
+
+
+def is_rate_unit(unit: str | None) -> bool:
+    """Whether values in ``unit`` are percentages (their axes stop at 100)."""
+    return unit is not None and unit.strip() == "%"
+
+
+def cap_at_100(ax: Axes, *, axis: Literal["x", "y"] = "y") -> None:
+    """Stop a percentage axis at 100 when its data do (margins would run it to 106).
+
+    Markers and lines at 100 stay whole: they are drawn unclipped.
+    """
+    low, high = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    values = [np.asarray(artist.get_xdata() if axis == "x" else artist.get_ydata(),
+                         dtype=float) for artist in ax.lines]
+    finite = [v[np.isfinite(v)] for v in values]
+    data_high = max((float(v.max()) for v in finite if v.size), default=-math.inf)
+    if high <= 100.0 or data_high > 100.0 or low >= 100.0:
+        return
+    if axis == "x":
+        ax.set_xlim(low, 100.0)
+    else:
+        ax.set_ylim(low, 100.0)
+    for artist in ax.lines:
+        artist.set_clip_on(False)
+
+
+def legend_columns(labels: Sequence[str], *, width: float, fontsize: float = 8.0,
+                   handle_em: float = 2.6, most: int = 8) -> int:
+    """How many legend entries fit side by side in ``width`` inches."""
+    widest = max((display_width(s) for s in labels), default=1)
+    entry = (handle_em + 1.6) * fontsize / 72.0 + widest * fontsize * 0.55 / 72.0
+    return max(1, min(most, len(labels), int(width // entry)))
+
+
+def legend_inches(n_entries: int, ncols: int, fontsize: float = 8.0) -> float:
+    """Height of a legend of ``n_entries`` in ``ncols`` columns."""
+    return math.ceil(n_entries / max(ncols, 1)) * fontsize * 1.75 / 72.0 + 0.08
 
 
 # ---------------------------------------------------------------- small helpers
@@ -197,6 +281,25 @@ def _year_axis(ax: Axes, years: Sequence[int]) -> None:
     ax.grid(axis="x", visible=False)
 
 
+_CJK_BREAKS: Final = re.compile(r"(?<=[，、；：。）)])|(?=[（(])")
+"""Where unspaced (CJK) text may break: after a comma or closing bracket, before an opening one."""
+
+
+def _pack(parts: Sequence[str], width: int) -> list[str] | None:
+    """Parts packed greedily into lines of ``width`` cells; None when one part is wider."""
+    out: list[str] = []
+    current = ""
+    for part in (p for p in parts if p):
+        if display_width(part) > width:
+            return None
+        if current and display_width(current + part) > width:
+            out.append(current)
+            current = part
+        else:
+            current += part
+    return [*out, current] if current else out
+
+
 def _wrap(label: str, width: int, lines: int, *, suffix: str = "") -> str:
     """Safe text broken into at most ``lines`` lines of ``width`` cells (words kept whole).
 
@@ -214,6 +317,9 @@ def _wrap(label: str, width: int, lines: int, *, suffix: str = "") -> str:
     label = safe_text(label)
     spaced = " " in label
     if not spaced and display_width(label) > width:
+        at_punctuation = _pack(_CJK_BREAKS.split(label), width)
+        if at_punctuation is not None and len(at_punctuation) <= lines:
+            return "\n".join(at_punctuation)
         # Even lines for unspaced (CJK) text instead of one orphan character.
         count = min(lines, math.ceil(display_width(label) / width))
         step = math.ceil(len(label) / count)

@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from fzcompare.catalog import Catalog
+from fzcompare.charts._common import cap_at_100
 from fzcompare.charts._labels import Namer, check_lang, is_synthetic, safe_text
 from fzcompare.charts._style import (
     BLUE,
@@ -45,11 +46,15 @@ FUNNEL_LEVELS: Final[tuple[float, float]] = (0.95, 0.998)
 _TEXT: Final[dict[str, dict[str, str]]] = {
     "zh": {"title": "{indicator} 漏斗图 · {year}", "x": "分母（件）", "y": "比率（%）",
            "group": "组内总体比率 {rate:.1f}%", "l95": "95% 控制限", "l998": "99.8% 控制限",
-           "note": "控制限：{method}（Spiegelhalter 2005）；超出 99.8% 控制限的地区已标注。"},
+           "note": "控制限：{method}（Spiegelhalter 2005）；超出 99.8% 控制限的地区已标注。",
+           "p_within": "地区：在 95% 控制限内", "p_95": "超出 95% 控制限",
+           "p_998": "超出 99.8% 控制限"},
     "en": {"title": "{indicator}: funnel plot, {year}", "x": "denominator (cases)",
            "y": "rate (%)", "group": "group rate {rate:.1f}%", "l95": "95% limits",
            "l998": "99.8% limits",
-           "note": "Limits: {method} (Spiegelhalter 2005); regions beyond 99.8% are labelled."},
+           "note": "Limits: {method} (Spiegelhalter 2005); regions beyond 99.8% are labelled.",
+           "p_within": "region within 95% limits", "p_95": "beyond 95% limits",
+           "p_998": "beyond 99.8% limits"},
 }
 _METHODS: Final[dict[str, dict[str, str]]] = {
     "binomial": {"zh": "精确二项分布", "en": "exact binomial"},
@@ -246,7 +251,21 @@ def funnel_plot(
                         (row["denominator"], row["rate"]), xytext=(4, 3),
                         textcoords="offset points", fontsize=7.5, color=MUTED)
         ax.set_xscale("log")
+        # heavy: matplotlib loads on the first chart, not on import
+        from matplotlib.lines import Line2D
+        from matplotlib.ticker import FuncFormatter
+
+        plain = FuncFormatter(lambda v, _pos: f"{v:g}")  # 30, 100, not 3×10¹
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(plain)
+        ax.tick_params(axis="x", which="minor", labelsize=7.5)
         ax.set_xlabel(words["x"])
         ax.set_ylabel(words["y"])
-        ax.legend(loc="upper right", fontsize=7.5)
+        cap_at_100(ax)
+        handles, names = ax.get_legend_handles_labels()
+        for key, color in (("p_within", BLUE), ("p_95", ORANGE), ("p_998", VERMILLION)):
+            handles.append(Line2D([], [], linestyle="none", marker="o", markersize=5,
+                                  color=color))
+            names.append(words[key])
+        ax.legend(handles, names, loc="upper right", fontsize=7.5)
         return finish(fig)

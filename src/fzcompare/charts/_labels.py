@@ -27,6 +27,7 @@ __all__ = [
     "display_width",
     "is_synthetic",
     "legend_text",
+    "peer_group_label",
     "require_columns",
     "safe_text",
     "truncate",
@@ -48,6 +49,17 @@ UNIT_EN: Final[dict[str, str]] = {
     "期": "sessions", "次": "times", "家": "organisations", "户": "households",
     "台": "units", "支": "teams", "件/套": "sets",
 }
+
+
+AREA_EN: Final[dict[str, str]] = {"加分项": "Bonus items", "一票否决": "Veto items"}
+"""English names of the rubric's non-domain areas (the eight domains come from the catalog)."""
+
+LEVEL_NAMES: Final[dict[str, tuple[str, str]]] = {
+    "country": ("全国", "national"), "province": ("省级", "province level"),
+    "prefecture": ("地级", "prefecture level"), "county": ("县级", "county level"),
+    "township": ("乡镇级", "township level"),
+}
+"""Region level -> (Chinese, English) for peer-group labels."""
 
 
 def check_lang(lang: str) -> Lang:
@@ -182,6 +194,27 @@ def is_synthetic(frame: pl.DataFrame, forced: bool) -> bool:
                 and frame["source_id"].str.to_lowercase().str.starts_with("synthetic").any())
 
 
+def peer_group_label(group: object, lang: Lang = "zh") -> str:
+    """A peer group id (``level/parent_code``) as words: the parent's name and the level.
+
+    Ids of another shape (user-given peer groups) are returned unchanged.
+
+    Examples:
+        >>> peer_group_label("prefecture/420000"), peer_group_label("prefecture/420000", "en")
+        ('湖北省 · 地级', 'Hubei · prefecture level')
+        >>> peer_group_label("地级市")
+        '地级市'
+    """
+    key = str(group)
+    level, _, parent = key.partition("/")
+    if level not in LEVEL_NAMES or not parent:
+        return key
+    regions = load_regions()
+    names = dict(zip(regions["region_code"], regions[f"name_{lang}"], strict=True))
+    words = LEVEL_NAMES[level][0 if lang == "zh" else 1]
+    return f"{names.get(parent, parent)} · {words}"
+
+
 class Namer:
     """Display names for region, indicator, area and criterion codes in one language.
 
@@ -205,6 +238,7 @@ class Namer:
         self._indicators: dict[str, str] | None = None
         self._units: dict[str, str] | None = None
         self._domains: dict[str, str] | None = None
+        self._domains_by_zh: dict[str, str] | None = None
 
     def _load(self) -> None:
         column = f"name_{self.lang}"
@@ -216,12 +250,16 @@ class Namer:
         self._units = dict(zip(ind["code"], ind["unit"], strict=True))
         dom = catalog.domains
         self._domains = {str(d): n for d, n in zip(dom["domain"], dom[column], strict=True)}
+        self._domains_by_zh = dict(zip(dom["name_zh"], dom[column], strict=True))
+        if self.lang == "en":
+            self._domains_by_zh |= AREA_EN
 
     def _table(self, which: str) -> dict[str, str]:
         if self._regions is None:
             self._load()
         table = {"region": self._regions, "indicator": self._indicators,
-                 "unit": self._units, "domain": self._domains}[which]
+                 "unit": self._units, "domain": self._domains,
+                 "domain_zh": self._domains_by_zh}[which]
         assert table is not None
         return table
 
@@ -255,15 +293,55 @@ class Namer:
         return SCOPE_EN.get(key, key) if self.lang == "en" else key
 
     def area(self, area_id: object, area_name: object) -> str:
-        """Name of one of the eight areas: labels, then (English) the catalog, then the frame."""
+        """Name of an area: labels, then (English) the catalog's domain, then the frame.
+
+        In English an area is translated by its domain number or by its Chinese name (a
+        rubric's ``A3 依法行政制度体系`` is the catalog's domain 3); bonus and veto areas
+        have fixed English names.
+        """
         key = str(area_id)
         if key in self.labels:
             return str(self.labels[key])
         if self.lang == "en" and key in self._table("domain"):
             return self._table("domain")[key]
+        if self.lang == "en" and str(area_name) in self._table("domain_zh"):
+            return self._table("domain_zh")[str(area_name)]
         if area_name is not None and str(area_name):
             return str(area_name)
         return self._table("domain").get(key) or key
+
+    def peer_group(self, group: object) -> str:
+        """A peer group id as words (see ``peer_group_label``); labels override."""
+        key = str(group)
+        if key in self.labels:
+            return str(self.labels[key])
+        return peer_group_label(key, self.lang)
+
+    def criteria(self, rows: Iterable[Mapping[str, object]]) -> list[str]:
+        """Names of criteria rows, unique: repeated names get the criterion id appended.
+
+        In English several criteria take their name from one indicator (a scored rate and a
+        bonus on the same rate); the id tells them apart.
+
+        Examples:
+            >>> rows = [{"criterion_id": "A2.1", "criterion_name": "网办率（90%起计分）",
+            ...          "indicator_code": "gov_service_online_rate"},
+            ...         {"criterion_id": "B.1", "criterion_name": "网办率达97%以上，加1分",
+            ...          "indicator_code": "gov_service_online_rate"}]
+            >>> Namer("en").criteria(rows)  # doctest: +NORMALIZE_WHITESPACE
+            ['Share of government services available online (A2.1)',
+             'Share of government services available online (B.1)']
+            >>> Namer("zh").criteria(rows)
+            ['网办率（90%起计分）', '网办率达97%以上，加1分']
+        """
+        rows = list(rows)
+        names = [self.criterion(r["criterion_id"], r["criterion_name"], r["indicator_code"])
+                 for r in rows]
+        seen: dict[str, int] = {}
+        for name in names:
+            seen[name] = seen.get(name, 0) + 1
+        return [f"{name} ({r['criterion_id']})" if seen[name] > 1 else name
+                for name, r in zip(names, rows, strict=True)]
 
     def criterion(self, criterion_id: object, criterion_name: object,
                   indicator_code: object) -> str:

@@ -90,6 +90,10 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "value_bar": "实际值", "increased": "增加", "decreased": "减少",
         "peer_group": "同组：{group}（{n} 个地区）", "cv_undefined": "变异系数无法计算的年份未画出",
         "per_area": "按方面分组", "lower_better": "越低越好", "region": "地区",
+        "rule_rising": "≥{low} 起得分，≥{high} 满分",
+        "rule_falling": "≤{low} 满分，≥{high} 不得分",
+        "bullet_note": "每行刻度各自从 0 起；条为实际值，颜色示达标情况；竖线为阈值；"
+                       "右侧：数值（规则）得分",
     },
     "en": {
         "year": "Year", "value": "Value", "threshold": "threshold", "rank": "Rank",
@@ -112,6 +116,10 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "peer_group": "Peers: {group} ({n} regions)",
         "cv_undefined": "Years where the CV is undefined are left out",
         "per_area": "grouped by area", "lower_better": "lower is better", "region": "Region",
+        "rule_rising": "points from ≥{low}, full at ≥{high}",
+        "rule_falling": "full at ≤{low}, none from ≥{high}",
+        "bullet_note": "Each row has its own scale from 0; bar: the value, coloured by status; "
+                       "black tick: threshold; right: value (rule) points",
     },
 }
 

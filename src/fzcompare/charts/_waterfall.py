@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from fzcompare.charts._common import _signed
+from fzcompare.charts._common import _axis_title, _signed, _wrap
 from fzcompare.charts._labels import Namer, check_lang, require_columns, safe_text
 from fzcompare.charts._style import (
     BLUE,
@@ -123,10 +123,13 @@ def change_waterfall(
             ax.text(i, level + max(change, 0.0), _signed(round(change, 2)), ha="center",
                     va="bottom", fontsize=7.5, color=INK)
             level += change
+            if name == "other":
+                name = "其他" if lang_ == "zh" else "other"
             label = labels.get(name, name) if labels else name
-            names.append(safe_text(label, 14))
+            names.append(_wrap(label, 14, 2))
         ax.bar(len(steps) + 1, level, color=BLUE, width=0.6)
         names.append(str(year_to))
         ax.set_xticks(range(len(names)), labels=names, rotation=30 if len(names) > 8 else 0)
         ax.axhline(0, color=INK, lw=0.6)
+        _axis_title(ax, "得分（分）" if lang_ == "zh" else "Points")
         return finish(fig)
