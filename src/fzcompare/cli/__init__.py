@@ -24,6 +24,7 @@ from fzcompare.cli._dataset import (
     dataset_restore_command,
 )
 from fzcompare.cli._extract import extract_command
+from fzcompare.cli._help import Command, Group
 from fzcompare.cli._import import import_command
 from fzcompare.cli._report import report_command, report_index_command
 from fzcompare.cli._trends import trends_command
@@ -39,6 +40,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    cls=Group,
 )
 
 _state = {"debug": False}
@@ -61,23 +63,23 @@ def _root(
 
 def _register(root: typer.Typer) -> None:
     """Every command of the app, in the order ``--help`` lists them."""
-    root.command("extract")(extract_command)
-    root.command("import")(import_command)
-    root.command("validate")(validate_command)
-    root.command("trends")(trends_command)
-    root.command("benchmark")(benchmark_command)
-    root.command("report")(report_command)
-    root.command("report-index")(report_index_command)
+    root.command("extract", cls=Command)(extract_command)
+    root.command("import", cls=Command)(import_command)
+    root.command("validate", cls=Command)(validate_command)
+    root.command("trends", cls=Command)(trends_command)
+    root.command("benchmark", cls=Command)(benchmark_command)
+    root.command("report", cls=Command)(report_command)
+    root.command("report-index", cls=Command)(report_index_command)
     dataset = typer.Typer(
         help="Dataset housekeeping: inspect a dataset, its versions, convert an old folder, "
              "list the catalog and the regions.",
-        no_args_is_help=True)
-    dataset.command("info")(dataset_info)
-    dataset.command("history")(dataset_history_command)
-    dataset.command("restore")(dataset_restore_command)
-    dataset.command("convert")(dataset_convert_command)
-    dataset.command("catalog")(dataset_catalog)
-    dataset.command("regions")(dataset_regions)
+        no_args_is_help=True, cls=Group)
+    dataset.command("info", cls=Command)(dataset_info)
+    dataset.command("history", cls=Command)(dataset_history_command)
+    dataset.command("restore", cls=Command)(dataset_restore_command)
+    dataset.command("convert", cls=Command)(dataset_convert_command)
+    dataset.command("catalog", cls=Command)(dataset_catalog)
+    dataset.command("regions", cls=Command)(dataset_regions)
     root.add_typer(dataset, name="dataset")
 
 
