@@ -49,13 +49,15 @@ class TableChoice(StrEnum):
 
 
 _TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "totals": ("region_code", "region_name", "year", "peer_group", "points_earned", "share",
-               "bonus_points", "verdict", "vetoed_by", "rank", "rank_change", "n_missing"),
-    "areas": ("region_code", "region_name", "year", "area_id", "area_name", "points_possible",
-              "points_earned", "share"),
-    "criteria": ("region_code", "region_name", "year", "criterion_id", "indicator_code",
-                 "comparator", "threshold", "value", "qualifier", "status", "points_possible",
-                 "points_earned", "gap"),
+    # Most important first: a narrow terminal drops columns from the right.
+    "totals": ("region_code", "region_name", "year", "rank", "verdict", "share",
+               "points_earned", "rank_change", "bonus_points", "n_missing", "vetoed_by",
+               "peer_group"),
+    "areas": ("region_code", "region_name", "year", "area_id", "share", "points_earned",
+              "points_possible", "area_name"),
+    "criteria": ("region_code", "region_name", "year", "criterion_id", "status",
+                 "points_earned", "points_possible", "value", "threshold", "comparator",
+                 "gap", "qualifier", "indicator_code"),
     "uncertainty": UNCERTAINTY_COLUMNS,
     "audit": AUDIT_COLUMNS,
 }

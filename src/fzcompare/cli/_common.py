@@ -215,8 +215,8 @@ class TableText:
     dropped: tuple[str, ...]
 
 
-_WRAP_AT: Final = 20
-"""Text columns wider than this may wrap (to this width at least); others never break."""
+_WRAP_AT: Final = 40
+"""Text columns wider than this wrap (to this width at least); others never break."""
 
 
 def _cells(frame: pl.DataFrame) -> list[list[str]]:
