@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 import shutil
@@ -195,6 +196,8 @@ def format_cell(name: str, value: object) -> str:
         return ""
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, float) and _is_share(name) and math.isfinite(value):
         return f"{value:.1%}"
     if isinstance(value, float):
