@@ -1,15 +1,16 @@
 """The ``fzcompare`` command: thin Typer wiring over the library.
 
 Each pipeline stage's command is a module-level function in ``cli/_<stage>.py``; they are all
-registered here, in ``_register``. Commands parse arguments and call the library; errors
-become exit codes in one place, ``exit_code_for``: 0 success, 1 failing verdict or data
-error, 2 usage error, 3 validation errors stopped a report.
+registered here, in ``_register``, and follow one convention (``cli/_common.py``: formats,
+outputs, notes on stderr, tables that fit the terminal). Commands parse arguments and call
+the library; errors become exit codes in one place, ``exit_code_for``, by the table
+``EXIT_CODES`` (documented in docs/cli.md and docs/scheduling.md).
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 
@@ -31,11 +32,25 @@ from fzcompare.cli._trends import trends_command
 from fzcompare.cli._validate import validate_command
 from fzcompare.errors import FzcompareError
 
-__all__ = ["app", "exit_code_for", "main"]
+__all__ = ["EXIT_CODES", "app", "exit_code_for", "main"]
+
+EXIT_CODES: Final[tuple[tuple[int, str], ...]] = (
+    (0, "success (a benchmark or trend ran, whatever its verdicts)"),
+    (1, "a failing verdict or a data error: validation failed, a dataset or rubric file "
+        "cannot be read, the filters are valid but match no rows, a write lost to a "
+        "concurrent writer"),
+    (2, "usage error: unknown option or bad value, no such dataset or file, unknown "
+        "indicator, region, year, rubric id or domain (with suggestions), -o suffix "
+        "contradicting -f, binary output to a terminal"),
+    (3, "validation errors stopped a report (--allow-invalid writes it anyway)"),
+)
+"""The one exit-code table: the same condition gives the same code in every command."""
 
 app = typer.Typer(
     name="fzcompare",
-    help="Year-over-year comparative analytics of 法治政府建设 indicators.",
+    help="Year-over-year comparative analytics of 法治政府建设 indicators.\n\n"
+         "Exit codes: 0 success; 1 failing verdict or data error; 2 usage error; 3 "
+         "validation errors stopped a report (see docs/cli.md).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -90,9 +105,10 @@ def exit_code_for(error: BaseException) -> int:
     """The exit code of an error: the one mapping from errors to exit codes.
 
     ``FzcompareError`` subclasses carry theirs (``exit_code``: 1 data error or failing
-    verdict, 2 argument error, 3 validation stopped a report); ``typer.Exit`` and the usage
-    errors of the click that Typer vendors (they have ``exit_code`` and ``show()``) carry one
-    too; anything else is 1.
+    verdict, 2 argument error such as an unknown name, 3 validation stopped a report);
+    ``typer.Exit`` and the usage errors of the click that Typer vendors (they have
+    ``exit_code`` and ``show()``) carry one too; anything else is 1. Every code is one of
+    ``EXIT_CODES``.
 
     Examples:
         >>> from fzcompare.errors import InvalidArgumentError, SchemaError
@@ -119,13 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (errors go to stderr, no traceback).
 
     Examples:
-        >>> main(["dataset", "info", "datasets/demo"])
-        datasets/demo: ... observations, 25 regions, 40 indicators, 1 sources
+        >>> main(["dataset", "info", "datasets/demo", "-f", "csv"])  # notes go to stderr
+        year,source_kind,rows
+        2019,synthetic,975
         ...
-          NOTE: this dataset holds synthetic (generated, not real) figures.
         0
-        >>> main(["trends", "no/such/dataset"])  # the message goes to stderr
-        1
+        >>> main(["trends", "no/such/dataset"])  # no such dataset: a usage error
+        2
         >>> main(["no-such-command"])  # a usage error
         2
     """

@@ -315,7 +315,14 @@ def emit(data: bytes, sink: Sink, *, what: str) -> None:
     """Write the data to the sink's file (atomically) or to stdout; say where on stderr."""
     if sink.path is None:
         sys.stdout.flush()
-        sys.stdout.buffer.write(data)
+        raw = getattr(sys.stdout, "buffer", None)  # a text-only stdout (notebook, doctest)
+        if raw is not None:
+            raw.write(data)
+        elif sink.format in BINARY_FORMATS:
+            msg = f"this stdout takes text only; write {sink.format} with -o FILE"
+            raise _usage(msg, "--format")
+        else:
+            sys.stdout.write(data.decode("utf-8"))
         sys.stdout.flush()
         return
     atomic_write_bytes(sink.path, data)
