@@ -8,10 +8,14 @@ each parameter without an explicit metavar a conventional one: ``DATASET``, ``PA
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+
+if TYPE_CHECKING:
+    from typer._click.core import Context, Parameter
 
 __all__ = ["Command", "Group", "metavar_for"]
 
@@ -51,10 +55,36 @@ def metavar_for(param: TyperOption | TyperArgument) -> str:
     return guess + ("..." if param.nargs != 1 and isinstance(param, TyperArgument) else "")
 
 
+class _Argument(TyperArgument):
+    """An argument whose help row shows its metavar only (no Python type beside it)."""
+
+    def display_type_rich(self, ctx: Context) -> str | None:
+        return None
+
+
 def _tidy(params: Sequence[object]) -> None:
     for param in params:
         if isinstance(param, TyperOption | TyperArgument) and param.metavar is None:
             param.metavar = metavar_for(param)
+        if type(param) is TyperArgument:
+            param.__class__ = _Argument
+
+
+def _reflow(text: str | None) -> str | None:
+    """Docstring paragraphs as one line each (the terminal wraps them), blank lines kept."""
+    if text is None:
+        return None
+    return "\n\n".join(" ".join(p.split()) for p in inspect.cleandoc(text).split("\n\n"))
+
+
+def _usage(params: Sequence[object]) -> list[str]:
+    """The usage line's arguments: ``DATASET``, ``PATH...``, ``[DEST]`` (no braces)."""
+    pieces = []
+    for param in params:
+        if isinstance(param, TyperArgument):
+            name = param.metavar or (param.name or "ARG").upper()
+            pieces.append(name if param.required else f"[{name}]")
+    return pieces
 
 
 class Command(TyperCommand):
@@ -63,6 +93,18 @@ class Command(TyperCommand):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _tidy(self.params)
+        self.help = _reflow(self.help)
+
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        """The parameters, the help option included, each with its metavar."""
+        params = super().get_params(ctx)
+        _tidy(params)
+        return params
+
+    def collect_usage_pieces(self, ctx: Context) -> list[str]:
+        """``[OPTIONS]`` and the arguments by their metavars."""
+        return [*([self.options_metavar] if self.options_metavar else []),
+                *_usage(self.get_params(ctx))]
 
 
 class Group(TyperGroup):
@@ -71,3 +113,10 @@ class Group(TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _tidy(self.params)
+        self.help = _reflow(self.help)
+
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        """The parameters, the help option included, each with its metavar."""
+        params = super().get_params(ctx)
+        _tidy(params)
+        return params
