@@ -76,7 +76,8 @@ def _pick(result: BenchmarkResult, table: str, names: pl.DataFrame,
 
 def _render_json(frame: pl.DataFrame, result: BenchmarkResult, table: str,
                  notes: list[str]) -> bytes:
-    document = {"settings": result.settings.as_dict(), "table": table, "notes": notes,
+    document = {"settings": result.settings.as_dict(), "table": table,
+                "notes": [n.removeprefix("NOTE: ") for n in notes],
                 "rows": frame.to_dicts()}
     return (json.dumps(document, ensure_ascii=False, indent=1, default=str) + "\n").encode()
 

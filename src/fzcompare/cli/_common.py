@@ -62,6 +62,7 @@ __all__ = [
     "render_table",
     "synthetic_note",
     "terminal_width",
+    "wrap_text",
 ]
 
 
@@ -285,6 +286,23 @@ def render_table(frame: pl.DataFrame, *, title: str, width: int | None = None,
     text = buffer.getvalue() if isinstance(buffer, io.StringIO) else ""
     text = "".join(line.rstrip() + "\n" for line in text.splitlines())
     return TableText(text, tuple(c for c in frame.columns if c not in kept))
+
+
+def wrap_text(text: str, *, width: int | None = None) -> str:
+    """Plain text wrapped at word boundaries to the terminal width (CJK counted as 2).
+
+    Examples:
+        >>> print(wrap_text("one two three four", width=9), end="")
+        one two
+        three
+        four
+    """
+    console = Console(file=io.StringIO(), width=width or terminal_width(), no_color=True,
+                      highlight=False, emoji=False, markup=False)
+    console.print(text, overflow="fold")
+    buffer = console.file
+    wrapped = buffer.getvalue() if isinstance(buffer, io.StringIO) else text
+    return "".join(line.rstrip() + "\n" for line in wrapped.splitlines())
 
 
 def encode(frame: pl.DataFrame, sink: Sink, *, title: str, notes: Sequence[str] = (),

@@ -25,6 +25,7 @@ from fzcompare.cli._common import (
     emit,
     encode,
     note,
+    wrap_text,
 )
 from fzcompare.errors import FzcompareError, InvalidArgumentError, SchemaError
 from fzcompare.schema import OBSERVATION_SCHEMA
@@ -203,7 +204,7 @@ def _run(r: _Request) -> tuple[ValidationResult, list[str]]:
 def _encode(result: ValidationResult, sink: Sink, *, label: str, max_rows: int,
             messages: list[str]) -> bytes:
     if sink.format is Format.table:
-        return (render_text(result, label=label, max_rows=max_rows) + "\n").encode()
+        return wrap_text(render_text(result, label=label, max_rows=max_rows)).encode()
     if sink.format is Format.json:
         payload = result.to_dict(max_failing_rows=max_rows)
         payload["dataset"] = label
