@@ -246,9 +246,8 @@ def _fitting(frame: pl.DataFrame, width: int, keep: int) -> list[str]:
     return columns
 
 
-def _table(frame: pl.DataFrame, title: str) -> Table:
-    view = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
-                 pad_edge=False, padding=(0, 1))
+def _table(frame: pl.DataFrame) -> Table:
+    view = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
     columns = _cells(frame)
     for name, cells in zip(frame.columns, columns, strict=True):
         numeric = frame.schema[name].is_numeric()
@@ -281,7 +280,8 @@ def render_table(frame: pl.DataFrame, *, title: str, width: int | None = None,
     kept = _fitting(frame, width, keep)
     console = Console(file=io.StringIO(), width=width, no_color=True, highlight=False,
                       emoji=False, markup=False, legacy_windows=False)
-    console.print(_table(frame.select(kept), title))
+    console.print(title, overflow="fold")
+    console.print(_table(frame.select(kept)))
     buffer = console.file
     text = buffer.getvalue() if isinstance(buffer, io.StringIO) else ""
     text = "".join(line.rstrip() + "\n" for line in text.splitlines())

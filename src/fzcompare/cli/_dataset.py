@@ -70,7 +70,7 @@ def dataset_info(
          what=f"{counts.height} rows")
 
 
-_CATALOG_SHOWN = ("code", "name_zh", "domain", "unit", "kind", "direction", "name_en")
+_CATALOG_SHOWN = ("code", "unit", "name_zh", "domain", "kind", "direction", "name_en")
 
 
 def dataset_catalog(
