@@ -219,8 +219,9 @@ class TableText:
     dropped: tuple[str, ...]
 
 
-_WRAP_AT: Final = 40
-"""Text columns wider than this wrap (to this width at least); others never break."""
+_WRAP_AT: Final = 24
+"""Text columns of words (spaces or CJK) wider than this may wrap, to this width at least;
+codes and numbers never break."""
 
 
 def _cells(frame: pl.DataFrame) -> list[list[str]]:
@@ -228,10 +229,14 @@ def _cells(frame: pl.DataFrame) -> list[list[str]]:
             for name in frame.columns]
 
 
+def _wordy(cells: list[str]) -> bool:
+    return any(" " in c or not c.isascii() for c in cells)
+
+
 def _needed(name: str, cells: list[str], *, numeric: bool) -> tuple[int, bool]:
     """A column's width when nothing breaks, and whether its text may wrap."""
     widest = max([cell_len(name), *(cell_len(c) for c in cells)])
-    wraps = not numeric and widest > _WRAP_AT
+    wraps = not numeric and widest > _WRAP_AT and _wordy(cells)
     return (max(_WRAP_AT, cell_len(name)) if wraps else widest), wraps
 
 
