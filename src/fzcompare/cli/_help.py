@@ -27,7 +27,9 @@ _BY_NAME: Final[dict[str, str]] = {
     "criteria": "RUBRIC", "region": "REGION", "province": "PROVINCE", "indicator": "CODE",
     "min_evidence": "SHARE", "as_of": "DATE", "domain": "DOMAIN", "level": "LEVEL",
     "search": "TEXT", "confidence": "LEVEL", "tolerance_abs": "NUMBER",
-    "tolerance_rel": "SHARE", "formats": "LIST"}
+    "tolerance_rel": "SHARE", "files": "LIST", "files_alias": "LIST",
+    # Choices listed in the option's help: a short metavar leaves room for it at 80 columns.
+    "output_format": "FORMAT", "view": "VIEW"}
 _BY_TYPE: Final[dict[str, str]] = {"integer": "N", "float": "NUMBER", "path": "PATH",
                                    "text": "TEXT", "bool": ""}
 
@@ -44,12 +46,12 @@ def metavar_for(param: TyperOption | TyperArgument) -> str:
     """
     if isinstance(param, TyperOption) and param.is_flag:
         return ""
-    described = param.type_descriptor
-    if described.is_choice and described.choices:
-        return "[" + "|".join(str(c) for c in described.choices) + "]"
     name = param.name or ""
     if name in _BY_NAME:
         return _BY_NAME[name]
+    described = param.type_descriptor
+    if described.is_choice and described.choices:
+        return "[" + "|".join(str(c) for c in described.choices) + "]"
     annotation = getattr(described.annotation, "__name__", "text").lower()
     guess = _BY_TYPE.get({"str": "text", "int": "integer"}.get(annotation, annotation), "TEXT")
     return guess + ("..." if param.nargs != 1 and isinstance(param, TyperArgument) else "")

@@ -185,8 +185,9 @@ def trends_command(
     output_format: FormatOption = None,
     output: OutputOption = None,
     view: Annotated[TrendsView, typer.Option(
-        "--view", help="Which table (outlook is slow; progress needs --targets); see "
-                       "docs/cli.md.")] = TrendsView.summary,
+        "--view", help="summary, changes, series, significance, dispersion, convergence, "
+                       "outlook, intervals or progress (needs --targets).")
+    ] = TrendsView.summary,
     tolerance_abs: Annotated[float, typer.Option(
         "--tolerance-abs", min=0.0, help="Changes this small (in the indicator's unit) "
                                          "are 'unchanged'.")] = 0.0,
