@@ -313,6 +313,11 @@ def test_an_unknown_rubric_id_is_exit_2_with_a_suggestion(
     (["benchmark", DEMO, "-c", "hubei-demo-2024", "--year", "2030"], "did you mean 2024?"),
     (["report", DEMO, "-d", "unused", "-r", "十堰县"], "十堰市"),
     (["dataset", "catalog", "--domain", "99"], "numbered 1-8"),
+    (["trends", DEMO, "--version", "9"], "has the versions 0..0"),
+    (["benchmark", DEMO, "-c", "hubei-demo-2024", "--version", "9"], "versions 0..0"),
+    (["validate", DEMO, "--version", "9"], "versions 0..0"),
+    (["dataset", "info", DEMO, "--version", "9"], "versions 0..0"),
+    (["dataset", "restore", DEMO, "--version", "9"], "versions 0..0"),
     (["dataset", "regions", "--level", "twonship"], "did you mean township?"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else "")
 def test_unknown_names_are_exit_2_with_suggestions(args: list[str], suggestion: str,

@@ -70,8 +70,8 @@ def test_history_restore_and_version_options(tmp_path: Path,
     assert "restored as version 2" in err and out == ""
     assert store.load(dataset).sort(KEY_COLUMNS).equals(first.sort(KEY_COLUMNS))
     code, _, err = run(["dataset", "restore", str(dataset), "--version", "7"], capsys)
-    assert code == 1
-    assert "no version 7" in err
+    assert code == 2  # a version the dataset does not have: a usage error
+    assert "unknown dataset version '7'" in err and "versions 0..2" in err
 
 
 def test_report_manifest_records_the_version(tmp_path: Path,

@@ -24,6 +24,7 @@ from fzcompare.cli._common import (
     OutputOption,
     Sink,
     check_names,
+    check_version,
     choose_sink,
     emit,
     empty_result,
@@ -189,6 +190,7 @@ def benchmark_command(
     """
     sink = choose_sink(output_format, output)
     rubric = load_criteria(criteria)
+    check_version(dataset, version)
     observations = load(dataset, version=version)
     regions = dataset_regions(dataset)
     focus = region_codes(region)

@@ -33,10 +33,11 @@ from rich.table import Table
 
 from fzcompare._export import XlsxNotes, xlsx_bytes
 from fzcompare._io import atomic_write_bytes
-from fzcompare._names import check_filters, check_years
+from fzcompare._names import check_filters, check_known, check_years
 from fzcompare.catalog import load_catalog
 from fzcompare.errors import FzcompareError
 from fzcompare.regions import resolve_region
+from fzcompare.store import history
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -50,6 +51,7 @@ __all__ = [
     "Sink",
     "TableText",
     "check_names",
+    "check_version",
     "choose_sink",
     "emit",
     "empty_result",
@@ -411,6 +413,21 @@ def region_codes(given: Sequence[str] | None, *, province: str | None = None
         text = value.strip()
         codes.append(text if text.isdigit() else resolve_region(text, province=province).code)
     return codes
+
+
+def check_version(dataset: Path, version: int | None) -> None:
+    """Refuse a ``--version`` the dataset does not have (a usage error, exit 2).
+
+    Raises:
+        UnknownNameError: Naming the versions there are.
+    """
+    if version is None:
+        return
+    versions = sorted(history(dataset)["version"].to_list())
+    check_known("dataset version", [str(version)], {str(v) for v in versions},
+                hint_source=f"fzcompare dataset history {dataset}",
+                hint=f"{dataset} has the versions {versions[0]}..{versions[-1]} "
+                     f"(fzcompare dataset history {dataset})" if versions else None)
 
 
 def check_names(observations: pl.DataFrame, *, indicators: Sequence[str] | None = None,

@@ -19,6 +19,7 @@ from fzcompare.cli._common import (
     Format,
     FormatOption,
     OutputOption,
+    check_version,
     choose_sink,
     emit,
     empty_result,
@@ -54,6 +55,7 @@ def dataset_info(
 ) -> None:
     """Rows per year and source kind of a dataset (schema-checked), with its totals."""
     sink = choose_sink(output_format, output)
+    check_version(dataset, version)
     observations = load(dataset, version=version)
     sources = load_sources(dataset)
     counts = (observations.join(sources.select("source_id", "kind"), on="source_id",
@@ -167,6 +169,7 @@ def dataset_restore_command(
                                          help="The version to make current again.")],
 ) -> None:
     """Make an earlier version current again, as a new version (nothing is lost)."""
+    check_version(dataset, version)
     new = restore_version(dataset, version=version)
     note(f"{dataset}: version {version} restored as version {new}")
 

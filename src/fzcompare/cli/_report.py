@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from fzcompare.cli._common import DatasetArg, check_names, note, region_codes
+from fzcompare.cli._common import DatasetArg, check_names, check_version, note, region_codes
 from fzcompare.criteria import load_criteria
 from fzcompare.report import FORMATS, build_report, write_report, write_report_index
 from fzcompare.store import current_version, dataset_regions, load, load_sources
@@ -119,6 +119,7 @@ def report_command(
     wanted = [f.strip() for f in _files(files_alias or files).split(",") if f.strip()]
     as_of_date = _as_of(as_of) or dt.date.today()
     rubric = load_criteria(criteria)
+    check_version(dataset, version)
     read_version = version if version is not None else current_version(dataset)
     observations = load(dataset, version=read_version)
     sources = load_sources(dataset)

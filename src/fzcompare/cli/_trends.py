@@ -19,6 +19,7 @@ from fzcompare.cli._common import (
     OutputOption,
     Sink,
     check_names,
+    check_version,
     choose_sink,
     emit,
     empty_result,
@@ -140,6 +141,7 @@ def _select(dataset: Path, *, version: int | None, indicator: list[str] | None,
             region: list[str] | None,
             years: tuple[int, int] | list[int] | None) -> pl.DataFrame:
     """The observations the filters keep; unknown names are refused with suggestions."""
+    check_version(dataset, version)
     observations = load(dataset, version=version)
     codes = region_codes(region)
     check_names(observations, indicators=indicator, regions=codes,

@@ -21,6 +21,7 @@ from fzcompare.cli._common import (
     FormatOption,
     OutputOption,
     Sink,
+    check_version,
     choose_sink,
     emit,
     encode,
@@ -173,6 +174,7 @@ def _read(r: _Request) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame 
     """Observations, sources and regions of the dataset folder or observations file."""
     try:
         if r.dataset.is_dir():
+            check_version(r.dataset, r.version)
             return (load_observations(r.dataset, version=r.version), load_sources(r.dataset),
                     dataset_regions(r.dataset))
         sources = pl.read_csv(r.sources, infer_schema_length=0) if r.sources else None
