@@ -34,7 +34,8 @@ REPORT_TEXT = str(ROOT / "tests" / "fixtures" / "extract" / "city-scraped.txt")
 TABLE_FILE = str(ROOT / "tests" / "fixtures" / "documents" / "long.xlsx")
 
 COMMANDS: tuple[tuple[str, ...], ...] = (
-    ("extract",), ("import",), ("validate",), ("trends",), ("benchmark",), ("report",),
+    ("extract",), ("import",), ("validate",), ("trends",), ("benchmark",), ("coverage",),
+    ("report",),
     ("report-index",), ("dataset", "info"), ("dataset", "history"), ("dataset", "restore"),
     ("dataset", "convert"), ("dataset", "catalog"), ("dataset", "regions"))
 """Every command; ``test_every_command_is_listed`` keeps it complete."""
@@ -45,6 +46,7 @@ TABLE_COMMANDS: dict[tuple[str, ...], list[str]] = {
     ("validate",): [REAL],
     ("trends",): [DEMO, "-i", "gov_service_online_rate"],
     ("benchmark",): [DEMO, "-c", "hubei-demo-2024", "--year", "2024"],
+    ("coverage",): [DEMO, "-c", "hubei-demo-2024", "--year", "2024"],
     ("dataset", "info"): [DEMO],
     ("dataset", "history"): [DEMO],
     ("dataset", "catalog"): ["--domain", "1"],
@@ -52,7 +54,7 @@ TABLE_COMMANDS: dict[tuple[str, ...], list[str]] = {
 }
 """The commands that write a table, with arguments that give one (exit code 0)."""
 
-SYNTHETIC_INPUT = (("trends",), ("benchmark",), ("dataset", "info"))
+SYNTHETIC_INPUT = (("trends",), ("benchmark",), ("coverage",), ("dataset", "info"))
 
 
 def _walk(group: typer.core.TyperGroup, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -200,7 +202,8 @@ def test_binary_formats_are_refused_on_a_terminal_and_allowed_to_a_pipe(
 
 
 @pytest.mark.parametrize("width", [80, 100])
-@pytest.mark.parametrize("command", [("trends",), ("benchmark",), ("dataset", "regions"),
+@pytest.mark.parametrize("command", [("trends",), ("benchmark",), ("coverage",),
+                                     ("dataset", "regions"),
                                      ("dataset", "catalog"), ("extract",), ("validate",)],
                          ids=" ".join)
 def test_tables_fit_the_terminal_width(command: tuple[str, ...], width: int,
@@ -255,6 +258,7 @@ def test_the_exit_code_table_is_the_documented_one() -> None:
 
 _DATASET_ARGS: dict[tuple[str, ...], list[str]] = {
     ("validate",): [], ("trends",): [], ("benchmark",): ["-c", "hubei-demo-2024"],
+    ("coverage",): [],
     ("report",): ["-d", "unused"], ("dataset", "info"): [], ("dataset", "history"): [],
     ("dataset", "restore"): ["--version", "0"], ("dataset", "convert"): []}
 """The commands that read a dataset argument, with what else they need."""
@@ -317,6 +321,7 @@ def test_an_unknown_rubric_id_is_exit_2_with_a_suggestion(
     (["benchmark", DEMO, "-c", "hubei-demo-2024", "--version", "9"], "versions 0..0"),
     (["validate", DEMO, "--version", "9"], "versions 0..0"),
     (["dataset", "info", DEMO, "--version", "9"], "versions 0..0"),
+    (["coverage", DEMO, "--year", "2031"], "did you mean 2024?"),
     (["dataset", "restore", DEMO, "--version", "9"], "versions 0..0"),
     (["dataset", "regions", "--level", "twonship"], "did you mean township?"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else "")

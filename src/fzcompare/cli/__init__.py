@@ -16,6 +16,7 @@ import typer
 
 from fzcompare._version import __version__
 from fzcompare.cli._benchmark import benchmark_command
+from fzcompare.cli._coverage import coverage_command
 from fzcompare.cli._dataset import (
     dataset_catalog,
     dataset_convert_command,
@@ -83,6 +84,7 @@ def _register(root: typer.Typer) -> None:
     root.command("validate", cls=Command)(validate_command)
     root.command("trends", cls=Command)(trends_command)
     root.command("benchmark", cls=Command)(benchmark_command)
+    root.command("coverage", cls=Command)(coverage_command)
     root.command("report", cls=Command)(report_command)
     root.command("report-index", cls=Command)(report_index_command)
     dataset = typer.Typer(

@@ -195,7 +195,7 @@ def benchmark_command(
     regions = dataset_regions(dataset)
     focus = region_codes(region)
     check_names(observations, regions=focus, regions_table=regions)
-    result = benchmark(observations, rubric, year=year, regions=regions,
+    result = benchmark(observations, rubric, years=year, regions_table=regions,
                        min_evidence=min_evidence)
     if result.totals.height == 0:
         msg = (f"rubric {rubric.id} scored no region of {dataset}"

@@ -130,11 +130,11 @@ def report_command(
          f"v{rubric.version}")
     validation = None
     if validate:
-        validation = run_validation(observations, sources=sources, regions=regions)
+        validation = run_validation(observations, sources=sources, regions_table=regions)
         _log(f"validation: {validation.verdict}")
     bar, progress = _progress_bar()
     try:
-        built = build_report(observations, rubric, sources=sources, regions=regions,
+        built = build_report(observations, rubric, sources=sources, regions_table=regions,
                              as_of=as_of_date, year=year, focus_regions=focus,
                              validation=validation, allow_invalid=allow_invalid,
                              dataset_label=str(dataset), charts=charts, progress=progress,

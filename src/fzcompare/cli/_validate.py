@@ -191,7 +191,7 @@ def _run(r: _Request) -> tuple[ValidationResult, list[str]]:
     messages = [_readmit(r, suites)] if r.readmit else []
     observations, sources, regions = _read(r)
     try:
-        result = run_validation(observations, sources=sources, regions=regions,
+        result = run_validation(observations, sources=sources, regions_table=regions,
                                 suites=suites[0], extra_suites=suites[1], docs=r.docs)
     except (SuiteError, InvalidArgumentError) as error:
         raise _usage(str(error)) from None
