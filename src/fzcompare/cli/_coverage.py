@@ -47,6 +47,11 @@ def _frame(result: CoverageResult, table: CoverageTable) -> pl.DataFrame:
     return frames[table]
 
 
+_FIRST: tuple[str, ...] = ("region_code", "region_name", "peer_group", "year", "indicator_code",
+                          "criterion_id", "report", "evidence_share", "share", "disclosed")
+"""Columns a terminal table shows first (a narrow one drops from the right)."""
+
+
 def _encode(frame: pl.DataFrame, sink: Sink, *, result: CoverageResult, table: str,
             title: str, notes: list[str], meta: tuple[str, float]) -> bytes:
     """JSON keeps its document (dataset, table, rubric, notes, rows); the rest is shared."""
@@ -57,6 +62,9 @@ def _encode(frame: pl.DataFrame, sink: Sink, *, result: CoverageResult, table: s
                             "notes": [n.removeprefix("NOTE: ") for n in notes],
                             "rows": frame.to_dicts()},
                            ensure_ascii=False, indent=1, default=str) + "\n").encode()
+    if sink.format is Format.table:
+        first = [c for c in _FIRST if c in frame.columns]
+        frame = frame.select([*first, *(c for c in frame.columns if c not in first)])
     return encode(frame, sink, title=title, notes=notes, sheet=table)
 
 
