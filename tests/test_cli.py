@@ -23,11 +23,12 @@ def test_usage_error_exit_code_2() -> None:
 def test_error_goes_to_stderr_without_traceback(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "fzcompare.cli", "dataset", "info",
                            str(tmp_path / "missing")], capture_output=True, text=True)
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # a dataset argument that names nothing: a usage error
     assert "no such dataset" in proc.stderr
     assert "Traceback" not in proc.stderr
+    (tmp_path / "empty" / "observations").mkdir(parents=True)
     debug = subprocess.run([sys.executable, "-m", "fzcompare.cli", "--debug", "dataset", "info",
-                            str(tmp_path / "missing")], capture_output=True, text=True)
+                            str(tmp_path / "empty")], capture_output=True, text=True)
     assert "Traceback" in debug.stderr
 
 
@@ -35,6 +36,8 @@ def test_dataset_info(tmp_path: Path, obs_frame: pl.DataFrame,
                       source_row: dict[str, object], capsys: pytest.CaptureFixture[str]) -> None:
     store.write_observations(obs_frame, tmp_path / "ds", sources=pl.DataFrame([source_row]))
     assert main(["dataset", "info", str(tmp_path / "ds")]) == 0
-    out = capsys.readouterr().out
-    assert "3 observations" in out
-    assert "2023: 2" in out
+    out, err = capsys.readouterr()
+    assert "3 observations" in err
+    counts = pl.read_csv(out.encode())
+    assert counts.columns == ["year", "source_kind", "rows"]
+    assert counts.filter(pl.col("year") == 2023)["rows"].sum() == 2

@@ -47,6 +47,13 @@ def test_json_and_parquet_files(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert frame["source_id"].n_unique() == 2
 
 
+def test_output_suffix_sets_the_format(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run([SCRAPED, "-o", str(tmp_path / "seed.json")], capsys)
+    assert code == 0 and out == "" and "(json)" in err
+    assert len(json.loads((tmp_path / "seed.json").read_text(encoding="utf-8"))) == 34
+
+
 def test_bad_files_fail_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02binary")
@@ -93,7 +100,8 @@ def test_into_needs_region_and_year(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _run([SCRAPED, "--format", "xml"], capsys)[0] == 2
-    assert _run([SCRAPED, "--format", "parquet"], capsys)[0] == 2
+    assert _run([SCRAPED, "--format", "parquet", "-o", str(tmp_path / "o.csv")], capsys)[0] == 2
+    assert _run([SCRAPED, "-o", str(tmp_path / "o.dat")], capsys)[0] == 2
     assert _run([SCRAPED, "--region", "不存在市"], capsys)[0] == 2
     assert _run([str(tmp_path)], capsys)[0] == 2
 

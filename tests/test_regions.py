@@ -456,7 +456,7 @@ def test_cli_lists_regions(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(listed["region_code"]) == {"320106", "320302", "350102", "410204"}
     assert main(["dataset", "regions", "--province", "浙江", "--level", "prefecture"]) == 0
     assert capsys.readouterr().out.count("\n") == 1 + 11
-    assert main(["dataset", "regions", "--level", "town"]) == 1
+    assert main(["dataset", "regions", "--level", "town"]) == 2  # a bad option value
     assert "levels:" in capsys.readouterr().err
 
 

@@ -25,7 +25,7 @@ def broken_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _args(dataset: Path | str, out: Path, *extra: str) -> list[str]:
-    return ["report", str(dataset), "--criteria", "hubei-demo-2024", "--out", str(out),
+    return ["report", str(dataset), "--criteria", "hubei-demo-2024", "-d", str(out),
             "--as-of", "2025-01-31", "--no-charts", *extra]
 
 
@@ -58,4 +58,16 @@ def test_bad_as_of_and_unknown_criteria_are_usage_or_input_errors(tmp_path: Path
     assert main(["report", "datasets/demo", "--as-of", "31/01/2025", "--out",
                  str(tmp_path)]) == 2
     assert main(["report", "datasets/demo", "--criteria", "no-such-rubric", "--out",
-                 str(tmp_path)]) != 0
+                 str(tmp_path)]) == 2
+    assert main(["report", "datasets/demo"]) == 2  # no folder given
+
+
+def test_old_out_option_still_works_as_a_hidden_alias(tmp_path: Path) -> None:
+    args = ["report", "datasets/demo", "--as-of", "2025-01-31", "--no-charts",
+            "--no-validate", "--format", "json"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert main([*args, "-o", str(tmp_path / "b")]) == 0
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(
+        p.name for p in (tmp_path / "b").iterdir())
+    assert (tmp_path / "a" / "summary.json").is_file()
+    assert not (tmp_path / "a" / "index.html").exists()  # --format (old --files) was kept

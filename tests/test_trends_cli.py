@@ -71,10 +71,10 @@ def test_filters_and_json(dataset: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_table_format_and_views(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run([str(dataset), "--format", "table", "--limit", "3"], capsys)
+    code, out, err = _run([str(dataset), "--format", "table", "--limit", "3"], capsys)
     assert code == 0
     assert "fzcompare trends: summary (13 rows)" in out
-    assert "10 more rows" in out
+    assert "10 more rows" in err and "more rows" not in out
     for view in ("changes", "series", "significance", "dispersion", "convergence", "outlook"):
         code, out, err = _run([str(dataset), "--view", view, "--format", "csv"], capsys)
         assert code == 0, (view, err)
@@ -111,19 +111,25 @@ def test_tolerance_and_confidence_options(dataset: Path,
 
 
 def test_usage_errors_exit_2(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _run([str(dataset), "--format", "parquet"], capsys)[0] == 2
-    code, _, err = _run([str(dataset), "--indicator", "no_such_code"], capsys)
-    assert code == 2 and "no_such_code" in err
+    code, _, err = _run([str(dataset), "--format", "json", "-o", "x.csv"], capsys)
+    assert code == 2 and "suffix .csv" in err
+    code, _, err = _run([str(dataset), "--indicator", "gov_service_onlin_rate"], capsys)
+    assert code == 2 and "did you mean gov_service_online_rate?" in err
     assert _run([str(dataset), "--from", "2023", "--to", "2020"], capsys)[0] == 2
+    assert _run([str(dataset), "--years", "2023-2020"], capsys)[0] == 2
+    code, _, err = _run([str(dataset), "--years", "2030-2031"], capsys)
+    assert code == 2 and "did you mean 2023?" in err
     assert _run([str(dataset), "--confidence", "2"], capsys)[0] == 2
 
 
 def test_failures_exit_1(dataset: Path, tmp_path: Path,
                          capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run([str(dataset), "--region", "999999"], capsys)
+    code, _, err = _run([str(dataset), "--region", "420600"], capsys)  # known, no rows
     assert code == 1 and "no observations" in err
+    code, _, err = _run([str(dataset), "--region", "999999"], capsys)  # not a region
+    assert code == 2 and "unknown region code '999999'" in err
     code, _, err = _run([str(tmp_path / "missing")], capsys)
-    assert code == 1 and "no such dataset" in err
+    assert code == 2 and "no such dataset" in err
 
 
 def test_synthetic_data_is_flagged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -136,23 +142,23 @@ def test_synthetic_data_is_flagged(tmp_path: Path, capsys: pytest.CaptureFixture
                              folder, sources=panel.sources, regions_table=panel.regions)
     code, out, err = _run([str(folder)], capsys)
     assert code == 0 and "SYNTHETIC" in err and "SYNTHETIC" not in out
-    code, out, _ = _run([str(folder), "--format", "table"], capsys)
-    assert "SYNTHETIC" in out
+    code, out, err = _run([str(folder), "--format", "table"], capsys)
+    assert "SYNTHETIC" in err and "SYNTHETIC" not in out
 
 
 def test_errors_have_no_traceback(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "fzcompare.cli", "trends",
                            str(tmp_path / "missing")], capture_output=True, text=True,
                           check=False)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "no such dataset" in proc.stderr
 
 
-def test_default_format_is_a_table_on_a_terminal_and_csv_when_piped() -> None:
-    from fzcompare.cli._trends import TrendsFormat, _resolve_format
-
-    assert _resolve_format(None, None, is_terminal=True) is TrendsFormat.table
-    assert _resolve_format(None, None, is_terminal=False) is TrendsFormat.csv
-    assert _resolve_format(None, Path("x.json"), is_terminal=True) is TrendsFormat.json
-    assert _resolve_format(None, Path("x.out"), is_terminal=True) is TrendsFormat.csv
-    assert _resolve_format(TrendsFormat.table, None, is_terminal=False) is TrendsFormat.table
+def test_filters_by_years_span_and_region_name(dataset: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run([str(dataset), "--years", "2021-", "--region", "十堰市",
+                           "--format", "json"], capsys)
+    assert code == 0, err
+    rows = json.loads(out)
+    assert {r["region_code"] for r in rows} == {"420300"}
+    assert min(r["year"] for r in rows) == 2021

@@ -255,8 +255,8 @@ def test_cli_robustness_and_audit_columns(tmp_path: Any, capsys: Any) -> None:
     assert set(frame["year"]) == {2024}
     assert frame["p_rank_improved"].null_count() == 0
     assert main(["benchmark", str(path), "-c", "hubei-demo-2024", "--audit"]) == 0
-    out = capsys.readouterr().out
-    assert "effective_weight" in out and "cronbach_alpha" in out and "AUDIT" in out
+    out, err = capsys.readouterr()
+    assert "effective_weight" in out and "cronbach_alpha" in out and "AUDIT" in err
 
 
 @pytest.mark.parametrize("rubric_id", ["hubei-demo-2024", "county-demo-2024", "bench"])

@@ -15,7 +15,7 @@ from fzcompare.validate import read_quarantine
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(["validate", *args])
+    code = main(["validate", *args, *([] if "--format" in args else ["-f", "table"])])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -60,6 +60,17 @@ def test_json_output(broken: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert {o["check"] for o in data["outcomes"]} >= {"range.rate", "key_unique", "yoy_jump"}
 
 
+def test_csv_holds_the_failing_rows_and_the_verdict_goes_to_stderr(
+        broken: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run([str(broken), "--format", "csv"], capsys)
+    assert code == 1 and "verdict FAIL" in err and "verdict" not in out.splitlines()[0]
+    rows = pl.read_csv(out.encode())
+    assert "pre_appointment_law_test_participation_rate" in rows["indicator_code"].to_list()
+    target = tmp_path / "failing.parquet"
+    code, out, err = run([str(broken), "--format", "parquet", "-o", str(target)], capsys)
+    assert code == 1 and out == "" and pl.read_parquet(target).height == rows.height
+
+
 def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run([str(tmp_path / "absent")], capsys)[0] == 2
     assert run(["datasets/demo", "--corrections", "x.csv"], capsys)[0] == 2
@@ -91,9 +102,9 @@ def test_single_file_with_sources(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_quarantine_then_readmit_with_corrections(broken: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     before = load(broken, check=False).height
-    code, out, _ = run([str(broken), "--quarantine"], capsys)
+    code, out, err = run([str(broken), "--quarantine"], capsys)
     assert code == 1
-    assert "quarantine: 1 moved to quarantine" in out
+    assert "quarantine: 1 moved to quarantine" in err
     assert load(broken, check=False).height == before - 1
     code, out, _ = run([str(broken)], capsys)
     assert code == 0
@@ -101,19 +112,19 @@ def test_quarantine_then_readmit_with_corrections(broken: Path,
     table = read_quarantine(broken)
     fixes = broken.parent / "fixes.csv"
     table.select("quarantine_id", (pl.col("value") / 100).alias("value")).write_csv(fixes)
-    code, out, _ = run([str(broken), "--readmit", "--corrections", str(fixes)], capsys)
+    code, out, err = run([str(broken), "--readmit", "--corrections", str(fixes)], capsys)
     assert code == 0, out
-    assert "1 readmitted" in out
+    assert "1 readmitted" in err
     assert load(broken, check=False).height == before
     assert read_quarantine(broken)["status"].to_list() == ["corrected", "readmitted"]
 
 
 def test_data_docs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     docs = tmp_path / "docs"
-    code, out, _ = run(["datasets/real", "--docs", str(docs)], capsys)
+    code, out, err = run(["datasets/real", "--docs", str(docs)], capsys)
     assert code == 0
     assert (docs / "index.html").is_file()
-    assert "CDN" in out
+    assert "CDN" in err and "CDN" not in out
     assert "internet" in (docs / "README-fzcompare.txt").read_text(encoding="utf-8")
     pages = list((docs / "validations").rglob("*.html"))
     assert len(pages) == 4  # one per frame: observations, values, relations, year_over_year

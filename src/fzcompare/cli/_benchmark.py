@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
+from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import polars as pl
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from fzcompare._export import XlsxNotes, xlsx_bytes
 from fzcompare.benchmark import benchmark
 from fzcompare.cli._benchmark_stats import (
     AUDIT_COLUMNS,
@@ -22,20 +17,28 @@ from fzcompare.cli._benchmark_stats import (
     audit_frame,
     uncertainty_frame,
 )
+from fzcompare.cli._common import (
+    DatasetArg,
+    Format,
+    FormatOption,
+    OutputOption,
+    Sink,
+    check_names,
+    check_version,
+    choose_sink,
+    emit,
+    empty_result,
+    encode,
+    note,
+    region_codes,
+    synthetic_note,
+)
 from fzcompare.criteria import load_criteria
-from fzcompare.store import atomic_write_bytes, dataset_regions, load, load_sources
+from fzcompare.store import dataset_regions, load, load_sources
 
 if TYPE_CHECKING:
     from fzcompare.benchmark import BenchmarkResult
-
-
-class OutputFormat(StrEnum):
-    """How the table is written."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
-    xlsx = "xlsx"
+    from fzcompare.criteria import CriteriaSet
 
 
 class TableChoice(StrEnum):
@@ -47,13 +50,15 @@ class TableChoice(StrEnum):
 
 
 _TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "totals": ("region_code", "region_name", "year", "peer_group", "points_earned", "share",
-               "bonus_points", "verdict", "vetoed_by", "rank", "rank_change", "n_missing"),
-    "areas": ("region_code", "region_name", "year", "area_id", "area_name", "points_possible",
-              "points_earned", "share"),
-    "criteria": ("region_code", "region_name", "year", "criterion_id", "indicator_code",
-                 "comparator", "threshold", "value", "qualifier", "status", "points_possible",
-                 "points_earned", "gap"),
+    # Most important first: a narrow terminal drops columns from the right.
+    "totals": ("region_code", "region_name", "year", "rank", "verdict", "share",
+               "points_earned", "rank_change", "bonus_points", "n_missing", "vetoed_by",
+               "peer_group"),
+    "areas": ("region_code", "region_name", "year", "area_id", "share", "points_earned",
+              "points_possible", "area_name"),
+    "criteria": ("region_code", "region_name", "year", "criterion_id", "status",
+                 "points_earned", "points_possible", "value", "threshold", "comparator",
+                 "gap", "qualifier", "indicator_code"),
     "uncertainty": UNCERTAINTY_COLUMNS,
     "audit": AUDIT_COLUMNS,
 }
@@ -70,130 +75,135 @@ def _pick(result: BenchmarkResult, table: str, names: pl.DataFrame,
     return frame.select(columns)
 
 
-def _render_table(frame: pl.DataFrame, table: str, title: str, notes: list[str]) -> str:
-    shown = frame.select([c for c in _TABLE_COLUMNS[table] if c in frame.columns])
-    view = Table(title=title, title_justify="left")
-    for name in shown.columns:
-        numeric = shown.schema[name].is_numeric()
-        view.add_column(name, justify="right" if numeric else "left")
-    shown = shown.with_columns(
-        pl.col("share").mul(100).round(1) if "share" in shown.columns else [],
-    )
-    for row in shown.iter_rows():
-        view.add_row(*["" if v is None else f"{v:.2f}".rstrip("0").rstrip(".")
-                       if isinstance(v, float) else str(v) for v in row])
-    buffer = io.StringIO()
-    Console(file=buffer, width=200, no_color=True, highlight=False).print(view)
-    for note in notes:
-        buffer.write(note + "\n")
-    return buffer.getvalue()
-
-
 def _render_json(frame: pl.DataFrame, result: BenchmarkResult, table: str,
-                 notes: list[str]) -> str:
-    document = {"settings": result.settings.as_dict(), "table": table, "notes": notes,
+                 notes: list[str]) -> bytes:
+    document = {"settings": result.settings.as_dict(), "table": table,
+                "notes": [n.removeprefix("NOTE: ") for n in notes],
                 "rows": frame.to_dicts()}
-    return json.dumps(document, ensure_ascii=False, indent=1, default=str) + "\n"
+    return (json.dumps(document, ensure_ascii=False, indent=1, default=str) + "\n").encode()
 
 
-def benchmark_command(
-    dataset: Annotated[Path, typer.Argument(help="Dataset folder (observations/ + "
-                                                 "sources.csv).")],
-    criteria: Annotated[str, typer.Option(
-        "--criteria", "-c", help="Rubric file (.yaml) or bundled rubric id, e.g. "
-                                 "hubei-demo-2024.")],
-    year: Annotated[int | None, typer.Option(help="Score only this year (default: every "
-                                                  "year).")] = None,
-    region: Annotated[list[str] | None, typer.Option(
-        "--region", help="Show only this region code (repeatable); ranks stay within the "
-                         "whole peer group.")] = None,
-    output_format: Annotated[OutputFormat, typer.Option(
-        "--format", "-f", help="table (plain text), csv, json or xlsx (needs -o).")]
-        = OutputFormat.table,
-    table: Annotated[TableChoice, typer.Option(
-        "--table", "-t", help="Which table: totals, areas or criteria.")
-    ] = TableChoice.totals,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write to this file (atomically) instead of stdout.")
-    ] = None,
-    min_evidence: Annotated[float | None, typer.Option(
-        "--min-evidence", min=0.0, max=1.0,
-        help="Rank a region-year only when its disclosed figures carry at least this "
-             "share of the points (default: the rubric's min_evidence, 0.5 unless set).")
-    ] = None,
-    version: Annotated[int | None, typer.Option(
-        "--version", min=0, help="Read this dataset version (see `fzcompare dataset "
-                                 "history`); default: the newest.")] = None,
-    robustness: Annotated[int | None, typer.Option(
-        "--robustness", min=1, help="Monte Carlo draws: rank_p05/rank_median/rank_p95, "
-        "tied groups, band probabilities and p_rank_improved (replaces --table).")
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed for --robustness.")] = 0,
-    audit: Annotated[bool, typer.Option(
-        "--audit", help="Rubric audit: saturation, correlations, effective weights, "
-        "Cronbach's alpha, redundancy (replaces --table).")] = False,
-) -> None:
-    """Score a dataset against a rubric: points, verdicts and ranks per region and year.
-
-    Exits 0 whenever scoring ran, whatever the verdicts; 1 when the dataset or the
-    rubric cannot be read (the error, naming file and key, goes to stderr).
-    """
-    rubric = load_criteria(criteria)
-    observations = load(dataset, version=version)
-    regions = dataset_regions(dataset)
-    sources = load_sources(dataset)
-    result = benchmark(observations, rubric, years=year, regions_table=regions,
-                       min_evidence=min_evidence)
-    names = regions.select("region_code", pl.col("name_zh").alias("region_name"))
-    frame = _pick(result, table.value, names, region)
-    table_name = table.value
-    notes: list[str] = []
-    if robustness is not None:
-        table_name = "uncertainty"
-        frame, notes = uncertainty_frame(observations, rubric, year=year, regions=regions,
-                                         names=names, draws=robustness, seed=seed)
-        if region:
-            frame = frame.filter(pl.col("region_code").is_in(region))
-    elif audit:
-        table_name = "audit"
-        frame, notes = audit_frame(observations, rubric, year=year, regions=regions)
-    synthetic = sources.filter(pl.col("kind") == "synthetic")["source_id"]
-    if observations["source_id"].is_in(synthetic.implode()).any():
-        notes.append("NOTE: this dataset holds SYNTHETIC figures (generated, not real).")
+def _notes(result: BenchmarkResult, rubric: CriteriaSet, *, synthetic: list[str]
+           ) -> list[str]:
+    """What the reader must know about the scores: synthetic data, rubric, unranked rows."""
+    notes = list(synthetic)
     if rubric.user_set:
         notes.append(f"NOTE: rubric {rubric.id} is user-set/illustrative, not an official "
                      "indicator system.")
-    notes.extend(f"NOTE: {note}." for note in result.settings.notes)
+    notes.extend(f"NOTE: {line}." for line in result.settings.notes)
     unranked = result.totals.filter(pl.col("verdict") == "insufficient_evidence").height
     if unranked:
         notes.append(f"NOTE: {unranked} region-years are not ranked: their disclosed "
                      f"figures carry less than {result.settings.min_evidence:.0%} of the "
                      "points (verdict insufficient_evidence).")
-    if result.totals.height == 0:
-        notes.append("NOTE: no region was scored (check --year and the rubric's levels).")
+    return notes
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """The table a run writes, with its name and the notes that go with it."""
+
+    name: str
+    frame: pl.DataFrame
+    notes: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Extras:
+    """The options that replace --table with another analysis."""
+
+    robustness: int | None
+    seed: int
+    audit: bool
+
+
+def _analysis(observations: pl.DataFrame, rubric: CriteriaSet, result: BenchmarkResult, *,
+              table: TableChoice, extras: _Extras, year: int | None, regions: pl.DataFrame,
+              focus: list[str] | None) -> _Table:
+    """The chosen table: a result table, the rank uncertainty or the rubric audit."""
+    names = regions.select("region_code", pl.col("name_zh").alias("region_name"))
+    if extras.robustness is not None:
+        frame, notes = uncertainty_frame(observations, rubric, year=year, regions=regions,
+                                         names=names, draws=extras.robustness,
+                                         seed=extras.seed)
+        if focus:
+            frame = frame.filter(pl.col("region_code").is_in(focus))
+        return _Table("uncertainty", frame, notes)
+    if extras.audit:
+        frame, notes = audit_frame(observations, rubric, year=year, regions=regions)
+        return _Table("audit", frame, notes)
+    return _Table(table.value, _pick(result, table.value, names, focus), [])
+
+
+def _write(chosen: _Table, sink: Sink, *, result: BenchmarkResult) -> None:
     settings = result.settings
     title = (f"{settings.criteria_id} v{settings.criteria_version}: pass line "
              f"{settings.pass_points:g} of {settings.total_points:g} points")
-    if output_format is OutputFormat.xlsx:
-        if output is None:
-            msg = "xlsx needs -o/--output"
-            raise typer.BadParameter(msg, param_hint="--format")
-        atomic_write_bytes(output, xlsx_bytes({table_name: frame}, notes=XlsxNotes(
-            title=f"fzcompare benchmark: {table_name}", rubric=title,
-            synthetic=any("synthetic" in n.lower() for n in notes),
-            extra=tuple(("note", n) for n in notes))))
-        typer.echo(f"wrote {frame.height} rows to {output}", err=True)
-        return
-    if output_format is OutputFormat.csv:
-        text = frame.write_csv()
-        for note in notes:
-            typer.echo(note, err=True)
-    elif output_format is OutputFormat.json:
-        text = _render_json(frame, result, table_name, notes)
+    for line in chosen.notes:
+        note(line)
+    frame = chosen.frame
+    if sink.format is Format.json:
+        data = _render_json(frame, result, chosen.name, chosen.notes)
+    elif sink.format is Format.table:
+        shown = frame.select([c for c in _TABLE_COLUMNS[chosen.name] if c in frame.columns])
+        data = encode(shown, sink, title=title)
     else:
-        text = _render_table(frame, table_name, title, notes)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        atomic_write_bytes(output, text.encode("utf-8"))
-        typer.echo(f"wrote {frame.height} rows to {output}", err=True)
+        data = encode(frame, sink, title=f"fzcompare benchmark: {chosen.name} ({title})",
+                      notes=chosen.notes, sheet=chosen.name)
+    emit(data, sink, what=f"{frame.height} rows")
+
+
+def benchmark_command(
+    dataset: DatasetArg,
+    criteria: Annotated[str, typer.Option(
+        "--criteria", "-c", help="Rubric file (.yaml) or bundled rubric id, e.g. "
+                                 "hubei-demo-2024.")],
+    year: Annotated[int | None, typer.Option(
+        "--year", help="Score only this year (default: every year).")] = None,
+    region: Annotated[list[str] | None, typer.Option(
+        "--region", "-r", help="Show only this region, code or name (repeatable); ranks "
+                               "stay within the whole peer group.")] = None,
+    output_format: FormatOption = None,
+    table: Annotated[TableChoice, typer.Option(
+        "--table", "-t", help="Which table: totals, areas or criteria.")
+    ] = TableChoice.totals,
+    output: OutputOption = None,
+    min_evidence: Annotated[float | None, typer.Option(
+        "--min-evidence", min=0.0, max=1.0,
+        help="Rank a region-year only when its disclosed figures carry this share of the "
+             "points (default: the rubric's, else 0.5).")] = None,
+    version: Annotated[int | None, typer.Option(
+        "--version", min=0, help="Read this dataset version (default: the newest).")
+    ] = None,
+    robustness: Annotated[int | None, typer.Option(
+        "--robustness", min=1, help="Rank uncertainty from N Monte Carlo draws (replaces "
+                                    "--table).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for --robustness.")] = 0,
+    audit: Annotated[bool, typer.Option(
+        "--audit", help="Rubric audit: saturation, correlations, effective weights, "
+                        "Cronbach's alpha (replaces --table).")] = False,
+) -> None:
+    """Score a dataset against a rubric: points, verdicts and ranks per region and year.
+
+    Scoring that ran exits 0 whatever the verdicts. Shares are 0-1 in csv, json and
+    parquet, and shown as percentages in tables and xlsx.
+    """
+    sink = choose_sink(output_format, output)
+    rubric = load_criteria(criteria)
+    check_version(dataset, version)
+    observations = load(dataset, version=version)
+    regions = dataset_regions(dataset)
+    focus = region_codes(region)
+    check_names(observations, regions=focus, regions_table=regions)
+    result = benchmark(observations, rubric, years=year, regions_table=regions,
+                       min_evidence=min_evidence)
+    if result.totals.height == 0:
+        msg = (f"rubric {rubric.id} scored no region of {dataset}"
+               + (f" in {year}" if year is not None else ""))
+        raise empty_result(msg)
+    chosen = _analysis(observations, rubric, result, table=table, year=year,
+                       regions=regions, focus=focus,
+                       extras=_Extras(robustness, seed, audit))
+    synthetic = synthetic_note(observations, load_sources(dataset))
+    notes = [*chosen.notes, *_notes(result, rubric, synthetic=synthetic)]
+    _write(_Table(chosen.name, chosen.frame, notes), sink, result=result)

@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import polars as pl
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from fzcompare._io import atomic_write_bytes
+from fzcompare.cli._common import (
+    DatasetArg,
+    Format,
+    FormatOption,
+    OutputOption,
+    Sink,
+    check_names,
+    check_version,
+    choose_sink,
+    emit,
+    encode,
+    note,
+    synthetic_note,
+)
 from fzcompare.coverage import CoverageResult, coverage
 from fzcompare.criteria import load_criteria
 from fzcompare.store import dataset_regions, load, load_sources
-
-
-class OutputFormat(StrEnum):
-    """How the table is written."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
 
 
 class CoverageTable(StrEnum):
@@ -47,72 +47,70 @@ def _frame(result: CoverageResult, table: CoverageTable) -> pl.DataFrame:
     return frames[table]
 
 
-def _render_table(frame: pl.DataFrame, title: str, notes: list[str]) -> str:
-    view = Table(title=title, title_justify="left")
-    for name in frame.columns:
-        view.add_column(name, justify="right" if frame.schema[name].is_numeric() else "left")
-    for row in frame.iter_rows():
-        view.add_row(*["" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)
-                       for v in row])
-    buffer = io.StringIO()
-    Console(file=buffer, width=220, no_color=True, highlight=False).print(view)
-    for note in notes:
-        buffer.write(note + "\n")
-    return buffer.getvalue()
+_FIRST: tuple[str, ...] = ("region_code", "region_name", "peer_group", "year", "indicator_code",
+                          "criterion_id", "report", "evidence_share", "share", "disclosed")
+"""Columns a terminal table shows first (a narrow one drops from the right)."""
+
+
+def _encode(frame: pl.DataFrame, sink: Sink, *, result: CoverageResult, table: str,
+            title: str, notes: list[str], meta: tuple[str, float]) -> bytes:
+    """JSON keeps its document (dataset, table, rubric, notes, rows); the rest is shared."""
+    if sink.format is Format.json:
+        dataset, common_share = meta
+        return (json.dumps({"dataset": dataset, "table": table, "rubric": result.rubric_id,
+                            "common_share": common_share,
+                            "notes": [n.removeprefix("NOTE: ") for n in notes],
+                            "rows": frame.to_dicts()},
+                           ensure_ascii=False, indent=1, default=str) + "\n").encode()
+    if sink.format is Format.table:
+        first = [c for c in _FIRST if c in frame.columns]
+        frame = frame.select([*first, *(c for c in frame.columns if c not in first)])
+    return encode(frame, sink, title=title, notes=notes, sheet=table)
 
 
 def coverage_command(
-    dataset: Annotated[Path, typer.Argument(help="Dataset folder (its observations "
-                                                 "and sources tables).")],
+    dataset: DatasetArg,
     criteria: Annotated[str | None, typer.Option(
         "--criteria", "-c", help="Rubric file (.yaml) or bundled rubric id: adds "
                                  "evidence_share and per-criterion evidence.")] = None,
-    year: Annotated[int | None, typer.Option(help="Only this year.")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="Only this year.")] = None,
     table: Annotated[CoverageTable, typer.Option(
         "--table", "-t", help="region-years, indicators, criteria, common-set or cells.")
     ] = CoverageTable.region_years,
     common_share: Annotated[float, typer.Option(
-        "--common-share", help="Share of a peer group's reports that must disclose an "
-                               "indicator for the common set.")] = 0.5,
-    output_format: Annotated[OutputFormat, typer.Option(
-        "--format", "-f", help="table (plain text), csv or json.")] = OutputFormat.table,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write to this file (atomically) instead of stdout.")
+        "--common-share", min=0.0, max=1.0,
+        help="Share of a peer group's reports that must disclose an indicator for the "
+             "common set.")] = 0.5,
+    output_format: FormatOption = None,
+    output: OutputOption = None,
+    version: Annotated[int | None, typer.Option(
+        "--version", min=0, help="Read this dataset version (default: the newest).")
     ] = None,
 ) -> None:
     """Show what was disclosed: reports per region-year, indicators, evidence, common set.
 
-    A region-year has a report when the sources table says so (region_code and year of
-    a source of kind report or synthetic); a missing row alone proves nothing.
+    A region-year has a report when the sources table says so (region_code and year of a
+    source of kind report or synthetic); a missing row alone proves nothing. Shares are 0-1
+    in the data and shown as percentages in tables.
     """
+    sink = choose_sink(output_format, output)
     if table is CoverageTable.criteria and criteria is None:
         msg = "--table criteria needs a rubric: add --criteria hubei-demo-2024 (or a rubric file)"
         raise typer.BadParameter(msg, param_hint="--table")
     rubric = None if criteria is None else load_criteria(criteria)
-    observations, sources = load(dataset), load_sources(dataset)
+    check_version(dataset, version)
+    observations, sources = load(dataset, version=version), load_sources(dataset)
+    check_names(observations, years=None if year is None else [year])
     result = coverage(observations, sources, rubric=rubric,
                       years=None if year is None else [year], common_share=common_share,
                       regions_table=dataset_regions(dataset))
     frame = _frame(result, table)
-    notes: list[str] = []
-    if sources.filter(pl.col("kind") == "synthetic").height:
-        notes.append("NOTE: this dataset holds SYNTHETIC figures (generated, not real).")
+    notes = synthetic_note(observations, sources)
+    for line in notes:
+        note(line)
     reports = int(result.region_years["report"].sum()) if result.region_years.height else 0
     title = (f"{dataset}: {result.region_years.height} region-years, {reports} with a "
              f"report ({table.value})")
-    if output_format is OutputFormat.csv:
-        text = frame.write_csv()
-        for note in notes:
-            typer.echo(note, err=True)
-    elif output_format is OutputFormat.json:
-        text = json.dumps({"dataset": str(dataset), "table": table.value,
-                           "rubric": result.rubric_id, "common_share": common_share,
-                           "notes": notes, "rows": frame.to_dicts()},
-                          ensure_ascii=False, indent=1, default=str) + "\n"
-    else:
-        text = _render_table(frame, title, notes)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        atomic_write_bytes(output, text.encode("utf-8"))
-        typer.echo(f"wrote {frame.height} rows to {output}", err=True)
+    data = _encode(frame, sink, result=result, table=table.value, title=title, notes=notes,
+                   meta=(str(dataset), common_share))
+    emit(data, sink, what=f"{frame.height} rows")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -11,30 +12,86 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
+from fzcompare.cli._common import DatasetArg, check_names, check_version, note, region_codes
 from fzcompare.criteria import load_criteria
-from fzcompare.report import build_report, write_report, write_report_index
+from fzcompare.report import FORMATS, build_report, write_report, write_report_index
 from fzcompare.store import current_version, dataset_regions, load, load_sources
 from fzcompare.validate import validate as run_validation
 
 
+def _as_of(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        msg = f"{value!r} is not a date; write YYYY-MM-DD"
+        raise typer.BadParameter(msg) from None
+
+
+def _files(value: str) -> str:
+    wanted = [f.strip() for f in value.split(",") if f.strip()]
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        msg = (f"unknown file kind {', '.join(unknown) or '(none)'}; choose from "
+               f"{', '.join(sorted(FORMATS))}")
+        raise typer.BadParameter(msg)
+    return value
+
+
+def _out_dir(out_dir: Path | None, alias: Path | None) -> Path:
+    if out_dir is not None and alias is not None and out_dir != alias:
+        msg = f"-d {out_dir} and --out {alias} name two folders; give -d/--out-dir once"
+        raise typer.BadParameter(msg, param_hint="--out-dir")
+    chosen = out_dir or alias
+    if chosen is None:
+        msg = "the report needs a folder: -d/--out-dir DIR"
+        raise typer.BadParameter(msg, param_hint="--out-dir")
+    return chosen
+
+
+def _progress_bar() -> tuple[Progress | None, Callable[[str], None] | None]:
+    """A spinner on a terminal's stderr (None in cron mail and CI logs)."""
+    if not sys.stderr.isatty():
+        return None, None
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                   console=Console(stderr=True), transient=True)
+    bar.start()
+    task = bar.add_task("report")
+
+    def progress(message: str) -> None:
+        bar.update(task, description=message)
+
+    return bar, progress
+
+
+def _log(message: str) -> None:
+    note(f"fzcompare report: {message}")
+
+
 def report_command(
-    dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
+    dataset: DatasetArg,
     criteria: Annotated[str, typer.Option(
-        "--criteria", "-c", help="Rubric file or bundled id.")] = "hubei-demo-2024",
+        "--criteria", "-c", help="Rubric file (.yaml) or bundled rubric id.")
+    ] = "hubei-demo-2024",
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out-dir", "-d", help="The folder the report is written to (required).")] = None,
+    out_alias: Annotated[Path | None, typer.Option(
+        "--out", "-o", hidden=True, help="Old spelling of -d/--out-dir.")] = None,
     year: Annotated[int | None, typer.Option(
-        help="Reporting year (default: the year with the most regions ranked on "
-             "evidence).")]
-    = None,
+        "--year", help="Reporting year (default: the year with the most regions ranked on "
+                       "evidence).")] = None,
     region: Annotated[list[str] | None, typer.Option(
-        "--region", help="Only these regions get a profile section (repeatable).")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
-    = Path("reports/latest"),
+        "--region", "-r", help="Give this region (code or name) a profile section "
+                               "(repeatable).")] = None,
     as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Date printed in the report, YYYY-MM-DD (default: today). The "
-        "same inputs and --as-of give byte-identical files.")] = None,
-    formats: Annotated[str, typer.Option(
-        "--format", help="Comma-separated: html, md, json, csv, parquet.")]
-    = "html,md,json,csv",
+        "--as-of", help="Date printed in the report, YYYY-MM-DD (default: today); the same "
+                        "inputs and date give byte-identical files.")] = None,
+    files: Annotated[str, typer.Option(
+        "--files", help="Comma-separated files to write: html, md, json, csv, parquet.")
+    ] = "html,md,json,csv",
+    files_alias: Annotated[str | None, typer.Option(
+        "--format", hidden=True, help="Old spelling of --files.")] = None,
     allow_invalid: Annotated[bool, typer.Option(
         "--allow-invalid", help="Write the report even when validation finds errors "
         "(clearly marked).")] = False,
@@ -44,72 +101,65 @@ def report_command(
     = True,
     min_evidence: Annotated[float | None, typer.Option(
         "--min-evidence", min=0.0, max=1.0,
-        help="Rank a region only when its disclosed figures carry at least this share "
-             "of the points (default: the rubric's min_evidence, 0.5 unless set).")]
-    = None,
+        help="Rank a region only when its disclosed figures carry this share of the "
+             "points (default: the rubric's, else 0.5).")] = None,
     version: Annotated[int | None, typer.Option(
-        "--version", min=0, help="Read this dataset version (see `fzcompare dataset "
-                                 "history`); default: the newest.")] = None,
+        "--version", min=0, help="Read this dataset version (default: the newest).")
+    ] = None,
     robustness: Annotated[int | None, typer.Option(
-        "--robustness", min=1, help="Add the 'How sure is this?' section: rank intervals, "
-        "tied groups, bands and p_rank_improved from N Monte Carlo draws, and the rubric "
-        "audit.")] = None,
+        "--robustness", min=1, help="Add the 'How sure is this?' section from N Monte "
+                                    "Carlo draws, and the rubric audit.")] = None,
 ) -> None:
-    """Score a dataset against a rubric and write index.html, summary.json and tables."""
-    try:
-        as_of_date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-    except ValueError:
-        typer.echo(f"error: --as-of {as_of!r} is not a date (YYYY-MM-DD)", err=True)
-        raise typer.Exit(2) from None
-    wanted = [f.strip() for f in formats.split(",") if f.strip()]
+    """Score a dataset against a rubric and write index.html, summary.json and tables.
 
-    def log(message: str) -> None:
-        typer.echo(f"fzcompare report: {message}", err=True)
-
+    Exit code 3 when validation errors stop the report (--allow-invalid writes it anyway,
+    marked).
+    """
+    folder = _out_dir(out_dir, out_alias)
+    wanted = [f.strip() for f in _files(files_alias or files).split(",") if f.strip()]
+    as_of_date = _as_of(as_of) or dt.date.today()
     rubric = load_criteria(criteria)
+    check_version(dataset, version)
     read_version = version if version is not None else current_version(dataset)
     observations = load(dataset, version=read_version)
     sources = load_sources(dataset)
     regions = dataset_regions(dataset)
-    log(f"{observations.height} observations from {dataset}; rubric {rubric.id} "
-        f"v{rubric.version}")
+    focus = region_codes(region)
+    check_names(observations, regions=focus, regions_table=regions)
+    _log(f"{observations.height} observations from {dataset}; rubric {rubric.id} "
+         f"v{rubric.version}")
     validation = None
     if validate:
         validation = run_validation(observations, sources=sources, regions_table=regions)
-        log(f"validation: {validation.verdict}")
-
-    progress = None
-    if sys.stderr.isatty():
-        bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                       console=Console(stderr=True), transient=True)
-        bar.start()
-        task = bar.add_task("report")
-
-        def progress(message: str) -> None:
-            bar.update(task, description=message)
+        _log(f"validation: {validation.verdict}")
+    bar, progress = _progress_bar()
     try:
         built = build_report(observations, rubric, sources=sources, regions_table=regions,
-                             as_of=as_of_date, year=year, focus_regions=region,
+                             as_of=as_of_date, year=year, focus_regions=focus,
                              validation=validation, allow_invalid=allow_invalid,
                              dataset_label=str(dataset), charts=charts, progress=progress,
                              min_evidence=min_evidence, robustness=robustness)
     finally:
-        if progress is not None:
+        if bar is not None:
             bar.stop()
-    written = write_report(built, out, formats=wanted, dataset_version=read_version)
-    log(f"wrote {len(written)} files to {out} ({built!r})")
+    written = write_report(built, folder, formats=wanted, dataset_version=read_version)
+    _log(f"wrote {len(written)} files to {folder} ({built!r})")
+
+
+def _folder_exists(path: Path) -> Path:
+    if not path.is_dir():
+        msg = f"no such folder: {path}"
+        raise typer.BadParameter(msg)
+    return path
 
 
 def report_index_command(
-    out: Annotated[Path, typer.Argument(help="Folder whose sub-folders hold reports.")],
+    out_dir: Annotated[Path, typer.Argument(
+        help="Folder whose sub-folders hold reports.", callback=_folder_exists,
+        show_default=False)],
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Date printed on the page, YYYY-MM-DD (default: today).")] = None,
 ) -> None:
-    """Write OUT/index.html linking every report in OUT's sub-folders (by summary.json)."""
-    try:
-        as_of_date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-    except ValueError:
-        typer.echo(f"error: --as-of {as_of!r} is not a date (YYYY-MM-DD)", err=True)
-        raise typer.Exit(2) from None
-    path = write_report_index(out, as_of=as_of_date)
-    typer.echo(f"fzcompare report-index: wrote {path}", err=True)
+    """Write DIR/index.html linking every report in DIR's sub-folders (by summary.json)."""
+    path = write_report_index(out_dir, as_of=_as_of(as_of) or dt.date.today())
+    note(f"fzcompare report-index: wrote {path}")

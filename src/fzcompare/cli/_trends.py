@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
-import io
-import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import polars as pl
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from fzcompare import trends
-from fzcompare._export import XlsxNotes, xlsx_bytes
-from fzcompare.catalog import load_catalog
-from fzcompare.schema import UNMAPPED_PREFIX
-from fzcompare.store import atomic_write_bytes, load, load_sources
-
-
-class TrendsFormat(StrEnum):
-    """How the result is written."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
-    parquet = "parquet"
-    xlsx = "xlsx"
+from fzcompare.cli._common import (
+    DatasetArg,
+    Format,
+    FormatOption,
+    OutputOption,
+    Sink,
+    check_names,
+    check_version,
+    choose_sink,
+    emit,
+    empty_result,
+    encode,
+    filter_years,
+    note,
+    parse_years,
+    region_codes,
+    synthetic_note,
+)
+from fzcompare.store import dataset_regions, load, load_sources
 
 
 class TrendsView(StrEnum):
@@ -45,125 +48,151 @@ class TrendsView(StrEnum):
 
 
 _SHOWN: dict[str, tuple[str, ...]] = {
-    "summary": ("region_code", "indicator_code", "scope", "year", "prev_year", "value",
-                "prev_value", "change_abs", "change_pct", "verdict", "slope", "slope_p",
-                "cagr", "mk_tau", "mk_p", "n_points"),
-    "changes": ("region_code", "indicator_code", "scope", "year", "prev_year", "gap_years",
-                "value", "prev_value", "change_abs", "change_pct", "verdict", "uncertain",
-                "reason"),
-    "series": ("region_code", "indicator_code", "scope", "n_points", "first_year",
-               "last_year", "slope", "slope_ci_low", "slope_ci_high", "slope_p", "cagr",
-               "mk_tau", "mk_p", "sen_slope"),
-    "significance": ("region_code", "indicator_code", "scope", "year", "prev_year", "value",
-                     "prev_value", "verdict", "test", "p_value", "significant", "reason"),
-    "dispersion": ("indicator_code", "scope", "unit", "year", "n_regions", "mean", "median",
-                   "std", "cv", "reason"),
-    "convergence": ("indicator_code", "scope", "first_year", "last_year", "cv_first",
-                    "cv_last", "sigma_slope", "sigma_p", "sigma_converging", "beta", "beta_p",
-                    "beta_converging", "n_regions_beta"),
-    "outlook": ("region_code", "indicator_code", "scope", "n_points", "forecast_year",
-                "forecast", "pi_low", "pi_high", "reason"),
-    "intervals": ("region_code", "indicator_code", "scope", "year", "value", "numerator",
-                  "denominator", "rate", "value_ci_low", "value_ci_high", "reason"),
-    "progress": ("region_code", "indicator_code", "scope", "base_year", "base_value",
-                 "current_year", "current_value", "target_value", "target_year", "ratio",
-                 "status", "rule"),
+    # Most important first: a narrow terminal drops columns from the right.
+    "summary": ("region_code", "indicator_code", "year", "value", "verdict", "change_abs",
+                "change_pct", "slope", "slope_p", "prev_value", "prev_year", "scope", "cagr",
+                "mk_tau", "mk_p", "n_points"),
+    "changes": ("region_code", "indicator_code", "year", "value", "verdict", "change_abs",
+                "change_pct", "prev_value", "prev_year", "gap_years", "scope",
+                "uncertain", "reason"),
+    "series": ("region_code", "indicator_code", "slope", "slope_p", "cagr", "n_points",
+               "first_year", "last_year", "slope_ci_low", "slope_ci_high", "mk_tau", "mk_p",
+               "sen_slope", "scope"),
+    "significance": ("region_code", "indicator_code", "year", "verdict", "p_value",
+                     "significant", "test", "value", "prev_value", "prev_year", "scope",
+                     "reason"),
+    "dispersion": ("indicator_code", "year", "n_regions", "mean", "median", "std", "cv",
+                   "unit", "scope", "reason"),
+    "convergence": ("indicator_code", "sigma_converging", "beta_converging", "sigma_slope",
+                    "sigma_p", "beta", "beta_p", "cv_first", "cv_last", "first_year",
+                    "last_year", "n_regions_beta", "scope"),
+    "outlook": ("region_code", "indicator_code", "forecast_year", "forecast", "pi_low",
+                "pi_high", "n_points", "scope", "reason"),
+    "intervals": ("region_code", "indicator_code", "year", "rate", "value_ci_low",
+                  "value_ci_high", "value", "numerator", "denominator", "scope", "reason"),
+    "progress": ("region_code", "indicator_code", "status", "current_value", "target_value",
+                 "ratio", "current_year", "target_year", "base_year", "base_value", "scope",
+                 "rule"),
 }
 
 
-def _format_cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    """The analysis options shared by every view."""
+
+    codes: list[str] | None
+    tolerance: trends.Tolerance
+    confidence: float
+    targets: Path | None
+    sources: pl.DataFrame
+    """Which region-years have a report: a figure absent from one is not_disclosed."""
 
 
-def _render_table(frame: pl.DataFrame, view: str, limit: int, notes: list[str]) -> str:
-    shown = frame.select([c for c in _SHOWN[view] if c in frame.columns]).head(limit)
-    table = Table(title=f"fzcompare trends: {view} ({frame.height} rows)", title_justify="left")
-    for name in shown.columns:
-        table.add_column(name, justify="right" if shown.schema[name].is_numeric() else "left")
-    for row in shown.iter_rows():
-        table.add_row(*[_format_cell(v) for v in row])
-    buffer = io.StringIO()
-    Console(file=buffer, width=220, no_color=True, highlight=False).print(table)
-    if frame.height > limit:
-        buffer.write(f"... {frame.height - limit} more rows (use --format csv, json or "
-                     "parquet, or --limit, for all)\n")
-    for note in notes:
-        buffer.write(note + "\n")
-    return buffer.getvalue()
+def _changes(observations: pl.DataFrame, s: _Settings) -> pl.DataFrame:
+    return trends.year_over_year(observations, indicators=s.codes, tolerance=s.tolerance,
+                                 sources=s.sources)
 
 
-def _encode(frame: pl.DataFrame, output_format: TrendsFormat, view: str, limit: int,
-            notes: list[str]) -> bytes:
-    if output_format is TrendsFormat.csv:
-        return frame.write_csv().encode("utf-8")
-    if output_format is TrendsFormat.json:
-        return frame.write_json().encode("utf-8") + b"\n"
-    if output_format is TrendsFormat.xlsx:
-        return xlsx_bytes({view: frame}, notes=XlsxNotes(
-            title=f"fzcompare trends: {view}",
-            synthetic=any("synthetic" in n.lower() for n in notes),
-            extra=tuple(("note", n) for n in notes)))
-    if output_format is TrendsFormat.parquet:
-        buffer = io.BytesIO()
-        frame.write_parquet(buffer)
-        return buffer.getvalue()
-    return _render_table(frame, view, limit, notes).encode("utf-8")
+def _series(observations: pl.DataFrame, s: _Settings) -> pl.DataFrame:
+    return trends.trend(observations, indicators=s.codes, confidence=s.confidence,
+                        sources=s.sources)
 
 
-def _resolve_format(chosen: TrendsFormat | None, output: Path | None,
-                    is_terminal: bool) -> TrendsFormat:
-    if chosen is not None:
-        if chosen in (TrendsFormat.parquet, TrendsFormat.xlsx) and output is None:
-            msg = f"{chosen} output needs -o FILE"
-            raise typer.BadParameter(msg, param_hint="--format")
-        return chosen
-    if output is not None:
-        by_suffix = {".csv": TrendsFormat.csv, ".json": TrendsFormat.json,
-                     ".parquet": TrendsFormat.parquet, ".txt": TrendsFormat.table,
-                     ".xlsx": TrendsFormat.xlsx}
-        return by_suffix.get(output.suffix.lower(), TrendsFormat.csv)
-    return TrendsFormat.table if is_terminal else TrendsFormat.csv
+def _summary(observations: pl.DataFrame, s: _Settings) -> pl.DataFrame:
+    return trends.summarize(observations, indicators=s.codes, tolerance=s.tolerance,
+                            confidence=s.confidence, sources=s.sources)
 
 
-def _check_codes(indicators: list[str] | None) -> None:
-    if not indicators:
-        return
-    known = load_catalog().codes
-    unknown = [c for c in indicators if c not in known and not c.startswith(UNMAPPED_PREFIX)]
-    if unknown:
-        msg = f"not catalog codes: {', '.join(unknown)} (see `fzcompare dataset catalog`)"
-        raise typer.BadParameter(
-            msg,
-            param_hint="--indicator")
+def _significance(observations: pl.DataFrame, s: _Settings) -> pl.DataFrame:
+    return trends.change_significance(observations, indicators=s.codes,
+                                      tolerance=s.tolerance, confidence=s.confidence)
+
+
+def _dispersion(observations: pl.DataFrame, s: _Settings) -> pl.DataFrame:
+    return trends.dispersion(observations, indicators=s.codes)
+
+
+def _convergence(observations: pl.DataFrame, s: _Settings) -> pl.DataFrame:
+    return trends.convergence(observations, indicators=s.codes, confidence=s.confidence)
+
+
+def _outlook(observations: pl.DataFrame, s: _Settings) -> pl.DataFrame:
+    return trends.outlook(observations, indicators=s.codes, confidence=s.confidence)
+
+
+def _intervals(observations: pl.DataFrame, s: _Settings) -> pl.DataFrame:
+    return trends.rate_intervals(observations, indicators=s.codes,
+                                 confidence=s.confidence).table
+
+
+def _progress(observations: pl.DataFrame, s: _Settings) -> pl.DataFrame:
+    if s.targets is None:  # checked before loading; kept for the type checker
+        msg = "--view progress needs --targets FILE"
+        raise typer.BadParameter(msg, param_hint="--targets")
+    selected = (observations.filter(pl.col("indicator_code").is_in(s.codes))
+                if s.codes else observations)
+    return trends.progress(selected, targets=s.targets).table
+
+
+_VIEWS: dict[str, Callable[[pl.DataFrame, _Settings], pl.DataFrame]] = {
+    "summary": _summary, "changes": _changes, "series": _series,
+    "significance": _significance, "dispersion": _dispersion, "convergence": _convergence,
+    "outlook": _outlook, "intervals": _intervals, "progress": _progress}
+"""Each view's step: the library function it calls."""
+
+
+def _select(dataset: Path, *, version: int | None, indicator: list[str] | None,
+            region: list[str] | None,
+            years: tuple[int, int] | list[int] | None) -> pl.DataFrame:
+    """The observations the filters keep; unknown names are refused with suggestions."""
+    check_version(dataset, version)
+    observations = load(dataset, version=version)
+    codes = region_codes(region)
+    check_names(observations, indicators=indicator, regions=codes,
+                regions_table=dataset_regions(dataset) if codes else None)
+    observations = filter_years(observations, years)
+    if codes:
+        observations = observations.filter(pl.col("region_code").is_in(codes))
+    selected = (observations.filter(pl.col("indicator_code").is_in(indicator))
+                if indicator else observations)
+    if selected.height == 0:
+        msg = f"{dataset}: no observations match the filters"
+        raise empty_result(msg)
+    return observations
+
+
+def _write(frame: pl.DataFrame, sink: Sink, *, view: str, limit: int,
+           notes: list[str]) -> None:
+    for line in notes:
+        note(line)
+    shown = frame
+    if sink.format is Format.table:
+        shown = frame.select([c for c in _SHOWN[view] if c in frame.columns]).head(limit)
+        if frame.height > limit:
+            note(f"NOTE: {frame.height - limit} more rows (-f csv, json or parquet, or "
+                 "--limit, for all)")
+    data = encode(shown, sink, title=f"fzcompare trends: {view}", notes=notes, sheet=view,
+                  rows=frame.height)
+    emit(data, sink, what=f"{frame.height} rows")
 
 
 def trends_command(
-    dataset: Annotated[Path, typer.Argument(help="Dataset folder (observations/ + "
-                                                 "sources.csv).")],
+    dataset: DatasetArg,
     indicator: Annotated[list[str] | None, typer.Option(
         "--indicator", "-i", help="Only this indicator code (repeatable).")] = None,
     region: Annotated[list[str] | None, typer.Option(
-        "--region", "-r", help="Only this region code (repeatable).")] = None,
+        "--region", "-r", help="Only this region, code or name (repeatable).")] = None,
+    years: Annotated[str | None, typer.Option(
+        "--years", help="Only these years: 2020-2023, 2021-, 2021 or 2020,2022.")] = None,
     year_from: Annotated[int | None, typer.Option(
-        "--from", help="First year to include.")] = None,
+        "--from", hidden=True, help="Old spelling of --years FROM-.")] = None,
     year_to: Annotated[int | None, typer.Option(
-        "--to", help="Last year to include.")] = None,
-    output_format: Annotated[TrendsFormat | None, typer.Option(
-        "--format", "-f", help="table, csv, json or parquet (default: table on a "
-                               "terminal, CSV when piped, or from the -o suffix).")
-    ] = None,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write to this file (atomically) instead of stdout.")
-    ] = None,
+        "--to", hidden=True, help="Old spelling of --years -TO.")] = None,
+    output_format: FormatOption = None,
+    output: OutputOption = None,
     view: Annotated[TrendsView, typer.Option(
-        "--view", help="Which table: summary (changes + series statistics, one row per "
-                       "observation), changes, series, significance, dispersion, "
-                       "convergence, outlook (slow: tens of ms per series), intervals "
-                       "(rate confidence intervals) or progress (needs --targets).")
+        "--view", help="summary, changes, series, significance, dispersion, convergence, "
+                       "outlook, intervals or progress (needs --targets).")
     ] = TrendsView.summary,
     tolerance_abs: Annotated[float, typer.Option(
         "--tolerance-abs", min=0.0, help="Changes this small (in the indicator's unit) "
@@ -175,86 +204,32 @@ def trends_command(
         "--confidence", min=0.5, max=0.999, help="Confidence level of intervals and "
                                                  "tests.")] = 0.95,
     limit: Annotated[int, typer.Option(
-        "--limit", min=1, help="Rows shown by --format table.")] = 50,
+        "--limit", min=1, help="Rows shown by -f table.")] = 50,
     version: Annotated[int | None, typer.Option(
-        "--version", min=0, help="Read this dataset version (see `fzcompare dataset "
-                                 "history`); default: the newest.")] = None,
+        "--version", min=0, help="Read this dataset version (default: the newest).")
+    ] = None,
     targets: Annotated[Path | None, typer.Option(
         "--targets", help="YAML or CSV of targets (indicator_code, value, year, ...) for "
                           "--view progress.")] = None,
 ) -> None:
     """Year-over-year changes and verdicts, trends, tests, convergence, outlook.
 
-    Exit codes: 0 the analysis ran; 1 the dataset cannot be read or
-    nothing matches the filters; 2 usage error.
+    Views: summary (changes and series statistics, one row per observation), changes,
+    series, significance, dispersion, convergence, outlook (tens of ms per series),
+    intervals (rate confidence intervals) and progress (toward --targets).
     """
-    if year_from is not None and year_to is not None and year_from > year_to:
-        msg = f"--from {year_from} is after --to {year_to}"
-        raise typer.BadParameter(msg,
-                                 param_hint="--from")
-    _check_codes(indicator)
-    chosen = _resolve_format(output_format, output, sys.stdout.isatty())
-
-    observations = load(dataset, version=version)
-    if year_from is not None:
-        observations = observations.filter(pl.col("year") >= year_from)
-    if year_to is not None:
-        observations = observations.filter(pl.col("year") <= year_to)
-    if region:
-        observations = observations.filter(pl.col("region_code").is_in(region))
-    selected = (observations.filter(pl.col("indicator_code").is_in(indicator))
-                if indicator else observations)
-    if selected.height == 0:
-        typer.echo(f"error: no observations in {dataset} match the filters", err=True)
-        raise typer.Exit(1)
-
+    sink = choose_sink(output_format, output)
+    span = parse_years(years, first=year_from, last=year_to)
+    if view is TrendsView.progress and targets is None:
+        msg = "--view progress needs --targets FILE"
+        raise typer.BadParameter(msg, param_hint="--targets")
+    observations = _select(dataset, version=version, indicator=indicator, region=region,
+                           years=span)
     tolerance = trends.Tolerance(
         absolute=tolerance_abs,
         **({"relative": tolerance_rel} if tolerance_rel is not None else {}))
-    codes = indicator or None
-    name = view.value
-    # Which region-years have a report: a figure absent from one is not_disclosed.
     sources = load_sources(dataset)
-    frame: pl.DataFrame
-    if name == "summary":
-        frame = trends.summarize(observations, indicators=codes, tolerance=tolerance,
-                                 confidence=confidence, sources=sources)
-    elif name == "changes":
-        frame = trends.year_over_year(observations, indicators=codes, tolerance=tolerance,
-                                      sources=sources)
-    elif name == "series":
-        frame = trends.trend(observations, indicators=codes, confidence=confidence,
-                             sources=sources)
-    elif name == "significance":
-        frame = trends.change_significance(observations, indicators=codes,
-                                           tolerance=tolerance, confidence=confidence)
-    elif name == "dispersion":
-        frame = trends.dispersion(observations, indicators=codes)
-    elif name == "convergence":
-        frame = trends.convergence(observations, indicators=codes, confidence=confidence)
-    elif name == "intervals":
-        frame = trends.rate_intervals(observations, indicators=codes,
-                                      confidence=confidence).table
-    elif name == "progress":
-        if targets is None:
-            msg_0 = "--view progress needs --targets FILE"
-            raise typer.BadParameter(msg_0,
-                                     param_hint="--targets")
-        frame = trends.progress(selected, targets=targets).table
-    else:
-        frame = trends.outlook(observations, indicators=codes, confidence=confidence)
-
-    notes: list[str] = []
-    synthetic = sources.filter(pl.col("kind") == "synthetic")["source_id"]
-    if selected["source_id"].is_in(synthetic.implode()).any():
-        notes.append("NOTE: this dataset holds SYNTHETIC figures (generated, not real).")
-    data = _encode(frame, chosen, name, limit, notes)
-    if chosen is not TrendsFormat.table:
-        for note in notes:
-            typer.echo(note, err=True)
-    if output is None:
-        sys.stdout.write(data.decode("utf-8"))  # parquet always goes to a file
-        sys.stdout.flush()
-    else:
-        atomic_write_bytes(output, data)
-        typer.echo(f"wrote {frame.height} rows ({chosen.value}) to {output}", err=True)
+    settings = _Settings(indicator or None, tolerance, confidence, targets, sources)
+    frame = _VIEWS[view.value](observations, settings)
+    notes = synthetic_note(observations, sources)
+    _write(frame, sink, view=view.value, limit=limit, notes=notes)

@@ -1,13 +1,14 @@
 """``fzcompare validate``: run the expectation suites on a dataset; quarantine and re-admit rows.
 
-Exit codes: 0 when no error-severity expectation fails, 1 when one does, 2 for usage errors
-(no such dataset or file, unreadable suite file, options that do not go together).
+Exit codes (the table of ``fzcompare.cli``): 0 when no error-severity expectation fails, 1
+when one does or the observations cannot be read, 2 for usage errors (no such dataset or
+file, unreadable suite file, options that do not go together).
 """
 
 from __future__ import annotations
 
 import json
-from enum import StrEnum
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,7 +16,18 @@ import polars as pl
 import typer
 
 from fzcompare._export import XlsxNotes, xlsx_bytes
-from fzcompare._io import atomic_write_bytes
+from fzcompare.cli._common import (
+    Format,
+    FormatOption,
+    OutputOption,
+    Sink,
+    check_version,
+    choose_sink,
+    emit,
+    encode,
+    note,
+    wrap_text,
+)
 from fzcompare.errors import FzcompareError, InvalidArgumentError, SchemaError
 from fzcompare.schema import OBSERVATION_SCHEMA
 from fzcompare.store import dataset_regions, load_sources
@@ -26,20 +38,19 @@ from fzcompare.validate import validate as run_validation
 from fzcompare.validate._quarantine import load_observations
 
 if TYPE_CHECKING:
-    from fzcompare.validate import QuarantineReport, ValidationResult
-
-
-class OutputFormat(StrEnum):
-    """How the result is printed."""
-
-    text = "text"
-    json = "json"
-    xlsx = "xlsx"
+    from fzcompare.validate import QuarantineReport, Suite, ValidationResult
 
 
 def _usage(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(2)
+
+
+def _exists(path: Path) -> Path:
+    if not path.exists():
+        msg = f"no such dataset folder or observations file: {path}"
+        raise typer.BadParameter(msg)
+    return path
 
 
 def _cell(value: object) -> str:
@@ -102,26 +113,131 @@ def _read_table(path: Path) -> pl.DataFrame:
     return pl.read_csv(path, schema_overrides=text_columns, infer_schema_length=10000)
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What a validate run was asked to do (checked for options that do not go together)."""
+
+    dataset: Path
+    suite: list[Path]
+    bundled: bool
+    docs: Path | None
+    quarantine: bool
+    readmit: bool
+    corrections: Path | None
+    sources: Path | None
+    version: int | None
+
+
+def _check_request(r: _Request) -> None:
+    """Refuse options that do not go together, and files that do not exist (exit 2)."""
+    is_dataset = r.dataset.is_dir()
+    problems = [
+        ((r.quarantine or r.readmit) and not is_dataset,
+         "--quarantine and --readmit need a dataset folder, not a file"),
+        (r.version is not None and (r.quarantine or r.readmit or not is_dataset),
+         "--version reads an old dataset version: it goes without --quarantine/--readmit, "
+         "and with a dataset folder"),
+        (r.corrections is not None and not r.readmit, "--corrections goes with --readmit"),
+        (not r.bundled and not r.suite, "--no-bundled needs at least one --suite"),
+        (r.docs is not None and r.docs.exists() and not r.docs.is_dir(),
+         f"{r.docs}: --docs needs a folder; this path is a file"),
+    ]
+    for path in [*r.suite, *([r.corrections] if r.corrections else []),
+                 *([r.sources] if r.sources else [])]:
+        problems.append((not path.is_file(), f"{path}: no such file"))
+    for broken, message in problems:
+        if broken:
+            raise _usage(message)
+
+
+def _suites(r: _Request) -> tuple[list[Suite] | None, list[Suite]]:
+    """The suites to run instead of the bundled ones (or None) and those to add."""
+    try:
+        extra = [load_suite(p) for p in r.suite]
+        check_expectations(extra)
+    except SuiteError as error:
+        raise _usage(str(error)) from None
+    return (None, extra) if r.bundled else (extra, [])
+
+
+def _readmit(r: _Request, suites: tuple[list[Suite] | None, list[Suite]]) -> str:
+    fixes = pl.read_csv(r.corrections, infer_schema_length=0) if r.corrections else None
+    try:
+        report = readmit_rows(r.dataset, corrections=fixes, suites=suites[0],
+                              extra_suites=suites[1])
+    except SchemaError as error:
+        raise _usage(str(error)) from None
+    return _report_line(report, "readmit")
+
+
+def _read(r: _Request) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame | None]:
+    """Observations, sources and regions of the dataset folder or observations file."""
+    try:
+        if r.dataset.is_dir():
+            check_version(r.dataset, r.version)
+            return (load_observations(r.dataset, version=r.version), load_sources(r.dataset),
+                    dataset_regions(r.dataset))
+        sources = pl.read_csv(r.sources, infer_schema_length=0) if r.sources else None
+        return _read_table(r.dataset), sources, None
+    except (SchemaError, pl.exceptions.PolarsError, OSError) as error:
+        msg = f"{r.dataset}: cannot read the observations ({error})"
+        raise FzcompareError(msg, hint="check the file, or run fzcompare dataset info "
+                                       "on the folder") from None
+
+
+def _run(r: _Request) -> tuple[ValidationResult, list[str]]:
+    """Validate (after readmitting, before quarantining, as asked); the messages to print."""
+    suites = _suites(r)
+    messages = [_readmit(r, suites)] if r.readmit else []
+    observations, sources, regions = _read(r)
+    try:
+        result = run_validation(observations, sources=sources, regions_table=regions,
+                                suites=suites[0], extra_suites=suites[1], docs=r.docs)
+    except (SuiteError, InvalidArgumentError) as error:
+        raise _usage(str(error)) from None
+    if r.docs is not None:
+        messages.append(f"Data Docs: {result.docs_index} (these pages load their CSS and "
+                        "scripts from a CDN; fzcompare's own reports do not)")
+    if r.quarantine and result.verdict == "fail":
+        messages.append(_report_line(quarantine_rows(r.dataset, result), "quarantine"))
+    return result, messages
+
+
+def _encode(result: ValidationResult, sink: Sink, *, label: str, max_rows: int,
+            messages: list[str]) -> bytes:
+    if sink.format is Format.table:
+        return wrap_text(render_text(result, label=label, max_rows=max_rows)).encode()
+    if sink.format is Format.json:
+        payload = result.to_dict(max_failing_rows=max_rows)
+        payload["dataset"] = label
+        payload["messages"] = messages
+        return (json.dumps(payload, ensure_ascii=False, indent=2, default=str)
+                + "\n").encode()
+    if sink.format is Format.xlsx:
+        return xlsx_bytes(
+            {"outcomes": result.outcomes, "failing_rows": result.failing_rows},
+            notes=XlsxNotes(title=f"fzcompare validate: {label}",
+                            extra=tuple(("message", m) for m in messages)))
+    return encode(result.failing_rows, sink, title=f"fzcompare validate: {label}")
+
+
 def validate_command(
     dataset: Annotated[Path, typer.Argument(
-        help="Dataset folder, or one observations file (.parquet or .csv).")],
+        help="Dataset folder, or one observations file (.parquet or .csv).",
+        callback=_exists, show_default=False)],
     suite: Annotated[list[Path] | None, typer.Option(
         "--suite", help="Also run this suite file (great_expectations JSON); repeatable.")]
     = None,
     bundled: Annotated[bool, typer.Option(
         "--bundled/--no-bundled", help="Run the bundled suites.")] = True,
-    output: Annotated[OutputFormat, typer.Option(
-        "--format", help="text for people, json for machines, xlsx (outcomes and "
-                         "failing rows, to -o; the text is printed too).")]
-    = OutputFormat.text,
-    xlsx_output: Annotated[Path | None, typer.Option(
-        "-o", "--output", help="The workbook --format xlsx writes.")] = None,
+    output_format: FormatOption = None,
+    output: OutputOption = None,
     docs: Annotated[Path | None, typer.Option(
         "--docs", help="Build great_expectations Data Docs in this folder (the pages "
                        "load CSS and scripts from the internet).")] = None,
     quarantine: Annotated[bool, typer.Option(
-        "--quarantine", help="Move rows failing error-severity expectations to "
-                             "<dataset>/quarantine/ (nothing is deleted).")] = False,
+        "--quarantine", help="Move rows failing error-severity expectations to the "
+                             "dataset's quarantine (nothing is deleted).")] = False,
     readmit: Annotated[bool, typer.Option(
         "--readmit", help="First move quarantined rows that now pass back into the "
                           "dataset.")] = False,
@@ -132,109 +248,27 @@ def validate_command(
         "--sources", help="Sources CSV (for an observations file; a dataset has its "
                           "own).")] = None,
     max_rows: Annotated[int, typer.Option(
-        "--max-rows", min=0, help="Failing rows shown (text) or included (json).")] = 20,
+        "--max-rows", min=0, help="Failing rows shown (table) or included (json).")] = 20,
     version: Annotated[int | None, typer.Option(
-        "--version", min=0, help="Read this dataset version (see `fzcompare dataset "
-                                 "history`); default: the newest.")] = None,
+        "--version", min=0, help="Read this dataset version (default: the newest).")
+    ] = None,
 ) -> None:
     """Validate observations with the great_expectations suites.
 
-    Exit code 0 when no error-severity expectation fails, 1 when one does, 2 for usage
-    errors.
+    A table (the summary) for people; json for machines; csv and parquet hold the failing
+    rows, xlsx the outcomes and the failing rows. Exit code 1 when an error-severity
+    expectation fails.
     """
-    if not dataset.exists():
-        msg = f"{dataset}: no such dataset or file"
-        raise _usage(msg)
-    is_dataset = dataset.is_dir()
-    if (quarantine or readmit) and not is_dataset:
-        msg_0 = "--quarantine and --readmit need a dataset folder, not a file"
-        raise _usage(msg_0)
-    if version is not None and (quarantine or readmit or not is_dataset):
-        msg_0 = (
-            "--version reads an old dataset version: it goes without "
-                     "--quarantine/--readmit, and with a dataset folder"
-        )
-        raise _usage(msg_0)
-    if corrections is not None and not readmit:
-        msg = "--corrections goes with --readmit"
-        raise _usage(msg)
-    if not bundled and not suite:
-        msg = "--no-bundled needs at least one --suite"
-        raise _usage(msg)
-    for path in [*(suite or []), *([corrections] if corrections else []),
-                 *([sources] if sources else [])]:
-        if not path.is_file():
-            msg = f"{path}: no such file"
-            raise _usage(msg)
-
-    if docs is not None and docs.exists() and not docs.is_dir():
-        msg_0 = f"{docs}: --docs needs a folder; this path is a file"
-        raise _usage(msg_0)
-    try:
-        extra = [load_suite(p) for p in suite or []]
-        check_expectations(extra)
-    except SuiteError as error:
-        raise _usage(str(error)) from None
-    chosen = None if bundled else extra
-    extra_suites = extra if bundled else []
-
-    messages: list[str] = []
-    if readmit:
-        fixes = pl.read_csv(corrections, infer_schema_length=0) if corrections else None
-        try:
-            report = readmit_rows(dataset, corrections=fixes, suites=chosen,
-                                  extra_suites=extra_suites)
-        except SchemaError as error:
-            raise _usage(str(error)) from None
-        messages.append(_report_line(report, "readmit"))
-
-    source_table: pl.DataFrame | None
-    try:
-        if is_dataset:
-            observations = load_observations(dataset, version=version)
-            source_table = load_sources(dataset)
-            regions = dataset_regions(dataset)
-        else:
-            observations = _read_table(dataset)
-            source_table = pl.read_csv(sources, infer_schema_length=0) if sources else None
-            regions = None
-    except (SchemaError, pl.exceptions.PolarsError, OSError) as error:
-        typer.echo(f"error: {dataset}: cannot read the observations ({error})", err=True)
-        raise typer.Exit(1) from None
-    try:
-        result = run_validation(observations, sources=source_table, regions_table=regions,
-                                suites=chosen, extra_suites=extra_suites, docs=docs)
-    except (SuiteError, InvalidArgumentError) as error:
-        raise _usage(str(error)) from None
-    if docs is not None:
-        messages.append(f"Data Docs: {result.docs_index} (these pages load their CSS and "
-                        "scripts from a CDN; fzcompare's own reports do not)")
-    if quarantine and result.verdict == "fail":
-        try:
-            report = quarantine_rows(dataset, result)
-        except FzcompareError as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(1) from None
-        messages.append(_report_line(report, "quarantine"))
-
-    if output == OutputFormat.xlsx:
-        if xlsx_output is None:
-            msg_0 = "xlsx needs -o/--output"
-            raise typer.BadParameter(msg_0, param_hint="--format")
-        atomic_write_bytes(xlsx_output, xlsx_bytes(
-            {"outcomes": result.outcomes, "failing_rows": result.failing_rows},
-            notes=XlsxNotes(title=f"fzcompare validate: {dataset}",
-                            extra=tuple(("message", m) for m in messages))))
-        messages.append(f"wrote {result.failing_rows.height} failing row(s) to "
-                        f"{xlsx_output}")
-
-    if output == OutputFormat.json:
-        payload = result.to_dict(max_failing_rows=max_rows)
-        payload["dataset"] = str(dataset)
-        payload["messages"] = messages
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
-    else:
-        typer.echo(render_text(result, label=str(dataset), max_rows=max_rows))
-        for message in messages:
-            typer.echo(message)
+    sink = choose_sink(output_format, output)
+    request = _Request(dataset, suite or [], bundled, docs, quarantine, readmit,
+                       corrections, sources, version)
+    _check_request(request)
+    result, messages = _run(request)
+    for message in messages:
+        note(message)
+    if sink.format is not Format.table:
+        note(f"{dataset}: verdict {result.verdict.upper()} ({result.n_errors} error-severity "
+             f"and {result.n_warnings} warning-severity expectations failed)")
+    emit(_encode(result, sink, label=str(dataset), max_rows=max_rows, messages=messages),
+         sink, what=f"{result.failing_rows.height} failing row(s)")
     raise typer.Exit(1 if result.verdict == "fail" else 0)
