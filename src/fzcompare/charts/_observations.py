@@ -112,6 +112,8 @@ def trend_panels(
     """
     setup = chart_setup(observations, OBSERVATION_COLUMNS, what="observations", lang=lang,
                         labels=labels, synthetic=synthetic)
+    if regions is not None:  # names resolved once: the rows and the panels use the codes
+        regions = regions_in(observations, regions)
     frame = _trend_rows(observations, indicators=indicators, regions=regions, scope=scope)
     plan = _plan(frame, setup, panel_by=panel_by, indicators=indicators, regions=regions)
     if len(plan.series) > MAX_SERIES:
@@ -179,7 +181,6 @@ def _trend_rows(observations: pl.DataFrame, *, indicators: Sequence[str] | None,
     if indicators is not None:
         frame = frame.filter(pl.col("indicator_code").is_in(list(indicators)))
     if regions is not None:
-        regions = regions_in(observations, regions)
         frame = frame.filter(pl.col("region_code").is_in(list(regions)))
     if scope is not None:
         frame = frame.filter(pl.col("scope") == scope)
