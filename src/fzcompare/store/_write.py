@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
+from fzcompare._display import html_table
 from fzcompare.catalog import REGION_SCHEMA, load_catalog
 from fzcompare.errors import DatasetWriteError, SchemaError
 from fzcompare.schema import (
@@ -107,10 +108,9 @@ class WriteReport:
                 f"{self.unchanged} unchanged in years {list(self.years)})")
 
     def _repr_html_(self) -> str:
-        head = self.changes.head(10)._repr_html_()
-        return (f"<div><strong>WriteReport</strong> {html.escape(self.dataset)}: "
+        return (f"<div><strong>WriteReport</strong> <bdi>{html.escape(self.dataset)}</bdi>: "
                 f"{self.added} added, {self.replaced} replaced, {self.unchanged} unchanged "
-                f"in years {list(self.years)}</div>{head}")
+                f"in years {list(self.years)}{html_table(self.changes, max_rows=10)}</div>")
 
     def to_polars(self) -> pl.DataFrame:
         """The per-key changes."""
