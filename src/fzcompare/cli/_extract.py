@@ -72,8 +72,8 @@ def _run(files: list[Path], *, region: str | None, year: int | None,
         except FzcompareError as error:
             reason = error.details.get("reason")
             where = "" if str(path) in error.message else f"{path}: "
-            typer.echo(f"error: {where}{error.message}" + (f" ({reason})" if reason else ""),
-                       err=True)
+            typer.echo(f"error: {where}{error.message}" + (f" ({reason})" if reason else "")
+                       + (f"; hint: {error.hint}" if error.hint else ""), err=True)
             failed += 1
         else:
             for warning in result.warnings:
