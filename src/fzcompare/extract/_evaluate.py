@@ -51,8 +51,10 @@ def load_gold(path: str | os.PathLike[str]) -> pl.DataFrame:
     frame = pl.read_csv(Path(path), infer_schema=False)
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
-        raise ExtractionError(f"{path}: gold table lacks columns {', '.join(missing)}",
-                              reason="bad_gold", path=str(path))
+        msg = f"{path}: gold table lacks columns {', '.join(missing)}"
+        raise ExtractionError(msg, reason="bad_gold", path=str(path),
+                              hint="a gold CSV has the columns " + ", ".join(_REQUIRED)
+                              + " (name_zh, domain and quote optional)")
     return frame.with_columns(pl.col("value").cast(pl.Float64()))
 
 
