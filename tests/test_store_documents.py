@@ -26,16 +26,17 @@ SEED_FILES = {"txt": ROOT / "datasets" / "raw" / "shiyan-2023.report.txt",
 
 def _rows(result: ExtractionResult) -> pl.DataFrame:
     """The observations with their spans and pages, as ``extract --into`` writes them."""
-    return pl.concat([result.data_model(),
-                      result.observations.select(list(store.PROVENANCE_SCHEMA))],
-                     how="horizontal")
+    return result.data_model(provenance=True)
 
 
 def _document(path: Path, result: ExtractionResult) -> pl.DataFrame:
+    """The documents row, built again from the file by the reader (it equals the result's)."""
     read = read_document(path.read_bytes(), name=str(path))
-    return store.document_row(read.text, sha256=read.sha256,
-                              source_id=result.document.source_id, file_type=read.kind,
-                              encoding=read.encoding, page_starts=read.page_starts)
+    row = store.document_row(read.text, sha256=read.sha256,
+                             source_id=result.document.source_id, file_type=read.kind,
+                             encoding=read.encoding, page_starts=read.page_starts)
+    assert row.equals(result.documents)
+    return row
 
 
 def _write(path: Path, dataset: Path) -> tuple[ExtractionResult, store.WriteReport]:
@@ -163,3 +164,27 @@ def test_a_document_key_must_be_a_file_hash(tmp_path: Path) -> None:
     assert caught.value.details["reason"] == "bad_key"
     assert not (tmp_path / "ds" / OBSERVATIONS).exists()
     assert not (tmp_path / "ds" / DOCUMENTS).exists()
+
+
+def test_extract_into_keeps_documents_and_spans(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from fzcompare.cli import main
+
+    ds = tmp_path / "ds"
+    files = [SEED_FILES["pdf"], DOCS / "table.docx"]
+    code = main(["extract", *map(str, files), "--region", "420300", "--year", "2023",
+                 "--into", str(ds), "-o", str(tmp_path / "out.csv")])
+    assert code == 0, capsys.readouterr().err
+    documents = store.load_documents(ds)
+    assert sorted(documents["file_type"]) == ["docx", "pdf"]
+    contexts = store.quote_contexts(ds)
+    assert contexts.height == store.load(ds).height > 90
+    assert all(normalize(t).text == q for t, q in contexts.select("span_text",
+                                                                  "quote").iter_rows())
+    assert contexts.filter(pl.col("file_type") == "pdf")["page"].null_count() == 0
+
+
+def test_a_report_given_as_text_has_no_document() -> None:
+    result = extract("十堰市人民政府关于2023年法治政府建设情况的报告\n纠错9件。")
+    assert result.documents.height == 0
+    assert result.documents.schema == pl.Schema(store.DOCUMENT_SCHEMA)

@@ -164,8 +164,9 @@ def extract_command(
                 writable.append(result)
         if writable:
             report = write_observations(
-                pl.concat([r.data_model() for r in writable], how="vertical"), into,
-                sources=pl.concat([r.sources for r in writable], how="vertical"))
+                pl.concat([r.data_model(provenance=True) for r in writable], how="vertical"),
+                into, sources=pl.concat([r.sources for r in writable], how="vertical"),
+                documents=pl.concat([r.documents for r in writable], how="vertical"))
             typer.echo(f"extract: {into}: {report!r}", err=True)
     data = _encode(frame, output_format)
     if output is None:

@@ -845,5 +845,6 @@ def extract(
         raw_start, raw_end = doc.raw_span(s.start, s.end)
         section_rows.append((s.label, s.title, s.domain, s.kind, raw_start, raw_end))
     section_frame = _frame(section_rows, _SECTIONS_SCHEMA)
-    return ExtractionResult(observations=observations, warnings=tuple(warnings),
+    return ExtractionResult(text=raw, page_starts=read.page_starts if read is not None else (),
+                            observations=observations, warnings=tuple(warnings),
                             document=info, sections=section_frame, checks=checks)
