@@ -312,9 +312,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # Warm-up on a slice that holds both years (a year outside the data is an error).
     warm_up = observations.head(1000).vstack(observations.tail(1000))
-    benchmark(warm_up, rubric, year=YEAR, regions=panel.regions)
-    fz_time, result = best_of(3, lambda: benchmark(observations, rubric, year=YEAR,
-                                                   regions=panel.regions))
+    benchmark(warm_up, rubric, years=YEAR, regions_table=panel.regions)
+    fz_time, result = best_of(3, lambda: benchmark(observations, rubric, years=YEAR,
+                                                   regions_table=panel.regions))
     frame = observations.to_pandas()
     loop_time, loop = best_of(3, lambda: benchmark_loop(frame, rubric, year=YEAR))
     ok = True
@@ -338,8 +338,8 @@ def main(argv: list[str] | None = None) -> int:
 
     draws = size["draws"]
     mc_time, robust = best_of(1, lambda: rank_robustness(
-        observations, rubric, draws=draws, year=YEAR, regions=panel.regions))
-    goal = composite(observations, rubric, year=YEAR, regions=panel.regions)
+        observations, rubric, draws=draws, years=YEAR, regions_table=panel.regions))
+    goal = composite(observations, rubric, years=YEAR, regions_table=panel.regions)
     normalised = goal.normalised.pivot(on="criterion_id", index="region_code",
                                        values="normalised", maintain_order=True)
     peer = goal.scores.select("region_code", "peer_group")

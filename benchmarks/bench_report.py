@@ -67,9 +67,10 @@ def main() -> None:
                 pass
             else:
                 validation = validate(observations, sources=load_sources(dataset),
-                                      regions=dataset_regions(dataset))
+                                      regions_table=dataset_regions(dataset))
             report = build_report(observations, rubric, sources=load_sources(dataset),
-                                  regions=dataset_regions(dataset), as_of=dt.date(2025, 1, 31),
+                                  regions_table=dataset_regions(dataset),
+                                  as_of=dt.date(2025, 1, 31),
                                   focus_regions=focus, validation=validation,
                                   allow_invalid=True, workers=workers)
             write_report(report, out)

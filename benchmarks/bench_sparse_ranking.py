@@ -81,7 +81,7 @@ def trial(dense: pl.DataFrame, rubric: Any, regions: pl.DataFrame, kinds: dict[s
     from fzcompare.benchmark import benchmark
 
     sparse = hide(dense, kinds, seed=seed)
-    totals = benchmark(sparse, rubric, year=YEAR, regions=regions).totals
+    totals = benchmark(sparse, rubric, years=YEAR, regions_table=regions).totals
     zero = dict(totals.select("region_code", "points_earned").iter_rows())
     zero = {c: (v or 0.0) for c, v in zero.items()}
     # Regions without a single figure in the year still sit in a zero-filled league table.
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     rubric = load_criteria("hubei-demo-2024")
     dense = panel.observations.filter(pl.col("year") >= YEAR - 1)
     kinds = dict(load_catalog().indicators.select("code", "kind").iter_rows())
-    truth_totals = benchmark(dense, rubric, year=YEAR, regions=panel.regions).totals
+    truth_totals = benchmark(dense, rubric, years=YEAR, regions_table=panel.regions).totals
     truth = dict(truth_totals.select("region_code", "points_earned").iter_rows())
     print(f"dense truth: {len(truth)} regions scored in {YEAR} against {rubric.id}; "
           f"{args.trials} hiding draws (rates kept {RATE_DISCLOSED:.0%}, counts "

@@ -83,11 +83,12 @@ def main(argv: list[str] | None = None) -> int:
 
             def full(module: Any = module, target: Path = target) -> None:
                 module.write_observations(observations, target, sources=panel.sources,
-                                          regions=panel.regions)
+                                          regions_table=panel.regions)
 
             full_s = _best(full, args.repeat, clear)
             base = work / f"{name}-base"
-            module.write_observations(rest, base, sources=panel.sources, regions=panel.regions)
+            module.write_observations(rest, base, sources=panel.sources,
+                                      regions_table=panel.regions)
             copies = [work / f"{name}-append-{i}" for i in range(args.repeat)]
             for copy in copies:
                 shutil.copytree(base, copy)

@@ -106,14 +106,14 @@ def coverage(size: dict[str, int], rubric: Any, n_indicators: int) -> list[str]:
     panel = national_panel(n_regions=size["coverage_regions"], years=[YEAR],
                            n_indicators=n_indicators, seed=1)
     truth = panel.observations
-    true_result = benchmark(truth, rubric, year=YEAR, regions=panel.regions)
+    true_result = benchmark(truth, rubric, years=YEAR, regions_table=panel.regions)
     true_rank = true_result.totals.select("region_code", pl.col("rank").alias("true_rank"))
     lines = []
     for label, hide, spread, impute in (("noise only", 0.0, 0.0, False),
                                         ("noise + weights 0.25 + 5 % hidden, imputed",
                                          0.05, 0.25, True)):
         observed = observed_from_truth(truth, true_result, seed=2, hide=hide)
-        result = benchmark(observed, rubric, year=YEAR, regions=panel.regions)
+        result = benchmark(observed, rubric, years=YEAR, regions_table=panel.regions)
         ranks = rank_uncertainty(result, draws=size["coverage_draws"], seed=3,
                                  weight_spread=spread, impute=impute,
                                  observations=observed).ranks
@@ -155,15 +155,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"fzcompare rank_uncertainty / audit, size {args.size}: {size['n_regions']:,} "
           f"regions x {rubric.criteria.height} criteria, {draws} draws; POLARS_MAX_THREADS="
           f"{os.environ['POLARS_MAX_THREADS']}")
-    one_year = benchmark(obs, rubric, year=YEAR, regions=panel.regions)
-    both_years = benchmark(obs, rubric, regions=panel.regions)
+    one_year = benchmark(obs, rubric, years=YEAR, regions_table=panel.regions)
+    both_years = benchmark(obs, rubric, regions_table=panel.regions)
 
     print(f"  load average at start: {os.getloadavg()[0]:.1f} (2 cores; wall times under load "
           "include waiting: CPU time of this process is printed too)")
     mc_time, unc = timed(lambda: rank_uncertainty(one_year, draws=draws, observations=obs),
                          "mc")
-    base_time, _ = timed(lambda: rank_robustness(obs, rubric, draws=draws, year=YEAR,
-                                                 regions=panel.regions), "base")
+    base_time, _ = timed(lambda: rank_robustness(obs, rubric, draws=draws, years=YEAR,
+                                                 regions_table=panel.regions), "base")
     s = unc.settings
     limit = (" (target <= 30 s: " + ("met" if mc_time <= DRAWS_LIMIT_S else "MISSED") + ")"
              if args.size == "national" else "")

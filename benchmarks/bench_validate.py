@@ -268,16 +268,17 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     _gx.session()
     t_import = time.perf_counter() - start
-    validate(obs.head(2000), sources=sources, regions=regions)
+    validate(obs.head(2000), sources=sources, regions_table=regions)
     plain_polars_checks(obs.head(2000), sources=sources, regions=regions)
 
-    t_fz, result = best_of(args.repeat, lambda: validate(obs, sources=sources, regions=regions))
+    t_fz, result = best_of(args.repeat, lambda: validate(obs, sources=sources,
+                                                               regions_table=regions))
     t_pl, plain = best_of(args.repeat, lambda: plain_polars_checks(obs, sources=sources,
                                                                    regions=regions))
     agree = (result.failing_rows.height == 0) == all(s.len() == 0 for s in plain.values())
     conversion = conversion_measurement(obs, sources=sources, regions=regions)
     bad = corrupt(obs, args.corrupt)
-    t_bad, bad_result = best_of(1, lambda: validate(bad, sources=sources, regions=regions))
+    t_bad, bad_result = best_of(1, lambda: validate(bad, sources=sources, regions_table=regions))
     t_bad_pl, bad_plain = best_of(1, lambda: plain_polars_checks(bad, sources=sources,
                                                                  regions=regions))
     ids_fz = set(bad_result.failing_rows.filter(pl.col("check").str.starts_with("range"))

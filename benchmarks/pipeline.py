@@ -284,8 +284,8 @@ def fz_validate(ctx: Context) -> dict[str, Any]:
     regions = store.dataset_regions(ctx.dataset)
     sources = store.load_sources(ctx.dataset)
     obs = _polars_observations(ctx.dataset)
-    fz_validate_module.validate(_warm_slice(obs), regions=regions, sources=sources)
-    m = measure(fz_validate_module.validate, obs, regions=regions, sources=sources)
+    fz_validate_module.validate(_warm_slice(obs), regions_table=regions, sources=sources)
+    m = measure(fz_validate_module.validate, obs, regions_table=regions, sources=sources)
     return _record(m, rows=obs.height, outcome=_short_repr(m.result))
 
 
@@ -364,8 +364,8 @@ def fz_benchmark(ctx: Context) -> dict[str, Any]:
     rubric = _rubric()
     regions = store.dataset_regions(ctx.dataset)
     obs = _polars_observations(ctx.dataset)
-    benchmark(_warm_slice(obs), rubric, year=ctx.last_year, regions=regions)
-    m = measure(benchmark, obs, rubric, year=ctx.last_year, regions=regions)
+    benchmark(_warm_slice(obs), rubric, years=ctx.last_year, regions_table=regions)
+    m = measure(benchmark, obs, rubric, years=ctx.last_year, regions_table=regions)
     return _record(m, rows=obs.height, out_rows=m.result.totals.height)
 
 
@@ -391,7 +391,7 @@ def report_tables(obs: Any, rubric: Any, regions: Any) -> dict[str, Any]:
     from fzcompare.benchmark import benchmark
     from fzcompare.trends import year_over_year
 
-    result = benchmark(obs, rubric, regions=regions)
+    result = benchmark(obs, rubric, regions_table=regions)
     year = int(result.totals["year"].max())
     codes = rubric.criteria["indicator_code"].unique().to_list()
     return {
@@ -438,9 +438,9 @@ def fz_report_html(ctx: Context) -> dict[str, Any]:
     sources = store.load_sources(ctx.dataset)
     obs = _polars_observations(ctx.dataset)
     as_of = datetime.date(ctx.last_year + 1, 1, 31)
-    build_report(_warm_slice(obs), rubric, sources=sources, regions=regions, as_of=as_of,
+    build_report(_warm_slice(obs), rubric, sources=sources, regions_table=regions, as_of=as_of,
                  charts=False)
-    m = measure(build_report, obs, rubric, sources=sources, regions=regions, as_of=as_of,
+    m = measure(build_report, obs, rubric, sources=sources, regions_table=regions, as_of=as_of,
                 charts=False)
     return _record(m, rows=obs.height, html_mb=len(m.result.html) / 2**20)
 
@@ -464,14 +464,14 @@ def fz_e2e(ctx: Context, started: float) -> dict[str, Any]:
         from fzcompare import validate as fz_validate_module
 
         t = time.perf_counter()
-        fz_validate_module.validate(obs, regions=store.dataset_regions(ctx.dataset),
+        fz_validate_module.validate(obs, regions_table=store.dataset_regions(ctx.dataset),
                                     sources=store.load_sources(ctx.dataset))
         steps["validate"] = time.perf_counter() - t
     t = time.perf_counter()
     summary = summarize(obs)
     steps["trends"] = time.perf_counter() - t
     t = time.perf_counter()
-    result = benchmark(obs, rubric, year=ctx.last_year)
+    result = benchmark(obs, rubric, years=ctx.last_year)
     steps["benchmark"] = time.perf_counter() - t
     total = sum(steps.values())
     return {"seconds": total, "steps": steps, "peak_rss_mb": _peak_mb(),
@@ -508,7 +508,7 @@ def prepare(work: Path, size: Size, baseline_max_regions: int) -> dict[str, Any]
     panel = m_gen.result
     dataset = work / "dataset"
     m_write = measure(store.write_observations, panel.observations, dataset,
-                      sources=panel.sources, regions=panel.regions, max_runs=1)
+                      sources=panel.sources, regions_table=panel.regions, max_runs=1)
     obs = panel.observations
     keys = ["region_code", "indicator_code", "scope"]
     info: dict[str, Any] = {
@@ -523,14 +523,14 @@ def prepare(work: Path, size: Size, baseline_max_regions: int) -> dict[str, Any]
     tiny = obs.filter(pl.col("region_code").is_in(obs["region_code"].unique().sort()[:3]
                                                    .implode()))
     tiny_dataset = work / "tiny"
-    store.write_observations(tiny, tiny_dataset, sources=panel.sources, regions=panel.regions)
+    store.write_observations(tiny, tiny_dataset, sources=panel.sources, regions_table=panel.regions)
     info["tiny_dataset"] = str(tiny_dataset)
     if size.n_regions > baseline_max_regions:
         codes = obs["region_code"].unique().sort()[:baseline_max_regions]
         sample = obs.filter(pl.col("region_code").is_in(codes.implode()))
         sample_dataset = work / "sample"
         store.write_observations(sample, sample_dataset, sources=panel.sources,
-                                 regions=panel.regions)
+                                 regions_table=panel.regions)
         info["sample_dataset"] = str(sample_dataset)
         info["sample_rows"] = sample.height
     return info

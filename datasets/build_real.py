@@ -35,7 +35,12 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from fzcompare.catalog import load_catalog, load_regions
-from fzcompare.schema import OBSERVATION_SCHEMA, SOURCE_SCHEMA, UNMAPPED_PREFIX
+from fzcompare.schema import (
+    OBSERVATION_SCHEMA,
+    SOURCE_SCHEMA,
+    UNMAPPED_PREFIX,
+    conform_observations,
+)
 from fzcompare.store import write_observations
 
 HERE: Final[Path] = Path(__file__).resolve().parent
@@ -51,6 +56,8 @@ GOLD_SOURCE: Final[dict[str, Any]] = {
     "published": None,
     "url": "",
     "kind": "report",
+    "region_code": "420300",
+    "year": 2023,
     "note": "94 figures checked by hand against the report text (datasets/raw/"
             "shiyan-2023.gold.csv); the report's address was not recorded.",
 }
@@ -210,8 +217,11 @@ def source_for(url: str, first: dict[str, str], region: dict[str, Any]) -> dict[
             "and year, not read from the page")
     note += "; published date read from the address." if published else "."
     source_id = f"{slug(region['name_en'])}-{year}-{hashlib.sha1(url.encode()).hexdigest()[:6]}"
+    # The government and year the source reports on: a report is that government's own for
+    # the year; a news item is about that region-year but is not its report (kind news).
     return {"source_id": source_id, "title": title, "publisher": publisher,
-            "published": published, "url": url, "kind": kind, "note": note}
+            "published": published, "url": url, "kind": kind,
+            "region_code": region["region_code"], "year": int(year), "note": note}
 
 
 def published_rows(rows: list[dict[str, str]], regions: pl.DataFrame, phrases: dict[str, str],
@@ -314,8 +324,9 @@ def build(out: Path = OUT) -> dict[str, int]:
     kept, held = split_held_back(candidates, gold)
 
     columns = list(OBSERVATION_SCHEMA)
-    observations = pl.DataFrame([{c: row[c] for c in columns} for row in [*gold, *kept]],
-                                schema=OBSERVATION_SCHEMA)
+    # Every figure here was published with a number: disclosure is its default, "reported".
+    observations = conform_observations(pl.DataFrame(
+        [{c: row.get(c) for c in columns} for row in [*gold, *kept]], schema=OBSERVATION_SCHEMA))
     source_frame = pl.DataFrame([GOLD_SOURCE, *sources], schema=SOURCE_SCHEMA).sort("source_id")
 
     # Build beside the target, then swap it in, so a failed build leaves the old dataset intact.

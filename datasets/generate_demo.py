@@ -74,7 +74,7 @@ def write_panel(target: Path, *, national: bool, n_regions: int = 3000, seed: in
     built = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.new."))
     try:
         write_observations(panel.observations, built, sources=panel.sources,
-                           regions=panel.regions if national else None)
+                           regions_table=panel.regions if national else None)
         _replace_dir(built, target)
     except BaseException:
         shutil.rmtree(built, ignore_errors=True)

@@ -134,8 +134,8 @@ def test_attribution_across_editions_splits_rubric_and_performance() -> None:
     raw_b["areas"][0]["criteria"][0]["threshold_high"] = 100  # A1.1 gets easier
     rubric_b = parse_criteria(raw_b)
     obs = pl.concat([OBS_2023, OBS_2024])
-    before = benchmark(obs, rubric_a, year=2023)
-    after = benchmark(obs, rubric_b, year=2024)
+    before = benchmark(obs, rubric_a, years=2023)
+    after = benchmark(obs, rubric_b, years=2024)
     with pytest.raises(ValueError, match="observations"):
         change_attribution(before, after)
     attribution = change_attribution(before, after, observations=obs)
@@ -143,7 +143,7 @@ def test_attribution_across_editions_splits_rubric_and_performance() -> None:
     totals = attribution.totals
     assert np.allclose(totals["rubric_effect"] + totals["performance_effect"],
                        totals["total_change"])
-    edition = compare_editions(obs, rubric_a, rubric_b, year=2023)
+    edition = compare_editions(obs, rubric_a, rubric_b, years=2023)
     expected = totals.join(edition, on="region_code")
     assert np.allclose(expected["rubric_effect"],
                        100 * (expected["share_b"] - expected["share_a"]))
@@ -156,7 +156,7 @@ def test_attribution_across_editions_splits_rubric_and_performance() -> None:
 def test_attribution_on_the_demo_panel_and_its_waterfall() -> None:
     panel = demo_panel()
     obs = panel.observations.filter(pl.col("year") >= 2023)
-    result = benchmark(obs, load_criteria("hubei-demo-2024"), regions=panel.regions)
+    result = benchmark(obs, load_criteria("hubei-demo-2024"), regions_table=panel.regions)
     attribution = change_attribution(result)
     sums = attribution.parts.group_by("region_code").agg(pl.col("contribution").sum())
     joined = attribution.totals.join(sums, on="region_code")

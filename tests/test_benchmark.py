@@ -338,7 +338,7 @@ def test_flagged_veto_does_not_hide_a_sure_fail() -> None:
 def test_lazy_observations_give_the_same_result() -> None:
     rubric = one_area(c("a", RATE, comparator=">=", threshold=90, points=10))
     data = obs((CITY, 2022, RATE, 95), (CITY, 2023, RATE, 80), (CITY2, 2023, RATE, 91))
-    eager, lazy = benchmark(data, rubric, year=2023), benchmark(data.lazy(), rubric, year=2023)
+    eager, lazy = benchmark(data, rubric, years=2023), benchmark(data.lazy(), rubric, years=2023)
     assert eager.totals.equals(lazy.totals)
     assert eager.criteria.equals(lazy.criteria)
     assert total(eager)["prev_rank"] == 1
@@ -466,7 +466,7 @@ def test_ranks_within_peer_groups_and_rank_change() -> None:
     data = obs((CITY, 2022, RATE, 90), (CITY2, 2022, RATE, 95), (CITY3, 2022, RATE, 85),
                (CITY, 2023, RATE, 99), (CITY2, 2023, RATE, 95), (CITY3, 2023, RATE, 85),
                ("420322", 2023, RATE, 81), ("420323", 2023, RATE, 99))
-    result = benchmark(data, rubric, year=2023)
+    result = benchmark(data, rubric, years=2023)
     assert result.settings.years == (2023,)
     assert set(result.totals["year"]) == {2023}
     city = total(result)
@@ -496,7 +496,8 @@ def test_regions_table_overrides_the_code_pattern() -> None:
     assert (row["value"], row["scope_used"]) == (90.0, "全市")
     regions = pl.DataFrame({"region_code": ["429004"], "level": ["county"],
                             "parent_code": ["420000"]})
-    assert cell(benchmark(data, rubric, regions=regions), "a", "429004")["status"] == "missing"
+    result = benchmark(data, rubric, regions_table=regions)
+    assert cell(result, "a", "429004")["status"] == "missing"
 
 
 # ------------------------------------------------------------------------ hierarchy, result
@@ -558,7 +559,7 @@ def test_demo_panel_scores_without_a_loop_over_regions() -> None:
     from fzcompare.synthetic import demo_panel
 
     panel = demo_panel()
-    result = benchmark(panel.observations, load_criteria("hubei-demo-2024"), year=2024)
+    result = benchmark(panel.observations, load_criteria("hubei-demo-2024"), years=2024)
     assert result.totals.height == 17
     assert set(result.totals["verdict"]) <= {"pass", "fail", "vetoed", "missing_evidence"}
     assert result.criteria.height == 17 * load_criteria("hubei-demo-2024").criteria.height

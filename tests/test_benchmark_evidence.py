@@ -209,7 +209,7 @@ def test_compare_editions_passes_min_evidence() -> None:
 @pytest.fixture(scope="module")
 def real() -> Any:
     return benchmark(load(ROOT / "datasets/real"), load_criteria("hubei-demo-2024"),
-                     regions=dataset_regions(ROOT / "datasets/real"))
+                     regions_table=dataset_regions(ROOT / "datasets/real"))
 
 
 def test_real_data_ranks_only_regions_with_enough_evidence(real: Any) -> None:

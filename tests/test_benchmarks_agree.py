@@ -80,7 +80,7 @@ def test_benchmark_agrees_with_the_loop_baseline(harness: Any, panel: Any) -> No
     from fzcompare.benchmark import benchmark
 
     rubric = bench.national_rubric()
-    ours = benchmark(panel.observations, rubric, year=2024, regions=panel.regions).totals
+    ours = benchmark(panel.observations, rubric, years=2024, regions_table=panel.regions).totals
     theirs = pl.from_pandas(bench.benchmark_loop(panel.observations.to_pandas(), rubric,
                                                  year=2024))
     joined = ours.join(theirs, on="region_code", suffix="_base")

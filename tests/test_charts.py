@@ -587,7 +587,7 @@ def test_charts_accept_the_real_trends_and_benchmark_frames() -> None:
 
     panel = demo_panel()
     result = benchmark.benchmark(panel.observations, load_criteria("hubei-demo-2024"),
-                                 regions=panel.regions)
+                                 regions_table=panel.regions)
     yoy = trends.year_over_year(panel.observations)
     figures = {
         "dumbbell": charts.yoy_dumbbell(yoy, indicator_code="reconsideration_applications",

@@ -3,6 +3,8 @@ results of synthetic inputs are marked without the caller passing ``synthetic=Tr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 import pytest
 from matplotlib.figure import Figure
@@ -31,14 +33,14 @@ def real() -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def demo_result(demo: pl.DataFrame) -> benchmark.BenchmarkResult:
-    return benchmark.benchmark(demo, load_criteria("hubei-demo-2024"), year=2023)
+    return benchmark.benchmark(demo, load_criteria("hubei-demo-2024"), years=2023)
 
 
 @pytest.fixture(scope="module")
 def real_result(real: pl.DataFrame) -> benchmark.BenchmarkResult:
     # min_evidence 0: rank on whatever was disclosed, so that every chart has rows to draw
     # (no real region reaches the rubric's evidence threshold).
-    return benchmark.benchmark(real, load_criteria("hubei-demo-2024"), year=2023,
+    return benchmark.benchmark(real, load_criteria("hubei-demo-2024"), years=2023,
                                min_evidence=0.0)
 
 
@@ -63,7 +65,8 @@ def test_a_benchmark_of_real_data_is_not_marked(real_result: benchmark.Benchmark
 ], ids=["criteria_heatmap", "rank_bump", "area_profile", "bullet_chart"])
 def test_charts_of_a_synthetic_benchmark_are_marked_without_asking(
         demo_result: benchmark.BenchmarkResult,
-        real_result: benchmark.BenchmarkResult, draw) -> None:
+        real_result: benchmark.BenchmarkResult,
+        draw: Callable[[benchmark.BenchmarkResult], Figure]) -> None:
     assert SYNTHETIC_MARK in _texts(draw(demo_result))
     assert SYNTHETIC_MARK not in _texts(draw(real_result))
 
@@ -72,7 +75,7 @@ def test_mixed_inputs_are_marked_mixed_row_by_row(demo: pl.DataFrame, real: pl.D
     real_regions = set(real["region_code"].to_list())
     both = pl.concat([demo.filter(~pl.col("region_code").is_in(list(real_regions))), real],
                      how="diagonal_relaxed")
-    result = benchmark.benchmark(both, load_criteria("hubei-demo-2024"), year=2023)
+    result = benchmark.benchmark(both, load_criteria("hubei-demo-2024"), years=2023)
     assert result.provenance.mixed
     assert result.provenance.label.startswith("mixed: ")
     marks = dict(zip(result.totals["region_code"], result.totals["synthetic"], strict=True))
@@ -94,9 +97,9 @@ def test_trends_results_keep_the_provenance(demo: pl.DataFrame, real: pl.DataFra
 
 def test_composite_and_robustness_results_keep_the_provenance(demo: pl.DataFrame) -> None:
     rubric = load_criteria("hubei-demo-2024")
-    scores = benchmark.composite(demo, rubric, year=2023)
+    scores = benchmark.composite(demo, rubric, years=2023)
     assert scores.provenance.synthetic and scores.scores["synthetic"].all()
-    ranks = benchmark.rank_robustness(demo, rubric, year=2023, draws=20, seed=1)
+    ranks = benchmark.rank_robustness(demo, rubric, years=2023, draws=20, seed=1)
     assert ranks.provenance.synthetic and ranks.ranks["synthetic"].all()
 
 
@@ -105,13 +108,13 @@ def test_every_share_column_is_a_fraction_between_0_and_1(
     rubric = load_criteria("hubei-demo-2024")
     frames = {"totals": demo_result.totals, "areas": demo_result.areas,
               "subareas": demo_result.subareas, "criteria": demo_result.criteria,
-              "editions": benchmark.compare_editions(demo, rubric, rubric, year=2023)}
+              "editions": benchmark.compare_editions(demo, rubric, rubric, years=2023)}
     checked = []
     for name, frame in frames.items():
         for column in frame.columns:
             if column == "share" or column.endswith("_share") or column.startswith("share_"):
-                values = frame[column].drop_nulls()
-                assert values.is_empty() or (values.min() >= 0 and values.max() <= 1), \
+                values = frame[column].drop_nulls().cast(pl.Float64)
+                assert values.is_empty() or values.is_between(0.0, 1.0).all(), \
                     (name, column, values.max())
                 checked.append(f"{name}.{column}")
     assert {"totals.share", "areas.share", "editions.share_a"} <= set(checked)

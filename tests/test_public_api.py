@@ -54,8 +54,9 @@ def test_dir_of_the_package_is_its_public_api() -> None:
 
 def test_the_stage_modules_in_all_are_modules() -> None:
     modules = [n for n in fzcompare.__all__ if isinstance(getattr(fzcompare, n), ModuleType)]
-    assert modules == ["benchmark", "catalog", "charts", "criteria", "errors", "extract",
-                       "regions", "report", "schema", "store", "synthetic", "trends", "validate"]
+    assert modules == ["benchmark", "catalog", "charts", "coverage", "criteria", "errors",
+                       "extract", "regions", "report", "schema", "store", "synthetic", "trends",
+                       "validate"]
 
 
 def test_the_catalog_prints_as_a_short_summary() -> None:

@@ -289,10 +289,10 @@ def test_user_registered_townships_resolve_store_and_benchmark_among_siblings(
         tmp_path: Path) -> None:
     regions = _townships(tmp_path)
     with pytest.raises(AmbiguousRegionError) as caught:
-        resolve_region("城关镇", regions=regions)
+        resolve_region("城关镇", regions_table=regions)
     assert {c for c, _, _ in caught.value.details["candidates"]} == {"990101", "990201"}
-    assert resolve_region("郧西县城关镇", regions=regions).code == "990101"
-    siblings = peer_group("990101", regions=regions)
+    assert resolve_region("郧西县城关镇", regions_table=regions).code == "990101"
+    siblings = peer_group("990101", regions_table=regions)
     assert siblings["region_code"].to_list() == ["990101", "990102", "990103"]
     rows = [(code, value) for code, value in zip(siblings["region_code"], (99.0, 80.0, 95.0),
                                                   strict=True)]
@@ -312,7 +312,7 @@ def test_user_registered_townships_resolve_store_and_benchmark_among_siblings(
     raw["areas"][0]["criteria"][0]["scope"] = "全镇"
     result = fzcompare.benchmark.benchmark(stored, parse_criteria(raw),
                                            peers=siblings["region_code"].to_list(),
-                                           regions=dataset_regions(tmp_path))
+                                           regions_table=dataset_regions(tmp_path))
     ranks = dict(result.totals.select("region_code", "rank").iter_rows())
     assert ranks == {"990101": 1, "990103": 1, "990102": 3}
 
@@ -393,7 +393,7 @@ def test_scope_levels_accept_each_regions_own_words_and_the_older_ones() -> None
     pairs = pl.DataFrame({"region_code": ["422800", "420300", "420303", "420303", "110000",
                                           "420321", "990001"],
                           "scope": ["全州", "全区", "全区", "全县", "全市", "全县", "全市"]})
-    levels = scope_levels(pairs, regions=pl.DataFrame({"region_code": ["990001"],
+    levels = scope_levels(pairs, regions_table=pl.DataFrame({"region_code": ["990001"],
                                                        "level": ["prefecture"]}))
     assert levels["scope_level"].to_list() == ["prefecture", "other", "county", "county",
                                                "province", "county", "prefecture"]

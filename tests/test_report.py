@@ -30,7 +30,7 @@ def _build(demo: dict[str, pl.DataFrame], **kwargs: object):  # type: ignore[no-
                                   "charts": False, "embed_font": False}
     options.update(kwargs)
     return build_report(demo["obs"], load_criteria("hubei-demo-2024"),
-                        sources=demo["sources"], regions=demo["regions"], **options)  # type: ignore[arg-type]
+                        sources=demo["sources"], regions_table=demo["regions"], **options)  # type: ignore[arg-type]
 
 
 def test_html_snapshot(demo: dict[str, pl.DataFrame]) -> None:

@@ -25,7 +25,7 @@ AS_OF = dt.date(2025, 1, 31)
 def _report(name: str, **options: Any) -> Any:
     folder = ROOT / "datasets" / name
     return build_report(load(folder), load_criteria("hubei-demo-2024"),
-                        sources=load_sources(folder), regions=dataset_regions(folder),
+                        sources=load_sources(folder), regions_table=dataset_regions(folder),
                         as_of=AS_OF, dataset_label=f"datasets/{name}", charts=False,
                         embed_font=False, **options)
 

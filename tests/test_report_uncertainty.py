@@ -8,7 +8,7 @@ import polars as pl
 
 from fzcompare.benchmark import benchmark
 from fzcompare.criteria import load_criteria
-from fzcompare.report import build_report
+from fzcompare.report import Report, build_report
 from fzcompare.report._uncertainty_section import insert_section, uncertainty_section
 from fzcompare.store import dataset_regions, load, load_sources
 
@@ -17,7 +17,7 @@ def test_the_section_gives_every_rank_change_its_probability() -> None:
     obs = load("datasets/demo")
     rubric = load_criteria("hubei-demo-2024")
     regions = dataset_regions("datasets/demo")
-    result = benchmark(obs, rubric, regions=regions)
+    result = benchmark(obs, rubric, regions_table=regions)
     names = {"420300": "<script>x</script>"}
     section = uncertainty_section(obs, result, year=2024, names=names, draws=40)
     changes = section.ranks.filter(pl.col("rank_change").is_not_null())
@@ -31,15 +31,19 @@ def test_the_section_gives_every_rank_change_its_probability() -> None:
 
 
 def test_build_report_adds_the_section_only_when_asked() -> None:
-    kwargs = {"sources": load_sources("datasets/demo"),
-              "regions": dataset_regions("datasets/demo"), "as_of": dt.date(2025, 1, 15),
-              "charts": False, "embed_font": False}
     obs = load("datasets/demo")
     rubric = load_criteria("hubei-demo-2024")
-    plain = build_report(obs, rubric, **kwargs)  # type: ignore[arg-type]
-    sure = build_report(obs, rubric, robustness=30, **kwargs)  # type: ignore[arg-type]
+    sources, regions_table = load_sources("datasets/demo"), dataset_regions("datasets/demo")
+
+    def build(robustness: int | None) -> Report:
+        return build_report(obs, rubric, sources=sources, regions_table=regions_table,
+                            as_of=dt.date(2025, 1, 15), charts=False, embed_font=False,
+                            robustness=robustness)
+
+    plain = build(None)
+    sure = build(30)
     assert 'id="uncertainty"' not in plain.html
     assert 'id="uncertainty"' in sure.html
     assert "How sure is this?" in sure.markdown
-    again = build_report(obs, rubric, robustness=30, **kwargs)  # type: ignore[arg-type]
+    again = build(30)
     assert again.html == sure.html  # seeded: deterministic

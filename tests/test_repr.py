@@ -201,7 +201,7 @@ def _report() -> Any:
     sources = pl.DataFrame([{"source_id": "s", "title": EVIL, "publisher": EVIL,
                              "published": None, "url": "", "kind": "report", "note": ""}])
     return build_report(_observations(**_TWO_CITIES), parse_criteria(raw), sources=sources,
-                        regions=dataset_regions("datasets/real"), as_of=dt.date(2025, 1, 31),
+                        regions_table=dataset_regions("datasets/real"), as_of=dt.date(2025, 1, 31),
                         charts=False, dataset_label=EVIL)
 
 

@@ -8,7 +8,9 @@ list updated on purpose.
 from __future__ import annotations
 
 import importlib
+import inspect
 
+import polars as pl
 import pytest
 
 import fzcompare
@@ -23,6 +25,7 @@ PUBLIC: dict[str, tuple[str, ...]] = {
         "list_bundled_criteria", "load", "load_catalog", "load_criteria", "load_regions",
         "load_sources", "rank_robustness", "report", "scan", "synthetic", "trends", "validate",
         "what_it_would_take", "write_observations",
+        "CoverageResult", "coverage", "disclosure_frame", "evidence_share",
     ),
     "fzcompare.trends": (
         "CHANGE_REASONS", "MIN_POINTS", "SERIES_REASONS", "SUMMARY_COLUMNS", "VERDICTS",
@@ -42,6 +45,18 @@ PUBLIC: dict[str, tuple[str, ...]] = {
         "chart_font", "criteria_heatmap", "change_waterfall", "dispersion_chart",
         "figure_to_data_uri",
         "rank_bump", "save_png", "trend_panels", "yoy_dumbbell",
+        "COVERAGE_COLUMNS", "coverage_heatmap",
+    ),
+    # issue 16 part A: disclosure states and coverage
+    "fzcompare.coverage": (
+        "CoverageResult", "common_set", "coverage", "disclosure_frame", "evidence_share",
+        "report_years",
+    ),
+    "fzcompare.schema": (
+        "DERIVED_DISCLOSURES", "DISCLOSED_STATES", "DISCLOSURE_STATES", "KEY_COLUMNS",
+        "OBSERVATION_DEFAULTS", "OBSERVATION_SCHEMA", "REPORT_KINDS", "SOURCE_DEFAULTS",
+        "SOURCE_SCHEMA", "STORED_DISCLOSURES", "check_observations", "conform_observations",
+        "conform_sources", "with_added_columns",
     ),
 }
 
@@ -118,3 +133,105 @@ def test_no_bare_builtin_raise_in_src() -> None:
                         "ValueError", "TypeError", "KeyError", "RuntimeError"}:
                     bare.append(f"{path.relative_to(src)}:{node.lineno}")
     assert bare == []
+
+
+# One meaning per argument name across the public API (issue 13): observations are
+# ``observations``; ``regions`` is a selection of region codes and ``regions_table`` a regions
+# table; ``year`` is one year and ``years`` a selection.
+NAMED_MODULES = ("fzcompare", "fzcompare.trends", "fzcompare.benchmark", "fzcompare.charts",
+                 "fzcompare.report", "fzcompare.store", "fzcompare.validate", "fzcompare.extract",
+                 "fzcompare.ingest", "fzcompare.regions", "fzcompare.synthetic")
+
+
+def _public_signatures() -> list[tuple[str, inspect.Signature]]:
+    found: dict[str, inspect.Signature] = {}
+    for module_name in NAMED_MODULES:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isfunction(obj):
+                found.setdefault(f"{obj.__module__}.{obj.__qualname__}", inspect.signature(obj))
+            elif inspect.isclass(obj):
+                for attr, value in vars(obj).items():
+                    if inspect.isfunction(value) and not attr.startswith("_"):
+                        found.setdefault(f"{obj.__module__}.{value.__qualname__}",
+                                         inspect.signature(value))
+    return sorted(found.items())
+
+
+def test_argument_names_have_one_meaning() -> None:
+    signatures = _public_signatures()
+    assert len(signatures) > 60
+    wrong = []
+    for where, signature in signatures:
+        for name, parameter in signature.parameters.items():
+            annotation = str(parameter.annotation)
+            if name == "obs":
+                wrong.append(f"{where}: obs (use observations)")
+            elif name == "regions" and "DataFrame" in annotation:
+                wrong.append(f"{where}: regions is a table (use regions_table)")
+            elif name == "regions_table" and "DataFrame" not in annotation:
+                wrong.append(f"{where}: regions_table is not a table: {annotation}")
+            elif name == "year" and ("Sequence" in annotation or "Iterable" in annotation):
+                wrong.append(f"{where}: year takes a selection (use years)")
+    assert wrong == []
+
+
+def _small_panel() -> tuple[pl.DataFrame, pl.DataFrame]:
+    from fzcompare.synthetic import demo_panel
+
+    panel = demo_panel()
+    return panel.observations, panel.regions
+
+
+def test_a_renamed_keyword_still_works_with_a_warning_naming_the_new_one() -> None:
+    from fzcompare.benchmark import benchmark
+    from fzcompare.criteria import load_criteria
+    from fzcompare.trends import year_over_year
+
+    observations, regions_table = _small_panel()
+    with pytest.warns(DeprecationWarning, match="'obs' is deprecated; use 'observations'"):
+        old = year_over_year(obs=observations)  # type: ignore[call-arg]
+    assert old.equals(year_over_year(observations=observations))
+
+    rubric = load_criteria("hubei-demo-2024")
+    with pytest.warns(DeprecationWarning) as caught:
+        old_result = benchmark(observations, rubric, year=2024,  # type: ignore[call-arg]
+                               regions=regions_table)
+    messages = sorted(str(w.message) for w in caught)
+    assert messages == [
+        "benchmark(): argument 'regions' is deprecated; use 'regions_table' instead",
+        "benchmark(): argument 'year' is deprecated; use 'years' instead",
+    ]
+    new_result = benchmark(observations, rubric, years=2024, regions_table=regions_table)
+    assert old_result.totals.equals(new_result.totals)
+
+
+def test_old_and_new_name_together_is_an_argument_error() -> None:
+    from fzcompare.errors import ArgumentTypeError
+    from fzcompare.trends import trend
+
+    observations, _ = _small_panel()
+    with pytest.raises(ArgumentTypeError, match="both 'obs' and 'observations'") as caught:
+        trend(observations=observations, obs=observations)  # type: ignore[call-arg]
+    assert caught.value.hint == "pass only observations= (obs= is its old name)"
+
+
+def test_every_renamed_function_lists_its_old_names() -> None:
+    renamed = {}
+    for module_name in NAMED_MODULES:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            old = getattr(getattr(module, name), "__renamed_arguments__", None)
+            if old is not None:
+                renamed[f"{module_name}.{name}"] = old
+    assert renamed["fzcompare.trends.year_over_year"] == {"obs": "observations"}
+    assert renamed["fzcompare.benchmark.benchmark"] == {"year": "years",
+                                                        "regions": "regions_table"}
+    assert renamed["fzcompare.validate.validate"] == {"regions": "regions_table"}
+    for where, old in renamed.items():
+        module_name, _, name = where.rpartition(".")
+        parameters = inspect.signature(
+            getattr(importlib.import_module(module_name), name)).parameters
+        assert all(new in parameters and gone not in parameters
+                   for gone, new in old.items()), where

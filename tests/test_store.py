@@ -191,7 +191,8 @@ def test_extra_regions_are_recorded(tmp_path: Path, obs_frame: pl.DataFrame,
     frame = obs_frame.with_columns(pl.lit("990101").alias("region_code"),
                                    pl.Series("year", [2021, 2022, 2023]))
     folder = tmp_path / "syn"
-    store.write_observations(frame, folder, sources=pl.DataFrame([source_row]), regions=regions)
+    store.write_observations(frame, folder, sources=pl.DataFrame([source_row]),
+                             regions_table=regions)
     assert store.load(folder).height == 3
     assert "990101" in store.dataset_regions(folder)["region_code"].to_list()
 
@@ -269,12 +270,14 @@ def test_convert_keeps_the_legacy_quarantine(legacy: Path, tmp_path: Path,
         pl.lit(dt.datetime(2024, 1, 1, tzinfo=dt.UTC)).alias("quarantined_at"),
         pl.lit("quarantined").alias("status"), pl.lit(None).alias("resolved_at"),
         pl.lit(None).alias("resolution"),
-    ).select([pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()])
+    ).select([pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()
+              if c != "disclosure"])  # a quarantine written before the column existed
     (legacy / "quarantine").mkdir()
     record.write_parquet(legacy / "quarantine" / "quarantine.parquet")
     report = store.convert(legacy, tmp_path / "new")
     assert report.quarantine == 1
     assert read_quarantine(tmp_path / "new").equals(read_quarantine(legacy))
+    assert read_quarantine(tmp_path / "new")["disclosure"].to_list() == ["reported"]
 
 
 def test_legacy_load_names_the_broken_file(legacy: Path) -> None:

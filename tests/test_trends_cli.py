@@ -133,7 +133,7 @@ def test_synthetic_data_is_flagged(tmp_path: Path, capsys: pytest.CaptureFixture
     folder = tmp_path / "demo"
     store.write_observations(panel.observations.filter(pl.col("indicator_code")
                                                        == "gov_service_online_rate"),
-                             folder, sources=panel.sources, regions=panel.regions)
+                             folder, sources=panel.sources, regions_table=panel.regions)
     code, out, err = _run([str(folder)], capsys)
     assert code == 0 and "SYNTHETIC" in err and "SYNTHETIC" not in out
     code, out, _ = _run([str(folder), "--format", "table"], capsys)

@@ -79,7 +79,7 @@ def demo() -> tuple[pl.DataFrame, Any]:
     obs = panel.observations.filter(pl.col("year") >= 2023)
     from fzcompare.criteria import load_criteria
 
-    return obs, benchmark(obs, load_criteria("hubei-demo-2024"), regions=panel.regions)
+    return obs, benchmark(obs, load_criteria("hubei-demo-2024"), regions_table=panel.regions)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -295,7 +295,7 @@ def test_the_summed_totals_equal_the_rubric_s_aggregation() -> None:
     panel_data = demo_panel()
     obs = panel_data.observations.filter(pl.col("year") == 2024)
     rubric = load_criteria("hubei-demo-2024")  # bonus items with caps, a veto item
-    result = benchmark(obs, rubric, regions=panel_data.regions)
+    result = benchmark(obs, rubric, regions_table=panel_data.regions)
     panel = panel_of(result, obs)
     plan = plan_of(panel, rubric, noise=True, impute=True)
     cells = perturbed_cells(plan)

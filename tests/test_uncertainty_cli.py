@@ -23,9 +23,9 @@ def dataset(tmp_path: Path, source_row: dict[str, object]) -> Path:
                                   ("reconsideration_concluded", n, "件")):
             rows.append({"region_code": region, "year": 2023, "indicator_code": code,
                          "scope": "全市", "value": float(value), "unit": unit})
-        for year, value in zip((2021, 2023), online, strict=True):
+        for year, rate in zip((2021, 2023), online, strict=True):
             rows.append({"region_code": region, "year": year, "scope": "全市",
-                         "indicator_code": "gov_service_online_rate", "value": value,
+                         "indicator_code": "gov_service_online_rate", "value": rate,
                          "unit": "%"})
     frame = pl.DataFrame(rows).with_columns(qualifier=pl.lit("eq"), source_id=pl.lit("test-src"),
                                             quote=pl.lit(""))

@@ -10,6 +10,7 @@ import pytest
 from fzcompare import trends
 from fzcompare.errors import InvalidArgumentError, SchemaError
 from fzcompare.trends import Target
+from fzcompare.trends._progress import LIMIT_BAND
 
 UP = "gov_service_online_rate"  # higher is better, max 100
 DOWN = "admin_litigation_loss_rate"  # lower is better
@@ -21,9 +22,10 @@ def _series(values: dict[int, float], *, indicator: str = UP, region: str = "420
                          "year": list(values), "value": list(values.values())})
 
 
-def _status(values: dict[int, float], target: Target, **options: float) -> dict[str, object]:
+def _status(values: dict[int, float], target: Target, *, limit_band: float = LIMIT_BAND
+            ) -> dict[str, object]:
     table = trends.progress(_series(values, indicator=target.indicator_code),
-                            targets=[target], **options).table
+                            targets=[target], limit_band=limit_band).table
     row: dict[str, object] = table.row(0, named=True)
     return row
 

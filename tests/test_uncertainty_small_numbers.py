@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ NUM, DEN = "reconsideration_corrected", "reconsideration_concluded"
 Z95 = stats.norm.ppf(0.975)
 
 
-def _obs(counts: dict[str, tuple[float | None, float | None]], *, year: int = 2023,
+def _obs(counts: Mapping[str, tuple[float | None, float | None]], *, year: int = 2023,
          scope: str = "全县", qualifier: str = "eq", source_kind: str = "report",
          rate: bool = False) -> pl.DataFrame:
     rows: list[dict[str, Any]] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 import pytest
 
@@ -20,7 +22,7 @@ def real() -> pl.DataFrame:
 @pytest.fixture(scope="module")
 def demo_result() -> benchmark.BenchmarkResult:
     return benchmark.benchmark(fzcompare.load("datasets/demo"),
-                               load_criteria("hubei-demo-2024"), year=2023)
+                               load_criteria("hubei-demo-2024"), years=2023)
 
 
 TREND_FUNCTIONS = [trends.year_over_year, trends.trend, trends.summarize,
@@ -28,7 +30,8 @@ TREND_FUNCTIONS = [trends.year_over_year, trends.trend, trends.summarize,
 
 
 @pytest.mark.parametrize("function", TREND_FUNCTIONS, ids=lambda f: f.__name__)
-def test_a_misspelled_indicator_code_suggests_the_code(real: pl.DataFrame, function) -> None:
+def test_a_misspelled_indicator_code_suggests_the_code(
+        real: pl.DataFrame, function: Callable[..., pl.DataFrame]) -> None:
     with pytest.raises(UnknownNameError) as caught:
         function(real, indicators=["gov_service_onlin_rate"])
     assert caught.value.message == ("unknown indicator code 'gov_service_onlin_rate'; "
@@ -60,7 +63,7 @@ def test_a_region_name_where_a_code_belongs_suggests_its_code(real: pl.DataFrame
 
 
 def test_integer_region_codes_are_normalised_not_a_polars_error(real: pl.DataFrame) -> None:
-    as_int = trends.year_over_year(real, regions=[420300])
+    as_int = trends.year_over_year(real, regions=[420300])  # type: ignore[list-item]  # on purpose
     as_text = trends.year_over_year(real, regions=["420300"])
     assert as_int.height > 0
     assert as_int.equals(as_text)
@@ -69,7 +72,7 @@ def test_integer_region_codes_are_normalised_not_a_polars_error(real: pl.DataFra
 @pytest.mark.parametrize("bad", [-5, 4203000])
 def test_an_integer_that_is_no_region_code_is_refused_clearly(real: pl.DataFrame, bad: int) -> None:
     with pytest.raises(UnknownNameError, match="not a 6-digit code"):
-        trends.year_over_year(real, regions=[bad])
+        trends.year_over_year(real, regions=[bad])  # type: ignore[list-item]  # on purpose
 
 
 def test_a_float_region_is_a_type_error_with_a_hint(real: pl.DataFrame) -> None:
@@ -101,7 +104,7 @@ def test_a_well_formed_question_the_data_cannot_answer_is_empty_not_an_error(
 def test_benchmark_of_a_year_outside_the_data_suggests_the_last_year() -> None:
     demo = fzcompare.load("datasets/demo")
     with pytest.raises(UnknownNameError) as caught:
-        benchmark.benchmark(demo, load_criteria("hubei-demo-2024"), year=2030)
+        benchmark.benchmark(demo, load_criteria("hubei-demo-2024"), years=2030)
     assert caught.value.message == "year 2030 is outside the data (2019-2024); did you mean 2024?"
 
 

@@ -32,7 +32,7 @@ def clean(panel: SyntheticPanel) -> pl.DataFrame:
 
 
 def run(panel: SyntheticPanel, observations: pl.DataFrame) -> ValidationResult:
-    return validate(observations, sources=panel.sources, regions=panel.regions)
+    return validate(observations, sources=panel.sources, regions_table=panel.regions)
 
 
 def row_of(frame: pl.DataFrame, region: str, year: int, indicator: str,
@@ -73,7 +73,7 @@ def test_bundled_real_dataset_passes() -> None:
     from fzcompare.store import dataset_regions, load, load_sources
 
     result = validate(load("datasets/real", check=False), sources=load_sources("datasets/real"),
-                      regions=dataset_regions("datasets/real"))
+                      regions_table=dataset_regions("datasets/real"))
     assert result.verdict == "pass", result.failing_rows.select("check", "reason")
 
 
@@ -262,7 +262,7 @@ def test_missing_column_fails_the_schema(panel: SyntheticPanel, clean: pl.DataFr
 
 def test_without_sources_the_source_check_is_skipped(clean: pl.DataFrame,
                                                      panel: SyntheticPanel) -> None:
-    result = validate(clean, regions=panel.regions)
+    result = validate(clean, regions_table=panel.regions)
     skipped = outcome(result, "source_known")
     assert skipped["success"] is None
     assert "sources" in str(skipped["note"])
@@ -276,7 +276,7 @@ def test_synthetic_regions_need_the_regions_table(panel: SyntheticPanel) -> None
     without = validate(national.observations, sources=national.sources)
     assert rows_failing(without, "region_known") == set(range(national.observations.height))
     with_regions = validate(national.observations, sources=national.sources,
-                            regions=national.regions)
+                            regions_table=national.regions)
     assert with_regions.verdict == "pass"
 
 

@@ -86,7 +86,7 @@ def test_chunks_hold_whole_regions(national: SyntheticPanel) -> None:
 def test_demo_panel_chunked_equals_whole(chunk_rows: int) -> None:
     panel = demo_panel()
     observations = with_defects(panel.observations)
-    kwargs = {"sources": panel.sources, "regions": panel.regions}
+    kwargs = {"sources": panel.sources, "regions_table": panel.regions}
     whole = validate(observations, chunk_rows=None, **kwargs)  # type: ignore[arg-type]
     assert whole.verdict == "fail"
     assert_same(whole, validate(observations, chunk_rows=chunk_rows,
@@ -95,7 +95,7 @@ def test_demo_panel_chunked_equals_whole(chunk_rows: int) -> None:
 
 def test_national_panel_chunked_equals_whole(national: SyntheticPanel) -> None:
     observations = with_defects(national.observations)
-    kwargs = {"sources": national.sources, "regions": national.regions}
+    kwargs = {"sources": national.sources, "regions_table": national.regions}
     whole = validate(observations, chunk_rows=None, **kwargs)  # type: ignore[arg-type]
     failed = set(whole.outcomes.filter(~pl.col("success"))["check"].to_list())
     assert {"range.rate", "key_unique", "region_known", "yoy_jump"} <= failed
@@ -121,7 +121,7 @@ def test_user_suite_runs_in_chunks(national: SyntheticPanel, tmp_path: Path) -> 
              "kwargs": {"column": "value", "max_value": 3e4}, "meta": {"severity": "warning"}},
         ]}), encoding="utf-8")
     observations = with_defects(national.observations)
-    kwargs = {"sources": national.sources, "regions": national.regions,
+    kwargs = {"sources": national.sources, "regions_table": national.regions,
               "extra_suites": [suite]}
     whole = validate(observations, chunk_rows=None, **kwargs)  # type: ignore[arg-type]
     mine = whole.outcomes.filter(pl.col("suite") == "mine")
@@ -136,7 +136,7 @@ def test_rows_without_region_and_missing_region_column() -> None:
     observations = observations.with_columns(
         pl.when(pl.int_range(pl.len()) % 997 == 5).then(None).otherwise(pl.col("region_code"))
         .alias("region_code"))
-    kwargs = {"sources": panel.sources, "regions": panel.regions}
+    kwargs = {"sources": panel.sources, "regions_table": panel.regions}
     whole = validate(observations, chunk_rows=None, **kwargs)  # type: ignore[arg-type]
     assert "not_null.region_code" in whole.failing_rows["check"].to_list()
     assert_same(whole, validate(observations, chunk_rows=500, **kwargs))  # type: ignore[arg-type]

@@ -127,7 +127,7 @@ def test_dataset_with_its_own_regions_csv(tmp_path: Path,
     panel = national_panel(n_regions=15, years=[2022, 2023, 2024], n_indicators=8)
     dataset = tmp_path / "national"
     write_observations(panel.observations, dataset, sources=panel.sources,
-                       regions=panel.regions)
+                       regions_table=panel.regions)
     assert (dataset / "regions" / "_delta_log").is_dir()
     code, out, _ = run([str(dataset)], capsys)
     assert code == 0, out

@@ -30,7 +30,7 @@ def test_import_is_lazy_and_process_state_is_restored() -> None:
         from fzcompare.synthetic import demo_panel
         panel = demo_panel()
         result = fzcompare.validate.validate(panel.observations.head(400),
-                                             sources=panel.sources, regions=panel.regions)
+                                             sources=panel.sources, regions_table=panel.regions)
         assert "great_expectations" in sys.modules
         assert logging._warnings_showwarning is None, "warnings still captured"
         assert warnings.showwarning is original
@@ -65,7 +65,7 @@ def test_outcomes_follow_suite_order() -> None:
 
     panel = demo_panel()
     result = validate(panel.observations.head(300), sources=panel.sources,
-                      regions=panel.regions)
+                      regions_table=panel.regions)
     expected = [(s.name, e["meta"]["check"]) for s in bundled_suites() for e in s.expectations]
     assert list(result.outcomes.select("suite", "check").iter_rows()) == expected
 

@@ -40,7 +40,7 @@ def write_raw(dataset: Path, frame: pl.DataFrame) -> None:
 
 def validate_dataset(dataset: Path) -> ValidationResult:
     return validate(load(dataset, check=False), sources=load_sources(dataset),
-                    regions=dataset_regions(dataset))
+                    regions_table=dataset_regions(dataset))
 
 
 def locate(frame: pl.DataFrame, region: str, year: int, indicator: str) -> int:

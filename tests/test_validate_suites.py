@@ -106,7 +106,7 @@ def test_user_suite_runs_after_the_bundled_ones(tmp_path: Path) -> None:
              "meta": {"severity": "error", "check": "short_codes"}},
         ],
     })
-    result = validate(panel.observations, sources=panel.sources, regions=panel.regions,
+    result = validate(panel.observations, sources=panel.sources, regions_table=panel.regions,
                       extra_suites=[suite])
     assert result.suites[-1] == "mine"
     mine = result.outcomes.filter(pl.col("suite") == "mine")

@@ -23,6 +23,7 @@ from fzcompare import (
     benchmark,
     catalog,
     charts,
+    coverage,
     criteria,
     errors,
     extract,
@@ -43,6 +44,7 @@ from fzcompare.benchmark import (
     what_it_would_take,
 )
 from fzcompare.catalog import Catalog, load_catalog, load_regions
+from fzcompare.coverage import CoverageResult, disclosure_frame, evidence_share
 from fzcompare.criteria import CriteriaSet, list_bundled_criteria, load_criteria
 from fzcompare.errors import (
     AmbiguousRegionError,
@@ -71,6 +73,7 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "ChartError",
+    "CoverageResult",
     "CriteriaError",
     "CriteriaSet",
     "DatasetWriteError",
@@ -96,8 +99,11 @@ __all__ = [
     "charts",
     "check_observations",
     "compare_editions",
+    "coverage",
     "criteria",
+    "disclosure_frame",
     "errors",
+    "evidence_share",
     "extract",
     "list_bundled_criteria",
     "load",

@@ -28,6 +28,7 @@ from typing import Final, Literal
 
 import polars as pl
 
+from fzcompare._deprecation import renamed_arguments
 from fzcompare._regions_index import (
     NameIndex,
     Place,
@@ -279,13 +280,14 @@ def _ambiguous(name: str, places: list[Place], index: NameIndex) -> AmbiguousReg
         name=name, candidates=triples)
 
 
+@renamed_arguments(regions="regions_table")
 def resolve_region(
     name: str,
     *,
     year: int | None = None,
     province: str | None = None,
     context: Iterable[str] = (),
-    regions: pl.DataFrame | None = None,
+    regions_table: pl.DataFrame | None = None,
 ) -> RegionMatch:
     """Resolve a government's name (or code) to its division.
 
@@ -299,7 +301,7 @@ def resolve_region(
         province: A province name or code that the region lies in.
         context: Codes of other regions of the same dataset or document; they settle a
             name shared by several regions when they lie in one of them.
-        regions: Extra regions (a dataset's ``regions.csv``: townships, streets).
+        regions_table: Extra regions (a dataset's ``regions.csv``: townships, streets).
 
     Raises:
         UnknownRegionError: Nothing matches; the message lists the closest names.
@@ -315,7 +317,7 @@ def resolve_region(
         >>> resolve_region("鼓楼区", context=["320100"]).parent_code
         '320100'
     """
-    index = name_index(regions)
+    index = name_index(regions_table)
     text = strip_government(name)
     hint = _province_hint(province, index)
     if text.isdigit() and len(text) == 6:
@@ -342,6 +344,7 @@ def resolve_region(
     return _match(chosen[0], index, text)
 
 
+@renamed_arguments(regions="regions_table")
 def find_region(
     text: str,
     *,
@@ -349,7 +352,7 @@ def find_region(
     province: str | None = None,
     context_text: str = "",
     context: Iterable[str] = (),
-    regions: pl.DataFrame | None = None,
+    regions_table: pl.DataFrame | None = None,
 ) -> RegionMatch | None:
     """The most specific government named in ``text`` (a report's issuer line).
 
@@ -368,7 +371,7 @@ def find_region(
         >>> find_region("鼓楼区人民政府", context_text="南京市鼓楼区人民政府办公室").code
         '320106'
     """
-    index = name_index(regions)
+    index = name_index(regions_table)
     hint = _province_hint(province, index)
     found = [m.group() for m in index.pattern.finditer(text)]
     if not found:
@@ -410,7 +413,8 @@ def _scope_suffixes() -> dict[str, tuple[str, str]]:
     return {code: (suffix or "市", level) for code, suffix, level in table.iter_rows()}
 
 
-def scope_names(code: str, *, regions: pl.DataFrame | None = None) -> dict[str, str]:
+@renamed_arguments(regions="regions_table")
+def scope_names(code: str, *, regions_table: pl.DataFrame | None = None) -> dict[str, str]:
     """The data-model scopes of a region's figures: whole area, own level, departments.
 
     Old codes (郧县 420321) get the words of their name then (全县).
@@ -424,14 +428,15 @@ def scope_names(code: str, *, regions: pl.DataFrame | None = None) -> dict[str, 
     bundled = _scope_suffixes().get(code)
     if bundled is not None:
         return scope_words(*bundled)
-    index = name_index(regions)
+    index = name_index(regions_table)
     place = index.by_code.get(code) or index.historical.get(code)
     if place is None:
         raise _unknown(code, index)
     return scope_words(_suffix_of_name(place.name), place.level)
 
 
-def scope_levels(pairs: pl.DataFrame, *, regions: pl.DataFrame | None = None) -> pl.DataFrame:
+@renamed_arguments(regions="regions_table")
+def scope_levels(pairs: pl.DataFrame, *, regions_table: pl.DataFrame | None = None) -> pl.DataFrame:
     """For each ``(region_code, scope)`` pair, the level the scope fits for that region.
 
     A scope fits a region when it is one of the region's own words (``scope_names``) or
@@ -447,8 +452,8 @@ def scope_levels(pairs: pl.DataFrame, *, regions: pl.DataFrame | None = None) ->
         ['province', 'county', 'other']
     """
     index = name_index()
-    levels = ({} if regions is None or "level" not in regions.columns else
-              dict(regions.select("region_code", "level").iter_rows()))
+    levels = ({} if regions_table is None or "level" not in regions_table.columns else
+              dict(regions_table.select("region_code", "level").iter_rows()))
     out: list[str | None] = []
     words: dict[str, set[str]] = {}
     for code, scope in pairs.select("region_code", "scope").iter_rows():
@@ -496,8 +501,9 @@ def harmonise(observations: pl.DataFrame) -> pl.DataFrame:
             .drop("_current"))
 
 
+@renamed_arguments(regions="regions_table")
 def peer_group(code: str, *, within: PeerScope = "parent",
-               regions: pl.DataFrame | None = None) -> pl.DataFrame:
+               regions_table: pl.DataFrame | None = None) -> pl.DataFrame:
     """A region and its peers: same level and same parent, same province, or nationwide.
 
     ``peer_group(province_code, within="parent")`` on a province gives all provinces; to
@@ -515,14 +521,14 @@ def peer_group(code: str, *, within: PeerScope = "parent",
     """
     base = read_region_table().select("region_code", "name_zh", "level", "parent_code",
                                       "province_code")
-    if regions is not None and regions.height:
-        extra = regions.select("region_code", "name_zh", "level", "parent_code").with_columns(
+    if regions_table is not None and regions_table.height:
+        extra = regions_table.select("region_code", "name_zh", "level", "parent_code").with_columns(
             pl.lit(None, pl.String()).alias("province_code"))
         base = pl.concat([base, extra.filter(~pl.col("region_code").is_in(
             base["region_code"].implode()))])
     row = base.filter(pl.col("region_code") == code)
     if row.height == 0:
-        raise _unknown(code, name_index(regions))
+        raise _unknown(code, name_index(regions_table))
     level, parent, province = row.select("level", "parent_code", "province_code").row(0)
     same_level = base.filter(pl.col("level") == level)
     if within == "parent":

@@ -5,25 +5,38 @@ The observation table is the public contract of fzcompare (see ``docs/data-model
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import Mapping, Sequence
+from typing import Final, TypeVar
 
 import polars as pl
 
 from fzcompare.errors import SchemaError
 
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+
 __all__ = [
+    "DERIVED_DISCLOSURES",
+    "DISCLOSED_STATES",
+    "DISCLOSURE_STATES",
     "KEY_COLUMNS",
+    "OBSERVATION_DEFAULTS",
     "OBSERVATION_SCHEMA",
     "QUALIFIERS",
+    "REPORT_KINDS",
     "SCOPES",
     "SCOPE_SUFFIXES",
+    "SOURCE_DEFAULTS",
     "SOURCE_KINDS",
     "SOURCE_SCHEMA",
+    "STORED_DISCLOSURES",
     "UNMAPPED_PREFIX",
+    "added_columns",
     "check_observations",
+    "conform_observations",
+    "conform_sources",
     "empty_observations",
     "scope_words",
+    "with_added_columns",
 ]
 
 OBSERVATION_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -36,8 +49,47 @@ OBSERVATION_SCHEMA: Final[dict[str, pl.DataType]] = {
     "qualifier": pl.String(),
     "source_id": pl.String(),
     "quote": pl.String(),
+    "disclosure": pl.String(),
 }
 """Column name -> dtype of the observation table, in canonical order."""
+
+STORED_DISCLOSURES: Final[tuple[str, ...]] = ("reported", "no_number", "withheld")
+"""The ``disclosure`` values an observation row may hold.
+
+``reported`` a figure was published (``value`` holds it; a published zero is ``reported``
+with value 0); ``no_number`` the report makes a statement about the indicator without a
+figure (a 全覆盖-type sentence the catalog does not define as 100 %; ``value`` is null);
+``withheld`` the publication says explicitly that the figure is not disclosed (cells such as
+``—``, ``/``, ``未公开``; ``value`` is null).
+"""
+
+DERIVED_DISCLOSURES: Final[tuple[str, ...]] = ("zero", "not_disclosed", "no_report",
+                                               "not_applicable")
+"""States computed by ``fzcompare.disclosure_frame`` and ``fzcompare.coverage``, never stored.
+
+``zero`` a ``reported`` row whose value is 0; ``not_disclosed`` the sources hold a report
+for the region-year but no row for the indicator; ``no_report`` the sources hold no report
+for the region-year; ``not_applicable`` a rubric criterion that does not apply to the
+region's level (set by the benchmark, not by the data).
+"""
+
+DISCLOSURE_STATES: Final[tuple[str, ...]] = ("reported", "zero", "no_number", "withheld",
+                                             "not_disclosed", "no_report", "not_applicable")
+"""Every disclosure state, stored and derived, in display order."""
+
+DISCLOSED_STATES: Final[frozenset[str]] = frozenset({"reported", "zero", "no_number"})
+"""States in which the report says something about the indicator."""
+
+OBSERVATION_DEFAULTS: Final[dict[str, pl.Expr]] = {
+    "disclosure": pl.when(pl.col("value").is_not_null()).then(pl.lit("reported"))
+    .otherwise(pl.lit(None, pl.String())),
+}
+"""Observation columns added after the first datasets were written, and what old rows take.
+
+A dataset written before ``disclosure`` existed could only hold published figures (its
+``value`` was required), so a row with a value reads as ``reported``; a row without one gets
+no state and fails the schema check (nothing is guessed for it).
+"""
 
 KEY_COLUMNS: Final[tuple[str, ...]] = ("region_code", "year", "indicator_code", "scope")
 """The columns that identify one observation; a dataset holds each key at most once."""
@@ -83,8 +135,24 @@ SOURCE_SCHEMA: Final[dict[str, pl.DataType]] = {
     "published": pl.Date(),
     "url": pl.String(),
     "kind": pl.String(),
+    "region_code": pl.String(),
+    "year": pl.Int32(),
     "note": pl.String(),
 }
+"""Column name -> dtype of the sources table.
+
+``region_code`` and ``year`` name the government whose report the source is and the year it
+reports on (both null for sources that are not one government's report of one year, such as
+a compilation). Whether a region-year has a report is read from these columns only.
+"""
+
+SOURCE_DEFAULTS: Final[dict[str, pl.Expr]] = {"region_code": pl.lit(None, pl.String()),
+                                               "year": pl.lit(None, pl.Int32())}
+"""Source columns added after the first datasets were written, and what old rows take (null:
+an old source is not known to be one government's report of one year)."""
+
+REPORT_KINDS: Final[frozenset[str]] = frozenset({"report", "synthetic"})
+"""Source kinds that stand for a government's own annual report (synthetic: its stand-in)."""
 
 UNMAPPED_PREFIX: Final[str] = "unmapped_"
 """Indicator codes starting with this prefix hold figures that fit no catalog code.
@@ -103,6 +171,82 @@ def empty_observations() -> pl.DataFrame:
         ['region_code', 'year', 'indicator_code', 'scope']
     """
     return pl.DataFrame(schema=OBSERVATION_SCHEMA)
+
+
+def conform_observations(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the columns an older dataset lacks, filled with their defaults.
+
+    Examples:
+        >>> import polars as pl
+        >>> old = empty_observations().drop("disclosure").vstack(pl.DataFrame(
+        ...     [("420300", 2023, "x", "全市", 1.0, "%", "eq", "s", "q")],
+        ...     schema={c: t for c, t in OBSERVATION_SCHEMA.items() if c != "disclosure"},
+        ...     orient="row"))
+        >>> conform_observations(old)["disclosure"].to_list()
+        ['reported']
+    """
+    return with_added_columns(frame, OBSERVATION_SCHEMA)
+
+
+def conform_sources(frame: pl.DataFrame) -> pl.DataFrame:
+    """A sources table with every ``SOURCE_SCHEMA`` column (older tables: defaults added).
+
+    Examples:
+        >>> import polars as pl
+        >>> old = pl.DataFrame({"source_id": ["s"], "title": ["t"], "publisher": ["p"],
+        ...                     "published": [None], "url": [""], "kind": ["report"],
+        ...                     "note": [""]})
+        >>> conform_sources(old).columns == list(SOURCE_SCHEMA)
+        True
+    """
+    missing = [c for c in SOURCE_SCHEMA if c not in frame.columns and c not in SOURCE_DEFAULTS]
+    if missing:
+        raise SchemaError("sources table misses columns: " + ", ".join(missing),
+                          column=missing[0], reason="missing_column",
+                          hint="the sources table needs the columns " + ", ".join(SOURCE_SCHEMA))
+    filled = with_added_columns(frame, SOURCE_SCHEMA)
+    return filled.select([pl.col(c).cast(t) for c, t in SOURCE_SCHEMA.items()])
+
+
+def added_columns(schema: Mapping[str, pl.DataType]) -> Mapping[str, pl.Expr]:
+    """The later-added columns of the table ``schema`` describes, with their read defaults.
+
+    Tables with a ``value`` column hold observations (``OBSERVATION_DEFAULTS``), tables with a
+    ``kind`` column hold sources (``SOURCE_DEFAULTS``); other tables have none.
+
+    Examples:
+        >>> sorted(added_columns(OBSERVATION_SCHEMA)), sorted(added_columns(SOURCE_SCHEMA))
+        (['disclosure'], ['region_code', 'year'])
+    """
+    if "value" in schema:
+        return OBSERVATION_DEFAULTS
+    if "kind" in schema:
+        return SOURCE_DEFAULTS
+    return {}
+
+
+def with_added_columns(frame: FrameT, schema: Mapping[str, pl.DataType]) -> FrameT:
+    """``frame`` with the later-added columns of ``schema`` filled by their read defaults.
+
+    A column the frame lacks is added; where it is present, its nulls are filled (a Delta
+    table that gained the column reads its older files' rows as null). Works on eager and
+    lazy frames (a lazy frame's schema is read from metadata only). A default that needs a
+    column the frame lacks is not applied (the schema check names the missing column).
+
+    Examples:
+        >>> import polars as pl
+        >>> lazy = pl.LazyFrame({"value": [1.0, None]})
+        >>> with_added_columns(lazy, OBSERVATION_SCHEMA).collect()["disclosure"].to_list()
+        ['reported', None]
+        >>> eager = pl.DataFrame({"value": [1.0, None], "disclosure": [None, "withheld"]})
+        >>> with_added_columns(eager, OBSERVATION_SCHEMA)["disclosure"].to_list()
+        ['reported', 'withheld']
+    """
+    present = set(frame.collect_schema().names())
+    fill = [(pl.coalesce(pl.col(c), expr) if c in present else expr).cast(schema[c]).alias(c)
+            for c, expr in added_columns(schema).items()
+            if c in schema and set(expr.meta.root_names()) <= present]
+    return frame.with_columns(fill) if fill else frame
 
 
 def _fail(path: str, reason: str, message: str, *, column: str | None = None,
@@ -145,6 +289,7 @@ def check_observations(
         ...     print(error.details["reason"], error.details["column"])
         missing_column indicator_code
     """
+    frame = conform_observations(frame)
     missing = [c for c in OBSERVATION_SCHEMA if c not in frame.columns]
     if missing:
         raise _fail(path, "missing_column", "missing columns: " + ", ".join(missing),
@@ -170,12 +315,17 @@ def check_observations(
                         column=column, rows=bad)
         checked = checked.with_columns(cast.alias(column))
     null_counts = checked.null_count().row(0, named=True)
-    for column in ("region_code", "year", "indicator_code", "scope", "value", "unit",
-                   "qualifier", "source_id"):
+    for column in ("region_code", "year", "indicator_code", "scope", "unit",
+                   "qualifier", "source_id", "disclosure"):
         if null_counts[column]:
             bad = _numbered(checked).filter(pl.col(column).is_null())
+            # No state and no value (a frame without the disclosure column): the value is
+            # what is missing, as before the column existed.
+            named = ("value" if column == "disclosure" and bad["value"][0] is None
+                     else column)
             raise _fail(path, "null_value", f"{bad.height} empty value(s), first at row "
-                        f"{bad['row'][0]}", column=column, rows=bad)
+                        f"{bad['row'][0]}", column=named, rows=bad,
+                        hint=_DISCLOSURE_HINT if column == "disclosure" else None)
     # Code and qualifier checks run on the distinct values; rows are only gathered on failure.
     bad = _rows_with_bad_values(checked, "region_code",
                                 ~pl.col("region_code").str.contains(_REGION_CODE_PATTERN))
@@ -207,6 +357,7 @@ def check_observations(
         raise _fail(path, "bad_qualifier", f"{bad.height} qualifier(s) outside "
                     f"{sorted(QUALIFIERS)}, first at row {bad['row'][0]}: "
                     f"{bad['qualifier'][0]!r}", column="qualifier", rows=bad)
+    _check_disclosure(checked, path)
     non_finite = pl.col("value").is_nan() | pl.col("value").is_infinite()
     if checked.select(non_finite.any()).item():
         bad = _numbered(checked).filter(non_finite)
@@ -220,6 +371,34 @@ def check_observations(
                     f"(region_code, year, indicator_code, scope), first: {key}",
                     rows=dup, hint="each key may appear once; keep one figure per key")
     return checked
+
+
+_DISCLOSURE_HINT: Final[str] = (
+    "a row without a value needs its disclosure state: no_number (a statement without a "
+    "figure) or withheld (the report says the figure is not disclosed); a figure that is "
+    "simply absent from a report is no row at all")
+
+
+def _check_disclosure(checked: pl.DataFrame, path: str) -> None:
+    """Known states only; a ``reported`` row has a value, the others have none."""
+    bad = _rows_with_bad_values(checked, "disclosure",
+                                ~pl.col("disclosure").is_in(list(STORED_DISCLOSURES)))
+    if bad.height:
+        raise _fail(path, "bad_disclosure", f"{bad.height} disclosure state(s) outside "
+                    f"{list(STORED_DISCLOSURES)}, first at row {bad['row'][0]}: "
+                    f"{bad['disclosure'][0]!r}", column="disclosure", rows=bad,
+                    hint="derived states (zero, not_disclosed, no_report) are not stored")
+    reported = pl.col("disclosure") == "reported"
+    wrong = (reported & pl.col("value").is_null()) | (~reported & pl.col("value").is_not_null())
+    if checked.select(wrong.any()).item():
+        bad = _numbered(checked).filter(wrong)
+        first = bad.row(0, named=True)
+        raise _fail(path, "value_disclosure_mismatch" if first["value"] is not None
+                    else "null_value", f"{bad.height} row(s) whose value does not fit their "
+                    f"disclosure state, first at row {first['row']}: disclosure "
+                    f"{first['disclosure']!r} with value {first['value']!r}", column="value",
+                    rows=bad, hint="a reported row needs a value; no_number and withheld rows "
+                    "have none")
 
 
 _KEY_ORDERS: Final[tuple[tuple[str, ...], ...]] = (

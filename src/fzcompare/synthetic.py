@@ -27,6 +27,7 @@ and for gaps, so adding an indicator to the catalog does not change the others' 
 
 from __future__ import annotations
 
+import difflib
 import html
 import math
 import zlib
@@ -38,8 +39,9 @@ import numpy as np
 import polars as pl
 
 from fzcompare._display import html_table
+from fzcompare._synthetic_sparse import hide_figures, report_sources
 from fzcompare.catalog import REGION_SCHEMA, Catalog, load_catalog, load_regions
-from fzcompare.errors import CatalogError, FzcompareError
+from fzcompare.errors import CatalogError, FzcompareError, InvalidArgumentError
 from fzcompare.schema import OBSERVATION_SCHEMA, SOURCE_SCHEMA
 
 if TYPE_CHECKING:
@@ -78,6 +80,8 @@ _MAX_NATIONAL_REGIONS: Final[int] = len(_SYNTHETIC_PROVINCES) * _MAX_PER_LEVEL *
 _STREAM_REGIONS: Final[int] = 1
 _STREAM_INDICATOR: Final[int] = 2
 _STREAM_GAPS: Final[int] = 3
+_STREAM_DISCLOSURE: Final[int] = 4
+_DISCLOSURE_MODES: Final[tuple[str, ...]] = ("dense", "sparse")
 _PANEL_DEMO: Final[int] = 0
 _PANEL_NATIONAL: Final[int] = 1
 
@@ -460,6 +464,7 @@ def _panel_frame(values: dict[str, FloatArray], codes: Sequence[str], specs: dic
             pl.lit("eq", pl.String()).alias("qualifier"),
             pl.lit(source_id, pl.String()).alias("source_id"),
             pl.lit("", pl.String()).alias("quote"),
+            pl.lit("reported", pl.String()).alias("disclosure"),
         ).select(list(OBSERVATION_SCHEMA)))
     return pl.concat(chunks, rechunk=False)
 
@@ -467,7 +472,8 @@ def _panel_frame(values: dict[str, FloatArray], codes: Sequence[str], specs: dic
 def _source(source_id: str, title: str, note: str) -> pl.DataFrame:
     return pl.DataFrame({
         "source_id": [source_id], "title": [title], "publisher": ["fzcompare.synthetic"],
-        "published": [None], "url": [""], "kind": ["synthetic"], "note": [note],
+        "published": [None], "url": [""], "kind": ["synthetic"], "region_code": [None],
+        "year": [None], "note": [note],
     }, schema=SOURCE_SCHEMA)
 
 
@@ -496,12 +502,15 @@ def _with_ancestors(codes: Sequence[str], regions: pl.DataFrame) -> pl.DataFrame
 
 
 def demo_panel(*, seed: int = DEMO_SEED,
-               county_parents: Sequence[str] = (_DEMO_COUNTY_PARENT,)) -> SyntheticPanel:
+               county_parents: Sequence[str] = (_DEMO_COUNTY_PARENT,),
+               disclosure: str = "dense") -> SyntheticPanel:
     """The synthetic Hubei demo panel: 17 prefecture-level and 8 Shiyan county-level divisions.
 
     Years 2019-2024, the catalog's main indicators, scope ``全市`` for prefecture-level and
-    ``全县`` for county-level divisions, source ``synthetic-demo-<seed>``. Region codes and
-    names are real; every value is invented.
+    ``全县`` for county-level divisions. Every observation names the panel source
+    ``synthetic-demo-<seed>``; the sources table also holds one ``synthetic`` row per
+    region-year that has a (synthetic) report, with its ``region_code`` and ``year``. Region
+    codes and names are real; every value is invented.
 
     Args:
         seed: Seeds every draw; the same seed gives identical frames.
@@ -509,17 +518,65 @@ def demo_panel(*, seed: int = DEMO_SEED,
             十堰市 420300). All of Hubei's: ``load_regions().filter(pl.col("level") ==
             "prefecture", pl.col("parent_code") == "420000")["region_code"]`` (a
             province-size panel of about 116 regions).
+        disclosure: ``"dense"`` (every figure but the ``GAP_SHARE`` gaps, and a report for
+            every region-year) or ``"sparse"`` (figures hidden the way real reports hide
+            them: see ``fzcompare._synthetic_sparse`` and ``docs/data-model.md``). The
+            sparse panel's remaining values are the dense panel's.
 
     Returns:
         A ``SyntheticPanel``.
 
+    Raises:
+        InvalidArgumentError: If ``disclosure`` is neither ``"dense"`` nor ``"sparse"``.
+
     Examples:
         >>> panel = demo_panel()
-        >>> panel.sources["kind"].to_list(), panel.observations["source_id"].unique().to_list()
+        >>> sorted(set(panel.sources["kind"])), panel.observations["source_id"].unique().to_list()
         (['synthetic'], ['synthetic-demo-20231'])
+        >>> panel.sources.height - 1 == panel.observations.select("region_code", "year").n_unique()
+        True
         >>> sorted(panel.observations["scope"].unique())
         ['全县', '全市']
+        >>> sparse = demo_panel(disclosure="sparse")
+        >>> sparse.observations.height < panel.observations.height / 2
+        True
     """
+    if disclosure not in _DISCLOSURE_MODES:
+        msg = f"unknown disclosure {disclosure!r}"
+        raise InvalidArgumentError(
+            msg, hint="use one of "
+            + ", ".join(repr(m) for m in _DISCLOSURE_MODES)
+            + _did_you_mean(disclosure, _DISCLOSURE_MODES))
+    dense = _dense_demo_panel(seed=seed, county_parents=county_parents)
+    names = dict(zip(dense.regions["region_code"], dense.regions["name_zh"], strict=True))
+    panel_source = dense.sources["source_id"].item()
+    if disclosure == "dense":
+        reports = dense.observations.select("region_code", "year").unique().sort(
+            "region_code", "year")
+        observations = dense.observations
+    else:
+        statements = frozenset(load_catalog().indicators.filter(
+            pl.col("full_statements").list.len() > 0)["code"])
+        observations, reports = hide_figures(
+            dense.observations, statement_codes=statements,
+            rng=np.random.default_rng([seed, _PANEL_DEMO, _STREAM_DISCLOSURE]))
+        note = dense.sources["note"].item() + (
+            "; SPARSE: figures hidden the way real reports hide them "
+            "(fzcompare._synthetic_sparse)")
+        dense = SyntheticPanel(observations=dense.observations, regions=dense.regions,
+                               sources=dense.sources.with_columns(pl.lit(note).alias("note")))
+    sources = pl.concat([dense.sources, report_sources(
+        reports, panel_source=panel_source, region_names=names)]).sort("source_id")
+    return SyntheticPanel(observations=observations, regions=dense.regions, sources=sources)
+
+
+def _did_you_mean(name: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _dense_demo_panel(*, seed: int, county_parents: Sequence[str]) -> SyntheticPanel:
+    """The dense demo panel with its single panel source (``demo_panel``'s figures)."""
     catalog = load_catalog()
     all_regions = load_regions()
     prefectures = all_regions.filter((pl.col("level") == "prefecture")

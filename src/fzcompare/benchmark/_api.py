@@ -22,6 +22,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from fzcompare._deprecation import renamed_arguments
 from fzcompare._names import check_filters
 from fzcompare._provenance import mark_rows, provenance_of
 from fzcompare.benchmark._composite import composite_scores, robustness
@@ -60,13 +61,14 @@ __all__ = [
 ]
 
 
+@renamed_arguments(year="years", regions="regions_table")
 def benchmark(
     observations: pl.DataFrame | pl.LazyFrame,
     criteria: CriteriaSet,
     *,
-    year: int | Sequence[int] | None = None,
+    years: int | Sequence[int] | None = None,
     peers: Peers = None,
-    regions: pl.DataFrame | None = None,
+    regions_table: pl.DataFrame | None = None,
     min_evidence: float | None = None,
 ) -> BenchmarkResult:
     """Score observations against a rubric, ranking only the region-years with evidence.
@@ -80,12 +82,12 @@ def benchmark(
     Args:
         observations: The observation table (``fzcompare.schema``), eager or lazy.
         criteria: The rubric (``fzcompare.criteria.load_criteria``).
-        year: Score only this year (or these years); the year before is scored too, for
+        years: Score only this year (or these years); the year before is scored too, for
             ``prev_rank``. Default: every year present.
         peers: None: peer groups by the rubric's rule; a list of region codes: only these
             regions, grouped by the rule; a mapping or a frame ``region_code, peer_group``:
             explicit groups (only regions named are scored).
-        regions: Regions table (``region_code, level, parent_code``) for regions whose level
+        regions_table: Regions table (``region_code, level, parent_code``) for regions whose level
             or parent the code alone does not tell (e.g. ``fzcompare.store.dataset_regions``).
         min_evidence: Rank a region-year only when the criteria with a disclosed figure carry
             at least this share of the points possible (``evidence_share``); below it the
@@ -133,10 +135,17 @@ def benchmark(
             hint="read a file or bundled id with fzcompare.criteria.load_criteria()")
 
     _check_min_evidence(min_evidence)
-    years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
-    scored = score(observations, criteria, years=years, peers=peers, regions=regions)
+    scored = score(observations, criteria, years=_year_list(years), peers=peers,
+                   regions=regions_table)
     return with_provenance(result_of(scored, criteria, min_evidence=min_evidence),
                            observations)
+
+
+def _year_list(years: int | Sequence[int] | None) -> list[int] | None:
+    """``years`` as the list ``score`` takes (None: every year present)."""
+    if years is None:
+        return None
+    return [years] if isinstance(years, int) else list(years)
 
 
 def _check_min_evidence(min_evidence: float | None) -> None:
@@ -201,14 +210,15 @@ def what_it_would_take(result: BenchmarkResult, *, regions: Sequence[str] | None
     return improvements(result, regions=regions, year=year, max_combinations=max_combinations)
 
 
+@renamed_arguments(year="years", regions="regions_table")
 def compare_editions(
     observations: pl.DataFrame | pl.LazyFrame,
     criteria_a: CriteriaSet,
     criteria_b: CriteriaSet,
     *,
-    year: int | Sequence[int] | None = None,
+    years: int | Sequence[int] | None = None,
     peers: Peers = None,
-    regions: pl.DataFrame | None = None,
+    regions_table: pl.DataFrame | None = None,
     min_evidence: float | None = None,
 ) -> pl.DataFrame:
     """Score the same data against two rubrics (editions or versions) and explain changes.
@@ -239,23 +249,24 @@ def compare_editions(
         'fail -> pass; share 0.0% -> 100.0%; A1.1 online services +10 pts (threshold 90 -> 85)'
     """
     _check_min_evidence(min_evidence)
-    years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
-    result_a = result_of(score(observations, criteria_a, years=years, peers=peers,
-                               regions=regions), criteria_a, min_evidence=min_evidence)
-    result_b = result_of(score(observations, criteria_b, years=years, peers=peers,
-                               regions=regions), criteria_b, min_evidence=min_evidence)
+    wanted = _year_list(years)
+    result_a = result_of(score(observations, criteria_a, years=wanted, peers=peers,
+                               regions=regions_table), criteria_a, min_evidence=min_evidence)
+    result_b = result_of(score(observations, criteria_b, years=wanted, peers=peers,
+                               regions=regions_table), criteria_b, min_evidence=min_evidence)
     return editions(result_a, result_b)
 
 
+@renamed_arguments(year="years", regions="regions_table")
 def composite(
     observations: pl.DataFrame | pl.LazyFrame,
     criteria: CriteriaSet,
     *,
     normalisation: str = "goalposts",
     aggregation: str = "arithmetic",
-    year: int | Sequence[int] | None = None,
+    years: int | Sequence[int] | None = None,
     peers: Peers = None,
-    regions: pl.DataFrame | None = None,
+    regions_table: pl.DataFrame | None = None,
 ) -> CompositeResult:
     """Composite scores over the rubric's scored criteria, weighted by their points.
 
@@ -284,9 +295,8 @@ def composite(
         >>> composite(obs, parse_criteria(rubric_raw_example())).scores["score"].to_list()
         [50.0]
     """
-    years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
-    scored = score(observations, criteria, years=years, peers=peers, regions=regions,
-                   previous=False)
+    scored = score(observations, criteria, years=_year_list(years), peers=peers,
+                   regions=regions_table, previous=False)
     result = composite_scores(scored, criteria, normalisation=normalisation,
                               aggregation=aggregation)
     provenance, marks = provenance_of(observations)
@@ -295,6 +305,7 @@ def composite(
                                provenance=provenance)
 
 
+@renamed_arguments(year="years", regions="regions_table")
 def rank_robustness(
     observations: pl.DataFrame | pl.LazyFrame,
     criteria: CriteriaSet,
@@ -304,9 +315,9 @@ def rank_robustness(
     normalisations: Sequence[str] = NORMALISATIONS,
     aggregations: Sequence[str] = AGGREGATIONS,
     seed: int = 0,
-    year: int | Sequence[int] | None = None,
+    years: int | Sequence[int] | None = None,
     peers: Peers = None,
-    regions: pl.DataFrame | None = None,
+    regions_table: pl.DataFrame | None = None,
 ) -> RobustnessResult:
     """Median rank and 5-95 % rank interval of each region under uncertain choices.
 
@@ -330,9 +341,8 @@ def rank_robustness(
         >>> r.ranks.select("region_code", "nominal_rank", "rank_p95").rows()
         [('420300', 1, 1.0), ('420100', 2, 2.0)]
     """
-    years = [year] if isinstance(year, int) else (list(year) if year is not None else None)
-    scored = score(observations, criteria, years=years, peers=peers, regions=regions,
-                   previous=False)
+    scored = score(observations, criteria, years=_year_list(years), peers=peers,
+                   regions=regions_table, previous=False)
     result = robustness(scored, criteria, draws=draws, weight_spread=weight_spread,
                         normalisations=tuple(normalisations),
                         aggregations=tuple(aggregations), seed=seed)

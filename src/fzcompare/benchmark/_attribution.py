@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from fzcompare._deprecation import renamed_arguments
 from fzcompare.benchmark._explain import editions
 from fzcompare.benchmark._result import BenchmarkResult
 from fzcompare.benchmark._score import score
@@ -101,10 +102,11 @@ def _common_regions(a: BenchmarkResult, year_a: int, b: BenchmarkResult,
     return sorted(scored(a, year_a).join(scored(b, year_b), on=_KEY)["region_code"].to_list())
 
 
+@renamed_arguments(regions="regions_table")
 def change_attribution(result_from: BenchmarkResult, result_to: BenchmarkResult | None = None,
                        *, year_from: int | None = None, year_to: int | None = None,
                        observations: pl.DataFrame | pl.LazyFrame | None = None,
-                       regions: pl.DataFrame | None = None) -> AttributionResult:
+                       regions_table: pl.DataFrame | None = None) -> AttributionResult:
     """Split each region's score change between two years by area and criterion.
 
     The parts are each criterion's change of points earned, one ``adjustment`` per area
@@ -120,7 +122,7 @@ def change_attribution(result_from: BenchmarkResult, result_to: BenchmarkResult 
         year_from: The earlier year (default: the latest scored year before ``year_to``).
         year_to: The later year (default: the latest year of ``result_to``).
         observations: Needed when the rubrics differ, to score the earlier year again.
-        regions: Regions table for that re-scoring (as for ``benchmark``).
+        regions_table: Regions table for that re-scoring (as for ``benchmark``).
 
     Raises:
         ValueError: Fewer than two years, or different rubrics without ``observations``.
@@ -153,7 +155,7 @@ def change_attribution(result_from: BenchmarkResult, result_to: BenchmarkResult 
         )
         raise InvalidArgumentError(
             msg,
-            hint="score both years (benchmark(..., year=[y - 1, y])) or pass two results")
+            hint="score both years (benchmark(..., years=[y - 1, y])) or pass two results")
     same = result_from.rubric.sha256 == later.rubric.sha256
     start, rubric_effect, reasons = result_from, None, None
     if not same:
@@ -164,7 +166,7 @@ def change_attribution(result_from: BenchmarkResult, result_to: BenchmarkResult 
                 hint="pass observations= so that the earlier year can be scored with the "
                 "later edition")
         start, rubric_effect, reasons = _rescored(result_from, later, year_from,
-                                                  observations, regions)
+                                                  observations, regions_table)
     codes = _common_regions(result_from, year_from, later, year_to)
     scale = 1.0 if same else 100.0 / later.rubric.total_points
     parts, ends = _parts(later, year_from, year_to, codes, start, scale)

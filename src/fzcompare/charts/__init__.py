@@ -15,11 +15,11 @@ mapping), then the bundled regions table and catalog, then the code itself; they
 drawn as plain text only.
 
 One private module per family: ``_observations`` (``trend_panels``), ``_changes``
-(``yoy_dumbbell``, ``dispersion_chart``), ``_benchmark_results`` (``bullet_chart``,
-``area_profile``, ``criteria_heatmap``, ``rank_bump``), ``_waterfall``
-(``change_waterfall``), ``_funnel`` (``funnel_plot``, ``funnel_limits``, ``funnel_table``) and
-``_output`` (``save_png``, ``figure_to_data_uri``); ``_style``, ``_labels``, ``_fonts`` and
-``_common`` are shared.
+(``yoy_dumbbell``, ``dispersion_chart``), ``_coverage`` (``coverage_heatmap``),
+``_benchmark_results`` (``bullet_chart``, ``area_profile``, ``criteria_heatmap``,
+``rank_bump``), ``_waterfall`` (``change_waterfall``), ``_funnel`` (``funnel_plot``,
+``funnel_limits``, ``funnel_table``) and ``_output`` (``save_png``, ``figure_to_data_uri``);
+``_style``, ``_labels``, ``_fonts`` and ``_common`` are shared.
 matplotlib is imported on the first chart call, not by ``import fzcompare.charts``.
 
 Examples:
@@ -42,6 +42,7 @@ from fzcompare.charts._benchmark_results import (
 )
 from fzcompare.charts._changes import dispersion_chart, yoy_dumbbell
 from fzcompare.charts._common import OBSERVATION_COLUMNS, TRENDS_COLUMNS
+from fzcompare.charts._coverage import COVERAGE_COLUMNS, coverage_heatmap
 from fzcompare.charts._fonts import ChartFont, chart_font
 from fzcompare.charts._funnel import FUNNEL_LEVELS, funnel_limits, funnel_plot, funnel_table
 from fzcompare.charts._observations import trend_panels
@@ -49,6 +50,7 @@ from fzcompare.charts._output import figure_to_data_uri, save_png
 from fzcompare.charts._waterfall import change_waterfall
 
 __all__ = [
+    "COVERAGE_COLUMNS",
     "FUNNEL_LEVELS",
     "OBSERVATION_COLUMNS",
     "TRENDS_COLUMNS",
@@ -57,6 +59,7 @@ __all__ = [
     "bullet_chart",
     "change_waterfall",
     "chart_font",
+    "coverage_heatmap",
     "criteria_heatmap",
     "dispersion_chart",
     "figure_to_data_uri",

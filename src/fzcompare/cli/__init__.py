@@ -15,6 +15,7 @@ import typer
 
 from fzcompare._version import __version__
 from fzcompare.cli._benchmark import benchmark_command
+from fzcompare.cli._coverage import coverage_command
 from fzcompare.cli._dataset import (
     dataset_catalog,
     dataset_convert_command,
@@ -66,6 +67,7 @@ def _register(root: typer.Typer) -> None:
     root.command("validate")(validate_command)
     root.command("trends")(trends_command)
     root.command("benchmark")(benchmark_command)
+    root.command("coverage")(coverage_command)
     root.command("report")(report_command)
     root.command("report-index")(report_index_command)
     dataset = typer.Typer(
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
     Examples:
         >>> main(["dataset", "info", "datasets/demo"])
-        datasets/demo: ... observations, 25 regions, 40 indicators, 1 sources
+        datasets/demo: ... observations, 25 regions, 40 indicators, 151 sources
         ...
           NOTE: this dataset holds synthetic (generated, not real) figures.
         0

@@ -142,7 +142,7 @@ def benchmark_command(
     observations = load(dataset, version=version)
     regions = dataset_regions(dataset)
     sources = load_sources(dataset)
-    result = benchmark(observations, rubric, year=year, regions=regions,
+    result = benchmark(observations, rubric, years=year, regions_table=regions,
                        min_evidence=min_evidence)
     names = regions.select("region_code", pl.col("name_zh").alias("region_name"))
     frame = _pick(result, table.value, names, region)

@@ -25,7 +25,7 @@ def uncertainty_frame(observations: pl.DataFrame, rubric: CriteriaSet, *, year: 
                       ) -> tuple[pl.DataFrame, list[str]]:
     """The rank-uncertainty table (the year before is simulated too, for rank changes)."""
     years = None if year is None else [year - 1, year]
-    result = benchmark(observations, rubric, year=years, regions=regions)
+    result = benchmark(observations, rubric, years=years, regions_table=regions)
     uncertainty = rank_uncertainty(result, draws=draws, seed=seed, observations=observations)
     frame = uncertainty.ranks
     if year is not None:
@@ -44,7 +44,7 @@ def uncertainty_frame(observations: pl.DataFrame, rubric: CriteriaSet, *, year: 
 def audit_frame(observations: pl.DataFrame, rubric: CriteriaSet, *, year: int | None,
                 regions: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     """The audit's criteria table (with its area's alpha) and its findings as notes."""
-    result = benchmark(observations, rubric, year=year, regions=regions)
+    result = benchmark(observations, rubric, years=year, regions_table=regions)
     report = audit(result)
     frame = report.criteria.join(report.areas.select("area_id", "cronbach_alpha"),
                                  on="area_id", how="left", maintain_order="left")

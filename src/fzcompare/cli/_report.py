@@ -75,7 +75,7 @@ def report_command(
         f"v{rubric.version}")
     validation = None
     if validate:
-        validation = run_validation(observations, sources=sources, regions=regions)
+        validation = run_validation(observations, sources=sources, regions_table=regions)
         log(f"validation: {validation.verdict}")
 
     progress = None
@@ -88,7 +88,7 @@ def report_command(
         def progress(message: str) -> None:
             bar.update(task, description=message)
     try:
-        built = build_report(observations, rubric, sources=sources, regions=regions,
+        built = build_report(observations, rubric, sources=sources, regions_table=regions,
                              as_of=as_of_date, year=year, focus_regions=region,
                              validation=validation, allow_invalid=allow_invalid,
                              dataset_label=str(dataset), charts=charts, progress=progress,

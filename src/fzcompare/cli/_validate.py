@@ -202,7 +202,7 @@ def validate_command(
         typer.echo(f"error: {dataset}: cannot read the observations ({error})", err=True)
         raise typer.Exit(1) from None
     try:
-        result = run_validation(observations, sources=source_table, regions=regions,
+        result = run_validation(observations, sources=source_table, regions_table=regions,
                                 suites=chosen, extra_suites=extra_suites, docs=docs)
     except (SuiteError, InvalidArgumentError) as error:
         raise _usage(str(error)) from None

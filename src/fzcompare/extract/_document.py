@@ -353,7 +353,7 @@ def read_region(text: str, title: str | None, *, year: int | None = None,
         if not issuer:
             continue
         try:
-            match = find_region(issuer, year=year, context_text=head, regions=regions,
+            match = find_region(issuer, year=year, context_text=head, regions_table=regions,
                                 province=province, context=context)
         except AmbiguousRegionError as error:
             ambiguous = ambiguous or error.message

@@ -13,6 +13,7 @@ from typing import Final
 
 import polars as pl
 
+from fzcompare._deprecation import renamed_arguments
 from fzcompare.catalog import Catalog, load_catalog, load_regions
 from fzcompare.errors import AmbiguousRegionError, ExtractionError, UnknownRegionError
 from fzcompare.extract import _lexicon as lex
@@ -36,6 +37,7 @@ from fzcompare.extract._mapping import (
     scope_cue_pattern,
     score_context,
 )
+from fzcompare.extract._no_number import find_coverage_statements
 from fzcompare.extract._normalize import NormalizedText, find_mojibake, normalize
 from fzcompare.extract._numbers import FoundNumber, chinese_numeral_value, scan_numbers
 from fzcompare.extract._readers import ReadDocument, read_document, with_file_facts
@@ -112,7 +114,7 @@ def _marks(text: str) -> _Marks:
 class _Figure:
     """A figure on its way to becoming an observation (mutable while mapping)."""
 
-    value: float
+    value: float | None  # None: a statement without a figure (disclosure no_number)
     unit: str
     qualifier: str
     start: int
@@ -154,7 +156,8 @@ def _level_from_code(code: str) -> str:
     return "county"
 
 
-def resolve_region(region: str, regions: pl.DataFrame | None = None, *,
+@renamed_arguments(regions="regions_table")
+def resolve_region(region: str, regions_table: pl.DataFrame | None = None, *,
                    province: str | None = None) -> tuple[str, str | None, str]:
     """A region given as a 6-digit code or a name -> (code, name, level).
 
@@ -172,9 +175,9 @@ def resolve_region(region: str, regions: pl.DataFrame | None = None, *,
         (('440300', '深圳市', 'prefecture'), ('110105', '朝阳区', 'county'))
     """
     region = region.strip()
-    extra = None if regions is None or regions is load_regions() else regions
+    extra = None if regions_table is None or regions_table is load_regions() else regions_table
     try:
-        match = resolve(region, regions=extra, province=province)
+        match = resolve(region, regions_table=extra, province=province)
     except UnknownRegionError as error:
         if re.fullmatch(r"\d{6}", region):
             return region, None, _level_from_code(region)
@@ -468,6 +471,43 @@ def _statement_figures(doc: NormalizedText, compiled: CompiledCatalog, sections:
     return figures
 
 
+def _no_number_figures(doc: NormalizedText, compiled: CompiledCatalog, catalog: Catalog,
+                       sections: list[Section], taken: list[_Figure],
+                       cues: tuple[list[int], list[int], list[str]], marks: _Marks
+                       ) -> list[_Figure]:
+    """Statements without a figure (全覆盖 for a rate the catalog gives no 100 % rule)."""
+    text = doc.text
+    if "全覆盖" not in text:
+        return []
+    occupied = [(f.start, f.end) for f in taken]
+    clause_marks = marks.clause
+    row_of = {code: i for i, code in enumerate(compiled.codes)}
+    starts = {hit.start(): _bounds(clause_marks, hit.start(), hit.end(), len(text))[0]
+              for hit in re.finditer("全覆盖", text)}
+    section_starts = [s.start for s in sections]
+    figures: list[_Figure] = []
+    for start, end, row, _ in find_coverage_statements(text, catalog, starts):
+        if any(a < end and start < b for a, b in occupied):
+            continue
+        indicator = row_of.get(str(catalog.indicators["code"][row]))
+        if indicator is None:
+            continue
+        si = bisect.bisect_right(section_starts, start) - 1
+        sentence_start, _ = _bounds(marks.sentence, start, end, len(text))
+        figures.append(_Figure(
+            value=None, unit=compiled.units[indicator], qualifier="eq", start=start, end=end,
+            quote_start=start, quote_end=end, label=text[start:end],
+            candidates=[Candidate(indicator, MAP_THRESHOLD)],
+            scope_kind=_explicit_scope(cues, sentence_start, start, start, end),
+            section=sections[si] if si >= 0 else None, mappable=True))
+    return figures
+
+
+def _shown(figure: _Figure) -> str:
+    return ("a statement without a figure" if figure.value is None
+            else f"{figure.value:g} {figure.unit}")
+
+
 def _count_items(subject: str) -> tuple[int, int, bool]:
     """Named items at the end of a clause part: (count, offset of the first, lower bound).
 
@@ -652,7 +692,7 @@ def _assign(figures: list[_Figure], compiled: CompiledCatalog, scope_names: dict
                     raw_start, raw_end = doc.raw_span(figure.start, figure.end)
                     warnings.append(ExtractionWarning(
                         "duplicate_key", f"{key[0]} ({key[1]}) already holds "
-                        f"{other.value:g} {other.unit}; {figure.value:g} {figure.unit} was "
+                        f"{_shown(other)}; {_shown(figure)} was "
                         "given to another code or kept unmapped", raw_start, raw_end))
                 continue
             taken[key] = i
@@ -698,7 +738,7 @@ def _checks(figures: list[_Figure], keys: list[tuple[str, str]], compiled: Compi
             warnings: list[ExtractionWarning]) -> pl.DataFrame:
     values: dict[tuple[int, str], float] = {}
     for figure, (_, scope) in zip(figures, keys, strict=True):
-        if figure.indicator is not None:
+        if figure.indicator is not None and figure.value is not None:
             values[(figure.indicator, scope)] = figure.value
     rows: list[tuple[object, ...]] = []
     scopes = sorted({scope for _, scope in values})
@@ -733,13 +773,14 @@ def _checks(figures: list[_Figure], keys: list[tuple[str, str]], compiled: Compi
     return _frame(rows, _CHECKS_SCHEMA)
 
 
+@renamed_arguments(regions="regions_table")
 def extract(
     source: str | bytes | os.PathLike[str],
     *,
     region: str | None = None,
     year: int | None = None,
     catalog: Catalog | None = None,
-    regions: pl.DataFrame | None = None,
+    regions_table: pl.DataFrame | None = None,
     province: str | None = None,
     context: Sequence[str] = (),
 ) -> ExtractionResult:
@@ -752,7 +793,7 @@ def extract(
         region: The reporting region as a 6-digit code or a name; overrides the title.
         year: The reporting year; overrides the title.
         catalog: The indicator catalog (default: the bundled one).
-        regions: The regions table (default: the bundled one).
+        regions_table: The regions table (default: the bundled one).
         province: The province the report is from (name or code); settles a region name
             that several provinces share (鼓楼区, 朝阳区).
         context: Codes of other regions of the same dataset; they settle a shared name
@@ -775,7 +816,7 @@ def extract(
     """
     raw, encoding, path, data, read = _read(source)
     catalog = load_catalog() if catalog is None else catalog
-    regions = load_regions() if regions is None else regions
+    regions_table = load_regions() if regions_table is None else regions_table
     compiled = compiled_for(catalog)
     warnings: list[ExtractionWarning] = []
     doc = normalize(raw)
@@ -787,7 +828,7 @@ def extract(
             span.raw_end))
     if read is not None:
         warnings.extend(ExtractionWarning(code, message) for code, message in read.warnings)
-    info = _metadata(doc, region=region, year=year, regions=regions, encoding=encoding,
+    info = _metadata(doc, region=region, year=year, regions=regions_table, encoding=encoding,
                      path=path, digest=digest, warnings=warnings, province=province,
                      context=context)
     if read is not None:
@@ -805,6 +846,7 @@ def extract(
     figures = _figures(doc, numbers, compiled, sections, cues, marks,
                        SpanSet.of((s.start, s.end) for s in mojibake), warnings)
     figures += _statement_figures(doc, compiled, sections, cues, marks)
+    figures += _no_number_figures(doc, compiled, catalog, sections, figures, cues, marks)
     listed, listed_spans = _listing_figures(doc, compiled, sections, numbers, cues, marks)
     figures += listed
     figures += _title_count_figures(doc, compiled, sections, numbers, cues, marks,
@@ -812,6 +854,9 @@ def extract(
     figures.sort(key=lambda f: f.start)
     scope_names = scope_words(region_suffix(info.region_name, level), level)
     keys = _assign(figures, compiled, scope_names, warnings, doc)
+    # A statement without a figure is kept only when it names a catalog indicator.
+    kept = [i for i, f in enumerate(figures) if f.value is not None or f.indicator is not None]
+    figures, keys = [figures[i] for i in kept], [keys[i] for i in kept]
     checks = _checks(figures, keys, compiled, warnings)
     n = len(figures)
     quotes = [_quote_bounds(text, f.quote_start, f.quote_end) for f in figures]
@@ -827,6 +872,7 @@ def extract(
         "qualifier": [f.qualifier for f in figures],
         "source_id": [info.source_id] * n,
         "quote": [text[start:end] for start, end in quotes],
+        "disclosure": ["reported" if f.value is not None else "no_number" for f in figures],
         "domain": [
             f.section.domain if f.section is not None and f.section.domain is not None
             else (domains[f.indicator] if f.indicator is not None else None)

@@ -123,7 +123,10 @@ class ExtractionResult:
 
     @property
     def sources(self) -> pl.DataFrame:
-        """The one-row sources table for this report (``SOURCE_SCHEMA``, kind ``report``)."""
+        """The one-row sources table for this report (``SOURCE_SCHEMA``, kind ``report``).
+
+        Its ``region_code`` and ``year`` are the report's, so the region-year has a report.
+        """
         doc = self.document
         note = f"extracted by fzcompare.extract; {len(self.warnings)} warning(s)"
         if doc.path:
@@ -135,7 +138,8 @@ class ExtractionResult:
         return pl.DataFrame(
             [{"source_id": doc.source_id, "title": doc.title or "", "publisher":
               doc.publisher or "", "published": doc.published, "url": doc.url or "",
-              "kind": "report", "note": note}],
+              "kind": "report", "region_code": doc.region_code, "year": doc.year,
+              "note": note}],
             schema=SOURCE_SCHEMA,
         )
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 import polars as pl
 import yaml
 
+from fzcompare._deprecation import renamed_arguments
 from fzcompare.catalog import Catalog, load_catalog, load_regions
 from fzcompare.errors import FzcompareError, TableImportError
 from fzcompare.ingest._cells import parse_cell
@@ -222,13 +223,14 @@ def _read_file(run: _Run, path: Path) -> tuple[dict[str, object], int]:
     return source, len(values)
 
 
+@renamed_arguments(regions="regions_table")
 def import_tables(
     paths: Sequence[str | os.PathLike[str]],
     *,
     into: str | os.PathLike[str] | None = None,
     mapping: str | os.PathLike[str] | None = None,
     catalog: Catalog | None = None,
-    regions: pl.DataFrame | None = None,
+    regions_table: pl.DataFrame | None = None,
 ) -> ImportResult:
     """Import indicator tables (XLSX, CSV, Parquet; long or wide) as observations.
 
@@ -241,7 +243,7 @@ def import_tables(
         into: The dataset to add the observations to (replacing rows with the same key).
         mapping: An edited plan file (header -> code, region name -> code).
         catalog: The indicator catalog (default: the bundled one).
-        regions: The regions table (default: the bundled one).
+        regions_table: The regions table (default: the bundled one).
 
     Returns:
         The observations, the mapping, the cells kept out and the per-file errors.
@@ -259,7 +261,7 @@ def import_tables(
         [('D2', '—', 'not_disclosed')]
     """
     run = _Run(load_catalog() if catalog is None else catalog,
-               load_regions() if regions is None else regions,
+               load_regions() if regions_table is None else regions_table,
                read_mapping(mapping) if mapping is not None else None)
     sources: list[dict[str, object]] = []
     errors: list[TableImportError] = []

@@ -9,6 +9,7 @@ from typing import Final
 
 import polars as pl
 
+from fzcompare._deprecation import renamed_arguments
 from fzcompare.catalog import Catalog
 from fzcompare.extract._document import lookup_region, region_index
 from fzcompare.ingest._cells import unit_of_header
@@ -131,7 +132,8 @@ _LEVEL_BY_ENDING: Final[tuple[tuple[str, str], ...]] = (
     ("000000", "country"), ("0000", "province"), ("00", "prefecture"))
 
 
-def resolve_region(name: str, regions: pl.DataFrame) -> RegionMatch:
+@renamed_arguments(regions="regions_table")
+def resolve_region(name: str, regions_table: pl.DataFrame) -> RegionMatch:
     """The region a table cell names, through the regions table.
 
     This is the one place the import resolves region names: when the national name
@@ -146,11 +148,11 @@ def resolve_region(name: str, regions: pl.DataFrame) -> RegionMatch:
     """
     text = str(name).strip()
     if re.fullmatch(r"\d{6}", text):
-        rows = region_index(regions).rows
+        rows = region_index(regions_table).rows
         if text in rows:
             return RegionMatch(text, text, rows[text][1])
         return RegionMatch(text, None, None)
-    code = lookup_region(text, regions) if text else None
+    code = lookup_region(text, regions_table) if text else None
     if code is None:
         return RegionMatch(text, None, None)
-    return RegionMatch(text, code, region_index(regions).rows[code][1])
+    return RegionMatch(text, code, region_index(regions_table).rows[code][1])

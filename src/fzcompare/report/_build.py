@@ -19,6 +19,7 @@ import polars as pl
 
 from fzcompare import benchmark as bm
 from fzcompare import charts, trends
+from fzcompare._deprecation import renamed_arguments
 from fzcompare._display import html_table
 from fzcompare._export import XlsxNotes, xlsx_bytes
 from fzcompare._io import atomic_write_bytes
@@ -37,8 +38,11 @@ from fzcompare.report._uncertainty_section import insert_section, uncertainty_se
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.figure import Figure
 
+    from fzcompare.benchmark import BenchmarkResult, BenchmarkSettings
     from fzcompare.criteria import CriteriaSet
+    from fzcompare.validate import ValidationResult
 
 __all__ = ["FORMATS", "Report", "build_report", "write_report"]
 
@@ -80,7 +84,8 @@ class Report:
         >>> cities = load("datasets/demo").filter(
         ...     pl.col("region_code").is_in(["420300", "420500", "420600"]))
         >>> report = build_report(cities, parse_criteria(rubric),
-        ...     sources=load_sources("datasets/demo"), regions=dataset_regions("datasets/demo"),
+        ...     sources=load_sources("datasets/demo"),
+        ...     regions_table=dataset_regions("datasets/demo"),
         ...     as_of=dt.date(2025, 1, 15), charts=False, embed_font=False)
         >>> sorted(report.tables)  # doctest: +NORMALIZE_WHITESPACE
         ['areas', 'changes', 'common_set', 'coverage', 'criteria', 'totals', 'validation',
@@ -122,7 +127,7 @@ class Report:
         return self.tables["totals"].to_pandas()
 
 
-def _validation_outcomes(validation: Any) -> tuple[pl.DataFrame, str]:
+def _validation_outcomes(validation: ValidationResult | None) -> tuple[pl.DataFrame, str]:
     if validation is None:
         return pl.DataFrame(schema=_OUTCOME_SCHEMA), "not run"
     outcomes = validation.outcomes
@@ -142,16 +147,17 @@ def _headline_indicators(criteria_set: CriteriaSet, observations: pl.DataFrame,
     return ranked[:limit]
 
 
+@renamed_arguments(regions="regions_table")
 def build_report(
     observations: pl.DataFrame,
     criteria: CriteriaSet,
     *,
     sources: pl.DataFrame,
-    regions: pl.DataFrame,
+    regions_table: pl.DataFrame,
     as_of: dt.date,
     year: int | None = None,
     focus_regions: Sequence[str] | None = None,
-    validation: Any = None,
+    validation: ValidationResult | None = None,
     allow_invalid: bool = False,
     dataset_label: str = "",
     charts: bool = True,
@@ -167,7 +173,7 @@ def build_report(
         observations: The observation table.
         criteria: The rubric (``fzcompare.criteria.load_criteria``).
         sources: The sources table (marks synthetic data, lists the sources used).
-        regions: Regions table with names (``fzcompare.store.dataset_regions``).
+        regions_table: Regions table with names (``fzcompare.store.dataset_regions``).
         as_of: The date printed in the report; the report depends on no other clock.
         year: Reporting year (default: the year with the most regions ranked on evidence,
             the latest among equals; the report says which and why).
@@ -201,7 +207,8 @@ def build_report(
         >>> cities = load("datasets/demo").filter(
         ...     pl.col("region_code").is_in(["420300", "420500", "420600"]))
         >>> report = build_report(cities, parse_criteria(rubric),
-        ...     sources=load_sources("datasets/demo"), regions=dataset_regions("datasets/demo"),
+        ...     sources=load_sources("datasets/demo"),
+        ...     regions_table=dataset_regions("datasets/demo"),
         ...     as_of=dt.date(2025, 1, 15), charts=False, embed_font=False)
         >>> report
         Report(year=2024, regions=3, pass=2, validation=not run, synthetic=True)
@@ -221,7 +228,8 @@ def build_report(
                  "--allow-invalid to report anyway")
 
     step("scoring")
-    result = bm.benchmark(observations, criteria, regions=regions, min_evidence=min_evidence)
+    result = bm.benchmark(observations, criteria, regions_table=regions_table,
+                          min_evidence=min_evidence)
     totals_all = result.totals
     if totals_all.height == 0:
         msg = "no region of the dataset is scored by this rubric"
@@ -244,7 +252,7 @@ def build_report(
     used = (observations.group_by("source_id").len("rows")
             .join(sources, on="source_id", how="left").sort("source_id"))
     synthetic = any(kinds.get(s) == "synthetic" for s in used["source_id"].to_list())
-    region_names = dict(regions.select("region_code", "name_zh").iter_rows())
+    region_names = dict(regions_table.select("region_code", "name_zh").iter_rows())
     catalog_names = _indicator_names()
 
     chart_images: list[ChartImage] = []
@@ -364,7 +372,7 @@ def choose_year(totals: pl.DataFrame) -> tuple[int, str]:
     return int(best["year"]), reason
 
 
-def coverage_table(result: Any) -> pl.DataFrame:
+def coverage_table(result: BenchmarkResult) -> pl.DataFrame:
     """Per region of the rubric's levels and year scored: evidence share and rank status.
 
     ``status``: ``ranked``, ``insufficient_evidence``, or ``no_figures`` (the region has
@@ -397,7 +405,8 @@ def _indicator_names() -> dict[str, str]:
 
 
 def _summary(*, meta: Mapping[str, Any], totals: pl.DataFrame, verdict: str,
-             outcomes: pl.DataFrame, allow_invalid: bool, settings: Any) -> dict[str, Any]:
+             outcomes: pl.DataFrame, allow_invalid: bool,
+             settings: BenchmarkSettings) -> dict[str, Any]:
     counts = dict(totals.group_by("verdict").len().iter_rows())
     failed = outcomes.filter(~pl.col("success")) if outcomes.height else outcomes
     return {
@@ -437,7 +446,7 @@ def _summary(*, meta: Mapping[str, Any], totals: pl.DataFrame, verdict: str,
 def _draw_charts(
     *,
     observations: pl.DataFrame,
-    result: Any,
+    result: BenchmarkResult,
     year_criteria: pl.DataFrame,
     changes: pl.DataFrame,
     year: int,
@@ -452,7 +461,7 @@ def _draw_charts(
     totals = result.totals
     year_totals = totals.filter(pl.col("year") == year)
 
-    def add(chart_id: str, fig: Any, alt: str, caption: str,
+    def add(chart_id: str, fig: Figure, alt: str, caption: str,
             into: list[ChartImage] = images) -> None:
         into.append(ChartImage(id=chart_id, uri=_uri(fig), alt=alt, caption=caption))
         fig.clear()
@@ -545,7 +554,7 @@ class _RegionJob:
     criteria: pl.DataFrame
 
 
-def _uri(fig: Any) -> str:
+def _uri(fig: Figure) -> str:
     return charts.figure_to_data_uri(fig, dpi=REPORT_DPI, colors=REPORT_COLORS)
 
 
@@ -597,7 +606,8 @@ def write_report(report: Report, out_dir: str | Path, *,
         >>> cities = load("datasets/demo").filter(
         ...     pl.col("region_code").is_in(["420300", "420500", "420600"]))
         >>> report = build_report(cities, parse_criteria(rubric),
-        ...     sources=load_sources("datasets/demo"), regions=dataset_regions("datasets/demo"),
+        ...     sources=load_sources("datasets/demo"),
+        ...     regions_table=dataset_regions("datasets/demo"),
         ...     as_of=dt.date(2025, 1, 15), charts=False, embed_font=False)
         >>> out = Path(tempfile.mkdtemp())
         >>> written = write_report(report, out, formats=("html", "md", "json", "csv"))

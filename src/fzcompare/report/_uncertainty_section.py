@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from fzcompare.benchmark import audit, rank_uncertainty
+from fzcompare.benchmark import BenchmarkResult, audit, rank_uncertainty
 
 __all__ = ["UncertaintySection", "insert_section", "uncertainty_section"]
 
@@ -61,7 +61,7 @@ def _rank_rows(ranks: pl.DataFrame, names: Mapping[str, str]) -> list[list[str]]
     return rows
 
 
-def uncertainty_section(observations: pl.DataFrame, result: Any, *, year: int,
+def uncertainty_section(observations: pl.DataFrame, result: BenchmarkResult, *, year: int,
                         names: Mapping[str, str], draws: int = 500, seed: int = 0
                         ) -> UncertaintySection:
     """Simulate ``result`` (``rank_uncertainty``), audit it and lay both out for the report.

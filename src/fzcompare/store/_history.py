@@ -13,7 +13,7 @@ import polars as pl
 
 from fzcompare.catalog import REGION_SCHEMA
 from fzcompare.errors import DatasetWriteError, SchemaError
-from fzcompare.schema import SOURCE_SCHEMA
+from fzcompare.schema import SOURCE_SCHEMA, with_added_columns
 from fzcompare.store._layout import (
     OBSERVATIONS,
     REGIONS,
@@ -200,7 +200,7 @@ def _legacy_quarantine(source: Path) -> pl.DataFrame:
     path = source / _LEGACY_QUARANTINE
     if not path.is_file():
         return pl.DataFrame(schema=STORED_SCHEMA)
-    table = pl.read_parquet(path)
+    table = with_added_columns(pl.read_parquet(path), STORED_SCHEMA)
     return conform(table.lazy(), STORED_SCHEMA, table.columns).collect()
 
 

@@ -14,7 +14,13 @@ import polars as pl
 from fzcompare.catalog import REGION_LEVELS, REGION_SCHEMA, load_catalog, load_regions
 from fzcompare.errors import SchemaError
 from fzcompare.regions import region_history
-from fzcompare.schema import OBSERVATION_SCHEMA, SOURCE_SCHEMA, check_observations
+from fzcompare.schema import (
+    OBSERVATION_SCHEMA,
+    SOURCE_SCHEMA,
+    added_columns,
+    check_observations,
+    with_added_columns,
+)
 from fzcompare.store._layout import (
     DEFAULT_DATASET,
     OBSERVATIONS,
@@ -92,9 +98,13 @@ def scan(
                               path=str(dataset), reason="not_versioned",
                               hint=f"convert it first: fzcompare dataset convert {dataset}")
         _check_legacy_files(dataset)
-        return _scan_legacy(dataset, storage_options).select(list(OBSERVATION_SCHEMA))
-    return (pl.scan_delta(table_uri(dataset, OBSERVATIONS), version=version,
+        return with_added_columns(_scan_legacy(dataset, storage_options),
+                                  OBSERVATION_SCHEMA).select(list(OBSERVATION_SCHEMA))
+    # Tables written before a column existed lack it: its read default fills it (schema.
+    # OBSERVATION_DEFAULTS: disclosure is "reported" where a value is filled).
+    table = pl.scan_delta(table_uri(dataset, OBSERVATIONS), version=version,
                           storage_options=storage_options)
+    return (with_added_columns(table, OBSERVATION_SCHEMA)
             .filter(pl.col("status") == ACTIVE).select(list(OBSERVATION_SCHEMA)))
 
 
@@ -117,14 +127,18 @@ def read_side_table(dataset: str | os.PathLike[str], name: str,
         table = open_table(table_uri(dataset, name), storage_options)
         if table is None:
             return pl.DataFrame(schema=schema)
-        return pl.scan_delta(table).select(
+        return with_added_columns(pl.scan_delta(table), schema).select(
             [pl.col(c).cast(t) for c, t in schema.items()]).collect()
     csv = join(dataset, f"{name}.csv")
     if is_remote(dataset):
         return _read_remote_csv(csv, schema, storage_options)
     if not Path(csv).is_file():
         return pl.DataFrame(schema=schema)
-    return pl.read_csv(csv, schema=schema)
+    # Read by header name, so a table written before a column was added still loads.
+    header = pl.read_csv(csv, n_rows=0).columns
+    frame = pl.read_csv(csv, schema_overrides={c: t for c, t in schema.items() if c in header})
+    return with_added_columns(frame, schema).select(
+        [pl.col(c).cast(t) for c, t in schema.items()])
 
 
 def dataset_regions(
@@ -214,11 +228,12 @@ def load_sources(
     Examples:
         >>> import tempfile
         >>> sources = load_sources("datasets/real")
-        >>> sources.columns
-        ['source_id', 'title', 'publisher', 'published', 'url', 'kind', 'note']
+        >>> sources.columns  # doctest: +NORMALIZE_WHITESPACE
+        ['source_id', 'title', 'publisher', 'published', 'url', 'kind', 'region_code', 'year',
+         'note']
         >>> sorted(set(sources["kind"]))
         ['news', 'report']
-        >>> load_sources("datasets/demo")["kind"].to_list()
+        >>> load_sources("datasets/demo")["kind"].unique().to_list()
         ['synthetic']
         >>> load_sources(tempfile.mkdtemp()).height
         0
@@ -320,7 +335,8 @@ def _explain_read_error(dataset: str | os.PathLike[str], exc: BaseException) -> 
             except (pl.exceptions.PolarsError, OSError) as file_exc:
                 return SchemaError(f"{file}: not a readable Parquet file ({file_exc})",
                                    path=str(file), reason="unreadable_file")
-            missing = [c for c in OBSERVATION_SCHEMA if c not in schema and c != "year"]
+            missing = [c for c in OBSERVATION_SCHEMA if c not in schema and c != "year"
+                       and c not in added_columns(OBSERVATION_SCHEMA)]
             if missing:
                 return SchemaError(f"{file}: missing columns: {', '.join(missing)}",
                                    path=str(file), column=missing[0], reason="missing_column")

@@ -13,12 +13,12 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Final, Generic, Literal, TypeVar
 
 import polars as pl
 
 from fzcompare.errors import ConcurrentWriteError, DatasetWriteError
-from fzcompare.schema import OBSERVATION_SCHEMA
+from fzcompare.schema import OBSERVATION_SCHEMA, with_added_columns
 from fzcompare.store._layout import StorageOptions, open_table, pause
 
 if TYPE_CHECKING:
@@ -90,10 +90,10 @@ class Snapshot:
         return None if self.table is None else int(self.table.version())
 
     def scan(self) -> pl.LazyFrame:
-        """All rows of this version, in ``schema``."""
+        """All rows of this version, in ``schema`` (columns added since: their read default)."""
         if self.table is None:
             return pl.LazyFrame(schema=dict(self.schema))
-        frame = pl.scan_delta(self.table)
+        frame = with_added_columns(pl.scan_delta(self.table), self.schema)
         return conform(frame, self.schema, frame.collect_schema().names())
 
     def rows(self, years: Iterable[int] | None = None) -> pl.DataFrame:
@@ -158,10 +158,13 @@ def _write(snap: Snapshot, commit: Commit, partition_by: list[str] | None) -> No
         write_deltalake(snap.uri, arrow, mode="error", partition_by=partition_by,
                         storage_options=snap.storage_options, commit_properties=properties)
         return
-    # schema_mode="merge": a table written before a column existed gains it (old rows: null)
+    # A table written before a column existed gains it (older files read it as null, which
+    # the read defaults fill); otherwise the table's schema must stay as it is.
+    known = set(pl.scan_delta(snap.table).collect_schema().names())
+    evolve: Literal["merge"] | None = "merge" if set(snap.schema) - known else None
     write_deltalake(snap.table, arrow, mode="overwrite", predicate=_predicate(commit),
                     partition_by=partition_by, commit_properties=properties,
-                    schema_mode="merge")
+                    schema_mode=evolve)
 
 
 def _lost_race(exc: Exception, snap: Snapshot) -> bool:

@@ -18,15 +18,19 @@ from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
+from fzcompare._deprecation import renamed_arguments
 from fzcompare._display import html_table
 from fzcompare.catalog import REGION_SCHEMA, load_catalog
 from fzcompare.errors import DatasetWriteError, SchemaError
 from fzcompare.schema import (
     KEY_COLUMNS,
     OBSERVATION_SCHEMA,
+    SOURCE_DEFAULTS,
     SOURCE_KINDS,
     SOURCE_SCHEMA,
     check_observations,
+    conform_sources,
+    with_added_columns,
 )
 from fzcompare.store._documents import check_documents, merge_documents
 from fzcompare.store._layout import (
@@ -175,12 +179,14 @@ def check_years(frame: pl.DataFrame, path: str) -> None:
 
 
 def _check_sources(sources: pl.DataFrame, path: str) -> pl.DataFrame:
-    missing = [c for c in SOURCE_SCHEMA if c not in sources.columns]
+    missing = [c for c in SOURCE_SCHEMA if c not in sources.columns
+               and c not in SOURCE_DEFAULTS]
     if missing:
         msg = f"{path}: sources table misses columns: {', '.join(missing)}"
         raise SchemaError(msg,
-                          path=path, column=missing[0], reason="missing_column")
-    sources = sources.select([pl.col(c).cast(t) for c, t in SOURCE_SCHEMA.items()])
+                          path=path, column=missing[0], reason="missing_column",
+                          hint="a sources table has the columns " + ", ".join(SOURCE_SCHEMA))
+    sources = conform_sources(sources)
     bad = sources.filter(~pl.col("kind").is_in(list(SOURCE_KINDS)) | pl.col("kind").is_null())
     if bad.height:
         msg = (
@@ -201,7 +207,8 @@ def merge_side_table(dataset: str, name: str, incoming: pl.DataFrame, key: str,
                      schema: Mapping[str, pl.DataType],
                      storage_options: StorageOptions | None) -> None:
     """Upsert rows of the sources or regions table by ``key``: one commit, none if unchanged."""
-    incoming = incoming.select([pl.col(c).cast(t) for c, t in schema.items()])
+    incoming = with_added_columns(incoming, schema).select(
+        [pl.col(c).cast(t) for c, t in schema.items()])
 
     def plan(snap: Snapshot) -> Planned[None]:
         old = snap.rows()
@@ -306,12 +313,13 @@ def _plan_upsert(new: pl.DataFrame, source_ids: list[str],
     return plan
 
 
+@renamed_arguments(regions="regions_table")
 def write_observations(
     observations: pl.DataFrame,
     dataset: str | os.PathLike[str],
     *,
     sources: pl.DataFrame | None = None,
-    regions: pl.DataFrame | None = None,
+    regions_table: pl.DataFrame | None = None,
     documents: pl.DataFrame | None = None,
     storage_options: StorageOptions | None = None,
 ) -> WriteReport:
@@ -330,7 +338,7 @@ def write_observations(
             text of its document.
         dataset: Dataset folder or object-store URL (created if missing).
         sources: Source rows to add or update (by ``source_id``).
-        regions: Extra regions (e.g. synthetic ones) to record in the dataset.
+        regions_table: Extra regions (e.g. synthetic ones) to record in the dataset.
         documents: Extracted texts of the sources' files (``DOCUMENT_SCHEMA``, keyed by the
             file's SHA-256), added before the observations commit
             (``ExtractionResult.documents``); ``quote_context`` reads them back.
@@ -363,11 +371,11 @@ def write_observations(
     root = writable(dataset, storage_options)
     known_regions = dataset_regions(root, storage_options=storage_options)
     extra_regions: pl.DataFrame | None = None
-    if regions is not None:
-        regions = regions.select([pl.col(c).cast(t) for c, t in REGION_SCHEMA.items()])
-        known_regions = pl.concat([known_regions, regions]).unique(
+    if regions_table is not None:
+        regions_table = regions_table.select([pl.col(c).cast(t) for c, t in REGION_SCHEMA.items()])
+        known_regions = pl.concat([known_regions, regions_table]).unique(
             "region_code", keep="first", maintain_order=True)
-        extra_regions = regions.filter(~pl.col("region_code").is_in(
+        extra_regions = regions_table.filter(~pl.col("region_code").is_in(
             bundled_regions()["region_code"].implode()))
     new = check_observations(observations, path="<new observations>",
                              region_codes=frozenset(known_regions["region_code"].to_list()),

@@ -31,6 +31,7 @@ from typing import Final
 import numpy as np
 import polars as pl
 
+from fzcompare._deprecation import renamed_arguments
 from fzcompare._names import check_filters
 from fzcompare._provenance import provenance_of
 from fzcompare.catalog import Catalog, load_catalog
@@ -114,8 +115,9 @@ def _panel(obs: pl.DataFrame | pl.LazyFrame, indicators: Iterable[str] | None,
     return prepare(obs, indicators=indicators, regions=regions, years=years, catalog=catalog)
 
 
+@renamed_arguments(obs="observations")
 def year_over_year(
-    obs: pl.DataFrame | pl.LazyFrame,
+    observations: pl.DataFrame | pl.LazyFrame,
     *,
     indicators: Iterable[str] | None = None,
     regions: Iterable[str] | None = None,
@@ -128,7 +130,7 @@ def year_over_year(
     """Each observation against the previous usable year of its series.
 
     Args:
-        obs: Observations.
+        observations: Observations.
         indicators: Keep only these indicator codes.
         regions: Keep only these region codes.
         years: Keep only these years (e.g. ``range(2019, 2024)``); a change is then
@@ -140,7 +142,7 @@ def year_over_year(
         tolerance: What counts as unchanged (default ``Tolerance``).
         catalog: Catalog giving each indicator's direction (default the bundled one).
         intervals: Also add ``value_ci_low`` / ``value_ci_high``: the 95 % Wilson interval
-            of catalog rates whose counts are in ``obs`` (``rate_intervals``), else null.
+            of catalog rates whose counts are in ``observations`` (``rate_intervals``), else null.
 
     Returns:
         One row per observation, sorted by region, indicator, scope and year: ``region_code,
@@ -178,7 +180,7 @@ def year_over_year(
         [(2023, 2021)]
     """
     tol = tolerance if tolerance is not None else Tolerance()
-    panel = _panel(obs, indicators, regions, years, catalog)
+    panel = _panel(observations, indicators, regions, years, catalog)
     rows = None
     if ending_in is not None:
         wanted = [ending_in] if isinstance(ending_in, int) else [int(y) for y in ending_in]
@@ -186,12 +188,13 @@ def year_over_year(
     changes = changes_frame(panel, change_arrays_of(panel, tolerance_abs=tol.absolute,
                                            tolerance_rel=tol.relative, only=rows), rows)
     if intervals:
-        changes = with_rate_intervals(changes, rate_intervals(obs, catalog=catalog))
+        changes = with_rate_intervals(changes, rate_intervals(observations, catalog=catalog))
     return changes
 
 
+@renamed_arguments(obs="observations")
 def trend(
-    obs: pl.DataFrame | pl.LazyFrame,
+    observations: pl.DataFrame | pl.LazyFrame,
     *,
     indicators: Iterable[str] | None = None,
     regions: Iterable[str] | None = None,
@@ -202,7 +205,7 @@ def trend(
     """Multi-year trend statistics for every series, on its usable points.
 
     Args:
-        obs: Observations.
+        observations: Observations.
         indicators: Keep only these indicator codes.
         regions: Keep only these region codes.
         years: Keep only these years.
@@ -229,12 +232,13 @@ def trend(
         (4.2, 1.0, 4.0)
     """
     level = _check_confidence(confidence)
-    panel = _panel(obs, indicators, regions, years, catalog)
+    panel = _panel(observations, indicators, regions, years, catalog)
     return series_frame(panel, series_statistics(panel, confidence=level))
 
 
+@renamed_arguments(obs="observations")
 def summarize(
-    obs: pl.DataFrame | pl.LazyFrame,
+    observations: pl.DataFrame | pl.LazyFrame,
     *,
     indicators: Iterable[str] | None = None,
     regions: Iterable[str] | None = None,
@@ -262,13 +266,14 @@ def summarize(
     """
     tol = tolerance if tolerance is not None else Tolerance()
     level = _check_confidence(confidence)
-    panel = _panel(obs, indicators, regions, years, catalog)
+    panel = _panel(observations, indicators, regions, years, catalog)
     change_arrays = change_arrays_of(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
     return summary_frame(panel, change_arrays, series_statistics(panel, confidence=level))
 
 
+@renamed_arguments(obs="observations")
 def change_significance(
-    obs: pl.DataFrame | pl.LazyFrame,
+    observations: pl.DataFrame | pl.LazyFrame,
     *,
     indicators: Iterable[str] | None = None,
     regions: Iterable[str] | None = None,
@@ -290,7 +295,7 @@ def change_significance(
     - anything else: ``test`` null and ``reason`` saying why.
 
     Args:
-        obs: Observations (numerators and denominators must not be filtered away).
+        observations: Observations (numerators and denominators must not be filtered away).
         indicators: Keep only these indicator codes in the output.
         regions: Keep only these region codes.
         years: Keep only these years.
@@ -315,9 +320,9 @@ def change_significance(
     tol = tolerance if tolerance is not None else Tolerance()
     level = _check_confidence(confidence)
     cat = catalog if catalog is not None else load_catalog()
-    panel = _panel(obs, None, regions, years, cat)
+    panel = _panel(observations, None, regions, years, cat)
     if indicators is not None:
-        indicators = check_filters(obs.lazy(), indicators=indicators,
+        indicators = check_filters(observations.lazy(), indicators=indicators,
                                    catalog_codes=cat.codes)[0]
     changes = changes_frame(panel, change_arrays_of(panel, tolerance_abs=tol.absolute,
                                                  tolerance_rel=tol.relative))
@@ -327,8 +332,9 @@ def change_significance(
     return result
 
 
+@renamed_arguments(obs="observations")
 def dispersion(
-    obs: pl.DataFrame | pl.LazyFrame,
+    observations: pl.DataFrame | pl.LazyFrame,
     *,
     indicators: Iterable[str] | None = None,
     regions: Iterable[str] | None = None,
@@ -351,12 +357,13 @@ def dispersion(
         >>> dispersion(obs).select("n_regions", "mean", "median", "cv").row(0)
         (3, 95.0, 95.0, 0.05263157894736842)
     """
-    panel = _panel(obs, indicators, regions, years, catalog)
+    panel = _panel(observations, indicators, regions, years, catalog)
     return dispersion_frame(panel)
 
 
+@renamed_arguments(obs="observations")
 def convergence(
-    obs: pl.DataFrame | pl.LazyFrame,
+    observations: pl.DataFrame | pl.LazyFrame,
     *,
     indicators: Iterable[str] | None = None,
     regions: Iterable[str] | None = None,
@@ -395,12 +402,13 @@ def convergence(
         ('log', -0.306, True)
     """
     level = _check_confidence(confidence)
-    panel = _panel(obs, indicators, regions, years, catalog)
+    panel = _panel(observations, indicators, regions, years, catalog)
     return convergence_frame(panel, confidence=level)
 
 
+@renamed_arguments(obs="observations")
 def outlook(
-    obs: pl.DataFrame | pl.LazyFrame,
+    observations: pl.DataFrame | pl.LazyFrame,
     *,
     indicators: Iterable[str] | None = None,
     regions: Iterable[str] | None = None,
@@ -434,12 +442,13 @@ def outlook(
         (94.9, 95.9, False)
     """
     level = _check_confidence(confidence)
-    panel = _panel(obs, indicators, regions, years, catalog)
+    panel = _panel(observations, indicators, regions, years, catalog)
     return outlook_frame(panel, confidence=level)
 
 
+@renamed_arguments(obs="observations")
 def analyze(
-    obs: pl.DataFrame | pl.LazyFrame,
+    observations: pl.DataFrame | pl.LazyFrame,
     *,
     indicators: Iterable[str] | None = None,
     regions: Iterable[str] | None = None,
@@ -453,7 +462,7 @@ def analyze(
     """Run every analysis once over the same prepared observations.
 
     Args:
-        obs: Observations.
+        observations: Observations.
         indicators: Keep only these indicator codes.
         regions: Keep only these region codes.
         years: Keep only these years.
@@ -474,16 +483,16 @@ def analyze(
     tol = tolerance if tolerance is not None else Tolerance()
     level = _check_confidence(confidence)
     cat = catalog if catalog is not None else load_catalog()
-    panel = _panel(obs, None, regions, years, cat)
+    panel = _panel(observations, None, regions, years, cat)
     if indicators is not None:
-        indicators = check_filters(obs.lazy(), indicators=indicators,
+        indicators = check_filters(observations.lazy(), indicators=indicators,
                                    catalog_codes=cat.codes)[0]
     change_arrays = change_arrays_of(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
     stats = series_statistics(panel, confidence=level)
     changes = changes_frame(panel, change_arrays)
     tested = significance_frame(changes, panel, cat, confidence=level) if significance else None
     if indicators is not None:
-        panel = _panel(obs, indicators, regions, years, cat)
+        panel = _panel(observations, indicators, regions, years, cat)
         change_arrays = change_arrays_of(panel, tolerance_abs=tol.absolute,
                                          tolerance_rel=tol.relative)
         stats = series_statistics(panel, confidence=level)
@@ -501,12 +510,13 @@ def analyze(
         outlook=outlook_frame(panel, confidence=level) if forecast else None,
         confidence=level,
         tolerance=tol,
-        provenance=provenance_of(obs)[0],
+        provenance=provenance_of(observations)[0],
     )
 
 
+@renamed_arguments(obs="observations")
 def series_model(
-    obs: pl.DataFrame | pl.LazyFrame,
+    observations: pl.DataFrame | pl.LazyFrame,
     *,
     region: str,
     indicator: str,
@@ -532,7 +542,7 @@ def series_model(
         4.2
     """
     level = _check_confidence(confidence)
-    lazy = obs.lazy().filter((pl.col("region_code") == region)
+    lazy = observations.lazy().filter((pl.col("region_code") == region)
                              & (pl.col("indicator_code") == indicator)
                              & (pl.col("scope") == scope))
     panel = _panel(lazy, None, None, None, catalog)

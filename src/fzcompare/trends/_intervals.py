@@ -21,6 +21,7 @@ from typing import Final
 import numpy as np
 import polars as pl
 
+from fzcompare._deprecation import renamed_arguments
 from fzcompare._display import html_table
 from fzcompare.catalog import Catalog, load_catalog
 from fzcompare.errors import ArgumentTypeError, InvalidArgumentError, SchemaError
@@ -116,7 +117,7 @@ def _collect(obs: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
                                 f"{type(obs).__name__}"
         )
         raise ArgumentTypeError(msg, hint="load them with fzcompare.store.load",
-                                argument="obs")
+                                argument="observations")
     frame = obs.collect() if isinstance(obs, pl.LazyFrame) else obs
     missing = [c for c in _NEEDED if c not in frame.columns]
     if missing:
@@ -163,8 +164,9 @@ def _components(frame: pl.DataFrame, relations: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
+@renamed_arguments(obs="observations")
 def rate_intervals(
-    obs: pl.DataFrame | pl.LazyFrame,
+    observations: pl.DataFrame | pl.LazyFrame,
     *,
     indicators: Iterable[str] | None = None,
     method: str = "wilson",
@@ -174,14 +176,14 @@ def rate_intervals(
     """Confidence interval of every catalog rate whose numerator and denominator are known.
 
     The rows are the catalog ``ratio`` targets (纠错率, 败诉率, 调解率, 出庭应诉率 …) present in
-    ``obs`` as a reported rate or as a numerator count. ``rate`` is ``100 * numerator /
+    ``observations`` as a reported rate or as a numerator count. ``rate`` is ``100 * numerator /
     denominator``; the interval is around that rate (statsmodels ``proportion_confint``),
     in percent like the value. No interval (null, ``reason`` says why) when a count is
     missing, qualified (超过 …), not a whole number, negative, larger than its denominator, a
     denominator of 0, or given twice.
 
     Args:
-        obs: Observations (the counts must not be filtered away).
+        observations: Observations (the counts must not be filtered away).
         indicators: Keep only these rate indicators.
         method: ``wilson`` (default; Wilson score), ``jeffreys`` (equal-tailed Jeffreys
             prior interval) or ``beta`` (Clopper-Pearson exact).
@@ -204,7 +206,7 @@ def rate_intervals(
         (11.25, 6.03, 20.02)
     """
     _check_level(confidence, method)
-    frame = _collect(obs)
+    frame = _collect(observations)
     cat = catalog if catalog is not None else load_catalog()
     relations = cat.relations.filter(pl.col("kind") == "ratio").unique(
         "target", keep="first", maintain_order=True)
@@ -294,8 +296,9 @@ def with_rate_intervals(frame: pl.DataFrame, intervals: RateIntervals | pl.DataF
                      how="left", maintain_order="left")
 
 
+@renamed_arguments(obs="observations")
 def shrunk_rates(
-    obs: pl.DataFrame | pl.LazyFrame | RateIntervals,
+    observations: pl.DataFrame | pl.LazyFrame | RateIntervals,
     *,
     indicator: str,
     year: int,
@@ -315,7 +318,7 @@ def shrunk_rates(
     ``100 sum(k) / sum(n)``. Fewer than 3 regions with counts: no prior, shrunk rate null.
 
     Args:
-        obs: Observations, or ``rate_intervals`` output.
+        observations: Observations, or ``rate_intervals`` output.
         indicator: A catalog rate with known counts (e.g. ``reconsideration_correction_rate``).
         year: The year.
         scope: The scope (needed when several are present).
@@ -336,12 +339,12 @@ def shrunk_rates(
         >>> result.to_polars().get_column("shrunk_rate").round(1).to_list()
         [28.5, 10.6, 29.5, 7.4]
     """
-    if isinstance(obs, RateIntervals):
-        table = obs.table
-    elif isinstance(obs, pl.DataFrame) and "numerator" in obs.columns:
-        table = obs
+    if isinstance(observations, RateIntervals):
+        table = observations.table
+    elif isinstance(observations, pl.DataFrame) and "numerator" in observations.columns:
+        table = observations
     else:
-        table = rate_intervals(obs, indicators=[indicator], catalog=catalog).table
+        table = rate_intervals(observations, indicators=[indicator], catalog=catalog).table
     group = table.filter((pl.col("indicator_code") == indicator) & (pl.col("year") == year)
                          & pl.col("reason").is_null())
     if peer_regions is not None:

@@ -17,6 +17,7 @@ from typing import Final
 import numpy as np
 import polars as pl
 
+from fzcompare._deprecation import renamed_arguments
 from fzcompare.catalog import Catalog
 from fzcompare.trends._api import change_significance
 from fzcompare.trends._result import Tolerance
@@ -58,8 +59,9 @@ def poisson_dispersion(current: np.ndarray, previous: np.ndarray) -> tuple[float
     return float(terms.sum()) / df, df
 
 
+@renamed_arguments(obs="observations")
 def count_change_significance(
-    obs: pl.DataFrame | pl.LazyFrame,
+    observations: pl.DataFrame | pl.LazyFrame,
     *,
     indicators: Iterable[str] | None = None,
     regions: Iterable[str] | None = None,
@@ -93,7 +95,7 @@ def count_change_significance(
         >>> out.get_column("test_method").to_list(), round(out.item(0, "dispersion"), 2)
         (['quasi_poisson', 'quasi_poisson', 'quasi_poisson'], 11.61)
     """
-    tested = change_significance(obs, indicators=indicators, regions=regions, years=years,
+    tested = change_significance(observations, indicators=indicators, regions=regions, years=years,
                                  tolerance=tolerance, confidence=confidence, catalog=catalog)
     keyed = tested.with_row_index("_row")
     counts = keyed.filter(pl.col("test") == "poisson_exact")

@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from fzcompare._deprecation import renamed_arguments
 from fzcompare._display import html_table
 from fzcompare._strict_yaml import load_strict
 from fzcompare.catalog import Catalog, load_catalog
@@ -238,8 +239,9 @@ def _direction_sign(direction: str | None, base: float, target: float) -> int:
     return 1 if target >= base else -1
 
 
+@renamed_arguments(obs="observations")
 def progress(
-    obs: pl.DataFrame | pl.LazyFrame,
+    observations: pl.DataFrame | pl.LazyFrame,
     *,
     targets: Iterable[Target] | str | os.PathLike[str],
     limit_band: float = LIMIT_BAND,
@@ -262,7 +264,7 @@ def progress(
     two usable years from the base: ``insufficient_data``.
 
     Args:
-        obs: Observations.
+        observations: Observations.
         targets: ``Target`` objects, or a YAML/CSV file (``load_targets``).
         limit_band: Distance from the natural limit counted as at it, in the unit.
         catalog: Catalog for directions and limits (default the bundled one).
@@ -295,7 +297,7 @@ def progress(
         raise InvalidArgumentError(msg,
                                    hint="e.g. limit_band=0.5", argument="limit_band")
     cat = catalog if catalog is not None else load_catalog()
-    frame = obs.collect() if isinstance(obs, pl.LazyFrame) else obs
+    frame = observations.collect() if isinstance(observations, pl.LazyFrame) else observations
     needed = ("region_code", "indicator_code", "scope", "year", "value")
     missing = [c for c in needed if c not in frame.columns]
     if missing:

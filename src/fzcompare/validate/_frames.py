@@ -116,7 +116,7 @@ def add_helper_columns(observations: pl.DataFrame, *, catalog: Catalog,
         # and a county-level city's as well as a prefecture's; 全区 a district's or 自治区's
         pairs = frame.select(pl.col("region_code").cast(pl.String()),
                              pl.col("scope").cast(pl.String())).unique().drop_nulls()
-        frame = frame.join(scope_levels(pairs, regions=regions), on=["region_code", "scope"],
+        frame = frame.join(scope_levels(pairs, regions_table=regions), on=["region_code", "scope"],
                            how="left")
     return frame
 

@@ -27,7 +27,12 @@ import polars as pl
 from fzcompare._display import html_table
 from fzcompare.catalog import Catalog
 from fzcompare.errors import FzcompareError, SchemaError
-from fzcompare.schema import KEY_COLUMNS, OBSERVATION_SCHEMA, check_observations
+from fzcompare.schema import (
+    KEY_COLUMNS,
+    OBSERVATION_SCHEMA,
+    check_observations,
+    with_added_columns,
+)
 from fzcompare.store import dataset_regions, load, load_sources
 from fzcompare.store._layout import OBSERVATIONS, layout, no_observations, table_uri
 from fzcompare.store._tables import (
@@ -150,7 +155,7 @@ def read_quarantine(dataset: str | os.PathLike[str], *,
         path = Path(dataset) / LEGACY_QUARANTINE_FILE
         if not path.is_file():
             return pl.DataFrame(schema=QUARANTINE_SCHEMA)
-        return pl.read_parquet(path).select(
+        return with_added_columns(pl.read_parquet(path), QUARANTINE_SCHEMA).select(
             [pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()])
     if kind is None:
         return pl.DataFrame(schema=QUARANTINE_SCHEMA)
@@ -219,7 +224,7 @@ def _run_validation(frame: pl.DataFrame, dataset: str | os.PathLike[str],
                     extra_suites: Iterable[Suite | str | os.PathLike[str]],
                     catalog: Catalog | None) -> ValidationResult:
     sources, regions = _dataset_context(dataset)
-    return validate(frame, sources=sources, regions=regions, suites=suites,
+    return validate(frame, sources=sources, regions_table=regions, suites=suites,
                     extra_suites=extra_suites, catalog=catalog)
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from fzcompare._deprecation import renamed_arguments
 from fzcompare.catalog import Catalog, load_catalog, load_regions
 from fzcompare.errors import InvalidArgumentError, SchemaError
 from fzcompare.schema import OBSERVATION_SCHEMA
@@ -446,11 +447,12 @@ def _check_docs_folder(docs: str | os.PathLike[str]) -> None:
                                    option="docs", path=str(path))
 
 
+@renamed_arguments(regions="regions_table")
 def validate(
     observations: pl.DataFrame,
     *,
     sources: pl.DataFrame | None = None,
-    regions: pl.DataFrame | None = None,
+    regions_table: pl.DataFrame | None = None,
     suites: Iterable[Suite | str | os.PathLike[str]] | None = None,
     extra_suites: Iterable[Suite | str | os.PathLike[str]] = (),
     catalog: Catalog | None = None,
@@ -463,7 +465,7 @@ def validate(
         observations: The observation table (columns of the data model; other dtypes are
             read into the model's, unreadable values count as empty).
         sources: The sources table; without it the "known source" expectation is skipped.
-        regions: Regions beyond the bundled table (e.g. a dataset's ``regions.csv``, or the
+        regions_table: Regions beyond the bundled table (e.g. a dataset's ``regions.csv``, or the
             whole table from ``fzcompare.store.dataset_regions``).
         suites: Suites to run instead of the bundled ones (``Suite`` objects or JSON
             file paths).
@@ -506,7 +508,7 @@ def validate(
     check_expectations(chosen)
     catalog = catalog if catalog is not None else load_catalog()
     canonical, _missing = _frames.canonical_observations(observations)
-    known_regions = _known_regions(regions)
+    known_regions = _known_regions(regions_table)
     parameters: dict[str, Any] = {
         "known_region_codes": known_regions["region_code"].to_list(),
     }

@@ -40,6 +40,7 @@ from fzcompare.schema import (
     QUALIFIERS,
     SCOPE_SUFFIXES,
     SCOPES,
+    STORED_DISCLOSURES,
     UNMAPPED_PREFIX,
     scope_words,
 )
@@ -248,6 +249,12 @@ def _in_codes(codes: Sequence[str]) -> dict[str, Any]:
             "parameter": list(codes)}
 
 
+def _disclosure_in(states: Sequence[str]) -> dict[str, Any]:
+    """A great_expectations row condition: ``disclosure`` in ``states``."""
+    return {"type": "comparison", "column": {"name": "disclosure"}, "operator": "IN",
+            "parameter": list(states)}
+
+
 def _relation_is(label: str) -> dict[str, Any]:
     return {"type": "comparison", "column": {"name": "relation"}, "operator": "==",
             "parameter": label}
@@ -281,11 +288,28 @@ def _schema_suite() -> dict[str, Any]:
             check=f"type.{column}", severity="error",
             description=f"{column} is {dtype}"))
     for column in required:
+        # A figure not disclosed (no_number, withheld) has no value: only reported rows need one.
+        kwargs: dict[str, Any] = {"column": column}
+        if column == "value":
+            kwargs["row_condition"] = _disclosure_in(["reported"])
         expectations.append(_expectation(
-            "expect_column_values_to_not_be_null", {"column": column},
+            "expect_column_values_to_not_be_null", kwargs,
             check=f"not_null.{column}", severity="error",
             description=f"{column} is filled in (and readable as "
-                        f"{OBSERVATION_SCHEMA[column]})"))
+                        f"{OBSERVATION_SCHEMA[column]})"
+                        + (" on reported rows" if column == "value" else "")))
+    unreported = [s for s in STORED_DISCLOSURES if s != "reported"]
+    expectations += [
+        _expectation("expect_column_values_to_be_in_set",
+                     {"column": "disclosure", "value_set": list(STORED_DISCLOSURES)},
+                     check="disclosure_in_set", severity="error",
+                     description="disclosure is one of " + ", ".join(STORED_DISCLOSURES)),
+        _expectation("expect_column_values_to_be_null",
+                     {"column": "value", "row_condition": _disclosure_in(unreported)},
+                     check="null.value.not_reported", severity="error",
+                     description="a figure not disclosed (" + ", ".join(unreported)
+                                 + ") has no value"),
+    ]
     expectations += [
         _expectation("expect_column_values_to_match_regex",
                      {"column": "region_code", "regex": r"^\d{6}$"},
