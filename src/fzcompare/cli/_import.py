@@ -47,8 +47,9 @@ def import_command(
     """Import indicator tables as observations with cell provenance (file sheet!D7).
 
     Prints the mapping before writing. Cells marked not disclosed (—, /, 未公开,
-    empty), unmapped headers and unresolved regions are kept out of the observations
-    and listed (never read as zero, never dropped silently). A file that cannot be
+    empty) become observations with disclosure withheld and no value (never zero);
+    unmapped headers and unresolved regions are kept out and listed (never dropped
+    silently). A file that cannot be
     imported is named with its reason; the others still go through. Exit code 1 when
     any file failed.
     """
