@@ -178,10 +178,10 @@ class ExtractionResult:
         missing = [name for name, value in (("region", self.document.region_code),
                                             ("year", self.document.year)) if value is None]
         if missing:
-            raise ExtractionError(
-                f"{self.document.path or self.document.source_id}: the report's "
-                f"{' and '.join(missing)} could not be read from the text",
-                reason="no_" + missing[0], hint="pass --region / --year (region=, year=)")
+            msg = (f"{self.document.path or self.document.source_id}: the report's "
+                   f"{' and '.join(missing)} could not be read from the text")
+            raise ExtractionError(msg, reason="no_" + missing[0],
+                                  hint="pass --region / --year (region=, year=)")
         frame = self.mapped if mapped_only else self.observations
         checked = check_observations(frame.select(list(OBSERVATION_SCHEMA)),
                                      path=self.document.path or self.document.source_id)
