@@ -188,3 +188,21 @@ def test_a_report_given_as_text_has_no_document() -> None:
     result = extract("十堰市人民政府关于2023年法治政府建设情况的报告\n纠错9件。")
     assert result.documents.height == 0
     assert result.documents.schema == pl.Schema(store.DOCUMENT_SCHEMA)
+
+
+def test_a_new_document_is_appended_without_rewriting_the_others(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    _write(SEED_FILES["html"], ds)
+    _write(SEED_FILES["docx"], ds)
+    log = "".join(p.read_text("utf-8")
+                  for p in sorted((ds / DOCUMENTS / "_delta_log").glob("*.json")))
+    assert '"remove"' not in log  # no stored text was read back and written again
+
+
+def test_a_document_landed_twice_gives_one_context_per_observation(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    result, _ = _write(SEED_FILES["txt"], ds)
+    # what two writers appending the same new file at the same moment leave behind
+    write_deltalake(table_uri(ds, DOCUMENTS), result.documents.to_arrow(), mode="append")
+    assert store.quote_contexts(ds).height == result.observations.height
+    assert store.load_documents(ds).height == 1

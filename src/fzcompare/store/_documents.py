@@ -130,7 +130,10 @@ def merge_documents(dataset: str, documents: pl.DataFrame, *,
         if fresh.height == 0:
             return Planned(None, None)
         keys = sorted(fresh["sha256"].to_list())
-        where = "sha256 IN (" + ", ".join(f"'{k}'" for k in keys) + ")"
+        changed = sorted(set(keys) & set(known["sha256"].to_list()))
+        # new files only (the usual case): an append, which reads no stored text; a changed
+        # text replaces the rows of exactly those files
+        where = ("sha256 IN (" + ", ".join(f"'{k}'" for k in keys) + ")") if changed else ""
         meta = {"operation": "merge documents", "keys": ",".join(keys)}
         return Planned(Commit(fresh.sort("sha256"), None, meta, where=where), None)
 
@@ -150,7 +153,7 @@ def load_documents(dataset: str | os.PathLike[str], *, with_text: bool = True,
     frame = snapshot(table_uri(dataset, DOCUMENTS), DOCUMENT_SCHEMA, storage_options).scan()
     if not with_text:
         frame = frame.drop("text")
-    return frame.sort("sha256").collect()
+    return frame.unique("sha256", keep="first", maintain_order=True).sort("sha256").collect()
 
 
 def _context_frame(dataset: str | os.PathLike[str], *, margin: int, version: int | None,
@@ -164,7 +167,9 @@ def _context_frame(dataset: str | os.PathLike[str], *, margin: int, version: int
     rows = snapshot(table_uri(dataset, OBSERVATIONS), STORED_SCHEMA, storage_options,
                     version).scan().filter(pl.col("status") == ACTIVE,
                                            pl.col("span_start").is_not_null(), *where)
-    docs = snapshot(table_uri(dataset, DOCUMENTS), DOCUMENT_SCHEMA, storage_options).scan()
+    # two writers appending the same new file at once may both land it: one row per file
+    docs = snapshot(table_uri(dataset, DOCUMENTS), DOCUMENT_SCHEMA, storage_options).scan() \
+        .unique(["sha256", "source_id"], keep="any")
     start, end, text = pl.col("span_start"), pl.col("span_end"), pl.col("text")
     before = pl.max_horizontal(start - margin, pl.lit(0, pl.Int64()))
     return rows.join(docs.select("source_id", "sha256", "file_type", "text"),

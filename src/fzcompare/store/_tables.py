@@ -113,7 +113,8 @@ class Commit:
         years: The years replaced; None replaces the whole table (unless ``where``).
         metadata: Recorded in the commit (``fzcompare.<key>``), read back by the history.
         where: A predicate naming the rows replaced (every row of ``rows`` must match it),
-            for tables that are not partitioned by year; None: use ``years``.
+            for tables that are not partitioned by year; None: use ``years``. The empty
+            string appends ``rows`` (no row is replaced, no file is read).
     """
 
     rows: pl.DataFrame
@@ -162,6 +163,10 @@ def _write(snap: Snapshot, commit: Commit, partition_by: list[str] | None) -> No
     # the read defaults fill); otherwise the table's schema must stay as it is.
     known = set(pl.scan_delta(snap.table).collect_schema().names())
     evolve: Literal["merge"] | None = "merge" if set(snap.schema) - known else None
+    if commit.where == "":
+        write_deltalake(snap.table, arrow, mode="append", partition_by=partition_by,
+                        commit_properties=properties, schema_mode=evolve)
+        return
     write_deltalake(snap.table, arrow, mode="overwrite", predicate=_predicate(commit),
                     partition_by=partition_by, commit_properties=properties,
                     schema_mode=evolve)
