@@ -206,3 +206,17 @@ def test_a_document_landed_twice_gives_one_context_per_observation(tmp_path: Pat
     write_deltalake(table_uri(ds, DOCUMENTS), result.documents.to_arrow(), mode="append")
     assert store.quote_contexts(ds).height == result.observations.height
     assert store.load_documents(ds).height == 1
+
+
+def test_replacing_the_observations_keeps_the_spans_of_rows_it_repeats(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    _write(SEED_FILES["pdf"], ds)
+    kept = store.load(ds).head(50)  # the data model only, as a user reloads it
+    store.replace_observations(kept, ds)
+    contexts = store.quote_contexts(ds)
+    assert contexts.height == 50
+    assert all(normalize(t).text == q for t, q in contexts.select("span_text",
+                                                                  "quote").iter_rows())
+    changed = kept.with_columns(pl.lit("another quote").alias("quote"))
+    store.replace_observations(changed, ds)
+    assert store.quote_contexts(ds).height == 0  # a new quote: its old span is not kept

@@ -419,6 +419,14 @@ def _check_known_sources(new: pl.DataFrame, root: str, incoming: pl.DataFrame | 
                           rows=unknown, hint="pass the source rows with sources=")
 
 
+def _kept_spans(new: pl.DataFrame, rows: pl.LazyFrame) -> pl.DataFrame:
+    """``new`` with the stored spans of active rows it repeats (same key, source and quote)."""
+    same = [*KEY_COLUMNS, "source_id", "quote"]
+    spans = rows.filter(pl.col("status") == ACTIVE).select(*same, *PROVENANCE_SCHEMA)
+    return new.drop(list(PROVENANCE_SCHEMA)).join(
+        spans.collect(), on=same, how="left", nulls_equal=True)
+
+
 def replace_observations(
     observations: pl.DataFrame,
     dataset: str | os.PathLike[str],
@@ -428,7 +436,9 @@ def replace_observations(
     """Replace a dataset's whole set of active observations in ONE commit.
 
     Years absent from ``observations`` lose their active rows in the same commit;
-    quarantine records (rows that are not active) are kept as they are.
+    quarantine records (rows that are not active) are kept as they are. Provenance columns
+    (``span_start``, ``span_end``, ``page``) are taken from ``observations`` when it has
+    them; else a row that repeats a stored one (same key, source and quote) keeps its span.
 
     Returns:
         The dataset version after the commit.
@@ -447,12 +457,16 @@ def replace_observations(
         True
     """
     root = writable(dataset, storage_options)
+    given = any(c in observations.columns for c in PROVENANCE_SCHEMA)
     new = check_observations(observations, path="<replacement observations>")
     check_years(new, "<replacement observations>")
+    new = _with_provenance(new, observations)
 
     def plan(snap: Snapshot) -> Planned[None]:
-        closed = snap.scan().filter(pl.col("status") != ACTIVE).collect()
-        rows = pl.concat([closed, stored(new)]).sort([*KEY_COLUMNS, "status"])
+        every = snap.scan()
+        closed = every.filter(pl.col("status") != ACTIVE).collect()
+        rows = stored(new if given else _kept_spans(new, every))
+        rows = pl.concat([closed, rows]).sort([*KEY_COLUMNS, "status"])
         return Planned(Commit(rows, None, {"operation": "replace", "added": new.height}), None)
 
     _, version = commit_planned(table_uri(root, OBSERVATIONS), plan, schema=STORED_SCHEMA,
