@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from fzcompare.errors import ExtractionError
@@ -111,3 +112,46 @@ def test_kind_is_read_from_content_not_suffix(tmp_path: Path) -> None:
     with pytest.raises(ExtractionError) as caught:
         sniff_kind(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, name="old.doc")
     assert caught.value.details["reason"] == "unsupported"
+
+
+def test_encrypted_pdf_is_a_clear_error_naming_file_reason_and_hint() -> None:
+    import pypdfium2 as pdfium
+
+    data = (DOCS / "encrypted.pdf").read_bytes()
+    # a real encrypted PDF: with its password the text is there
+    unlocked = pdfium.PdfDocument(data, password="fzcompare")
+    assert "80 cases" in unlocked[0].get_textpage().get_text_range()
+    unlocked.close()
+    with pytest.raises(ExtractionError) as caught:
+        extract(DOCS / "encrypted.pdf")
+    error = caught.value
+    assert error.details["reason"] == "encrypted"
+    assert str(DOCS / "encrypted.pdf") in error.message and "password" in error.message
+    assert error.hint is not None and "password" in error.hint
+
+
+def test_encrypted_pdf_in_a_batch_fails_alone(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from fzcompare.cli import main
+
+    out = tmp_path / "out.csv"
+    code = main(["extract", str(DOCS / "encrypted.pdf"), str(DOCS / "table.docx"),
+                 "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1  # the CLI's table: 1 = a file failed
+    assert "encrypted.pdf" in err and "password-protected" in err and "(encrypted)" in err
+    assert "hint: remove the password" in err
+    assert "1 failed" in err
+    assert out.read_text("utf-8").count("\n") == 4  # header + the DOCX's three figures
+
+
+def test_pdf_with_one_scanned_page_warns_for_that_page_only() -> None:
+    mixed = extract(DOCS / "shiyan-2023.mixed.pdf")
+    scans = [w.message for w in mixed.warnings if w.code == "no_text_layer"]
+    assert scans == [f"page 2 of 6: {NO_TEXT_LAYER}; its figures are not read"]
+    full = extract(DOCS / "shiyan-2023.pdf").observations
+    # exactly the figures of the typeset pages, nothing invented for the scanned one
+    kept = full.filter(pl.col("page") != 2).select("indicator_code", "value", "page")
+    got = mixed.observations.select("indicator_code", "value", "page")
+    assert sorted(got.rows()) == sorted(kept.rows())
+    assert full.filter(pl.col("page") == 2).height > 0

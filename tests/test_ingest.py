@@ -29,15 +29,20 @@ def test_wide_workbook_imports_every_value_in_its_cell(name: str) -> None:
     disclosed = expected.filter(pl.col("value").is_not_null())
     got = result.observations.with_columns(
         cell=pl.col("quote").str.extract(r" (\d{4}![A-Z]+\d+):"))
-    joined = disclosed.join(got, on=["region_code", "year", "indicator_code"], how="full",
-                            coalesce=True)
-    assert joined.height == disclosed.height == result.observations.height
+    reported = got.filter(pl.col("disclosure") == "reported")
+    joined = disclosed.join(reported, on=["region_code", "year", "indicator_code"],
+                            how="full", coalesce=True)
+    assert joined.height == disclosed.height == reported.height
     assert (joined["cell"] == joined["cell_right"]).all()
     assert ((joined["value"] - joined["value_right"]).abs() < 1e-9).all()
     assert set(result.observations["scope"]) == {"全市"}
-    hidden = expected.filter(pl.col("value").is_null()).select("cell").sort("cell")
-    kept_out = result.issues.filter(pl.col("issue") == "not_disclosed")
-    assert kept_out.select("cell").sort("cell").equals(hidden)
+    # every cell of the table is in the data model: the hidden ones as withheld, never zero
+    assert result.observations.height == expected.height
+    hidden = expected.filter(pl.col("value").is_null())
+    withheld = got.filter(pl.col("disclosure") == "withheld")
+    assert withheld["value"].null_count() == withheld.height == hidden.height > 0
+    assert withheld.select("cell").sort("cell").equals(hidden.select("cell").sort("cell"))
+    assert result.issues.filter(pl.col("issue") == "not_disclosed").height == 0
 
 
 def test_importing_twice_changes_nothing(tmp_path: Path) -> None:
@@ -59,8 +64,10 @@ def test_long_table_with_year_column_units_and_unmapped_rows() -> None:
     assert rows[("420300", 2023, "gov_service_online_rate")] == 99.97
     assert rows[("420304", 2023, "reconsideration_applications")] == 312.0
     issues = {(h, i) for h, i in result.issues.select("header", "issue").iter_rows()}
-    assert ("行政诉讼败诉率", "not_disclosed") in issues
     assert ("食堂就餐人数", "unmapped_header") in issues
+    withheld = result.observations.filter(pl.col("disclosure") == "withheld")
+    assert withheld.select("indicator_code", "value").rows() == [
+        ("admin_litigation_loss_rate", None)]  # a 未公开-type cell, kept as a state, not 0
 
 
 def test_bad_files_get_one_error_each_and_the_others_go_through(tmp_path: Path) -> None:
@@ -70,7 +77,7 @@ def test_bad_files_get_one_error_each_and_the_others_go_through(tmp_path: Path) 
     assert reasons == {"broken.xlsx": "corrupt", "no-header.xlsx": "no_header",
                        "unknown-regions.csv": "no_regions"}
     assert set(result.sources["title"]) == {"long.xlsx"}
-    assert load(tmp_path / "ds").height == result.observations.height == 4
+    assert load(tmp_path / "ds").height == result.observations.height == 5  # one withheld
 
 
 def test_nothing_is_written_when_every_file_fails(tmp_path: Path) -> None:
@@ -178,3 +185,23 @@ def test_a_table_where_no_region_resolves_names_the_first_region_cell(tmp_path: 
     assert error.details["reason"] == "no_regions"
     assert "cell A2 '朝阳区': '朝阳区' fits 2 regions" in error.message
     assert error.hint
+
+
+def test_not_disclosed_cells_are_stored_as_withheld_never_zero(tmp_path: Path) -> None:
+    csv = tmp_path / "t.csv"
+    csv.write_text("地区,年份,行政复议申请(件),政务服务网办率(%),行政诉讼败诉率(%)\n"
+                   "武汉市,2023,120,,/\n黄石市,2023,未公开,98.5%,0\n", encoding="utf-8")
+    result = import_tables([csv], into=tmp_path / "ds")
+    stored = load(tmp_path / "ds").sort("region_code", "indicator_code")
+    rows = {(r, c): (v, d, q.split(": ", 1)[1]) for r, c, v, d, q in stored.select(
+        "region_code", "indicator_code", "value", "disclosure", "quote").iter_rows()}
+    assert rows[("420100", "gov_service_online_rate")] == (None, "withheld",
+                                                          "政务服务网办率(%) = (blank)")
+    assert rows[("420100", "admin_litigation_loss_rate")] == (None, "withheld",
+                                                             "行政诉讼败诉率(%) = /")
+    assert rows[("420200", "reconsideration_applications")][:2] == (None, "withheld")
+    assert rows[("420200", "admin_litigation_loss_rate")][:2] == (0.0, "reported")  # a real 0
+    assert stored.height == 6 and result.issues.height == 0
+    again = import_tables([csv], into=tmp_path / "ds")
+    assert again.written is not None and again.written.unchanged == 6
+    assert (again.written.added, again.written.replaced) == (0, 0)

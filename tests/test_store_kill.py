@@ -24,6 +24,7 @@ import polars as pl
 import pytest
 
 from fzcompare import store
+from fzcompare.extract import normalize
 from fzcompare.schema import KEY_COLUMNS
 from fzcompare.store._layout import OBSERVATIONS, PAUSE_ENV, PAUSE_MARKER_ENV, table_uri
 from fzcompare.store._tables import STORED_SCHEMA, snapshot
@@ -46,7 +47,8 @@ SCRIPTS: Final[dict[str, str]] = {
     "write_observations": _PRELUDE + """
 new = pl.read_parquet(sys.argv[2])
 src = pl.read_parquet(sys.argv[3])
-store.write_observations(new, ds, sources=src)
+docs = pl.read_parquet(sys.argv[4])
+store.write_observations(new, ds, sources=src, documents=docs)
 """,
     "replace_observations": _PRELUDE + """
 keep = store.load(ds).filter(pl.col("year") >= 2022)
@@ -62,13 +64,14 @@ readmit(ds, corrections=fix, suites=ranges, now=now)
 }
 
 STEPS: Final[dict[str, list[str]]] = {
-    "write_observations": ["sources-planned", "sources-committed", "observations-planned",
+    "write_observations": ["documents-planned", "documents-committed", "sources-planned",
+                           "sources-committed", "observations-planned",
                            "observations-committed"],
     "replace_observations": ["observations-planned", "observations-committed"],
     "quarantine": ["quarantine-planned", "quarantine-committed"],
     "readmit": ["readmit-planned", "readmit-committed"],
-    "extract_into": ["sources-planned", "sources-committed", "observations-planned",
-                     "observations-committed"],
+    "extract_into": ["documents-planned", "documents-committed", "sources-planned",
+                     "sources-committed", "observations-planned", "observations-committed"],
 }
 
 
@@ -77,7 +80,7 @@ def _command(path: str, ds: Path, inputs: Path) -> list[str]:
         return [sys.executable, "-m", "fzcompare.cli", "extract", str(REPORT), "--region",
                 "420300", "--year", "2023", "--into", str(ds), "-o", str(inputs / "out.csv")]
     return [sys.executable, "-c", SCRIPTS[path], str(ds), str(inputs / "new.parquet"),
-            str(inputs / "sources.parquet")]
+            str(inputs / "sources.parquet"), str(inputs / "documents.parquet")]
 
 
 def _env(step: str | None = None, marker: Path | None = None) -> dict[str, str]:
@@ -120,11 +123,19 @@ def bases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert moved.moved == 1
     inputs = root / "inputs"
     inputs.mkdir()
-    demo.filter(pl.col("year") == 2023).head(20).with_columns(
-        pl.col("value") + 1, pl.lit("kill-src").alias("source_id")).write_parquet(
-        inputs / "new.parquet")
-    # the panel source (the demo also lists one synthetic report row per region-year)
-    store.load_sources("datasets/demo").filter(pl.col("region_code").is_null()).with_columns(
+    new = demo.filter(pl.col("year") == 2023).head(20).with_columns(
+        pl.col("value") + 1, pl.lit("kill-src").alias("source_id"))
+    quotes = new["quote"].fill_null("").to_list()
+    text = "\n".join(quotes)  # a document holding every quote, with each row's span into it
+    starts = [sum(len(q) + 1 for q in quotes[:i]) for i in range(len(quotes))]
+    new.with_columns(pl.Series("span_start", starts, pl.Int64()),
+                     pl.Series("span_end", [a + len(q) for a, q in zip(starts, quotes,
+                                                                       strict=True)],
+                               pl.Int64())).write_parquet(inputs / "new.parquet")
+    store.document_row(text, sha256="ab" * 32, source_id="kill-src",
+                       file_type="text").write_parquet(inputs / "documents.parquet")
+    # one source row (the demo lists one per region-year since issue 16 part A)
+    store.load_sources("datasets/demo").head(1).with_columns(
         pl.lit("kill-src").alias("source_id")).write_parquet(inputs / "sources.parquet")
     return {"plain": plain, "quarantined": quarantined, "inputs": inputs}
 
@@ -178,6 +189,10 @@ def _check_survived(ds: Path, before: dict[str, pl.DataFrame],
                            + rows.filter(pl.col("status") == "quarantined").height
                            + rows.filter(~pl.col("status").is_in(["active", "quarantined"]))
                            .height)
+    # an observation with a span never lacks its document (documents commit first)
+    spanned = rows.filter(pl.col("span_start").is_not_null())["source_id"].unique()
+    documents = store.load_documents(ds, with_text=False)["source_id"]
+    assert spanned.is_in(documents.implode()).all(), f"{label}: a span without its document"
     if _same(now, before, sources=False):
         return "before"
     assert _same(now, after, sources=False), f"{label}: neither the version before nor after"
@@ -203,6 +218,11 @@ def test_kill_at_every_step(path: str, step: str, bases: dict[str, Path],
         assert rows.height == total_before
     _run(path, ds, bases["inputs"])  # the rerun ends in the version after, not beyond it
     assert _same(_state(ds), afters[path], sources=path != "extract_into")
+    if path in ("write_observations", "extract_into"):  # every quote is cut out again
+        contexts = store.quote_contexts(ds)
+        assert contexts.height == (20 if path == "write_observations" else 34)
+        assert all(normalize(text).text == quote for text, quote in contexts.select(
+            "span_text", "quote").iter_rows())
 
 
 @pytest.mark.slow

@@ -81,12 +81,16 @@ def test_import_command_plan_mapping_and_report(tmp_path: Path,
     assert code == 1  # broken.xlsx failed; long.xlsx still went through
     assert "broken.xlsx: the workbook cannot be read" in err and "(corrupt)" in err
     assert "header: '食堂就餐人数' -> UNMAPPED" in err
-    assert "4 added" in err
+    assert "5 added" in err  # four figures and one withheld cell
     book = openpyxl.load_workbook(tmp_path / "r.xlsx")
     assert book.sheetnames == ["observations", "headers", "regions", "kept_out", "notes"]
-    kept = [[c.value for c in r] for r in book["kept_out"].iter_rows(min_row=3)]
-    assert ["long.xlsx", "汇总!D6", "十堰市", 2023, "行政诉讼败诉率", "未公开",
-            "not_disclosed"] in kept
+    rows = [[c.value for c in r] for r in book["observations"].iter_rows(min_row=2)]
+    header, body = rows[0], rows[1:]
+    withheld = [dict(zip(header, r, strict=True)) for r in body
+                if dict(zip(header, r, strict=True))["disclosure"] == "withheld"]
+    assert [(w["indicator_code"], w["value"]) for w in withheld] == [
+        ("admin_litigation_loss_rate", None)]
+    assert "汇总!D6" in withheld[0]["quote"] and "未公开" in withheld[0]["quote"]
     edited = yaml.safe_load(plan.read_text(encoding="utf-8"))
     for entry in edited["headers"]:
         if entry["header"] == "食堂就餐人数":
@@ -94,7 +98,7 @@ def test_import_command_plan_mapping_and_report(tmp_path: Path,
     plan.write_text(yaml.safe_dump(edited, allow_unicode=True), encoding="utf-8")
     assert main(["import", str(DOCS / "long.xlsx"), "--into", str(tmp_path / "ds"),
                  "--mapping", str(plan)]) == 0
-    assert "1 added, 0 replaced, 4 unchanged" in capsys.readouterr().err
+    assert "1 added, 0 replaced, 5 unchanged" in capsys.readouterr().err
 
 
 def test_report_tables_xlsx_is_deterministic(tmp_path: Path) -> None:

@@ -71,7 +71,8 @@ def _run(files: list[Path], *, region: str | None, year: int | None,
         except FzcompareError as error:
             reason = error.details.get("reason")
             where = "" if str(path) in error.message else f"{path}: "
-            note(f"error: {where}{error.message}" + (f" ({reason})" if reason else ""))
+            note(f"error: {where}{error.message}" + (f" ({reason})" if reason else "")
+                 + (f"; hint: {error.hint}" if error.hint else ""))
             failed += 1
         else:
             for warning in result.warnings:
@@ -117,8 +118,9 @@ def _write_into(results: list[ExtractionResult], into: Path) -> int:
             writable.append(result)
     if writable:
         report = write_observations(
-            pl.concat([r.data_model() for r in writable], how="vertical"), into,
-            sources=pl.concat([r.sources for r in writable], how="vertical"))
+            pl.concat([r.data_model(provenance=True) for r in writable], how="vertical"), into,
+            sources=pl.concat([r.sources for r in writable], how="vertical"),
+            documents=pl.concat([r.documents for r in writable], how="vertical"))
         note(f"extract: {into}: {report!r}")
     return failed
 

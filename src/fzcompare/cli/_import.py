@@ -73,10 +73,11 @@ def import_command(
     """Import indicator tables as observations with cell provenance (file sheet!D7).
 
     The observations go to stdout or -o (xlsx adds the headers, regions and kept_out
-    sheets); the mapping goes to stderr. Cells marked not disclosed (—, /, 未公开, empty),
-    unmapped headers and unresolved regions are kept out and listed, never read as zero.
-    A file that cannot be imported is named with its reason; the others still go
-    through. Exit code 1 when any file failed.
+    sheets); the mapping goes to stderr. Cells marked not disclosed (—, /, 未公开, empty)
+    become observations with disclosure withheld and no value (never zero); unmapped
+    headers and unresolved regions are kept out and listed. A file that cannot be
+    imported is named with its reason; the others still go through. Exit code 1 when any
+    file failed.
     """
     sink = choose_sink(output_format, output)
     result = import_tables(paths, into=into, mapping=mapping)

@@ -57,11 +57,13 @@ def decode_report(data: bytes, *, name: str = "<bytes>") -> tuple[str, str]:
         ('报告', 'utf-8-sig')
     """
     if not data.strip():
-        raise ExtractionError(f"{name}: the file is empty", reason="empty", path=name,
+        msg = f"{name}: the file is empty"
+        raise ExtractionError(msg, reason="empty", path=name,
                               hint="pass the text of a report")
     for magic, what in _BINARY_MAGIC:
         if data.startswith(magic):
-            raise ExtractionError(f"{name}: this is {what}, not a text file", reason="binary",
+            msg = f"{name}: this is {what}, not a text file"
+            raise ExtractionError(msg, reason="binary",
                                   path=name, hint="convert the report to plain text first")
     if data.startswith(codecs.BOM_UTF8):
         candidates: tuple[str, ...] = ("utf-8-sig",)
@@ -71,7 +73,8 @@ def decode_report(data: bytes, *, name: str = "<bytes>") -> tuple[str, str]:
         sample = data[:4096]
         controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
         if b"\x00" in sample or controls > len(sample) // 100:
-            raise ExtractionError(f"{name}: binary data (control bytes), not a text file",
+            msg = f"{name}: binary data (control bytes), not a text file"
+            raise ExtractionError(msg,
                                   reason="binary", path=name,
                                   hint="pass a UTF-8 or GB18030 text file")
         candidates = ("utf-8", "gb18030")
@@ -80,7 +83,8 @@ def decode_report(data: bytes, *, name: str = "<bytes>") -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    raise ExtractionError(f"{name}: the encoding is neither UTF-8 nor GB18030",
+    msg = f"{name}: the encoding is neither UTF-8 nor GB18030"
+    raise ExtractionError(msg,
                           reason="unknown_encoding", path=name,
                           hint="convert the file to UTF-8 (for example with iconv)")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
+from fzcompare._display import html_table
 from fzcompare.errors import ExtractionError
 
 if TYPE_CHECKING:
@@ -51,8 +51,10 @@ def load_gold(path: str | os.PathLike[str]) -> pl.DataFrame:
     frame = pl.read_csv(Path(path), infer_schema=False)
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
-        raise ExtractionError(f"{path}: gold table lacks columns {', '.join(missing)}",
-                              reason="bad_gold", path=str(path))
+        msg = f"{path}: gold table lacks columns {', '.join(missing)}"
+        raise ExtractionError(msg, reason="bad_gold", path=str(path),
+                              hint="a gold CSV has the columns " + ", ".join(_REQUIRED)
+                              + " (name_zh, domain and quote optional)")
     return frame.with_columns(pl.col("value").cast(pl.Float64()))
 
 
@@ -123,19 +125,14 @@ class Evaluation:
                 f"precision={self.precision:.3f})")
 
     def _repr_html_(self) -> str:
-        missed = self.matches.filter(~pl.col("code_ok")).head(10)
-        rows = "".join(
-            f"<tr><td>{html.escape(str(r['indicator_code']))}</td>"
-            f"<td>{html.escape(str(r['scope']))}</td><td>{r['value']:g}</td>"
-            f"<td>{html.escape(str(r['obs_indicator_code']))}</td>"
-            f"<td>{html.escape(str(r['obs_scope']))}</td></tr>"
-            for r in missed.iter_rows(named=True))
+        missed = self.matches.filter(~pl.col("code_ok")).select(
+            pl.col("indicator_code").alias("gold code"), "scope", "value",
+            pl.col("obs_indicator_code").alias("found code"),
+            pl.col("obs_scope").alias("found scope"))
         return (f"<div><strong>Evaluation</strong>: {self.n_gold} gold rows, "
                 f"{self.n_mapped} mapped observations; value recall "
                 f"{self.value_recall:.1%}, code recall {self.code_recall:.1%}, precision "
-                f"{self.precision:.1%}<table><tr><th>gold code</th><th>scope</th>"
-                f"<th>value</th><th>found code</th><th>found scope</th></tr>{rows}"
-                "</table></div>")
+                f"{self.precision:.1%}{html_table(missed, max_rows=10)}</div>")
 
 
 def evaluate(observations: pl.DataFrame | ExtractionResult, gold: pl.DataFrame, *,

@@ -142,8 +142,9 @@ def _read(source: str | bytes | os.PathLike[str]) -> tuple[str, str | None, str 
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise ExtractionError(f"{path}: cannot read the file ({error.strerror or error})",
-                              reason="unreadable", path=str(path)) from error
+        msg = f"{path}: cannot read the file ({error.strerror or error})"
+        raise ExtractionError(msg, reason="unreadable", path=str(path),
+                              hint="check the path and that the file is readable") from error
     read = read_document(data, name=str(path))
     return read.text, read.encoding, str(path), data, read
 
@@ -197,8 +198,10 @@ def _bounds(marks: list[int], start: int, end: int, size: int) -> tuple[int, int
 
 
 def _quote_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """``[start, end)`` without whitespace at either end: normalising the raw span drops
-    spaces at the ends of a text, so a quote ending in one would differ from its span.
+    """``[start, end)`` without whitespace at either end.
+
+    Normalising the raw span drops spaces at the ends of a text, so a quote ending in one
+    would differ from its span.
 
     Examples:
         >>> _quote_bounds("办结率100% ,", 0, 8)
@@ -278,8 +281,10 @@ def _scope_cues(text: str, level: str, suffix: str) -> tuple[list[int], list[int
 
 def _explicit_scope(cues: tuple[list[int], list[int], list[str]], sentence_start: int,
                     clause_start: int, start: int, right_end: int) -> str | None:
-    """The scope kind named next to a figure: a cue right after it (31家市直单位), else
-    the nearest cue before it in its sentence (weak cues such as 市级 only in its clause).
+    """The scope kind named next to a figure.
+
+    A cue right after it (31家市直单位), else the nearest cue before it in its sentence
+    (weak cues such as 市级 only in its clause).
     """
     starts, ends, kinds = cues
     i = bisect.bisect_left(starts, start)
@@ -297,101 +302,126 @@ def _explicit_scope(cues: tuple[list[int], list[int], list[str]], sentence_start
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """The words one figure is read with: its clause part, its sentence, its quote."""
+
+    clause_start: int
+    left_start: int
+    right_end: int
+    sentence_start: int
+    sentence: str
+    quote_start: int
+
+
+def _window(text: str, numbers: list[FoundNumber], k: int, marks: _Marks) -> _Window:
+    """The clause part of figure ``k``, its sentence and the start of its quote.
+
+    The part runs up to 40 characters before the figure and 24 after it, stopping at the
+    neighbouring figures and at 、.
+    """
+    number = numbers[k]
+    start, end, size = number.start, number.end, len(text)
+    clause_start, clause_end = _bounds(marks.clause, start, end, size)
+    left_start = max(clause_start, start - 40)
+    if k and numbers[k - 1].end > clause_start:
+        left_start = max(left_start, numbers[k - 1].end)
+        pause = text.rfind("、", left_start, start)
+        if pause >= 0:
+            left_start = pause + 1
+    right_end = min(clause_end, end + 24)
+    if k + 1 < len(numbers) and numbers[k + 1].start < right_end:
+        right_end = numbers[k + 1].start
+    pause = text.find("、", end, right_end)
+    if pause >= 0:
+        right_end = pause
+    i = bisect.bisect_left(marks.sentence, start)
+    sentence_start = marks.sentence[i - 1] + 1 if i else 0
+    sentence_end = marks.sentence[i] if i < len(marks.sentence) else size
+    quote_start = left_start
+    while quote_start < start and text[quote_start] in _LEFT_TRIM:
+        quote_start += 1
+    return _Window(clause_start, left_start, right_end, sentence_start,
+                   text[sentence_start:sentence_end], quote_start)
+
+
+def _shared_candidates(compiled: CompiledCatalog, number: FoundNumber, left: str, text: str,
+                       window: _Window, section_domain: int | None) -> list[Candidate]:
+    """One candidate per item when several items share the figure (A、B均达100%), else []."""
+    if not ("均" in left or "都" in left or "全部" in left):
+        return []
+    shared = _SHARED_FIGURE.search(left)
+    if shared is None:
+        return []
+    items = [shared.group(1), *shared.group(2).split("、")[1:]]
+    earlier = text[window.sentence_start:window.left_start + shared.start()]
+    per_item: list[Candidate] = []
+    for item in items:
+        found = score_context(
+            compiled, item, "", number_kind=number.kind, unit=number.unit,
+            value=number.value, section_domain=section_domain, sentence=window.sentence,
+            earlier=earlier)
+        earlier += item
+        if found and found[0].score >= MAP_THRESHOLD and all(
+                c.indicator != found[0].indicator for c in per_item):
+            per_item.append(found[0])
+    return per_item if len(per_item) >= 2 else []
+
+
+def _skip_in_mojibake(doc: NormalizedText, number: FoundNumber, mojibake: SpanSet,
+                      warnings: list[ExtractionWarning]) -> bool:
+    """Whether a figure sits in garbled text (then it is skipped, with a warning)."""
+    if not mojibake or not mojibake.overlaps(number.start, number.end):
+        return False
+    raw_start, raw_end = doc.raw_span(number.start, number.end)
+    warnings.append(ExtractionWarning(
+        "figure_in_mojibake", f"figure {number.written}{number.unit} sits in garbled "
+        "text and was skipped", raw_start, raw_end))
+    return True
+
+
 def _figures(doc: NormalizedText, numbers: list[FoundNumber], compiled: CompiledCatalog,
              sections: list[Section], cues: tuple[list[int], list[int], list[str]], marks: _Marks,
              mojibake: SpanSet, warnings: list[ExtractionWarning]) -> list[_Figure]:
+    """Every figure of the text with its candidate indicators (one per item it is shared by).
+
+    A figure whose own words name nothing (``、280件``) inherits the label of the figure
+    before it.
+    """
     text = doc.text
-    size = len(text)
-    clause_marks = marks.clause
-    sentence_marks = marks.sentence
-    n_clause = len(clause_marks)
-    n_sentence = len(sentence_marks)
-    bisect_left = bisect.bisect_left
     section_starts = [s.start for s in sections]
     figures: list[_Figure] = []
     previous_label = ""
     for k, number in enumerate(numbers):
-        start = number.start
-        end = number.end
-        if mojibake and mojibake.overlaps(start, end):
-            raw_start, raw_end = doc.raw_span(start, end)
-            warnings.append(ExtractionWarning(
-                "figure_in_mojibake", f"figure {number.written}{number.unit} sits in garbled "
-                "text and was skipped", raw_start, raw_end))
+        if _skip_in_mojibake(doc, number, mojibake, warnings):
             continue
-        i = bisect_left(clause_marks, start)
-        clause_start = clause_marks[i - 1] + 1 if i else 0
-        i = bisect_left(clause_marks, end, i)
-        clause_end = clause_marks[i] if i < n_clause else size
-        left_start = max(clause_start, start - 40)
-        if k and numbers[k - 1].end > clause_start:
-            left_start = max(left_start, numbers[k - 1].end)
-            pause = text.rfind("、", left_start, start)
-            if pause >= 0:
-                left_start = pause + 1
-        right_end = min(clause_end, end + 24)
-        if k + 1 < len(numbers) and numbers[k + 1].start < right_end:
-            right_end = numbers[k + 1].start
-        pause = text.find("、", end, right_end)
-        if pause >= 0:
-            right_end = pause
-        left = text[left_start:start]
-        right = text[end:right_end]
+        window = _window(text, numbers, k, marks)
+        left = text[window.left_start:number.start]
+        right = text[number.end:window.right_end]
         extra = ""
         if len(right) < 2 and previous_label and len(_strip_label(left)) < 2:
             extra = previous_label
         else:
             previous_label = left
-        si = bisect.bisect_right(section_starts, start) - 1
+        si = bisect.bisect_right(section_starts, number.start) - 1
         section = sections[si] if si >= 0 else None
         section_domain = section.domain if section is not None else None
-        i = bisect_left(sentence_marks, start)
-        sentence_start = sentence_marks[i - 1] + 1 if i else 0
-        sentence = text[sentence_start:sentence_marks[i] if i < n_sentence else size]
-        mappable = number.kind not in ("change",) and (section is None
-                                                      or section.kind != "plan")
-        candidates = score_context(
+        mappable = number.kind != "change" and (section is None or section.kind != "plan")
+        shared = (_shared_candidates(compiled, number, left, text, window, section_domain)
+                  if mappable else [])
+        candidate_lists = [[c] for c in shared] or [score_context(
             compiled, left, right, number_kind=number.kind, unit=number.unit,
-            value=number.value, section_domain=section_domain, sentence=sentence,
-            extra=extra,
-            earlier=text[sentence_start:left_start]) if mappable else []
-        quote_start = left_start
-        while quote_start < number.start and text[quote_start] in _LEFT_TRIM:
-            quote_start += 1
-        shared = (_SHARED_FIGURE.search(left)
-                  if mappable and ("均" in left or "都" in left or "全部" in left) else None)
-        if shared is not None:
-            items = [shared.group(1), *shared.group(2).split("、")[1:]]
-            earlier = text[sentence_start:left_start + shared.start()]
-            per_item: list[Candidate] = []
-            for item in items:
-                found = score_context(
-                    compiled, item, "", number_kind=number.kind, unit=number.unit,
-                    value=number.value, section_domain=section_domain, sentence=sentence,
-                    earlier=earlier)
-                earlier += item
-                if found and found[0].score >= MAP_THRESHOLD and all(
-                        c.indicator != found[0].indicator for c in per_item):
-                    per_item.append(found[0])
-            if len(per_item) >= 2:
-                for candidate in per_item:
-                    figures.append(_Figure(
-                        value=number.value, unit=number.unit, qualifier=number.qualifier,
-                        start=number.start, end=number.end, quote_start=quote_start,
-                        quote_end=max(number.end, right_end), label=left + "#" + right,
-                        candidates=[candidate],
-                        scope_kind=_explicit_scope(cues, sentence_start, clause_start,
-                                                   number.start, right_end),
-                        section=section, mappable=True))
-                continue
-        figures.append(_Figure(
+            value=number.value, section_domain=section_domain, sentence=window.sentence,
+            extra=extra, earlier=text[window.sentence_start:window.left_start])
+            if mappable else []]
+        scope_kind = _explicit_scope(cues, window.sentence_start, window.clause_start,
+                                     number.start, window.right_end)
+        figures.extend(_Figure(
             value=number.value, unit=number.unit, qualifier=number.qualifier,
-            start=number.start, end=number.end, quote_start=quote_start,
-            quote_end=max(number.end, right_end), label=left + "#" + right,
-            candidates=candidates,
-            scope_kind=_explicit_scope(cues, sentence_start, clause_start, number.start,
-                                       right_end),
-            section=section, mappable=mappable))
+            start=number.start, end=number.end, quote_start=window.quote_start,
+            quote_end=max(number.end, window.right_end), label=left + "#" + right,
+            candidates=candidates, scope_kind=scope_kind, section=section,
+            mappable=mappable) for candidates in candidate_lists)
     return figures
 
 
@@ -523,8 +553,10 @@ def _listing_figures(doc: NormalizedText, compiled: CompiledCatalog, sections: l
                      numbers: list[FoundNumber],
                      cues: tuple[list[int], list[int], list[str]], marks: _Marks
                      ) -> tuple[list[_Figure], list[tuple[int, int]]]:
-    """Counts of items named before a listing phrase (《A》《B》被列入……目录 -> 2) when the
-    catalog has a count indicator named after such a list and the phrase supports it.
+    """Counts of items named before a listing phrase (《A》《B》被列入……目录 -> 2).
+
+    Only when the catalog has a count indicator named after such a list and the phrase
+    supports it.
 
     Returns:
         The figures, and the spans of all items named before a listing phrase (mapped or
@@ -588,8 +620,9 @@ def _title_count_figures(doc: NormalizedText, compiled: CompiledCatalog,
                          sections: list[Section], numbers: list[FoundNumber],
                          cues: tuple[list[int], list[int], list[str]], marks: _Marks,
                          taken: SpanSet | None = None) -> list[_Figure]:
-    """Counts of named titles (《A》《B》等政府规章 -> 2, ge) when the clause names a count;
-    title lists inside the ``taken`` spans (items named before a listing phrase) are skipped.
+    """Counts of named titles (《A》《B》等政府规章 -> 2, ge) when the clause names a count.
+
+    Title lists inside the ``taken`` spans (items named before a listing phrase) are skipped.
     """
     text = doc.text
     if "《" not in text:
@@ -677,8 +710,10 @@ def _assign(figures: list[_Figure], compiled: CompiledCatalog, scope_names: dict
 
 def _unmapped_keys(figures: list[_Figure], scope_names: dict[str, str],
                    keys: list[tuple[str, str]], used: set[tuple[str, str]]) -> None:
-    """Give each unmapped figure the key ``unmapped_<hash of label and unit>``, numbered
-    ``_2``, ``_3``, ... in text order when the same label and unit come again in a scope.
+    """Give each unmapped figure the key ``unmapped_<hash of label and unit>``.
+
+    The key is numbered ``_2``, ``_3``, ... in text order when the same label and unit come
+    again in a scope.
 
     The next free number per (hash, scope) is remembered, so a label repeated k times costs
     k steps, not k^2 / 2 (a 50 MB file repeats labels tens of thousands of times).
@@ -856,5 +891,6 @@ def extract(
         raw_start, raw_end = doc.raw_span(s.start, s.end)
         section_rows.append((s.label, s.title, s.domain, s.kind, raw_start, raw_end))
     section_frame = _frame(section_rows, _SECTIONS_SCHEMA)
-    return ExtractionResult(observations=observations, warnings=tuple(warnings),
+    return ExtractionResult(text=raw, page_starts=read.page_starts if read is not None else (),
+                            observations=observations, warnings=tuple(warnings),
                             document=info, sections=section_frame, checks=checks)

@@ -179,8 +179,10 @@ LeftGroups = tuple[tuple[tuple[int, dict[str, tuple[tuple[int, ...], tuple[TailE
 
 def _groups(items: list[tuple[str, _T]], *, last: bool
             ) -> dict[str, tuple[tuple[int, dict[str, tuple[_T, ...]]], ...]]:
-    """Words (with a payload) keyed by their last (or first) two characters, then grouped
-    by length, longest first, then by the word itself.
+    """Words (with a payload) grouped by two end characters, length and word.
+
+    The key is the last (or first) two characters; within a key the groups run by length,
+    longest first, then by the word itself.
     """
     grouped: dict[str, dict[int, dict[str, list[_T]]]] = {}
     for word, payload in items:
@@ -193,7 +195,9 @@ def _groups(items: list[tuple[str, _T]], *, last: bool
 
 def _statement_index(cores: list[str]) -> tuple[re.Pattern[str] | None, dict[str, tuple[str, ...]],
                                                 dict[str, tuple[int, ...]]]:
-    """A regex finding where a statement core may start, the cores by their first two
+    """Where statement cores may start: a finder regex and two lookups.
+
+    Returns the regex finding where a core may start, the cores by their first two
     characters (one for one-character cores) and the statement parts of each core.
 
     The regex starts with a character class so that the engine skips ahead to candidate
@@ -218,8 +222,10 @@ def _statement_index(cores: list[str]) -> tuple[re.Pattern[str] | None, dict[str
 
 def _listing_indicators(kinds: list[str], name_text: list[str], name_owner: list[int]
                         ) -> dict[str, tuple[int, ...]]:
-    """List noun -> the count indicators one of whose names says that the items listed are
-    its value (see ``lex.LISTING_NOUNS``).
+    """List noun -> the count indicators whose value the listed items are.
+
+    An indicator qualifies when one of its names ends in the noun (see
+    ``lex.LISTING_NOUNS``).
 
     Examples:
         >>> names = ["政务服务事项基本目录", "重大行政决策事项目录事项"]
@@ -241,6 +247,98 @@ def _listing_indicators(kinds: list[str], name_text: list[str], name_owner: list
     return {noun: tuple(owners) for noun, owners in found.items()}
 
 
+def _catalog_names(names_zh: tuple[str, ...], synonyms: list[list[str] | None]
+                   ) -> tuple[list[str], list[int]]:
+    """Every name and synonym of two characters or more (marks dropped), with its owner."""
+    name_text: list[str] = []
+    name_owner: list[int] = []
+    for i, (name, extra) in enumerate(zip(names_zh, synonyms, strict=True)):
+        for candidate in dict.fromkeys(n.translate(_CONTEXT_DROP) for n in [name, *(extra or [])]):
+            if candidate and len(candidate) >= 2:
+                name_text.append(candidate)
+                name_owner.append(i)
+    return name_text, name_owner
+
+
+@dataclass(frozen=True, slots=True)
+class _NameIndex:
+    """Bigram weights of the names and what is derived from them per name."""
+
+    weight: dict[str, float]
+    postings: dict[str, tuple[tuple[int, float], ...]]
+    name_weight: tuple[float, ...]
+    name_keys: tuple[frozenset[str], ...]
+    name_grams: tuple[tuple[tuple[str, float], ...], ...]
+    split_tails: tuple[tuple[tuple[str, frozenset[str]], ...], ...]
+
+
+def _bigram_weights(name_text: list[str], name_owner: list[int], n_codes: int
+                    ) -> tuple[dict[str, float], set[str]]:
+    """Inverse document frequency of each bigram over indicators, and the common bigrams."""
+    document_frequency: dict[str, set[int]] = {}
+    for text, owner in zip(name_text, name_owner, strict=True):
+        for gram in bigrams(text):
+            document_frequency.setdefault(gram, set()).add(owner)
+    total = max(n_codes, 1)
+    weight = {gram: math.log(1.0 + total / len(owners))
+              for gram, owners in document_frequency.items()}
+    common = {g for g, owners in document_frequency.items() if len(owners) > _COMMON_DF}
+    return weight, common
+
+
+def _split_tails(text: str, weight: dict[str, float], total_weight: float
+                 ) -> tuple[tuple[str, frozenset[str]], ...]:
+    """The distinctive tails of a name (longest first) with the bigrams of their heads."""
+    tails = []
+    for cut in range(1, len(text) - 1) if len(text) >= 4 else ():
+        tail = text[cut:]
+        if sum(weight[g] for g in bigrams(tail)) / total_weight < 0.18:
+            break
+        head = bigrams(text[:cut]) if cut >= 2 else bigrams(text[:2])
+        tails.append((tail, frozenset(head)))
+    return tuple(tails)
+
+
+def _name_index(name_text: list[str], name_owner: list[int], n_codes: int) -> _NameIndex:
+    weight, common = _bigram_weights(name_text, name_owner, n_codes)
+    postings: dict[str, list[tuple[int, float]]] = {}
+    name_weight: list[float] = []
+    name_keys: list[frozenset[str]] = []
+    name_grams: list[tuple[tuple[str, float], ...]] = []
+    split_tails: list[tuple[tuple[str, frozenset[str]], ...]] = []
+    for n, text in enumerate(name_text):
+        grams = bigrams(text)
+        total_weight = sum(weight[g] for g in grams) or 1.0
+        name_weight.append(total_weight)
+        top = max((weight[g] for g in grams), default=0.0)
+        name_keys.append(frozenset(g for g in grams if weight[g] >= 0.95 * top))
+        name_grams.append(tuple((g, weight[g]) for g in sorted(grams)))
+        split_tails.append(_split_tails(text, weight, total_weight))
+        rarest = set(sorted(grams, key=lambda g: (-weight[g], g))[:2])
+        for gram in grams:
+            if gram not in common or gram in rarest:
+                postings.setdefault(gram, []).append((n, weight[gram]))
+    return _NameIndex(weight, {g: tuple(p) for g, p in postings.items()}, tuple(name_weight),
+                      tuple(name_keys), tuple(name_grams), tuple(split_tails))
+
+
+def _relations(catalog: Catalog, index: dict[str, int]
+               ) -> tuple[list[tuple[int, int, int, float]], list[tuple[int, int]]]:
+    """The catalog's ratio relations (target, numerator, denominator, tolerance) and orders."""
+    ratios: list[tuple[int, int, int, float]] = []
+    orders: list[tuple[int, int]] = []
+    for row in catalog.relations.iter_rows(named=True):
+        numerator, denominator = index.get(row["numerator"]), index.get(row["denominator"])
+        if numerator is None or denominator is None:
+            continue
+        if row["kind"] == "ratio" and row["target"] in index:
+            tolerance = row["tolerance"] if row["tolerance"] is not None else 0.05
+            ratios.append((index[row["target"]], numerator, denominator, float(tolerance)))
+        elif row["kind"] == "le":
+            orders.append((numerator, denominator))
+    return ratios, orders
+
+
 def compile_catalog(catalog: Catalog) -> CompiledCatalog:
     """Build the name index of a catalog.
 
@@ -254,45 +352,9 @@ def compile_catalog(catalog: Catalog) -> CompiledCatalog:
     codes = tuple(table["code"].to_list())
     names_zh = tuple(table["name_zh"].to_list())
     synonyms = table["synonyms"].to_list()
-    name_text: list[str] = []
-    name_owner: list[int] = []
-    for i, (name, extra) in enumerate(zip(names_zh, synonyms, strict=True)):
-        for candidate in dict.fromkeys(n.translate(_CONTEXT_DROP) for n in [name, *(extra or [])]):
-            if candidate and len(candidate) >= 2:
-                name_text.append(candidate)
-                name_owner.append(i)
-    document_frequency: dict[str, set[int]] = {}
-    for text, owner in zip(name_text, name_owner, strict=True):
-        for gram in bigrams(text):
-            document_frequency.setdefault(gram, set()).add(owner)
-    total = max(len(codes), 1)
-    weight = {gram: math.log(1.0 + total / len(owners))
-              for gram, owners in document_frequency.items()}
-    postings: dict[str, list[tuple[int, float]]] = {}
-    name_weight: list[float] = []
-    common = {g for g, owners in document_frequency.items() if len(owners) > _COMMON_DF}
-    name_keys: list[frozenset[str]] = []
-    name_grams: list[tuple[tuple[str, float], ...]] = []
-    split_tails: list[tuple[tuple[str, frozenset[str]], ...]] = []
-    for n, text in enumerate(name_text):
-        grams = bigrams(text)
-        total_weight = sum(weight[g] for g in grams) or 1.0
-        name_weight.append(total_weight)
-        top = max((weight[g] for g in grams), default=0.0)
-        name_keys.append(frozenset(g for g in grams if weight[g] >= 0.95 * top))
-        name_grams.append(tuple((g, weight[g]) for g in sorted(grams)))
-        tails = []
-        for cut in range(1, len(text) - 1) if len(text) >= 4 else ():
-            tail = text[cut:]
-            if sum(weight[g] for g in bigrams(tail)) / total_weight < 0.18:
-                break
-            head = bigrams(text[:cut]) if cut >= 2 else bigrams(text[:2])
-            tails.append((tail, frozenset(head)))
-        split_tails.append(tuple(tails))
-        rarest = set(sorted(grams, key=lambda g: (-weight[g], g))[:2])
-        for gram in grams:
-            if gram not in common or gram in rarest:
-                postings.setdefault(gram, []).append((n, weight[gram]))
+    name_text, name_owner = _catalog_names(names_zh, synonyms)
+    names = _name_index(name_text, name_owner, len(codes))
+    split_tails = names.split_tails
     own_level = tuple(
         any(word in name for word in lex.OWN_LEVEL_WORDS)
         or any(word in s for s in (extra or []) for word in lex.OWN_LEVEL_WORDS)
@@ -307,17 +369,7 @@ def compile_catalog(catalog: Catalog) -> CompiledCatalog:
                   for statement, indicator in statements)
     finder, cores, parts_by_core = _statement_index([core for core, *_ in parts])
     index = {code: i for i, code in enumerate(codes)}
-    ratios: list[tuple[int, int, int, float]] = []
-    orders: list[tuple[int, int]] = []
-    for row in catalog.relations.iter_rows(named=True):
-        numerator, denominator = index.get(row["numerator"]), index.get(row["denominator"])
-        if numerator is None or denominator is None:
-            continue
-        if row["kind"] == "ratio" and row["target"] in index:
-            tolerance = row["tolerance"] if row["tolerance"] is not None else 0.05
-            ratios.append((index[row["target"]], numerator, denominator, float(tolerance)))
-        elif row["kind"] == "le":
-            orders.append((numerator, denominator))
+    ratios, orders = _relations(catalog, index)
     return CompiledCatalog(
         codes=codes,
         units=tuple(table["unit"].to_list()),
@@ -328,9 +380,9 @@ def compile_catalog(catalog: Catalog) -> CompiledCatalog:
         own_level=own_level,
         name_text=tuple(name_text),
         name_owner=tuple(name_owner),
-        name_weight=tuple(name_weight),
-        name_keys=tuple(name_keys),
-        name_grams=tuple(name_grams),
+        name_weight=names.name_weight,
+        name_keys=names.name_keys,
+        name_grams=names.name_grams,
         split_tails=tuple(split_tails),
         names_by_last=_groups([(text, n) for n, text in enumerate(name_text)], last=True),
         names_by_first=_groups([(text, n) for n, text in enumerate(name_text)], last=False),
@@ -344,7 +396,7 @@ def compile_catalog(catalog: Catalog) -> CompiledCatalog:
                               catalog.domains["name_zh"].to_list(), strict=True)),
         names_of=tuple(tuple(n for n, o in enumerate(name_owner) if o == i)
                        for i in range(len(codes))),
-        postings={g: tuple(p) for g, p in postings.items()},
+        postings=names.postings,
         zh_bigrams=tuple(frozenset(bigrams(n)) for n in names_zh),
         statement_parts=parts,
         statement_finder=finder,
@@ -358,8 +410,9 @@ def compile_catalog(catalog: Catalog) -> CompiledCatalog:
 
 
 def find_statements(text: str, compiled: CompiledCatalog) -> list[tuple[int, int, str, int]]:
-    """(start, end, statement, indicator) of every full statement in the text; of
-    overlapping ones the earliest (then longest) is kept.
+    """(start, end, statement, indicator) of every full statement in the text.
+
+    Of overlapping statements the earliest (then longest) is kept.
 
     Examples:
         >>> from fzcompare import load_catalog
@@ -454,14 +507,17 @@ def unit_compatible(number_kind: str, number_unit: str, indicator_kind: str,
         return 0.1 if number_kind == indicator_kind else None
     if number_unit == indicator_unit:
         return 0.1
-    number_group = lex.UNIT_GROUPS.get(number_unit)
-    indicator_group = lex.UNIT_GROUPS.get(indicator_unit)
+    return _unit_group_adjustment(lex.UNIT_GROUPS.get(number_unit),
+                                  lex.UNIT_GROUPS.get(indicator_unit))
+
+
+def _unit_group_adjustment(number_group: str | None, indicator_group: str | None
+                           ) -> float | None:
+    """Two different units: the same group (件/宗) is close; money and time never mix."""
     if "money" in (number_group, indicator_group) or "duration" in (number_group,
                                                                     indicator_group):
         return None if number_group != indicator_group else 0.0
-    if number_group == indicator_group:
-        return 0.03
-    return -0.2
+    return 0.03 if number_group == indicator_group else -0.2
 
 
 def indicator_support(compiled: CompiledCatalog, indicator: int, text: str) -> float:
@@ -600,14 +656,20 @@ def _view_left(compiled: CompiledCatalog, view: UnitView, key: str) -> LeftGroup
     return groups
 
 
-def _written_names(compiled: CompiledCatalog, view: UnitView, left: str, right: str,
-                   earlier: str) -> dict[int, float]:
-    """Names written out next to a figure (ending in the last characters before it or
-    starting just after it), and names whose distinctive tail ends right before it with
-    their head earlier in the sentence; name index -> base score. Only names of the
-    indicators the figure's unit allows are looked at.
+def _exact_hits(found: dict[int, float], names: tuple[int, ...], base: tuple[float, ...],
+                distance: int) -> None:
+    for name in names:
+        if name not in found:
+            found[name] = base[name] - 0.02 * distance
+
+
+def _left_names(compiled: CompiledCatalog, view: UnitView, left: str,
+                found: dict[int, float]) -> list[tuple[int, tuple[TailEntry, ...]]]:
+    """Names ending in the last characters before the figure (into ``found``).
+
+    Returns the distinctive tails found right before the figure, by end position: split
+    names whose head must still be found earlier in the sentence.
     """
-    found: dict[int, float] = {}
     size = len(left)
     exact_base = compiled.exact_base
     all_by_last = compiled.names_by_last
@@ -622,22 +684,24 @@ def _written_names(compiled: CompiledCatalog, view: UnitView, left: str, right: 
             if key not in all_by_last and key not in all_tails:
                 continue
             groups = _view_left(compiled, view, key)
-        if end > near_end:
-            for length, table in groups[0]:
-                if length <= end:
-                    hit = table.get(left[end - length:end])
-                    if hit is not None:
-                        for name in hit[0]:
-                            if name not in found:
-                                found[name] = exact_base[name] - 0.02 * (size - end)
-                        if hit[1]:
-                            pending.append((end, hit[1]))
-        else:
+        if end <= near_end:
             for length, names_table in groups[1]:
                 if length <= end:
-                    for name in names_table.get(left[end - length:end], ()):
-                        if name not in found:
-                            found[name] = exact_base[name] - 0.02 * (size - end)
+                    _exact_hits(found, names_table.get(left[end - length:end], ()),
+                                exact_base, size - end)
+            continue
+        for length, table in groups[0]:
+            hit = table.get(left[end - length:end]) if length <= end else None
+            if hit is not None:
+                _exact_hits(found, hit[0], exact_base, size - end)
+                if hit[1]:
+                    pending.append((end, hit[1]))
+    return pending
+
+
+def _right_names(compiled: CompiledCatalog, view: UnitView, right: str,
+                 found: dict[int, float]) -> None:
+    """Names starting just after the figure (into ``found``)."""
     all_by_first = compiled.names_by_first
     by_first = view.names_by_first
     right_size = len(right)
@@ -650,13 +714,26 @@ def _written_names(compiled: CompiledCatalog, view: UnitView, left: str, right: 
             right_groups = _view_right(compiled, view, key)
         for length, names_table in right_groups:
             if start + length <= right_size:
-                for name in names_table.get(right[start:start + length], ()):
-                    if name not in found:
-                        found[name] = exact_base[name] - 0.02 * start
+                _exact_hits(found, names_table.get(right[start:start + length], ()),
+                            compiled.exact_base, start)
+
+
+def _written_names(compiled: CompiledCatalog, view: UnitView, left: str, right: str,
+                   earlier: str) -> dict[int, float]:
+    """Names written out next to a figure: name index -> base score.
+
+    Names ending in the last characters before the figure or starting just after it, and
+    names whose distinctive tail ends right before it with their head earlier in the
+    sentence. Only names of the indicators the figure's unit allows are looked at.
+    """
+    found: dict[int, float] = {}
+    pending = _left_names(compiled, view, left, found)
+    _right_names(compiled, view, right, found)
     if not pending or len(earlier) < 2:
         return found  # no split name (a head earlier in the sentence is needed)
     earlier_clean = _CONTEXT_DROP_PATTERN.sub("", earlier)
     split_base = compiled.split_base
+    size = len(left)
     for end, entries in pending:
         for name, head, need in entries:
             if name not in found and len([g for g in head if g in earlier_clean]) >= need:
@@ -724,23 +801,65 @@ def score_context(
     right = drop("", right) if right else right
     view = compiled.unit_views.get((number_kind, unit)) or unit_view(compiled, number_kind,
                                                                        unit)
-    allowed = view.allowed
+    figure = _FigureContext(left, right, sentence, earlier, value, section_domain)
+    best = _written_candidates(compiled, view, figure)
+    if best and max(best.values()) >= 0.75:
+        return _ranked(compiled, best)
+    context = f"{left}|{right}|{extra}" if extra else f"{left}|{right}"
+    for ratio, name in _shortlist(compiled, view, context):
+        if ratio < 0.1:
+            break
+        indicator = compiled.name_owner[name]
+        score = _name_score(compiled, name, context, figure)
+        if score is None:
+            continue
+        final = _finish(compiled, indicator, compiled.name_text[name],
+                        score + view.allowed[indicator], value, section_domain, sentence)
+        if final is not None and final > best.get(indicator, -1.0):
+            best[indicator] = final
+    return _ranked(compiled, best)
+
+
+@dataclass(frozen=True, slots=True)
+class _FigureContext:
+    """The words around one figure that ``score_context`` weighs."""
+
+    left: str
+    right: str
+    sentence: str
+    earlier: str
+    value: float
+    section_domain: int | None
+
+
+def _ranked(compiled: CompiledCatalog, best: dict[int, float]) -> list[Candidate]:
+    """The four best candidates, ties broken by code."""
+    if len(best) == 1:
+        ((indicator, top),) = best.items()
+        return [Candidate(indicator, min(top, 1.0))]
+    ranked = sorted(best.items(), key=lambda item: (-item[1], compiled.codes[item[0]]))
+    return [Candidate(i, min(s, 1.0)) for i, s in ranked[:4]]
+
+
+def _written_candidates(compiled: CompiledCatalog, view: UnitView,
+                        figure: _FigureContext) -> dict[int, float]:
+    """Indicator -> score from the names written out next to the figure."""
     best: dict[int, float] = {}
     owners = compiled.name_owner
-    name_text = compiled.name_text
-    for name, base in _written_names(compiled, view, left, right, earlier).items():
+    for name, base in _written_names(compiled, view, figure.left, figure.right,
+                                     figure.earlier).items():
         indicator = owners[name]
-        quick_score = _finish(compiled, indicator, name_text[name], base + allowed[indicator],
-                              value, section_domain, sentence)
+        quick_score = _finish(compiled, indicator, compiled.name_text[name],
+                              base + view.allowed[indicator], figure.value,
+                              figure.section_domain, figure.sentence)
         if quick_score is not None and quick_score > best.get(indicator, -1.0):
             best[indicator] = quick_score
-    if best and max(best.values()) >= 0.75:
-        if len(best) == 1:
-            ((indicator, top),) = best.items()
-            return [Candidate(indicator, min(top, 1.0))]
-        ranked = sorted(best.items(), key=lambda item: (-item[1], compiled.codes[item[0]]))
-        return [Candidate(i, min(s, 1.0)) for i, s in ranked[:4]]
-    context = f"{left}|{right}|{extra}" if extra else f"{left}|{right}"
+    return best
+
+
+def _shortlist(compiled: CompiledCatalog, view: UnitView, context: str
+               ) -> list[tuple[float, int]]:
+    """(share of the name's bigram weight in the context, name), best first."""
     postings = compiled.postings
     partial: dict[int, float] = {}
     view_postings = view.postings
@@ -752,63 +871,67 @@ def score_context(
             found = _unit_postings(compiled, view, gram)
         for name, weight in found:
             partial[name] = partial.get(name, 0.0) + weight
-    earlier_clean: str | None = None
     weights = compiled.name_weight
-    shortlist = sorted([(part / weights[name], name) for name, part in partial.items()],
-                       reverse=True)[:_SHORTLIST]
-    for ratio, name in shortlist:
-        if ratio < 0.1:
-            break
-        indicator = owners[name]
-        adjust = allowed[indicator]
-        name_grams = compiled.name_grams[name]
-        coverage = sum([w for g, w in name_grams if g in context]) / weights[name]
-        if coverage < 0.15:
-            continue
-        text = compiled.name_text[name]
-        score: float | None = None
-        if coverage > 0.999:
-            at = left.rfind(text)
-            if at >= 0:
-                distance = len(left) - at - len(text)
-            else:
-                at = right.find(text)
-                distance = at if at >= 0 else -1
-            if distance >= 0:
-                score = 0.62 + 0.3 * min(len(text), 8) / 8 - 0.02 * min(distance, 10)
-        tails = compiled.split_tails[name]
-        if score is None and tails and tails[-1][0] in left:
-            # Each tail is a suffix of the one before it, so the ones found in ``left`` are
-            # the last ones: find the longest by bisection.
-            low, high = 0, len(tails) - 1
-            while low < high:
-                middle = (low + high) // 2
-                if tails[middle][0] in left:
-                    high = middle
-                else:
-                    low = middle + 1
-            tail, head = tails[low]
-            at = left.rfind(tail)
-            if earlier_clean is None:
-                earlier_clean = _drop_marks(earlier)
-            if head and sum(1 for g in head if g in earlier_clean) >= 0.6 * len(head):
-                distance = len(left) - at - len(tail)
-                score = 0.55 + 0.25 * min(len(text), 8) / 8 - 0.02 * min(distance, 10)
-        if score is None and coverage >= 0.2:
-            wide = sum([w for g, w in name_grams if g in sentence]) / weights[name]
-            blended = 0.5 * (coverage + max(wide, coverage))
-            if blended >= 0.45:
-                score = 0.85 * blended - 0.05
-                if not any(k in context or k in sentence for k in compiled.name_keys[name]):
-                    score -= 0.15
-        if score is None:
-            continue
-        final = _finish(compiled, indicator, text, score + adjust, value, section_domain,
-                        sentence)
-        if final is not None and final > best.get(indicator, -1.0):
-            best[indicator] = final
-    ranked = sorted(best.items(), key=lambda item: (-item[1], compiled.codes[item[0]]))
-    return [Candidate(i, min(s, 1.0)) for i, s in ranked[:4]]
+    return sorted([(part / weights[name], name) for name, part in partial.items()],
+                  reverse=True)[:_SHORTLIST]
+
+
+def _name_score(compiled: CompiledCatalog, name: int, context: str,
+                figure: _FigureContext) -> float | None:
+    """A name's score: written out whole, split (head earlier, tail before), or by bigrams."""
+    name_grams = compiled.name_grams[name]
+    weight = compiled.name_weight[name]
+    coverage = sum([w for g, w in name_grams if g in context]) / weight
+    if coverage < 0.15:
+        return None
+    text = compiled.name_text[name]
+    score = _whole_name_score(text, figure) if coverage > 0.999 else None
+    if score is None:
+        score = _split_name_score(compiled.split_tails[name], text, figure)
+    if score is None and coverage >= 0.2:
+        wide = sum([w for g, w in name_grams if g in figure.sentence]) / weight
+        blended = 0.5 * (coverage + max(wide, coverage))
+        if blended >= 0.45:
+            score = 0.85 * blended - 0.05
+            if not any(k in context or k in figure.sentence for k in compiled.name_keys[name]):
+                score -= 0.15
+    return score
+
+
+def _whole_name_score(text: str, figure: _FigureContext) -> float | None:
+    """The name written whole before (or after) the figure, nearer is better."""
+    at = figure.left.rfind(text)
+    if at >= 0:
+        distance = len(figure.left) - at - len(text)
+    else:
+        at = figure.right.find(text)
+        distance = at if at >= 0 else -1
+    if distance < 0:
+        return None
+    return 0.62 + 0.3 * min(len(text), 8) / 8 - 0.02 * min(distance, 10)
+
+
+def _split_name_score(tails: tuple[tuple[str, frozenset[str]], ...], text: str,
+                      figure: _FigureContext) -> float | None:
+    """A name's tail right before the figure and most of its head earlier in the sentence."""
+    left = figure.left
+    if not tails or tails[-1][0] not in left:
+        return None
+    # Each tail is a suffix of the one before it, so the ones found in ``left`` are the
+    # last ones: find the longest by bisection.
+    low, high = 0, len(tails) - 1
+    while low < high:
+        middle = (low + high) // 2
+        if tails[middle][0] in left:
+            high = middle
+        else:
+            low = middle + 1
+    tail, head = tails[low]
+    earlier_clean = _drop_marks(figure.earlier)
+    if not head or sum(1 for g in head if g in earlier_clean) < 0.6 * len(head):
+        return None
+    distance = len(left) - left.rfind(tail) - len(tail)
+    return 0.55 + 0.25 * min(len(text), 8) / 8 - 0.02 * min(distance, 10)
 
 
 def scope_cue_pattern(level: str, suffix: str) -> tuple[re.Pattern[str], dict[str, str]]:

@@ -357,8 +357,9 @@ _SPAN_STOPS: Final[frozenset[str]] = frozenset("\n，。；：、")
 
 
 def _extend(text: str, position: int, step: int, debris: re.Pattern[str]) -> int:
-    """Move from ``position`` in direction ``step`` over debris and over ordinary
-    characters that have debris within the next two characters; return the new bound.
+    """Move from ``position`` in direction ``step`` over debris; return the new bound.
+
+    Ordinary characters with debris within the next two characters are passed over too.
     """
     size = len(text)
     at = position

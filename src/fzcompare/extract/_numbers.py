@@ -98,8 +98,9 @@ class NumberMatch:
 
 
 class FoundNumber(NamedTuple):
-    """The fields of ``NumberMatch`` as a tuple: what the pipeline passes around
-    (cheaper to build than the frozen dataclass of the public API).
+    """The fields of ``NumberMatch`` as a tuple: what the pipeline passes around.
+
+    It is cheaper to build than the frozen dataclass of the public API.
 
     Examples:
         >>> import dataclasses
@@ -201,22 +202,28 @@ _KIND_OF_GROUP: Final[dict[str | None, str]] = {
 }
 
 
+def _not_a_figure(text: str, start: int, after_number: int, end: int) -> bool:
+    """Digits glued to Latin letters, or one end of a range or a joined list (1-3, 3/5)."""
+    size = len(text)
+    if end < size and text[end].isascii() and text[end].isalpha():
+        return True
+    before = text[start - 1] if start else ""
+    if before in _JOINERS or (before in _RANGE_MARKS and start >= 2
+                              and (text[start - 2].isdigit() or text[start - 2] in "%年")):
+        return True
+    return (after_number < size - 1 and text[after_number] in _RANGE_OR_JOINER
+            and text[after_number + 1].isdigit())
+
+
 def _arabic(match: re.Match[str], text: str) -> FoundNumber | None:
     number, approx_1, mult, approx_2, unit, post = match.groups()
     if unit is None:
         return None
     start, after_number = match.span(1)
     end = match.end()
-    size = len(text)
-    if end < size and text[end].isascii() and text[end].isalpha():
+    if _not_a_figure(text, start, after_number, end):
         return None
     before = text[start - 1] if start else ""
-    if before in _JOINERS or (before in _RANGE_MARKS and start >= 2
-                              and (text[start - 2].isdigit() or text[start - 2] in "%年")):
-        return None
-    if (after_number < size - 1 and text[after_number] in _RANGE_OR_JOINER
-            and text[after_number + 1].isdigit()):
-        return None
     digits = number.replace(",", "") if "," in number else number
     if unit == "年" and mult is None and "." not in number and 1900 <= int(digits) <= 2099:
         return None
@@ -243,19 +250,22 @@ def _arabic(match: re.Match[str], text: str) -> FoundNumber | None:
     return FoundNumber(start, end, value, unit, qualifier, number + (mult or ""), kind, False)
 
 
+def _not_a_quantity(numeral: str, text: str, start: int) -> bool:
+    """A lone 一/万/千/百, a numeral after a digit or a name word, or part of a fixed name."""
+    if numeral in ("一", "万", "千", "百") or numeral.startswith(("万", "千", "百")):
+        return True
+    before = text[start - 1] if start else ""
+    if before in _NOT_QUANTITY_BEFORE_CN or before.isdigit():
+        return True
+    return any(start >= offset and text.startswith(_FIXED_NAMES, start - offset)
+               for offset in (0, 1, 2))
+
+
 def _chinese(match: re.Match[str], text: str) -> FoundNumber | None:
     start = match.start("cn")
     numeral = match.group("cn")
-    if numeral in ("一", "万", "千", "百") or numeral.startswith(("万", "千", "百")):
+    if _not_a_quantity(numeral, text, start):
         return None
-    before = text[start - 1] if start else ""
-    if before in _NOT_QUANTITY_BEFORE_CN or before.isdigit():
-        return None
-    if text.startswith(_FIXED_NAMES, start):
-        return None
-    for offset in (1, 2):
-        if start >= offset and text.startswith(_FIXED_NAMES, start - offset):
-            return None
     value = chinese_numeral_value(numeral)
     if value is None or value == 0:
         return None

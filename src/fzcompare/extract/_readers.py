@@ -24,6 +24,7 @@ from fzcompare.extract._document import DocumentInfo, decode_report
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
+    from pypdfium2 import PdfDocument
 
 __all__ = ["FileKind", "ReadDocument", "read_document", "sniff_kind", "with_file_facts"]
 
@@ -360,45 +361,77 @@ def _page_lines(textpage: object) -> tuple[list[tuple[str, float, float]], float
     return lines, widths[len(widths) // 2] if widths else 1.0
 
 
-def _read_pdf(data: bytes, *, name: str, digest: str) -> ReadDocument:
+def _open_pdf(data: bytes, name: str) -> PdfDocument:
     # Heavy import: pypdfium2 (a native library) loads only when a PDF is read.
     import pypdfium2 as pdfium
 
     try:
-        pdf = pdfium.PdfDocument(data)
+        return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as error:
-        text = str(error).lower()
-        if "password" in text:
-            raise _fail(name, "encrypted", "the PDF is password-protected",
-                        "remove the password (print to a new PDF) and retry") from None
+        if "password" in str(error).lower():
+            raise _fail(name, "encrypted", "the PDF is password-protected (encrypted); its "
+                        "text cannot be read without the password",
+                        "remove the password (open it with the password and print or "
+                        "save it to a new PDF without protection) and retry") from None
         raise _fail(name, "corrupt", f"the PDF cannot be opened ({error})",
                     "download or export the PDF again") from None
-    all_lines: list[tuple[str, float, float]] = []
+
+
+@dataclass(frozen=True, slots=True)
+class _PdfPages:
+    """The lines of every page, where each page's lines start, and the scanned pages."""
+
+    lines: list[tuple[str, float, float]]
+    first_line: list[int]
+    em: float
+    scanned: list[int]
+
+
+def _pdf_pages(pdf: PdfDocument) -> _PdfPages:
+    import pypdfium2.raw as pdfium_c  # heavy, see _open_pdf
+
+    lines: list[tuple[str, float, float]] = []
     first_line: list[int] = []
-    ems: list[float] = []
+    ems: list[float] = [1.0]
+    scanned: list[int] = []
+    for index in range(len(pdf)):
+        page = pdf[index]
+        textpage = page.get_textpage()
+        page_lines, em = _page_lines(textpage)
+        if not page_lines and any(True for _ in page.get_objects(
+                filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3)):
+            scanned.append(index + 1)
+        textpage.close()
+        page.close()
+        first_line.append(len(lines))
+        lines.extend(page_lines)
+        ems.append(em)
+    return _PdfPages(lines, first_line, max(ems), scanned)
+
+
+def _scan_warnings(scanned: list[int], n_pages: int, text: str) -> tuple[tuple[str, str], ...]:
+    """One warning for a PDF without any text; else one per scanned page."""
+    if not text.strip():
+        return (("no_text_layer", NO_TEXT_LAYER),)
+    return tuple(("no_text_layer", f"page {page} of {n_pages}: {NO_TEXT_LAYER}; its figures "
+                  "are not read") for page in scanned)
+
+
+def _read_pdf(data: bytes, *, name: str, digest: str) -> ReadDocument:
+    pdf = _open_pdf(data, name)
     try:
-        for index in range(len(pdf)):
-            page = pdf[index]
-            textpage = page.get_textpage()
-            lines, em = _page_lines(textpage)
-            textpage.close()
-            page.close()
-            first_line.append(len(all_lines))
-            all_lines.extend(lines)
-            ems.append(em)
+        pages = _pdf_pages(pdf)
+        n_pages = len(pdf)
     finally:
         pdf.close()
-    joined = join_wrapped_lines(all_lines, em=max(ems, default=1.0))
+    joined = join_wrapped_lines(pages.lines, em=pages.em)
     offsets = [0]
     for piece in joined:
         offsets.append(offsets[-1] + len(piece))
-    starts = tuple(offsets[k] for k in first_line)
     text = "".join(joined)
-    warnings: tuple[tuple[str, str], ...] = ()
-    if not text.strip():
-        warnings = (("no_text_layer", NO_TEXT_LAYER),)
-    return ReadDocument(text=text, kind="pdf", sha256=digest, page_starts=starts,
-                        warnings=warnings)
+    return ReadDocument(text=text, kind="pdf", sha256=digest,
+                        page_starts=tuple(offsets[k] for k in pages.first_line),
+                        warnings=_scan_warnings(pages.scanned, n_pages, text))
 
 
 # --- DOCX -------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
@@ -12,6 +12,8 @@ from fzcompare._display import html_table
 from fzcompare.errors import ExtractionError
 from fzcompare.extract._document import DocumentInfo
 from fzcompare.schema import OBSERVATION_SCHEMA, SOURCE_SCHEMA, check_observations
+from fzcompare.store._documents import DOCUMENT_SCHEMA, document_row
+from fzcompare.store._tables import PROVENANCE_SCHEMA
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,6 +84,8 @@ class ExtractionResult:
         document: Title, region, year, publication date, encoding, source id.
         sections: The numbered sections with their domains and raw spans.
         checks: Ratio and order relations of the catalog checked on the figures.
+        text: The raw text the spans point into (what the document reader gave).
+        page_starts: For a PDF, the offset in ``text`` where each page starts.
 
     Examples:
         >>> from fzcompare.extract import extract
@@ -104,6 +108,8 @@ class ExtractionResult:
     document: DocumentInfo
     sections: pl.DataFrame
     checks: pl.DataFrame
+    text: str = field(default="", repr=False)
+    page_starts: tuple[int, ...] = ()
 
     @property
     def mapped(self) -> pl.DataFrame:
@@ -137,16 +143,34 @@ class ExtractionResult:
             schema=SOURCE_SCHEMA,
         )
 
+    @property
+    def documents(self) -> pl.DataFrame:
+        """The file's row of a dataset's documents table (``DOCUMENT_SCHEMA``).
+
+        Empty when the report was given as a ``str`` (there is no file to key it by).
+        ``write_observations(..., documents=result.documents)`` stores it, so every quote
+        can be checked against the text (``fzcompare.store.quote_context``).
+        """
+        doc = self.document
+        if doc.sha256 is None:
+            return pl.DataFrame(schema=DOCUMENT_SCHEMA)
+        return document_row(self.text, sha256=doc.sha256, source_id=doc.source_id,
+                            file_type=doc.file_type, encoding=doc.encoding,
+                            page_starts=self.page_starts)
+
     def warnings_frame(self) -> pl.DataFrame:
         """The warnings as a table (code, message, span_start, span_end)."""
         return pl.DataFrame([(w.code, w.message, w.start, w.end) for w in self.warnings],
                             schema=WARNING_SCHEMA, orient="row")
 
-    def data_model(self, *, mapped_only: bool = False) -> pl.DataFrame:
+    def data_model(self, *, mapped_only: bool = False,
+                   provenance: bool = False) -> pl.DataFrame:
         """The observations in the data-model columns only, schema-checked.
 
         Args:
             mapped_only: Leave out the ``unmapped_*`` rows.
+            provenance: Add ``span_start``, ``span_end`` and ``page`` (what a dataset keeps
+                beside each row, with ``documents``).
 
         Raises:
             ExtractionError: If the region or year is unknown (pass ``region=``/``year=``).
@@ -154,13 +178,16 @@ class ExtractionResult:
         missing = [name for name, value in (("region", self.document.region_code),
                                             ("year", self.document.year)) if value is None]
         if missing:
-            raise ExtractionError(
-                f"{self.document.path or self.document.source_id}: the report's "
-                f"{' and '.join(missing)} could not be read from the text",
-                reason="no_" + missing[0], hint="pass --region / --year (region=, year=)")
+            msg = (f"{self.document.path or self.document.source_id}: the report's "
+                   f"{' and '.join(missing)} could not be read from the text")
+            raise ExtractionError(msg, reason="no_" + missing[0],
+                                  hint="pass --region / --year (region=, year=)")
         frame = self.mapped if mapped_only else self.observations
-        return check_observations(frame.select(list(OBSERVATION_SCHEMA)),
-                                  path=self.document.path or self.document.source_id)
+        checked = check_observations(frame.select(list(OBSERVATION_SCHEMA)),
+                                     path=self.document.path or self.document.source_id)
+        if not provenance:
+            return checked
+        return pl.concat([checked, frame.select(list(PROVENANCE_SCHEMA))], how="horizontal")
 
     def to_polars(self) -> pl.DataFrame:
         """The observations table."""

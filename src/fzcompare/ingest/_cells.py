@@ -12,8 +12,8 @@ __all__ = ["NOT_DISCLOSED_MARKS", "Cell", "parse_cell", "unit_of_header"]
 NOT_DISCLOSED_MARKS: Final[frozenset[str]] = frozenset(
     {"", "—", "——", "-", "--", "－", "/", "／", "\\", "未公开", "不公开", "未披露", "暂无",
      "无数据", "n/a", "na", "null", "none", "…", "...", "x", "×"})
-"""Cell texts that say a figure was not disclosed. They are kept out of the observations
-(and listed in the import report), never read as zero."""
+"""Cell texts that say a figure was not disclosed. In a mapped column they become rows with
+disclosure ``withheld`` and no value (else they are listed as kept out); never read as zero."""
 
 _NUMBER: Final[re.Pattern[str]] = re.compile(
     r"^(?P<qual>约|近|超过|逾|>|≥|<|≤)?\s*(?P<num>[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-+]?\d+(?:\.\d+)?)"

@@ -48,11 +48,14 @@ class ImportResult:
     """What an import read, mapped, kept out and (when asked) wrote.
 
     Attributes:
-        observations: The data-model rows (quote = ``file sheet!cell: header = text``).
+        observations: The data-model rows (quote = ``file sheet!cell: header = text``);
+            a not-disclosed cell (``—``, ``/``, ``未公开``, blank) in a mapped column is a row
+            with disclosure ``withheld`` and no value, never a zero.
         sources: One ``statistics`` source row per file (its SHA-256 in the note).
         headers: Every header with its code (None: unmapped) and confidence.
         regions: Every region text with its code (None: unresolved).
-        issues: Value cells kept out: ``not_disclosed``, ``not_a_figure``,
+        issues: Value cells kept out: ``not_disclosed`` (a not-disclosed cell that could not
+            be placed: unmapped header, unresolved region or no year), ``not_a_figure``,
             ``unmapped_header``, ``unresolved_region`` (with the reason: the closest names,
             or the candidates of a shared name, and the region cell), ``no_year``,
             ``conflict``; and
@@ -166,39 +169,52 @@ class _Run:
         return found
 
 
-def _value(run: _Run, value: RawValue, name: str, source_id: str,  # noqa: PLR0911
+def _value(run: _Run, value: RawValue, name: str, source_id: str,
            units: dict[str, str]) -> None:
+    """One value cell -> an observation (a figure, or ``withheld``), or a kept-out issue."""
     cell = parse_cell(value.raw)
     header = run.header(value.header)
     region = run.region(value.region)
-
-    def keep_out(issue: str) -> None:
+    issue = _issue(cell.disclosed and not cell.is_figure, header, region, value)
+    if issue is not None:
         run.issues.append((name, value.address, value.region, value.year, value.header,
-                           cell.text, issue))
-
-    if not cell.disclosed:
-        return keep_out("not_disclosed")
-    if not cell.is_figure:
-        return keep_out("not_a_figure")
-    if header.code is None:
-        return keep_out("unmapped_header")
-    if region.code is None or region.level is None:
-        return keep_out(f"unresolved_region: {region.problem or 'no region'} "
-                        f"(region cell {value.region_cell or value.address})")
-    if value.year is None:
-        return keep_out("no_year")
-    assert cell.value is not None
-    unit = units[header.code]
-    amount = cell.value * header.multiplier
+                           cell.text, issue if cell.disclosed else "not_disclosed"))
+        return
+    assert header.code is not None and region.code is not None and region.level is not None
+    assert value.year is not None
     key = (region.code, value.year, header.code, _SCOPE_BY_LEVEL[region.level])
+    amount = (None if cell.value is None
+              else round(cell.value * header.multiplier, 10))
+    written = cell.text if cell.text else "(blank)"
     row = {"region_code": key[0], "year": key[1], "indicator_code": key[2], "scope": key[3],
-           "value": round(amount, 10), "unit": unit, "qualifier": cell.qualifier,
+           "value": amount, "unit": units[header.code], "qualifier": cell.qualifier,
            "source_id": source_id, "quote": f"{name} {value.address}: {value.header} = "
-           f"{cell.text}"}
+           f"{written}", "disclosure": "reported" if cell.disclosed else "withheld"}
     old = run.rows.get(key)
-    if old is not None and old["value"] != row["value"]:
-        return keep_out(f"conflict: {old['quote']}")
+    if old is not None and (old["value"], old["disclosure"]) != (row["value"],
+                                                                row["disclosure"]):
+        run.issues.append((name, value.address, value.region, value.year, value.header,
+                           cell.text, f"conflict: {old['quote']}"))
+        return
     run.rows.setdefault(key, row)
+
+
+def _issue(not_a_figure: bool, header: HeaderMatch, region: RegionMatch,
+           value: RawValue) -> str | None:
+    """Why a cell cannot become an observation, or None.
+
+    A not-disclosed cell (``—``, ``/``, ``未公开``, blank) under a mapped header, for a
+    resolved region and year, becomes a ``withheld`` observation (value null, never zero).
+    """
+    if not_a_figure:
+        return "not_a_figure"
+    if header.code is None:
+        return "unmapped_header"
+    if region.code is None or region.level is None:
+        return (f"unresolved_region: {region.problem or 'no region'} "
+                f"(region cell {value.region_cell or value.address})")
+    if value.year is None:
+        return "no_year"
     return None
 
 
@@ -276,10 +292,13 @@ def import_tables(
         ...     "地区,年份,行政复议申请(件),政务服务网办率(%)\\n武汉市,2023,1.76万,—\\n",
         ...     encoding="utf-8")
         >>> result = import_tables([folder / "t.csv"])
-        >>> result.observations.select("region_code", "indicator_code", "value").rows()
-        [('420100', 'reconsideration_applications', 17600.0)]
-        >>> result.issues.select("cell", "text", "issue").rows()
-        [('D2', '—', 'not_disclosed')]
+        >>> for row in result.observations.select("indicator_code", "value", "disclosure",
+        ...                                       "quote").rows():
+        ...     print(*row)
+        gov_service_online_rate None withheld t.csv D2: 政务服务网办率(%) = —
+        reconsideration_applications 17600.0 reported t.csv C2: 行政复议申请(件) = 1.76万
+        >>> result.issues.height
+        0
     """
     run = _Run(load_catalog() if catalog is None else catalog,
                load_regions() if regions_table is None else regions_table,

@@ -34,6 +34,7 @@ from fzcompare.store._tables import (
     Planned,
     Snapshot,
     commit_planned,
+    conform,
 )
 from fzcompare.store._tables import history as table_history
 from fzcompare.store._write import merge_side_table, stored
@@ -200,7 +201,7 @@ def _legacy_quarantine(source: Path) -> pl.DataFrame:
     if not path.is_file():
         return pl.DataFrame(schema=STORED_SCHEMA)
     table = with_added_columns(pl.read_parquet(path), STORED_SCHEMA)
-    return table.select([pl.col(c).cast(t) for c, t in STORED_SCHEMA.items()])
+    return conform(table.lazy(), STORED_SCHEMA, table.columns).collect()
 
 
 def _remove_legacy_files(root: Path) -> None:

@@ -21,6 +21,7 @@ DEFAULT_DATASET: Final[str] = "datasets/demo"
 OBSERVATIONS: Final[str] = "observations"
 SOURCES: Final[str] = "sources"
 REGIONS: Final[str] = "regions"
+DOCUMENTS: Final[str] = "documents"
 _REMOTE_PREFIXES: Final[tuple[str, ...]] = ("s3://", "s3a://", "gs://", "gcs://", "az://",
                                             "abfs://", "abfss://", "https://", "http://",
                                             "hf://")

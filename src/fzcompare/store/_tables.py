@@ -33,8 +33,18 @@ ROW_STATES: Final[tuple[str, ...]] = ("active", "quarantined", "superseded", "co
 """``status`` of a stored row: only ``active`` rows are observations; the others are the
 quarantine (``quarantined``) and its closed records."""
 
+PROVENANCE_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "span_start": pl.Int64(),
+    "span_end": pl.Int64(),
+    "page": pl.Int32(),
+}
+"""Where an observation's quote sits in its document's stored text (``documents`` table):
+``[span_start, span_end)`` in characters, and the 1-based PDF page; null for rows that did
+not come from a document (tables, synthetic data) and for rows written before spans were kept."""
+
 STORED_SCHEMA: Final[dict[str, pl.DataType]] = {
     **OBSERVATION_SCHEMA,
+    **PROVENANCE_SCHEMA,
     "status": pl.String(),
     "quarantine_id": pl.String(),
     "checks": pl.String(),
@@ -43,11 +53,26 @@ STORED_SCHEMA: Final[dict[str, pl.DataType]] = {
     "resolved_at": UTC,
     "resolution": pl.String(),
 }
-"""Columns of the observations table: the observation, its state and its quarantine record."""
+"""Columns of the observations table: the observation, its provenance, its state and its
+quarantine record. Tables written before a column existed read it as null (``conform``)."""
 
 PARTITION_BY: Final[list[str]] = ["year", "status"]
 MAX_ATTEMPTS: Final[int] = 12
 _META_PREFIX: Final[str] = "fzcompare."
+
+
+def conform(frame: pl.LazyFrame, schema: Mapping[str, pl.DataType],
+            present: Iterable[str]) -> pl.LazyFrame:
+    """``frame`` in ``schema``: columns it lacks (an older table's) are null.
+
+    Examples:
+        >>> old = pl.LazyFrame({"value": [1]})
+        >>> conform(old, {"value": pl.Float64(), "page": pl.Int32()}, ["value"]).collect().row(0)
+        (1.0, None)
+    """
+    have = set(present)
+    return frame.select([pl.col(c).cast(t) if c in have else pl.lit(None, t).alias(c)
+                         for c, t in schema.items()])
 
 
 @dataclass(frozen=True)
@@ -68,8 +93,8 @@ class Snapshot:
         """All rows of this version, in ``schema`` (columns added since: their read default)."""
         if self.table is None:
             return pl.LazyFrame(schema=dict(self.schema))
-        return with_added_columns(pl.scan_delta(self.table), self.schema).select(
-            [pl.col(c).cast(t) for c, t in self.schema.items()])
+        frame = with_added_columns(pl.scan_delta(self.table), self.schema)
+        return conform(frame, self.schema, frame.collect_schema().names())
 
     def rows(self, years: Iterable[int] | None = None) -> pl.DataFrame:
         """All rows (every status) of this version, of ``years`` only if given."""
@@ -85,13 +110,17 @@ class Commit:
 
     Attributes:
         rows: Every row the touched partitions hold after the commit.
-        years: The years replaced; None replaces the whole table.
+        years: The years replaced; None replaces the whole table (unless ``where``).
         metadata: Recorded in the commit (``fzcompare.<key>``), read back by the history.
+        where: A predicate naming the rows replaced (every row of ``rows`` must match it),
+            for tables that are not partitioned by year; None: use ``years``. The empty
+            string appends ``rows`` (no row is replaced, no file is read).
     """
 
     rows: pl.DataFrame
     years: tuple[int, ...] | None
     metadata: Mapping[str, object]
+    where: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,10 +139,12 @@ def snapshot(uri: str, schema: Mapping[str, pl.DataType],
                     storage_options=storage_options, schema=schema)
 
 
-def _predicate(years: tuple[int, ...] | None) -> str | None:
-    if years is None:
+def _predicate(commit: Commit) -> str | None:
+    if commit.where is not None:
+        return commit.where
+    if commit.years is None:
         return None
-    return "year IN (" + ", ".join(str(int(y)) for y in sorted(set(years))) + ")"
+    return "year IN (" + ", ".join(str(int(y)) for y in sorted(set(commit.years))) + ")"
 
 
 def _write(snap: Snapshot, commit: Commit, partition_by: list[str] | None) -> None:
@@ -132,7 +163,11 @@ def _write(snap: Snapshot, commit: Commit, partition_by: list[str] | None) -> No
     # the read defaults fill); otherwise the table's schema must stay as it is.
     known = set(pl.scan_delta(snap.table).collect_schema().names())
     evolve: Literal["merge"] | None = "merge" if set(snap.schema) - known else None
-    write_deltalake(snap.table, arrow, mode="overwrite", predicate=_predicate(commit.years),
+    if commit.where == "":
+        write_deltalake(snap.table, arrow, mode="append", partition_by=partition_by,
+                        commit_properties=properties, schema_mode=evolve)
+        return
+    write_deltalake(snap.table, arrow, mode="overwrite", predicate=_predicate(commit),
                     partition_by=partition_by, commit_properties=properties,
                     schema_mode=evolve)
 

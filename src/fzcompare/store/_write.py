@@ -1,9 +1,9 @@
 """Writing a dataset: keyed upserts and whole replacements, each ONE observations commit.
 
-Order of a write, so that a crash at any instant leaves a loadable dataset: the regions and
-sources tables are merged first (each its own commit; a region or source nobody refers to
-yet is harmless), then the observations are committed once. Before that commit every reader
-sees the previous version; after it, the new one.
+Order of a write, so that a crash at any instant leaves a loadable dataset: the regions,
+documents and sources tables are merged first (each its own commit; a region, document or
+source nobody refers to yet is harmless), then the observations are committed once. Before
+that commit every reader sees the previous version; after it, the new one.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 import polars as pl
 
 from fzcompare._deprecation import renamed_arguments
+from fzcompare._display import html_table
 from fzcompare.catalog import REGION_SCHEMA, load_catalog
 from fzcompare.errors import DatasetWriteError, SchemaError
 from fzcompare.schema import (
@@ -31,6 +32,7 @@ from fzcompare.schema import (
     conform_sources,
     with_added_columns,
 )
+from fzcompare.store._documents import check_documents, merge_documents
 from fzcompare.store._layout import (
     OBSERVATIONS,
     REGIONS,
@@ -46,6 +48,7 @@ from fzcompare.store._read import bundled_regions, dataset_regions, load_sources
 from fzcompare.store._tables import (
     ACTIVE,
     PARTITION_BY,
+    PROVENANCE_SCHEMA,
     STORED_SCHEMA,
     Commit,
     Planned,
@@ -111,10 +114,9 @@ class WriteReport:
                 f"{self.unchanged} unchanged in years {list(self.years)})")
 
     def _repr_html_(self) -> str:
-        head = self.changes.head(10)._repr_html_()
-        return (f"<div><strong>WriteReport</strong> {html.escape(self.dataset)}: "
+        return (f"<div><strong>WriteReport</strong> <bdi>{html.escape(self.dataset)}</bdi>: "
                 f"{self.added} added, {self.replaced} replaced, {self.unchanged} unchanged "
-                f"in years {list(self.years)}</div>{head}")
+                f"in years {list(self.years)}{html_table(self.changes, max_rows=10)}</div>")
 
     def to_polars(self) -> pl.DataFrame:
         """The per-key changes."""
@@ -221,10 +223,14 @@ def merge_side_table(dataset: str, name: str, incoming: pl.DataFrame, key: str,
                    storage_options=storage_options)
 
 
+_ROW_COLUMNS: Final[list[str]] = [*OBSERVATION_SCHEMA, *PROVENANCE_SCHEMA]
+"""The columns a write sets: the observation and where its quote sits in its document."""
+
+
 def _classify(incoming: pl.DataFrame, active_old: pl.DataFrame) -> pl.DataFrame:
-    joined = incoming.join(active_old.select(list(OBSERVATION_SCHEMA)), on=list(KEY_COLUMNS),
+    joined = incoming.join(active_old.select(_ROW_COLUMNS), on=list(KEY_COLUMNS),
                            how="left", suffix="_old", nulls_equal=True)
-    value_cols = [c for c in OBSERVATION_SCHEMA if c not in KEY_COLUMNS]
+    value_cols = [c for c in _ROW_COLUMNS if c not in KEY_COLUMNS]
     is_new = pl.col("value_old").is_null() & pl.col("source_id_old").is_null()
     same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}_old")) for c in value_cols])
     return joined.with_columns(
@@ -233,11 +239,49 @@ def _classify(incoming: pl.DataFrame, active_old: pl.DataFrame) -> pl.DataFrame:
 
 
 def stored(frame: pl.DataFrame, status: str = ACTIVE) -> pl.DataFrame:
-    """Observations as rows of the observations table (no quarantine record)."""
-    return frame.select(list(OBSERVATION_SCHEMA)).with_columns(
+    """Observations as rows of the observations table (no quarantine record).
+
+    Provenance columns (``PROVENANCE_SCHEMA``) are kept when ``frame`` has them, else null.
+    """
+    present = set(frame.columns)
+    return frame.select(
+        *OBSERVATION_SCHEMA,
+        *[pl.col(c).cast(t) if c in present else pl.lit(None, t).alias(c)
+          for c, t in PROVENANCE_SCHEMA.items()],
         pl.lit(status).alias("status"),
-        *[pl.lit(None, STORED_SCHEMA[c]).alias(c)
-          for c in STORED_SCHEMA if c not in OBSERVATION_SCHEMA and c != "status"])
+        *[pl.lit(None, STORED_SCHEMA[c]).alias(c) for c in STORED_SCHEMA
+          if c not in _ROW_COLUMNS and c != "status"])
+
+
+def _with_provenance(new: pl.DataFrame, given: pl.DataFrame) -> pl.DataFrame:
+    """The checked observations with the provenance columns of the frame given (or null).
+
+    Raises:
+        SchemaError: A span that is negative, ends before it starts or is half given, or a
+            page below 1 (naming the first bad row).
+    """
+    present = [c for c in PROVENANCE_SCHEMA if c in given.columns]
+    if not present:
+        return new.with_columns([pl.lit(None, t).alias(c) for c, t in PROVENANCE_SCHEMA.items()])
+    try:
+        spans = given.select([pl.col(c).cast(PROVENANCE_SCHEMA[c]) for c in present])
+    except pl.exceptions.PolarsError as error:
+        msg = f"<new observations>: provenance columns {present} are not whole numbers"
+        raise SchemaError(msg, column=present[0], reason="wrong_type",
+                          hint="span_start/span_end/page are character offsets and a page "
+                               "number (integers)") from error
+    spans = spans.with_columns([pl.lit(None, t).alias(c) for c, t in PROVENANCE_SCHEMA.items()
+                                if c not in present])
+    bad = spans.with_row_index("row").filter(
+        (pl.col("span_start") < 0) | (pl.col("span_end") < pl.col("span_start"))
+        | (pl.col("span_start").is_null() != pl.col("span_end").is_null())
+        | (pl.col("page") < 1))
+    if bad.height:
+        msg = (f"<new observations>: row {bad['row'][0]}: span [{bad['span_start'][0]}, "
+               f"{bad['span_end'][0]}) page {bad['page'][0]} is not a span of a document")
+        raise SchemaError(msg, column="span_start", reason="bad_span", rows=bad,
+                          hint="give both span ends, 0 <= span_start <= span_end, page >= 1")
+    return pl.concat([new, spans], how="horizontal")
 
 
 def _plan_upsert(new: pl.DataFrame, source_ids: list[str],
@@ -253,8 +297,7 @@ def _plan_upsert(new: pl.DataFrame, source_ids: list[str],
         changes = classified.filter(pl.col("change") != "unchanged").select(
             *KEY_COLUMNS, "change", pl.col("value_old").alias("old_value"),
             pl.col("value").alias("new_value"))
-        written = classified.filter(pl.col("change") != "unchanged").select(
-            list(OBSERVATION_SCHEMA))
+        written = classified.filter(pl.col("change") != "unchanged").select(_ROW_COLUMNS)
         kept = old.join(written.select(KEY_COLUMNS).with_columns(pl.lit(ACTIVE).alias("status")),
                         on=[*KEY_COLUMNS, "status"], how="anti", nulls_equal=True)
         report = WriteReport(dataset=dataset, added=counts["added"],
@@ -277,6 +320,7 @@ def write_observations(
     *,
     sources: pl.DataFrame | None = None,
     regions_table: pl.DataFrame | None = None,
+    documents: pl.DataFrame | None = None,
     storage_options: StorageOptions | None = None,
 ) -> WriteReport:
     """Add observations to a dataset, replacing active rows whose key already exists.
@@ -289,10 +333,15 @@ def write_observations(
     Args:
         observations: Rows in the data model. Checked first (codes against the catalog and
             the regions, including ``regions``; years within 1949..next year); a bad frame
-            writes nothing.
+            writes nothing. Optional columns ``span_start``, ``span_end``, ``page``
+            (``PROVENANCE_SCHEMA``) are stored with each row: where its quote sits in the
+            text of its document.
         dataset: Dataset folder or object-store URL (created if missing).
         sources: Source rows to add or update (by ``source_id``).
         regions_table: Extra regions (e.g. synthetic ones) to record in the dataset.
+        documents: Extracted texts of the sources' files (``DOCUMENT_SCHEMA``, keyed by the
+            file's SHA-256), added before the observations commit
+            (``ExtractionResult.documents``); ``quote_context`` reads them back.
         storage_options: Passed to the engine for object stores.
 
     Returns:
@@ -332,11 +381,15 @@ def write_observations(
                              region_codes=frozenset(known_regions["region_code"].to_list()),
                              indicator_codes=load_catalog().codes)
     check_years(new, "<new observations>")
+    new = _with_provenance(new, observations)
     incoming = _check_sources(sources, "<new sources>") if sources is not None else None
+    documents = check_documents(documents) if documents is not None else None
     _check_known_sources(new, root, incoming, storage_options)
     if extra_regions is not None and extra_regions.height:
         merge_side_table(root, REGIONS, extra_regions, "region_code", REGION_SCHEMA,
                          storage_options)
+    if documents is not None and documents.height:
+        merge_documents(root, documents, storage_options=storage_options)
     if incoming is not None and incoming.height:
         merge_side_table(root, SOURCES, incoming, "source_id", SOURCE_SCHEMA, storage_options)
     source_ids = sorted(set(new["source_id"].drop_nulls().to_list()))
@@ -366,6 +419,14 @@ def _check_known_sources(new: pl.DataFrame, root: str, incoming: pl.DataFrame | 
                           rows=unknown, hint="pass the source rows with sources=")
 
 
+def _kept_spans(new: pl.DataFrame, rows: pl.LazyFrame) -> pl.DataFrame:
+    """``new`` with the stored spans of active rows it repeats (same key, source and quote)."""
+    same = [*KEY_COLUMNS, "source_id", "quote"]
+    spans = rows.filter(pl.col("status") == ACTIVE).select(*same, *PROVENANCE_SCHEMA)
+    return new.drop(list(PROVENANCE_SCHEMA)).join(
+        spans.collect(), on=same, how="left", nulls_equal=True)
+
+
 def replace_observations(
     observations: pl.DataFrame,
     dataset: str | os.PathLike[str],
@@ -375,7 +436,9 @@ def replace_observations(
     """Replace a dataset's whole set of active observations in ONE commit.
 
     Years absent from ``observations`` lose their active rows in the same commit;
-    quarantine records (rows that are not active) are kept as they are.
+    quarantine records (rows that are not active) are kept as they are. Provenance columns
+    (``span_start``, ``span_end``, ``page``) are taken from ``observations`` when it has
+    them; else a row that repeats a stored one (same key, source and quote) keeps its span.
 
     Returns:
         The dataset version after the commit.
@@ -394,12 +457,16 @@ def replace_observations(
         True
     """
     root = writable(dataset, storage_options)
+    given = any(c in observations.columns for c in PROVENANCE_SCHEMA)
     new = check_observations(observations, path="<replacement observations>")
     check_years(new, "<replacement observations>")
+    new = _with_provenance(new, observations)
 
     def plan(snap: Snapshot) -> Planned[None]:
-        closed = snap.scan().filter(pl.col("status") != ACTIVE).collect()
-        rows = pl.concat([closed, stored(new)]).sort([*KEY_COLUMNS, "status"])
+        every = snap.scan()
+        closed = every.filter(pl.col("status") != ACTIVE).collect()
+        rows = stored(new if given else _kept_spans(new, every))
+        rows = pl.concat([closed, rows]).sort([*KEY_COLUMNS, "status"])
         return Planned(Commit(rows, None, {"operation": "replace", "added": new.height}), None)
 
     _, version = commit_planned(table_uri(root, OBSERVATIONS), plan, schema=STORED_SCHEMA,
