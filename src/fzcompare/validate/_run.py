@@ -264,7 +264,7 @@ def _resolve_parameters(kwargs: Mapping[str, Any], parameters: Mapping[str, Any]
     return resolve(dict(kwargs))
 
 
-def _failing_rows_of(frame_name: str, frame: pl.DataFrame, pdf: pd.DataFrame,
+def _failing_rows_of(frame_name: str, frame: pl.DataFrame,
                      expectation: Mapping[str, Any], parameters: Mapping[str, Any],
                      unexpected_count: int | None) -> tuple[pl.DataFrame, str | None]:
     """The blamed observation rows of one failed expectation, with a detail text each."""
@@ -282,6 +282,7 @@ def _failing_rows_of(frame_name: str, frame: pl.DataFrame, pdf: pd.DataFrame,
                 f"polars found {rows.height} rows, great_expectations {unexpected_count}")
     except _masks.NotTranslatedError as reason:
         index_column = _index_column(frame_name)
+        pdf = _to_pandas(frame.select(_gx_columns(frame_name, frame, [expectation])))
         ids = _gx_failing_frame_rows(frame_name, pdf, expectation, parameters)
         rows = frame.filter(pl.col(index_column).is_in(ids)).with_columns(
             pl.lit("reported by great_expectations").alias("detail"))
@@ -635,6 +636,31 @@ def _plan(chosen: Sequence[Suite], parameters: Mapping[str, Any]) -> _Plan:
     return _Plan(frame_order=frame_order, runnable=runnable, skipped=skipped, helpers=helpers)
 
 
+def _column_groups(pdf: pd.DataFrame,
+                   expectations: Sequence[dict[str, Any]], *, whole: bool
+                   ) -> list[tuple[list[str], list[dict[str, Any]]]]:
+    """Expectations grouped by the columns they read, each group with its columns.
+
+    great_expectations' pandas engine copies the whole batch for every metric of an
+    expectation with a row condition (``DataFrame.query``), so each group gets a batch of
+    its own columns only (a column selection, not a copy, in pandas 3). Table-level column
+    expectations see every column; ``whole`` (Data Docs: one stored result per frame) runs
+    everything as one batch.
+    """
+    everything = [str(c) for c in pdf.columns]
+    if whole:
+        return [(everything, list(expectations))]
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for expectation in expectations:
+        if expectation.get("type") in _TABLE_COLUMN_CHECKS:
+            key = tuple(everything)
+        else:
+            wanted = referenced_columns([expectation])
+            key = tuple(c for c in everything if c in wanted) or tuple(everything)
+        groups.setdefault(key, []).append(expectation)
+    return [(list(key), group) for key, group in groups.items()]
+
+
 def _run_frame(plan: _Plan, frame_name: str, frame: pl.DataFrame, run: _ChunkRun,
                tallies: dict[str, _Tally]) -> None:
     """Let great_expectations judge one frame of one chunk; add the outcomes to ``tallies``."""
@@ -642,10 +668,13 @@ def _run_frame(plan: _Plan, frame_name: str, frame: pl.DataFrame, run: _ChunkRun
     expectations = [e for _, _, e in to_run]
     pdf = _to_pandas(frame.select(_gx_columns(frame_name, frame, expectations)),
                      categorical=_condition_only_columns(expectations))
-    results = _gx.run_suite(
-        frame_name, pdf, expectations, parameters=run.parameters, store=run.store,
-        suite_meta={"fzcompare": {"frame": frame_name, "suites": list(dict.fromkeys(
-            s.name for s, _, _ in plan.runnable[frame_name]))}}) if to_run else {}
+    meta = {"fzcompare": {"frame": frame_name, "suites": list(dict.fromkeys(
+        s.name for s, _, _ in plan.runnable[frame_name]))}}
+    results: dict[str, _gx.RawOutcome] = {}
+    for columns, group in _column_groups(pdf, expectations, whole=run.store):
+        results |= _gx.run_suite(frame_name, pdf[columns], group, parameters=run.parameters,
+                                 store=run.store, suite_meta=meta)
+    del pdf
     ran = [(f"{s.name}#{i}", e) for s, i, e in to_run]
     checked = _checked_rows(frame, ran, results, run.parameters) if run.n_chunks > 1 else {}
     for suite, index, expectation in to_run:
@@ -661,7 +690,7 @@ def _run_frame(plan: _Plan, frame_name: str, frame: pl.DataFrame, run: _ChunkRun
                 and "mostly" in (expectation.get("kwargs") or {}))):
             # a chunk passing a "mostly" expectation may still hold failing rows
             blamed, note = _failing_rows_of(
-                frame_name, frame, pdf, expectation, run.parameters, raw.unexpected_count)
+                frame_name, frame, expectation, run.parameters, raw.unexpected_count)
             tally.blamed.append(blamed.select(ROW_ID))
             tally.failing_parts.append(_failing_part(suite, index, expectation, blamed))
         tally.add(raw, note, checked=checked.get(ref))
