@@ -81,7 +81,7 @@ def validate_polars_floor(observations: pl.DataFrame, *, regions: pl.DataFrame,
                           sources: pl.DataFrame) -> dict[str, FloorOutcome]:
     """The bundled suites on ``observations``, judged with polars only (ref -> outcome)."""
     catalog = load_catalog()
-    suites: list[Suite] = resolve_suites(None, (), None)
+    suites: tuple[Suite, ...] = resolve_suites(None, (), None)
     canonical, _ = _frames.canonical_observations(observations)
     known = run._known_regions(regions)
     parameters = run._parameters(known, sources)

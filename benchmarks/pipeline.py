@@ -124,7 +124,9 @@ STAGE_DOC: dict[str, tuple[str, str]] = {
                "the same tables: Python loop over years x regions x criteria, pandas ranks "
                "and groupby().shift() changes"),
     "report_html": ("fzcompare.report.build_report(..., charts=False): tables, "
-                    "what-it-would-take plans for every region and the HTML",
+                    "what-it-would-take plans for every region and the HTML (above 300 "
+                    "regions an index page and one page per region; writing them is "
+                    "timed separately as write_s)",
                     "none (no baseline)"),
 }
 
@@ -823,8 +825,9 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _usable(record: dict[str, Any] | None) -> bool:
-    return bool(record) and "error" not in record and record.get("scale", 1.0) == 1.0 \
-        and record.get("seconds", 0) > 0  # type: ignore[union-attr]
+    if not record or "error" in record:
+        return False
+    return bool(record.get("scale", 1.0) == 1.0 and record.get("seconds", 0) > 0)
 
 
 def scaling_cells(records: dict[str, dict[str, Any] | None],
