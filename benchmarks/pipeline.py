@@ -839,12 +839,12 @@ def scaling_cells(records: dict[str, dict[str, Any] | None],
     if _usable(records.get("3M")) and _usable(records.get("30M")):
         sizes = ["3M", "30M"]
     exponent = "-"
-    if len(sizes) >= 2:
+    rows_lo = all_results[sizes[0]]["info"]["rows"] if sizes else 0
+    rows_hi = all_results[sizes[-1]]["info"]["rows"] if sizes else 0
+    if len(sizes) >= 2 and rows_hi > rows_lo > 0:
         lo, hi = records[sizes[0]], records[sizes[-1]]
-        rows_lo = all_results[sizes[0]]["info"]["rows"]
-        rows_hi = all_results[sizes[-1]]["info"]["rows"]
-        exponent = (f"{math.log(hi['seconds'] / lo['seconds']) / math.log(rows_hi / rows_lo):.2f}"  # type: ignore[index]
-                    f" ({sizes[0]} -> {sizes[-1]})")
+        growth = math.log(hi["seconds"] / lo["seconds"])  # type: ignore[index]
+        exponent = f"{growth / math.log(rows_hi / rows_lo):.2f} ({sizes[0]} -> {sizes[-1]})"
     three, thirty = records.get("3M"), records.get("30M")
     if not (_usable(three) and _usable(thirty)):
         return [exponent, "-", "-"]
