@@ -82,7 +82,7 @@ def region_page_paths(codes: Sequence[str]) -> dict[str, str]:
 
     Examples:
         >>> region_page_paths(["420300", "../x", "..x"])
-        {'..x': 'regions/x.html', '../x': 'regions/x-2.html', '420300': 'regions/420300.html'}
+        {'../x': 'regions/x.html', '..x': 'regions/x-2.html', '420300': 'regions/420300.html'}
     """
     paths: dict[str, str] = {}
     taken: set[str] = set()
