@@ -473,9 +473,9 @@ def validate(
             it (default: the bundled catalog and the committed suite files).
         docs: Build great_expectations Data Docs in this folder. The pages load their
             stylesheets and scripts from the internet (a CDN); fzcompare's own reports do not.
-            With chunking (see ``chunk_rows``) the Data Docs show the first chunk only,
-            and the known-region and known-source lists they show are cut to the values
-            that occur in it (the outcomes are the same as with the whole lists).
+            With chunking (see ``chunk_rows``) the Data Docs show the first chunk only.
+            The known-region and known-source lists they show are cut to the values that
+            occur in the (first) chunk; the outcomes are the same as with the whole lists.
         chunk_rows: Validate a frame of more rows than this in chunks of whole regions,
             one chunk's pandas frames at a time (bounded memory; outcomes, verdict and
             failing rows are the same as in one piece for the bundled suites). None never
