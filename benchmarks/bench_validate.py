@@ -11,7 +11,7 @@ import is timed on its own).
 
 Measured, all in this one run:
 
-1. ``validate(observations, sources=..., regions=...)`` on the clean panel.
+1. ``validate(observations, sources=..., regions_table=...)`` on the clean panel.
 2. The baseline: the same checks written as plain polars expressions (``plain_polars_checks``):
    columns, dtypes, empty values, code format, sets, key uniqueness, known codes, scope
    level, units, ranges and whole numbers by kind; the cross-row checks on the same derived

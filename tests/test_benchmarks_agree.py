@@ -92,3 +92,36 @@ def test_benchmark_agrees_with_the_loop_baseline(harness: Any, panel: Any) -> No
     assert joined["prev_rank"].cast(pl.Float64).to_list() == \
         joined["prev_rank_base"].cast(pl.Float64).to_list()
     assert joined["prev_rank"].null_count() == 0  # the panel has 2023, so 2024 has a rank change
+
+
+def test_polars_floor_judges_like_great_expectations(panel: Any) -> None:
+    """The validate floor counts the same failing rows as great_expectations, per expectation."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import _validate_floor
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    from fzcompare.validate import validate
+
+    obs = panel.observations
+    faulty = pl.concat([
+        obs.head(3),  # three duplicated keys
+        obs.slice(10, 2).with_columns(pl.lit("999999").alias("region_code")),  # unknown
+        obs.slice(20, 1).with_columns(pl.lit(-5.0).alias("value")),  # below every range
+        obs.slice(30, 2).with_columns(pl.lit("zz").alias("qualifier")),
+    ])
+    rows = pl.concat([obs, faulty])
+    result = validate(rows, regions_table=panel.regions, sources=panel.sources)
+    floor = _validate_floor.validate_polars_floor(rows, regions=panel.regions,
+                                                  sources=panel.sources)
+    outcomes = result.outcomes.with_columns(
+        pl.int_range(pl.len()).over("suite").alias("index"))
+    assert outcomes.height == len(floor) > 50
+    failed = 0
+    for row in outcomes.iter_rows(named=True):
+        ours = floor[f"{row['suite']}#{row['index']}"]
+        assert ours.success == row["success"], row
+        if ours.unexpected_count is not None:
+            assert ours.unexpected_count == row["unexpected_count"], row
+        failed += not ours.success
+    assert failed >= 4

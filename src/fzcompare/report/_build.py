@@ -27,6 +27,7 @@ from fzcompare._version import __version__
 from fzcompare.catalog import load_catalog
 from fzcompare.charts._labels import peer_group_label
 from fzcompare.errors import FzcompareError, ValidationFailedError
+from fzcompare.report import _national
 from fzcompare.report._render import (
     ChartImage,
     ReportMeta,
@@ -104,6 +105,9 @@ class Report:
     markdown: str = field(repr=False)
     summary: dict[str, Any] = field(repr=False)
     tables: dict[str, pl.DataFrame] = field(repr=False)
+    pages: dict[str, str] = field(default_factory=dict, repr=False)
+    """Region pages of a report over many regions (``regions/<code>.html`` -> HTML), linked
+    from and back to ``html`` (the index); empty for a report that fits one page."""
 
     def __repr__(self) -> str:
         totals = self.summary["totals"]
@@ -298,10 +302,9 @@ def build_report(
                         if prev_years.len() else "no earlier year to compare"),
     )
     step("rendering")
-    context = build_context(tables, meta=meta, year=focus_year, charts=chart_images,
-                            region_charts=region_charts, sections_for=focus)
-    html_text = render_html(context, embed_font=embed_font)
-    markdown_text = render_markdown(context)
+    html_text, markdown_text, pages = _render(tables, meta=meta, year=focus_year,
+                                              charts=(chart_images, region_charts),
+                                              focus=focus, embed_font=embed_font)
     if robustness is not None:
         step("uncertainty")
         section = uncertainty_section(observations, result, year=focus_year,
@@ -323,7 +326,7 @@ def build_report(
         "validation": outcomes,
     }
     return Report(year=focus_year, html=html_text, markdown=markdown_text,
-                  summary=summary, tables=out_tables)
+                  summary=summary, tables=out_tables, pages=pages)
 
 
 def _tables_xlsx(report: Report) -> bytes:
@@ -600,6 +603,19 @@ def _region_charts(job: _RegionJob) -> list[ChartImage]:
     return out
 
 
+def _render(tables: ReportTables, *, meta: ReportMeta, year: int,
+            charts: tuple[list[ChartImage], dict[str, list[ChartImage]]],
+            focus: list[str] | None, embed_font: bool) -> tuple[str, str, dict[str, str]]:
+    """HTML, Markdown and region pages: one page, or an index and region pages (national)."""
+    if focus is None and _national.is_national(tables.totals, year=year):
+        national = _national.render_national(tables, meta=meta, year=year, charts=charts[0],
+                                             embed_font=embed_font)
+        return national.index_html, national.markdown, dict(national.pages)
+    context = build_context(tables, meta=meta, year=year, charts=charts[0],
+                            region_charts=charts[1], sections_for=focus)
+    return render_html(context, embed_font=embed_font), render_markdown(context), {}
+
+
 def _json_bytes(data: Any) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True,
                        default=str) + "\n").encode("utf-8")
@@ -662,6 +678,7 @@ def write_report(report: Report, out_dir: str | Path, *,
     files: dict[Path, bytes] = {}
     if "html" in formats:
         files[out / "index.html"] = report.html.encode("utf-8")
+        files.update({out / path: page.encode("utf-8") for path, page in report.pages.items()})
     if "md" in formats:
         files[out / "report.md"] = report.markdown.encode("utf-8")
     if "json" in formats:

@@ -228,65 +228,77 @@ class SeriesStats:
     mk_reason: IntArray
 
 
-def series_statistics(panel: Panel, *, confidence: float) -> SeriesStats:
-    """OLS slope, CAGR, Mann-Kendall and Sen's slope for every series, on its usable points."""
-    from scipy import stats  # heavy: loaded on the first statistic, not on import
+@dataclass(frozen=True)
+class _Points:
+    """The usable points of every series, in series order (a series' points are contiguous)."""
 
-    n_series = panel.n_series
-    usable = panel.usable
-    rows = np.flatnonzero(usable)
-    sid = panel.series[rows]
-    x_all = panel.year[rows].astype(np.float64)
-    y_all = panel.value[rows]
-    counts = np.bincount(sid, minlength=n_series).astype(np.int64)
-    starts = np.cumsum(counts) - counts
-    n_excluded = panel.length - counts
-    n_qualified = np.bincount(sid, weights=panel.qualified[rows], minlength=n_series)
+    rows: IntArray
+    sid: IntArray
+    x: FloatArray
+    y: FloatArray
+    counts: IntArray
+    starts: IntArray
 
-    unit = np.full(n_series, -1, dtype=np.int64)
-    mixed = np.zeros(n_series, dtype=np.bool_)
-    has = counts > 0
-    unit[has] = panel.unit[rows][starts[has]]
-    if rows.size > 1:
-        unit_u = panel.unit[rows]
-        change = (sid[1:] == sid[:-1]) & (unit_u[1:] != unit_u[:-1])
-        mixed[sid[1:][change]] = True
+    @classmethod
+    def of(cls, panel: Panel) -> _Points:
+        rows = np.flatnonzero(panel.usable)
+        sid = panel.series[rows]
+        counts = np.bincount(sid, minlength=panel.n_series).astype(np.int64)
+        return cls(rows=rows, sid=sid, x=panel.year[rows].astype(np.float64),
+                   y=panel.value[rows], counts=counts, starts=np.cumsum(counts) - counts)
+
+
+def _series_units(panel: Panel, points: _Points) -> tuple[IntArray, BoolArray]:
+    """Each series' unit code (-1: no point or mixed units) and whether its units are mixed."""
+    unit = np.full(panel.n_series, -1, dtype=np.int64)
+    mixed = np.zeros(panel.n_series, dtype=np.bool_)
+    has = points.counts > 0
+    unit[has] = panel.unit[points.rows][points.starts[has]]
+    if points.rows.size > 1:
+        unit_u = panel.unit[points.rows]
+        change = (points.sid[1:] == points.sid[:-1]) & (unit_u[1:] != unit_u[:-1])
+        mixed[points.sid[1:][change]] = True
     unit[mixed] = -1
+    return unit, mixed
 
+
+def _endpoints(points: _Points, n_series: int
+               ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+    """First and last year and value of every series (-1 and NaN without points)."""
+    has = points.counts > 0
     first_year = np.full(n_series, -1, dtype=np.int64)
     last_year = np.full(n_series, -1, dtype=np.int64)
     first_value, last_value = _nan(n_series), _nan(n_series)
-    ends = starts + counts - 1
-    first_year[has] = x_all[starts[has]].astype(np.int64)
-    last_year[has] = x_all[ends[has]].astype(np.int64)
-    first_value[has] = y_all[starts[has]]
-    last_value[has] = y_all[ends[has]]
+    ends = points.starts + points.counts - 1
+    first_year[has] = points.x[points.starts[has]].astype(np.int64)
+    last_year[has] = points.x[ends[has]].astype(np.int64)
+    first_value[has] = points.y[points.starts[has]]
+    last_value[has] = points.y[ends[has]]
+    return first_year, last_year, first_value, last_value
 
-    out = {name: _nan(n_series) for name in (
-        "slope", "slope_se", "slope_ci_low", "slope_ci_high", "slope_p", "cagr",
-        "mk_s", "mk_var_s", "mk_z", "mk_tau", "mk_p", "sen_slope")}
-    slope_reason = np.zeros(n_series, dtype=np.int64)
-    cagr_reason = np.zeros(n_series, dtype=np.int64)
-    mk_reason = np.zeros(n_series, dtype=np.int64)
 
-    slope_reason[counts < MIN_POINTS_OLS] = _series_reason("too_few_points")
-    cagr_reason[counts < MIN_POINTS_CAGR] = _series_reason("too_few_points")
-    mk_reason[counts < MIN_POINTS_MANN_KENDALL] = _series_reason("too_few_points")
-    for reasons in (slope_reason, cagr_reason, mk_reason):
-        reasons[mixed] = _series_reason("mixed_units")
-
-    cagr_ok = (cagr_reason == 0)
-    bad_start = cagr_ok & ~(first_value > 0)
-    bad_end = cagr_ok & ~bad_start & ~(last_value >= 0)
-    cagr_reason[bad_start] = _series_reason("non_positive_start")
-    cagr_reason[bad_end] = _series_reason("negative_end")
-    cagr_ok &= ~bad_start & ~bad_end
+def _cagr(first_year: IntArray, last_year: IntArray, first_value: FloatArray,
+          last_value: FloatArray, reason: IntArray, out: dict[str, FloatArray]) -> None:
+    """Compound annual growth where the series allows it; sets the reasons where not."""
+    ok = (reason == 0)
+    bad_start = ok & ~(first_value > 0)
+    bad_end = ok & ~bad_start & ~(last_value >= 0)
+    reason[bad_start] = _series_reason("non_positive_start")
+    reason[bad_end] = _series_reason("negative_end")
+    ok &= ~bad_start & ~bad_end
     span = (last_year - first_year).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["cagr"][cagr_ok] = 100.0 * (np.power(last_value[cagr_ok] / first_value[cagr_ok],
-                                                 1.0 / span[cagr_ok]) - 1.0)
+        out["cagr"][ok] = 100.0 * (np.power(last_value[ok] / first_value[ok],
+                                            1.0 / span[ok]) - 1.0)
 
-    eligible = ~mixed & (counts >= MIN_POINTS_OLS)
+
+def _fit_blocks(points: _Points, eligible: BoolArray, confidence: float,
+                out: dict[str, FloatArray], slope_reason: IntArray,
+                mk_reason: IntArray) -> None:
+    """OLS and Mann-Kendall on dense blocks of series of equal length."""
+    from scipy import stats  # heavy: loaded on the first statistic, not on import
+
+    counts = points.counts
     for length in np.unique(counts[eligible]):
         members = np.flatnonzero(eligible & (counts == length))
         n = int(length)
@@ -295,11 +307,16 @@ def series_statistics(panel: Panel, *, confidence: float) -> SeriesStats:
         t_quantile = float(stats.t.ppf(0.5 + confidence / 2.0, n - 2))
         for begin in range(0, members.size, chunk):
             block = members[begin:begin + chunk]
-            index = starts[block, None] + np.arange(n)
-            x, y = x_all[index], y_all[index]
+            index = points.starts[block, None] + np.arange(n)
+            x, y = points.x[index], points.y[index]
             _ols_block(block, x, y, n, t_quantile, out, slope_reason)
             if n >= MIN_POINTS_MANN_KENDALL:
                 _mann_kendall_block(block, x, y, n, out, mk_reason)
+
+
+def _p_values(counts: IntArray, out: dict[str, FloatArray]) -> None:
+    """Two-sided p-values of the OLS slope (t) and of Mann-Kendall's z (normal)."""
+    from scipy import stats  # heavy: loaded on the first statistic, not on import
 
     finite_t = np.isfinite(out["slope"]) & (out["slope_se"] > 0)
     if finite_t.any():
@@ -310,8 +327,35 @@ def series_statistics(panel: Panel, *, confidence: float) -> SeriesStats:
     has_z = np.isfinite(out["mk_z"])
     out["mk_p"][has_z] = 2.0 * stats.norm.sf(np.abs(out["mk_z"][has_z]))
 
+
+def series_statistics(panel: Panel, *, confidence: float) -> SeriesStats:
+    """OLS slope, CAGR, Mann-Kendall and Sen's slope for every series, on its usable points."""
+    n_series = panel.n_series
+    points = _Points.of(panel)
+    counts = points.counts
+    n_qualified = np.bincount(points.sid, weights=panel.qualified[points.rows],
+                              minlength=n_series)
+    unit, mixed = _series_units(panel, points)
+    first_year, last_year, first_value, last_value = _endpoints(points, n_series)
+
+    out = {name: _nan(n_series) for name in (
+        "slope", "slope_se", "slope_ci_low", "slope_ci_high", "slope_p", "cagr",
+        "mk_s", "mk_var_s", "mk_z", "mk_tau", "mk_p", "sen_slope")}
+    slope_reason = np.zeros(n_series, dtype=np.int64)
+    cagr_reason = np.zeros(n_series, dtype=np.int64)
+    mk_reason = np.zeros(n_series, dtype=np.int64)
+    slope_reason[counts < MIN_POINTS_OLS] = _series_reason("too_few_points")
+    cagr_reason[counts < MIN_POINTS_CAGR] = _series_reason("too_few_points")
+    mk_reason[counts < MIN_POINTS_MANN_KENDALL] = _series_reason("too_few_points")
+    for reasons in (slope_reason, cagr_reason, mk_reason):
+        reasons[mixed] = _series_reason("mixed_units")
+
+    _cagr(first_year, last_year, first_value, last_value, cagr_reason, out)
+    _fit_blocks(points, ~mixed & (counts >= MIN_POINTS_OLS), confidence, out, slope_reason,
+                mk_reason)
+    _p_values(counts, out)
     return SeriesStats(
-        n_points=counts, n_excluded=n_excluded.astype(np.int64),
+        n_points=counts, n_excluded=(panel.length - counts).astype(np.int64),
         n_qualified=n_qualified.astype(np.int64), unit=unit,
         first_year=first_year, last_year=last_year,
         first_value=first_value, last_value=last_value,

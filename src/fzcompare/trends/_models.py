@@ -8,9 +8,11 @@ regressions and the Holt forecasts are fitted per group or per series.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from fzcompare.catalog import Catalog
@@ -41,6 +43,97 @@ def _test_reason(name: str) -> int:
     return TEST_REASONS.index(name) + 1
 
 
+@dataclass(frozen=True)
+class _Tests:
+    """Per-change arrays the tests fill in place (changes order)."""
+
+    reason: npt.NDArray[np.int8]
+    test: npt.NDArray[np.int8]
+    count: FloatArray
+    total: FloatArray
+    prev_count: FloatArray
+    prev_total: FloatArray
+    statistic: FloatArray
+    p_value: FloatArray
+
+    @classmethod
+    def empty(cls, changes: pl.DataFrame) -> _Tests:
+        n = changes.height
+        # TEST_REASONS starts with CHANGE_REASONS, so a change reason's physical code + 1 fits.
+        reason_codes = changes.get_column("reason").to_physical().fill_null(-1).to_numpy()
+        return cls((reason_codes + 1).astype(np.int8), np.zeros(n, dtype=np.int8),
+                   *(np.full(n, np.nan) for _ in range(6)))
+
+
+def _two_proportion_tests(tests: _Tests, changes: pl.DataFrame, catalog: Catalog,
+                          compared: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Score tests of catalog ratio rates from their counts; returns the rows handled."""
+    frame = changes.select("region_code", "indicator_code", "scope", "year", "prev_year",
+                           "value", "prev_value").with_row_index("_row")
+    ratio_rows = _ratio_components(frame.filter(pl.Series(compared)), changes, catalog)
+    handled = np.zeros(changes.height, dtype=np.bool_)
+    if ratio_rows.height == 0:
+        return handled
+    rows = ratio_rows.get_column("_row").to_numpy()
+    handled[rows] = True
+    why = ratio_rows.get_column("_why").to_physical().fill_null(-1).to_numpy()
+    tests.reason[rows] = why + 1
+    ok = rows[why < 0]
+    if not ok.size:
+        return handled
+    # heavy (statsmodels pulls in scipy and patsy): imported when a test runs
+    from statsmodels.stats.proportion import test_proportions_2indep
+
+    ok_rows = ratio_rows.filter(pl.col("_why").is_null())
+    arrays = [ok_rows.get_column(c).to_numpy().astype(np.float64)
+              for c in ("_k1", "_n1", "_k0", "_n0")]
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # its ratios when a count is 0
+        result = test_proportions_2indep(*arrays, method="score", compare="diff",
+                                         correction=False)
+    tests.count[ok], tests.total[ok], tests.prev_count[ok], tests.prev_total[ok] = arrays
+    tests.statistic[ok] = np.asarray(result.statistic, dtype=np.float64)
+    tests.p_value[ok] = np.asarray(result.pvalue, dtype=np.float64)
+    tests.test[ok] = TESTS.index("two_proportion") + 1
+    # Pooled proportion 0 or 1 (no corrections at all, or all corrected): no variance.
+    flat = ok[~np.isfinite(tests.p_value[ok])]
+    tests.test[flat] = 0
+    tests.statistic[flat] = tests.p_value[flat] = np.nan
+    tests.reason[flat] = _test_reason("no_variation")
+    return handled
+
+
+def _poisson_tests(tests: _Tests, changes: pl.DataFrame, counts: IntArray) -> None:
+    """Exact conditional Poisson tests of count changes (rows ``counts``)."""
+    value = changes.get_column("value").to_numpy()[counts]
+    prev = changes.get_column("prev_value").to_numpy()[counts]
+    qualified = changes.get_column("uncertain").to_numpy()[counts]
+    whole = (value == np.round(value)) & (prev == np.round(prev)) & (value >= 0) & (prev >= 0)
+    events = (value + prev) > 0
+    tests.reason[counts[~events]] = _test_reason("no_events")
+    tests.reason[counts[~whole]] = _test_reason("not_integer")
+    tests.reason[counts[qualified]] = _test_reason("qualified_value")
+    good = ~qualified & whole & events
+    if not good.any():
+        return
+    # heavy (statsmodels pulls in scipy and patsy): imported when a test runs
+    from statsmodels.stats.rates import test_poisson_2indep
+
+    k1, k0 = value[good], prev[good]
+    # Equal exposures (one year each) make the conditional binomial symmetric, so the
+    # two-sided p-value is twice the smaller one-sided one (capped at 1).
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # its rate ratio when k0 = 0
+        larger = test_poisson_2indep(k1, 1.0, k0, 1.0, method="exact-cond",
+                                     alternative="larger").pvalue
+        smaller = test_poisson_2indep(k1, 1.0, k0, 1.0, method="exact-cond",
+                                      alternative="smaller").pvalue
+    rows = counts[good]
+    tests.p_value[rows] = np.minimum(1.0, 2.0 * np.minimum(larger, smaller))
+    tests.count[rows], tests.prev_count[rows] = k1, k0
+    tests.test[rows] = TESTS.index("poisson_exact") + 1
+
+
 def significance_frame(changes: pl.DataFrame, panel: Panel, catalog: Catalog,
                        *, confidence: float) -> pl.DataFrame:
     """Test each compared change: two-proportion for catalog ratios, exact Poisson for counts.
@@ -48,89 +141,28 @@ def significance_frame(changes: pl.DataFrame, panel: Panel, catalog: Catalog,
     ``changes`` is the ``fzcompare.trends._frames.changes_frame`` of ``panel`` (same
     rows, same order).
     """
-    n = changes.height
-    # TEST_REASONS starts with CHANGE_REASONS, so a change reason's physical code + 1 fits.
-    reason_codes = changes.get_column("reason").to_physical().fill_null(-1).to_numpy()
-    reason = (reason_codes + 1).astype(np.int8)
-    test = np.zeros(n, dtype=np.int8)
-    count, total, prev_count, prev_total, statistic, p_value = (
-        np.full(n, np.nan) for _ in range(6))
+    tests = _Tests.empty(changes)
     compared = (changes.get_column("verdict") != "not comparable").to_numpy()
-
-    frame = changes.select("region_code", "indicator_code", "scope", "year", "prev_year",
-                           "value", "prev_value").with_row_index("_row")
-    ratio_rows = _ratio_components(frame.filter(pl.Series(compared)), changes, catalog)
-    handled = np.zeros(n, dtype=np.bool_)
-    if ratio_rows.height:
-        rows = ratio_rows.get_column("_row").to_numpy()
-        handled[rows] = True
-        why = ratio_rows.get_column("_why").to_physical().fill_null(-1).to_numpy()
-        reason[rows] = why + 1
-        ok = rows[why < 0]
-        if ok.size:
-            # heavy (statsmodels pulls in scipy and patsy): imported when a test runs
-            from statsmodels.stats.proportion import test_proportions_2indep
-
-            ok_rows = ratio_rows.filter(pl.col("_why").is_null())
-            arrays = [ok_rows.get_column(c).to_numpy().astype(np.float64)
-                      for c in ("_k1", "_n1", "_k0", "_n0")]
-            with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-                warnings.simplefilter("ignore", RuntimeWarning)  # its ratios when a count is 0
-                result = test_proportions_2indep(*arrays, method="score", compare="diff",
-                                                 correction=False)
-            count[ok], total[ok], prev_count[ok], prev_total[ok] = arrays
-            statistic[ok] = np.asarray(result.statistic, dtype=np.float64)
-            p_value[ok] = np.asarray(result.pvalue, dtype=np.float64)
-            test[ok] = TESTS.index("two_proportion") + 1
-            # Pooled proportion 0 or 1 (no corrections at all, or all corrected): no variance.
-            flat = ok[~np.isfinite(p_value[ok])]
-            test[flat] = 0
-            statistic[flat] = p_value[flat] = np.nan
-            reason[flat] = _test_reason("no_variation")
-
+    handled = _two_proportion_tests(tests, changes, catalog, compared)
     is_count = np.array([k == "count" for k in panel.kind], dtype=np.bool_)[panel.indicator]
     counts = np.flatnonzero(compared & ~handled & is_count)
     if counts.size:
-        value = changes.get_column("value").to_numpy()[counts]
-        prev = changes.get_column("prev_value").to_numpy()[counts]
-        qualified = changes.get_column("uncertain").to_numpy()[counts]
-        whole = (value == np.round(value)) & (prev == np.round(prev)) & (value >= 0) & (prev >= 0)
-        events = (value + prev) > 0
-        reason[counts[~events]] = _test_reason("no_events")
-        reason[counts[~whole]] = _test_reason("not_integer")
-        reason[counts[qualified]] = _test_reason("qualified_value")
-        good = ~qualified & whole & events
-        if good.any():
-            # heavy (statsmodels pulls in scipy and patsy): imported when a test runs
-            from statsmodels.stats.rates import test_poisson_2indep
-
-            k1, k0 = value[good], prev[good]
-            # Equal exposures (one year each) make the conditional binomial symmetric, so the
-            # two-sided p-value is twice the smaller one-sided one (capped at 1).
-            with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-                warnings.simplefilter("ignore", RuntimeWarning)  # its rate ratio when k0 = 0
-                larger = test_poisson_2indep(k1, 1.0, k0, 1.0, method="exact-cond",
-                                             alternative="larger").pvalue
-                smaller = test_poisson_2indep(k1, 1.0, k0, 1.0, method="exact-cond",
-                                              alternative="smaller").pvalue
-            rows = counts[good]
-            p_value[rows] = np.minimum(1.0, 2.0 * np.minimum(larger, smaller))
-            count[rows], prev_count[rows] = k1, k0
-            test[rows] = TESTS.index("poisson_exact") + 1
-    reason[compared & (test == 0) & (reason == 0)] = _test_reason("not_testable")
+        _poisson_tests(tests, changes, counts)
+    tests.reason[compared & (tests.test == 0) & (tests.reason == 0)] = \
+        _test_reason("not_testable")
 
     alpha = 1.0 - confidence
-    p_series = floats("p_value", p_value)
+    p_series = floats("p_value", tests.p_value)
     return changes.select(
         "region_code", "indicator_code", "scope", "year", "prev_year", "value", "prev_value",
         "change_abs", "verdict",
     ).with_columns(
-        labels("test", TESTS, test.astype(np.int64), zero_is_null=True),
-        floats("count", count), floats("total", total),
-        floats("prev_count", prev_count), floats("prev_total", prev_total),
-        floats("statistic", statistic), p_series,
+        labels("test", TESTS, tests.test.astype(np.int64), zero_is_null=True),
+        floats("count", tests.count), floats("total", tests.total),
+        floats("prev_count", tests.prev_count), floats("prev_total", tests.prev_total),
+        floats("statistic", tests.statistic), p_series,
         (p_series < alpha).alias("significant"),
-        labels("reason", TEST_REASONS, reason.astype(np.int64), zero_is_null=True),
+        labels("reason", TEST_REASONS, tests.reason.astype(np.int64), zero_is_null=True),
     )
 
 
