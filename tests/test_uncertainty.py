@@ -312,3 +312,51 @@ def test_the_summed_totals_equal_the_rubric_s_aggregation() -> None:
     weighted = earned.reshape(7, *panel.values.shape) * factors[:, None, :]
     slow = structure.aggregate(weighted.reshape(-1, panel.values.shape[1]))["total"]
     assert np.allclose(fast, slow.reshape(7, -1), atol=1e-9)
+
+
+def test_tabulated_poisson_draws_are_the_exact_inverse_cdf() -> None:
+    from scipy.stats import poisson
+
+    from fzcompare.benchmark._uncertainty import poisson_table
+
+    means = np.arange(20, dtype=np.int64).repeat(50)
+    u = np.random.default_rng(3).random((400, means.size))
+    drawn = poisson_table().draw(np.random.default_rng(3), means, 400)
+    # min{k: F(k) > u}: scipy's ppf is min{k: F(k) >= u}, equal unless u hits F exactly.
+    assert np.array_equal(drawn, poisson.ppf(u, means))
+    table = poisson_table()
+    tails = table.several[(u * table.bins).astype(np.int64) + means * table.bins]
+    assert tails.sum() > 10  # the binary-search path for the far tails ran and agreed
+
+
+def test_tabulated_binomial_draws_are_the_exact_inverse_cdf() -> None:
+    from scipy.stats import binom
+
+    from fzcompare.benchmark._uncertainty import binomial_table
+
+    trials = np.array([1, 7, 25, 25, 40, 787, 3, 12], dtype=np.int64)
+    share = np.array([0.5, 0.0, 0.1, 0.96, 1.0, 0.02, 0.33, 0.5])
+    table, rows = binomial_table(trials, share)
+    u = np.random.default_rng(8).random((5000, trials.size))
+    drawn = table.draw(np.random.default_rng(8), rows, 5000)
+    assert np.array_equal(drawn, binom.ppf(u, trials, share))
+
+
+def test_same_seed_same_ranks_whatever_the_threads(demo: Any, monkeypatch: Any) -> None:
+    import fzcompare.benchmark._uncertainty as engine
+
+    obs, result = demo
+    monkeypatch.setattr(engine, "_CHUNK_CELLS", 5_000)  # many chunks of a few draws
+    assert engine._Kernel.of(*_kernel_inputs(result, obs)).chunk_size() < 50
+    two = rank_uncertainty(result, draws=300, seed=5, observations=obs)
+    monkeypatch.setattr(engine, "_MAX_WORKERS", 1)
+    one = rank_uncertainty(result, draws=300, seed=5, observations=obs)
+    assert one.ranks.equals(two.ranks)
+    assert one.bands.equals(two.bands)
+    other = rank_uncertainty(result, draws=300, seed=6, observations=obs)
+    assert not other.bands.equals(two.bands)
+
+
+def _kernel_inputs(result: Any, obs: pl.DataFrame) -> tuple[Any, Any, Any]:
+    panel = panel_of(result, obs)
+    return panel, result.rubric, plan_of(panel, result.rubric, noise=True, impute=True)
