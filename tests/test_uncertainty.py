@@ -360,3 +360,91 @@ def test_same_seed_same_ranks_whatever_the_threads(demo: Any, monkeypatch: Any) 
 def _kernel_inputs(result: Any, obs: pl.DataFrame) -> tuple[Any, Any, Any]:
     panel = panel_of(result, obs)
     return panel, result.rubric, plan_of(panel, result.rubric, noise=True, impute=True)
+
+
+def _choice_panel() -> tuple[pl.DataFrame, Any]:
+    """Six regions whose rubric order (clipped linear points) differs from min-max order."""
+    meetings = [10.0, 150.0, 300.0, 60.0, 120.0, 0.0]
+    rates = [4.0, 30.0, 10.0, 20.0, 6.0, 8.0]
+    rows: list[tuple[str, int, str, float]] = []
+    for code, m, r in zip(REGIONS, meetings, rates, strict=True):
+        rows += [(code, 2024, "exec_meetings_on_rule_of_law", m),
+                 (code, 2024, "law_lectures_held", 60.0),
+                 (code, 2024, "reconsideration_correction_rate", r)]
+    obs = observations(rows)
+    return obs, benchmark(obs, parse_criteria(rubric_raw()))
+
+
+@pytest.mark.parametrize(("normalisation", "aggregation"),
+                         [("minmax", "arithmetic"), ("rubric", "geometric"),
+                          ("goalposts", "geometric"), ("zscore", "arithmetic")])
+def test_a_draw_on_a_composite_choice_ranks_like_composite(normalisation: str,
+                                                           aggregation: str) -> None:
+    from fzcompare.benchmark import composite
+    from fzcompare.benchmark._uncertainty import simulate
+
+    obs, result = _choice_panel()
+    rubric = result.rubric
+    if normalisation == "goalposts":
+        raw = rubric_raw()
+        for area in raw["areas"]:
+            for c in area["criteria"]:
+                c["goalposts"] = [0, 400] if c["id"] != "A2.1" else [0, 40]
+        rubric = parse_criteria(raw)
+        result = benchmark(obs, rubric)
+    panel = panel_of(result, obs)
+    plan = plan_of(panel, rubric, noise=False, impute=False)
+    combos = [("rubric", "arithmetic"), (normalisation, aggregation)]
+    simulated = simulate(panel, rubric, plan, draws=60, seed=3, weight_spread=0.0,
+                         combos=combos)
+    assert 10 < (simulated.choice == 1).sum() < 50  # each draw picks one, uniformly
+    expected = composite(obs, rubric, normalisation=normalisation,
+                         aggregation=aggregation).scores
+    order = panel.pairs.select("region_code").join(
+        expected.select("region_code", "rank"), on="region_code", how="left",
+        maintain_order="left")["rank"].to_numpy()
+    observed = panel.pairs["rank"].to_numpy()
+    for d in range(60):
+        want = order if simulated.choice[d] == 1 else observed
+        assert np.array_equal(simulated.ranks[:, d], want.astype(float))
+
+
+def test_sensitivity_names_the_choice_that_moves_ranks() -> None:
+    obs, result = _choice_panel()
+    only_choice = rank_uncertainty(result, draws=300, seed=1, noise=False, impute=False,
+                                   weight_spread=0.0, observations=obs,
+                                   normalisations=("rubric", "minmax"))
+    share = only_choice.sensitivity.row(0, named=True)
+    assert share["factor"] == "normalisation"
+    assert share["first_order_share"] == pytest.approx(1.0)  # nothing else varies
+    assert only_choice.most_influential_choice() == "normalisation"
+    choices = only_choice.choices
+    assert choices["draws"].sum() == 300
+    assert choices.filter(pl.col("combination") == "rubric+arithmetic")[
+        "mean_abs_rank_shift"].item() == 0.0
+    assert choices.filter(pl.col("combination") == "minmax+arithmetic")[
+        "mean_abs_rank_shift"].item() > 0.2
+    both = rank_uncertainty(result, draws=300, seed=1, weight_spread=0.0, noise=False,
+                            impute=False, normalisations=("rubric",),
+                            aggregations=("arithmetic", "geometric"))
+    assert both.sensitivity["factor"].to_list() == ["aggregation"]
+    nominal = rank_uncertainty(result, draws=50, observations=obs)
+    assert nominal.sensitivity.height == 0
+    assert nominal.most_influential_choice() is None
+    assert nominal.settings.combinations == ("rubric+arithmetic",)
+
+
+def test_first_order_share_by_hand() -> None:
+    from fzcompare.benchmark._uncertainty import first_order_share
+
+    ranks = np.array([[1.0, 3.0, 1.0, 3.0], [2.0, 2.0, 4.0, 4.0]])
+    labels = np.array([0, 1, 0, 1])
+    # row 1: all variance between labels (1 vs 3); row 2: none (means 3 and 3).
+    assert first_order_share(ranks, labels) == pytest.approx(1.0 / 2.0)
+
+
+def test_unknown_choice_is_refused_with_the_options(demo: Any) -> None:
+    _obs, result = demo
+    with pytest.raises(ValueError, match="unknown normalisation") as info:
+        rank_uncertainty(result, draws=10, normalisations=("rubric", "minimax"))
+    assert "minmax" in str(getattr(info.value, "hint", ""))

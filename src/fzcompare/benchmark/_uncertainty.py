@@ -22,15 +22,23 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from fzcompare.benchmark._composite import _peer_blocks, min_ranks
+from fzcompare.benchmark._composite import (
+    _peer_blocks,
+    aggregate_draws,
+    included,
+    min_ranks,
+    normalise_values,
+    valid_combinations,
+)
 from fzcompare.benchmark._result import BenchmarkResult
 from fzcompare.benchmark._score import (
     EPS,
@@ -519,6 +527,7 @@ class Simulated:
 
     ranks: FloatArray  # (pairs, draws), NaN when not ranked
     band_counts: npt.NDArray[np.int64]  # (pairs, bands)
+    choice: npt.NDArray[np.int64]  # (draws,) index of the composite choice each draw used
 
 
 def band_index(share: FloatArray, vetoed: BoolArray,
@@ -661,8 +670,7 @@ class _Kernel:
             earned[:, run], vetoed[:, run] = cell_points(values[:, run], params)
         return earned, vetoed
 
-    def totals(self, rng: np.random.Generator, size: int,
-               weight_spread: float) -> tuple[FloatArray, BoolArray]:
+    def totals(self, rng: np.random.Generator, size: int, weight_spread: float) -> _Chunk:
         """One chunk: ``(draws, pairs)`` totals on the rubric and whether each is vetoed."""
         values = draw_cells(rng, self.panel, self.plan, self.cells, size, self.positions)
         cell_earned, cell_vetoed = self.score(values)
@@ -672,20 +680,84 @@ class _Kernel:
         vetoed = (_chunk_vetoes(self.nominal_vetoed, self.cells, self.veto_cells, cell_vetoed)
                   if self.veto_cells.size else
                   np.broadcast_to(self.nominal_vetoed.any(axis=1), (size, p)))
-        return chunk_totals, vetoed
+        return _Chunk(totals=chunk_totals, vetoed=vetoed, values=values,
+                      earned=cell_earned, factors=factors)
+
+    def full(self, nominal: FloatArray, cells: FloatArray) -> FloatArray:
+        """``(draws, pairs, criteria)``: ``nominal`` with the perturbed cells' draws."""
+        p, n = self.panel.values.shape
+        out = np.empty((cells.shape[0], p * n))
+        out[:] = nominal.ravel()
+        out[:, self.cells] = cells
+        return out.reshape(-1, p, n)
 
 
-def _ranks_on_evidence(panel: Panel, totals: FloatArray) -> FloatArray:
-    """``(pairs, draws)`` ranks within year and peer group of ``(pairs, draws)`` totals.
+class _Chunk(NamedTuple):
+    """What one chunk of draws produced (all ``(draws, ...)``)."""
 
-    Ranks are taken on the points on evidence (rescaled to the rubric's total); each draw
-    keeps the nominal gap between those and the rubric's points, so that without any
-    uncertainty every draw gives the observed rank.
+    totals: FloatArray  # (draws, pairs) rubric totals
+    vetoed: BoolArray  # (draws, pairs)
+    values: FloatArray  # (draws, perturbed cells) drawn values
+    earned: FloatArray  # (draws, perturbed cells) their points
+    factors: FloatArray  # (draws, criteria) weight factors
+
+
+NOMINAL_CHOICE: Final[tuple[str, str]] = ("rubric", "arithmetic")
+"""The benchmark's own scoring: the rubric's points, summed (with its caps and vetoes)."""
+
+
+@dataclass(frozen=True)
+class _Choices:
+    """The composite choices a draw picks from (uniformly), and how to score each."""
+
+    combos: tuple[tuple[str, str], ...]
+    included: IndexArray  # criteria a composite uses
+    points: FloatArray  # their points (the composite weights)
+    years: list[IndexArray]  # pairs of each year (min-max and z-scores are per year)
+
+    @classmethod
+    def of(cls, panel: Panel, rubric: CriteriaSet, combos: Sequence[tuple[str, str]]
+           ) -> _Choices:
+        idx = included(rubric)
+        years = panel.pairs["year"].to_numpy()
+        return cls(combos=tuple(combos), included=idx,
+                   points=rubric.criteria["points"].cast(pl.Float64).to_numpy()[idx],
+                   years=[np.flatnonzero(years == y) for y in np.unique(years)])
+
+    def scores(self, kernel: _Kernel, chunk: _Chunk, choice: npt.NDArray[np.int64]
+               ) -> FloatArray:
+        """``(draws, pairs)`` scores to rank: rubric totals or the drawn composite."""
+        out = chunk.totals.copy()
+        for c, (normalisation, aggregation) in enumerate(self.combos):
+            draws = np.flatnonzero(choice == c)
+            if not draws.size or (normalisation, aggregation) == NOMINAL_CHOICE:
+                continue
+            idx = self.included
+            if normalisation == "rubric":
+                earned = kernel.full(kernel.scorer.nominal, chunk.earned[draws])
+                normalised = earned[:, :, idx] / self.points
+            else:
+                values = kernel.full(kernel.panel.values, chunk.values[draws])
+                normalised = normalise_values(values[:, :, idx], kernel.rubric,
+                                              normalisation, idx, self.years)
+            weights = chunk.factors[draws][:, idx] * self.points
+            out[draws] = aggregate_draws(normalised, weights, aggregation,
+                                         scale=normalisation != "zscore")
+        return out
+
+
+def _ranks_on_evidence(panel: Panel, totals: FloatArray, on_rubric: BoolArray) -> FloatArray:
+    """``(pairs, draws)`` ranks within year and peer group of ``(pairs, draws)`` scores.
+
+    Draws scored on the rubric (``on_rubric``) are ranked on the points on evidence
+    (rescaled to the rubric's total): each keeps the nominal gap between those and the
+    rubric's points, so that without any uncertainty every draw gives the observed rank.
+    Composite draws leave non-disclosed figures out already.
     """
     totals = np.where(panel.ranked[:, None], totals, np.nan)
     offset = (panel.pairs["points_ranked"].cast(pl.Float64).fill_null(np.nan).to_numpy()
               - panel.pairs["points_earned"].cast(pl.Float64).fill_null(np.nan).to_numpy())
-    totals += np.nan_to_num(offset)[:, None]
+    totals[:, on_rubric] += np.nan_to_num(offset)[:, None]
     ranks = np.full(totals.shape, np.nan)
     for rows in panel.blocks:
         ranks[rows] = min_ranks(totals[rows])
@@ -698,35 +770,46 @@ def _workers() -> int:
 
 
 def simulate(panel: Panel, rubric: CriteriaSet, plan: DrawPlan, *, draws: int, seed: int,
-             weight_spread: float) -> Simulated:
+             weight_spread: float,
+             combos: Sequence[tuple[str, str]] = (NOMINAL_CHOICE,)) -> Simulated:
     """Run the draws in chunks: rescore, total and band every pair; rank at the end.
 
     Only the cells a draw perturbs are rescored (``cell_points``, one rubric row per cell,
-    one call per kind of criterion); the other cells keep their nominal points. Chunk ``i``
-    draws from its own generator (``SeedSequence(seed).spawn``), so the result depends on
-    the seed only, not on which thread ran which chunk.
+    one call per kind of criterion); the other cells keep their nominal points. Each draw
+    picks one of ``combos`` (normalisation, aggregation) uniformly; bands always come from
+    the rubric's points. Chunk ``i`` draws from its own generator
+    (``SeedSequence(seed).spawn``), so the result depends on the seed only, not on which
+    thread ran which chunk.
     """
     kernel = _Kernel.of(panel, rubric, plan)
+    choices = _Choices.of(panel, rubric, combos)
     cuts = rubric.bands
     p = panel.values.shape[0]
-    totals = np.full((p, draws), np.nan)
+    scores = np.full((p, draws), np.nan)
+    choice = np.zeros(draws, dtype=np.int64)
     chunk = kernel.chunk_size()
     firsts = list(range(0, draws, chunk))
     generators = [np.random.default_rng(s) for s in
                   np.random.SeedSequence(seed).spawn(len(firsts))]
 
     def run(i: int) -> npt.NDArray[np.int64]:
-        first = firsts[i]
+        first, rng = firsts[i], generators[i]
         size = min(chunk, draws - first)
-        chunk_totals, vetoed = kernel.totals(generators[i], size, weight_spread)
-        bands = band_index(chunk_totals / rubric.total_points, vetoed, cuts)
-        totals[:, first:first + size] = chunk_totals.T
+        drawn = kernel.totals(rng, size, weight_spread)
+        bands = band_index(drawn.totals / rubric.total_points, drawn.vetoed, cuts)
+        picked = (rng.integers(0, len(combos), size=size) if len(combos) > 1
+                  else np.zeros(size, dtype=np.int64))
+        choice[first:first + size] = picked
+        scores[:, first:first + size] = choices.scores(kernel, drawn, picked).T
         return np.stack([(bands == b).sum(axis=0) for b in range(len(cuts))], axis=1)
 
     with ThreadPoolExecutor(max_workers=_workers()) as pool:
         counts = list(pool.map(run, range(len(firsts))))
     band_counts = np.asarray(np.sum(counts, axis=0), dtype=np.int64)
-    return Simulated(ranks=_ranks_on_evidence(panel, totals), band_counts=band_counts)
+    on_rubric = np.asarray([tuple(combos[c]) == NOMINAL_CHOICE for c in choice.tolist()],
+                           dtype=np.bool_)
+    return Simulated(ranks=_ranks_on_evidence(panel, scores, on_rubric),
+                     band_counts=band_counts, choice=choice)
 
 
 def tied_groups(pairs: pl.DataFrame, low: FloatArray, high: FloatArray,
@@ -806,7 +889,9 @@ def _observed_bands(panel: Panel, rubric: CriteriaSet) -> npt.NDArray[np.int64]:
 
 def rank_uncertainty(result: BenchmarkResult, *, draws: int = 1000, seed: int = 0,
                      weight_spread: float = 0.25, noise: bool = True, impute: bool = True,
-                     observations: pl.DataFrame | pl.LazyFrame | None = None
+                     observations: pl.DataFrame | pl.LazyFrame | None = None,
+                     normalisations: Sequence[str] = ("rubric",),
+                     aggregations: Sequence[str] = ("arithmetic",)
                      ) -> RankUncertaintyResult:
     """Rank intervals, tied groups, grade bands and ``p_rank_improved`` by Monte Carlo.
 
@@ -814,7 +899,12 @@ def rank_uncertainty(result: BenchmarkResult, *, draws: int = 1000, seed: int = 
     imputes non-disclosed figures from the peer group's figures for the same criterion and
     year (``impute``), draws weights (each criterion's points times ``Uniform(1 - spread,
     1 + spread)``, rescaled so each area keeps its points) and rescores through the rubric's
-    own rules. All years of ``result`` are simulated together, so a rank change's
+    own rules. With several ``normalisations`` or ``aggregations`` declared, each draw also
+    picks one (normalisation, aggregation) pair uniformly (the JRC/OECD uncertainty
+    analysis of a composite's construction choices); ``rubric`` + ``arithmetic`` is the
+    rubric's own scoring, any other pair ranks that draw on the composite of the draw's
+    figures and weights (``composite``). ``sensitivity`` then says which choice moves ranks
+    most. All years of ``result`` are simulated together, so a rank change's
     ``p_rank_improved`` compares both years' ranks in the same draw. Methods, and when they
     do not apply: ``docs/statistics.md``.
 
@@ -829,6 +919,9 @@ def rank_uncertainty(result: BenchmarkResult, *, draws: int = 1000, seed: int = 
             missing-data policy applies in every draw).
         observations: The observation table, for the denominators of rates (catalog ratio
             relations, same region, year and scope); without it rates are not redrawn.
+        normalisations: Normalisations a draw picks from (``composite``'s names;
+            ``rubric``: the rubric's points).
+        aggregations: Aggregations a draw picks from (``arithmetic``, ``geometric``).
 
     Returns:
         A ``RankUncertaintyResult``. ``rank_p05 <= rank <= rank_p95`` holds for every ranked
@@ -836,7 +929,8 @@ def rank_uncertainty(result: BenchmarkResult, *, draws: int = 1000, seed: int = 
         the observed rank. Unranked regions (null rank) stay unranked.
 
     Raises:
-        ValueError: ``draws < 1`` or ``weight_spread`` outside ``[0, 1)``.
+        ValueError: ``draws < 1``, ``weight_spread`` outside ``[0, 1)``, or an unknown
+            normalisation or aggregation.
 
     Examples:
         >>> import polars as pl
@@ -860,13 +954,31 @@ def rank_uncertainty(result: BenchmarkResult, *, draws: int = 1000, seed: int = 
         msg = f"weight_spread must be in [0, 1), got {weight_spread}"
         raise InvalidArgumentError(msg,
                                    hint="0 keeps the weights fixed; 0.25 is the default")
+    combos = valid_combinations(tuple(normalisations), tuple(aggregations))
     rubric = result.rubric
     frame = observations.lazy().collect() if isinstance(observations, pl.LazyFrame) \
         else observations
     panel = panel_of(result, frame)
     plan = plan_of(panel, rubric, noise=noise, impute=impute)
     simulated = simulate(panel, rubric, plan, draws=draws, seed=seed,
-                         weight_spread=weight_spread)
+                         weight_spread=weight_spread, combos=combos)
+    settings = UncertaintySettings(
+        criteria_id=rubric.id, criteria_version=rubric.version, draws=draws, seed=seed,
+        weight_spread=weight_spread, noise=noise, impute=impute,
+        noisy_cells=int(plan.count_cells.size + plan.rate_cells.size),
+        imputed_cells=int(plan.missing_cells.size), bands=rubric.bands,
+        bands_source=rubric.bands_source, tie_rule=TIE_RULE,
+        combinations=tuple(f"{n}+{a}" for n, a in combos))
+    return RankUncertaintyResult(
+        ranks=_ranks_table(panel, rubric, simulated, draws),
+        bands=_bands_table(panel, rubric, simulated.band_counts, draws), settings=settings,
+        choices=choices_table(panel, simulated, combos),
+        sensitivity=sensitivity_table(panel, simulated, combos))
+
+
+def _ranks_table(panel: Panel, rubric: CriteriaSet, simulated: Simulated,
+                 draws: int) -> pl.DataFrame:
+    """The ``ranks`` table of a ``RankUncertaintyResult``."""
     p05, p50, p95 = _quantiles(simulated.ranks, panel.ranked)
     observed = panel.pairs["rank"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     low, high = np.fmin(p05, observed), np.fmax(p95, observed)
@@ -879,7 +991,7 @@ def rank_uncertainty(result: BenchmarkResult, *, draws: int = 1000, seed: int = 
     as_int = [pl.Series(name, values).fill_nan(None).cast(pl.Int32) for name, values in
               (("rank_p05", low), ("rank_median", p50), ("rank_p95", high),
                ("tied_group", group), ("tied_group_size", size))]
-    ranks = panel.pairs.select("region_code", "year", "peer_group", "rank").with_columns(
+    return panel.pairs.select("region_code", "year", "peer_group", "rank").with_columns(
         *as_int,
         pl.Series("band", [str(b) if ok else None for b, ok in
                            zip(names[band], scored, strict=True)], dtype=pl.String()),
@@ -889,13 +1001,62 @@ def rank_uncertainty(result: BenchmarkResult, *, draws: int = 1000, seed: int = 
         pl.Series("p_rank_improved", improved).fill_nan(None),
         pl.Series("p_rank_worsened", worsened).fill_nan(None),
     ).sort("year", "peer_group", "rank", "region_code", nulls_last=True)
-    settings = UncertaintySettings(
-        criteria_id=rubric.id, criteria_version=rubric.version, draws=draws, seed=seed,
-        weight_spread=weight_spread, noise=noise, impute=impute,
-        noisy_cells=int(plan.count_cells.size + plan.rate_cells.size),
-        imputed_cells=int(plan.missing_cells.size), bands=rubric.bands,
-        bands_source=rubric.bands_source, tie_rule=TIE_RULE)
-    return RankUncertaintyResult(ranks=ranks,
-                                 bands=_bands_table(panel, rubric, simulated.band_counts,
-                                                    draws),
-                                 settings=settings)
+
+
+def choices_table(panel: Panel, simulated: Simulated,
+                  combos: Sequence[tuple[str, str]]) -> pl.DataFrame:
+    """Per composite choice: draws that used it and how far it moves ranks.
+
+    ``mean_abs_rank_shift``: the mean over ranked region-years and the choice's draws of
+    ``|rank in the draw - observed rank|``.
+    """
+    observed = panel.pairs["rank"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    rows = panel.ranked & np.isfinite(observed)
+    shifts = np.abs(simulated.ranks[rows] - observed[rows, None])
+    out = []
+    for c, (normalisation, aggregation) in enumerate(combos):
+        used = simulated.choice == c
+        mean = float(np.nanmean(shifts[:, used])) if used.any() and rows.any() else None
+        out.append((f"{normalisation}+{aggregation}", normalisation, aggregation,
+                    int(used.sum()), mean))
+    return pl.DataFrame(out, schema={"combination": pl.String(), "normalisation": pl.String(),
+                                     "aggregation": pl.String(), "draws": pl.Int64(),
+                                     "mean_abs_rank_shift": pl.Float64()}, orient="row")
+
+
+def first_order_share(ranks: FloatArray, labels: npt.NDArray[np.int64]) -> float | None:
+    """``sum_r Var(E[rank_r | label]) / sum_r Var(rank_r)`` over the rows of ``ranks``.
+
+    The first-order (main-effect) sensitivity index of a discrete factor, pooled over the
+    ranked region-years (rows; draws are columns). None when ranks never vary.
+    """
+    total = float(np.nansum(np.nanvar(ranks, axis=1)))
+    if not ranks.size or total <= 0:
+        return None
+    overall = np.nanmean(ranks, axis=1)
+    between = np.zeros(ranks.shape[0])
+    for level in np.unique(labels):
+        used = labels == level
+        between += used.mean() * (np.nanmean(ranks[:, used], axis=1) - overall) ** 2
+    return float(np.nansum(between)) / total
+
+
+def sensitivity_table(panel: Panel, simulated: Simulated,
+                      combos: Sequence[tuple[str, str]]) -> pl.DataFrame:
+    """First-order share of the rank variance per declared choice (normalisation, aggregation).
+
+    A choice with one option is left out. The rest of the variance (noise, imputation,
+    weights and interactions) is ``1 - sum(first_order_share)`` at most.
+    """
+    ranks = simulated.ranks[panel.ranked & ~np.isnan(simulated.ranks).all(axis=1)]
+    out = []
+    for factor, position in (("normalisation", 0), ("aggregation", 1)):
+        options = [combo[position] for combo in combos]
+        levels = sorted(set(options))
+        if len(levels) < 2:
+            continue
+        labels = np.array([levels.index(options[c]) for c in simulated.choice.tolist()],
+                          dtype=np.int64)
+        out.append((factor, ", ".join(levels), first_order_share(ranks, labels)))
+    return pl.DataFrame(out, schema={"factor": pl.String(), "options": pl.String(),
+                                     "first_order_share": pl.Float64()}, orient="row")
