@@ -169,6 +169,7 @@ class Scored:
     structure: Structure
     years: tuple[int, ...]  # the years asked for (pairs may also hold the year before each)
     peers: str  # how peer groups were formed, for the settings
+    observations: pl.DataFrame | None = None  # the scored years' rows, scopes as scored
 
     @property
     def n_criteria(self) -> int:
@@ -607,7 +608,7 @@ def score(
                           applicable=applicable_cells(pairs, rubric.criteria))
     return Scored(pairs=pairs, arrays=arrays,
                   qualifier=qualifier.reshape(pairs.height, n), structure=Structure.of(rubric),
-                  years=asked, peers=located.peers)
+                  years=asked, peers=located.peers, observations=frame)
 
 
 class Evidence(NamedTuple):
