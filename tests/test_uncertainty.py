@@ -448,3 +448,19 @@ def test_unknown_choice_is_refused_with_the_options(demo: Any) -> None:
     with pytest.raises(ValueError, match="unknown normalisation") as info:
         rank_uncertainty(result, draws=10, normalisations=("rubric", "minimax"))
     assert "minmax" in str(getattr(info.value, "hint", ""))
+
+
+def test_an_imputed_figure_is_not_also_rescaled_away() -> None:
+    # 420100 did not disclose its meetings; the others disclosed 0..200 (200: full marks).
+    rows = [r for r in panel_rows([3.0, 0.0, 10.0, 20.0, 30.0, 200.0])
+            if not (r[0] == "420100" and r[2] == "exec_meetings_on_rule_of_law")]
+    obs = observations(rows)
+    result = benchmark(obs, parse_criteria(rubric_raw()), min_evidence=0.5)
+    assert result.totals.filter(pl.col("region_code") == "420100")["rank"].item() == 1
+    ranks = rank_uncertainty(result, draws=400, seed=2, noise=False, weight_spread=0.0,
+                             observations=obs).ranks
+    row = ranks.filter(pl.col("region_code") == "420100").row(0, named=True)
+    # Ranked on evidence it is first (100 % of what it disclosed); with its meetings drawn
+    # from the peers it is first only when the draw is the peers' 200 (then tied first).
+    assert row["rank_median"] > 1
+    assert row["rank_p05"] == 1

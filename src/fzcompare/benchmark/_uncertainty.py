@@ -746,18 +746,22 @@ class _Choices:
         return out
 
 
-def _ranks_on_evidence(panel: Panel, totals: FloatArray, on_rubric: BoolArray) -> FloatArray:
+def _ranks_on_evidence(panel: Panel, totals: FloatArray, on_rubric: BoolArray,
+                       imputed: BoolArray) -> FloatArray:
     """``(pairs, draws)`` ranks within year and peer group of ``(pairs, draws)`` scores.
 
     Draws scored on the rubric (``on_rubric``) are ranked on the points on evidence
-    (rescaled to the rubric's total): each keeps the nominal gap between those and the
+    (rescaled to the rubric's total): a pair keeps the nominal gap between those and the
     rubric's points, so that without any uncertainty every draw gives the observed rank.
-    Composite draws leave non-disclosed figures out already.
+    A pair whose non-disclosed figures are drawn from its peers (``imputed``) has no gap to
+    keep: the draw fills what the rescaling stood in for (keeping it would count the missing
+    criteria twice). Composite draws leave non-disclosed figures out already.
     """
     totals = np.where(panel.ranked[:, None], totals, np.nan)
     offset = (panel.pairs["points_ranked"].cast(pl.Float64).fill_null(np.nan).to_numpy()
               - panel.pairs["points_earned"].cast(pl.Float64).fill_null(np.nan).to_numpy())
-    totals[:, on_rubric] += np.nan_to_num(offset)[:, None]
+    offset = np.where(imputed, 0.0, np.nan_to_num(offset))
+    totals[:, on_rubric] += offset[:, None]
     ranks = np.full(totals.shape, np.nan)
     for rows in panel.blocks:
         ranks[rows] = min_ranks(totals[rows])
@@ -808,7 +812,9 @@ def simulate(panel: Panel, rubric: CriteriaSet, plan: DrawPlan, *, draws: int, s
     band_counts = np.asarray(np.sum(counts, axis=0), dtype=np.int64)
     on_rubric = np.asarray([tuple(combos[c]) == NOMINAL_CHOICE for c in choice.tolist()],
                            dtype=np.bool_)
-    return Simulated(ranks=_ranks_on_evidence(panel, scores, on_rubric),
+    imputed = np.zeros(p, dtype=bool)
+    imputed[plan.missing_cells // panel.values.shape[1]] = True
+    return Simulated(ranks=_ranks_on_evidence(panel, scores, on_rubric, imputed),
                      band_counts=band_counts, choice=choice)
 
 

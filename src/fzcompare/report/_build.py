@@ -33,7 +33,13 @@ from fzcompare.report._render import (
     render_markdown,
     safe_filename,
 )
-from fzcompare.report._uncertainty_section import insert_section, uncertainty_section
+from fzcompare.report._uncertainty_section import (
+    DEFAULT_DRAWS,
+    insert_section,
+    sureness_note,
+    uncertainty_section,
+    with_rank_sureness,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -159,7 +165,7 @@ def build_report(
     workers: int | None = None,
     progress: Progress | None = None,
     min_evidence: float | None = None,
-    robustness: int | None = None,
+    robustness: int | None = DEFAULT_DRAWS,
 ) -> Report:
     """Score, explain and render a benchmark report (nothing is written here).
 
@@ -183,9 +189,10 @@ def build_report(
         progress: Called with a short message before each step.
         min_evidence: Rank a region-year only when its disclosed figures carry at least this
             share of the points (default: the rubric's ``min_evidence``).
-        robustness: Monte Carlo draws for the "How sure is this?" section (rank intervals,
-            tied groups, bands, ``p_rank_improved`` next to each rank change, rubric
-            audit); None leaves the section out.
+        robustness: Monte Carlo draws of ``rank_uncertainty`` (default 500): the ranking
+            shows each rank's 90 % interval and each rank change's ``p_rank_improved``, and
+            the "How sure is this?" section adds tied groups, bands and the rubric audit.
+            None or 0 leaves all of it out.
 
     Raises:
         ValidationFailedError: Validation failed and ``allow_invalid`` is false.
@@ -259,6 +266,7 @@ def build_report(
             step=step, workers=workers)
 
     coverage = coverage_table(result)
+    totals_all, uncertainty = _sureness(result, observations, draws=robustness, step=step)
     tables = ReportTables(
         totals=totals_all, areas=result.areas, criteria=year_criteria, changes=changes,
         what_it_would_take=plan, validation_outcomes=outcomes,
@@ -288,16 +296,17 @@ def build_report(
         "year_reason": year_reason,
         "prev_year_text": (f"{focus_year} against the previous reported year"
                            if prev_years.len() else "no earlier year to compare"),
+        "uncertainty_note": sureness_note(uncertainty),
     }
     step("rendering")
     context = build_context(tables, meta=meta, year=focus_year, charts=chart_images,
                             region_charts=region_charts, sections_for=focus)
     html_text = render_html(context, embed_font=embed_font)
     markdown_text = render_markdown(context)
-    if robustness is not None:
-        step("uncertainty")
+    if uncertainty is not None:
         section = uncertainty_section(observations, result, year=focus_year,
-                                      names=region_names, draws=robustness)
+                                      names=region_names, draws=robustness or 0,
+                                      uncertainty=uncertainty)
         html_text = insert_section(html_text, section)
         markdown_text += "\n" + section.markdown + "\n"
     summary = _summary(meta=meta, totals=totals_all.filter(pl.col("year") == focus_year),
@@ -316,6 +325,16 @@ def build_report(
     }
     return Report(year=focus_year, html=html_text, markdown=markdown_text,
                   summary=summary, tables=out_tables)
+
+
+def _sureness(result: Any, observations: pl.DataFrame, *, draws: int | None,
+              step: Progress) -> tuple[pl.DataFrame, Any]:
+    """Totals with rank intervals and ``p_rank_improved``, and the simulation (or None)."""
+    if not draws:
+        return result.totals, None
+    step("uncertainty")
+    uncertainty = bm.rank_uncertainty(result, draws=draws, seed=0, observations=observations)
+    return with_rank_sureness(result.totals, uncertainty), uncertainty
 
 
 def _tables_xlsx(report: Report) -> bytes:

@@ -147,6 +147,15 @@ def _rank_change(change: int | None) -> tuple[str, str]:
     return "=", ""
 
 
+def _rank_sureness(row: Mapping[str, Any]) -> tuple[str, str]:
+    """The rank's 90 % interval and the change's ``P(rank improved)`` when simulated."""
+    low, high = row.get("rank_p05"), row.get("rank_p95")
+    interval = "" if low is None or high is None else (
+        f"{low}" if low == high else f"{low}–{high}")
+    p = row.get("p_rank_improved")
+    return interval, "" if p is None else f"P(improved) {100 * p:.0f} %"
+
+
 def _name(names: Mapping[str, str], code: str) -> str:
     return names.get(code, code)
 
@@ -231,6 +240,9 @@ def build_context(
             continue
         crit = criteria_of.get((code,), criteria.clear())
         text, _ = _rank_change(row["rank_change"])
+        interval, p_improved = _rank_sureness(row)
+        text += f", {p_improved}" if p_improved and row["rank_change"] is not None else ""
+        text += f"; 90 % interval {interval}" if interval else ""
         sections.append({
             "region_code": code, "name": _name(regions, code), "peer_group": row["peer_group"],
             "rank": row["rank"] if row["rank"] is not None else "–",
@@ -305,6 +317,7 @@ def _ranking(totals: pl.DataFrame, regions: Mapping[str, str]) -> list[dict[str,
                      "verdict": row["verdict"],
                      "verdict_label": _VERDICT_LABELS.get(row["verdict"], row["verdict"]),
                      "n_missing": row["n_missing"]}
+            entry["interval"], entry["p_improved"] = _rank_sureness(row)
             (ranked if row["rank"] is not None else unranked).append(entry)
         groups.append({"name": group, "rows": ranked, "unranked": unranked})
     return groups
@@ -630,10 +643,15 @@ def render_markdown(context: Mapping[str, Any]) -> str:
     for group in context["ranking"]:
         lines += [f"## {group['name']}", "", "| rank | change | region | share | verdict |",
                   "|---:|---:|---|---:|---|"]
-        lines += [f"| {r['rank']} | {r['change']} | {_md(r['name'])} | {r['share']} | "
-                  f"{r['verdict_label']} |" for r in group["rows"]]
+        lines += [f"| {r['rank']}{_md_extra(r.get('interval'), '(', ')')} | {r['change']}"
+                  f"{_md_extra(r.get('p_improved'), '<br>', '')} | {_md(r['name'])} | "
+                  f"{r['share']} | {r['verdict_label']} |" for r in group["rows"]]
         lines.append("")
     return "\n".join(lines)
+
+
+def _md_extra(text: str | None, before: str, after: str) -> str:
+    return f" {before}{_md(text)}{after}" if text else ""
 
 
 def _md(text: str) -> str:
