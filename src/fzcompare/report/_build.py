@@ -33,6 +33,10 @@ from fzcompare.report._render import (
     render_markdown,
     safe_filename,
 )
+from fzcompare.report._small_numbers_section import (
+    largest_peer_group,
+    small_numbers_section,
+)
 from fzcompare.report._uncertainty_section import (
     DEFAULT_DRAWS,
     insert_section,
@@ -89,8 +93,8 @@ class Report:
         ...     sources=load_sources("datasets/demo"), regions=dataset_regions("datasets/demo"),
         ...     as_of=dt.date(2025, 1, 15), charts=False, embed_font=False)
         >>> sorted(report.tables)  # doctest: +NORMALIZE_WHITESPACE
-        ['areas', 'changes', 'common_set', 'coverage', 'criteria', 'totals', 'validation',
-         'what_it_would_take']
+        ['areas', 'changes', 'common_set', 'coverage', 'criteria', 'rate_intervals', 'totals',
+         'validation', 'what_it_would_take']
         >>> report.summary["as_of"], report.summary["synthetic"]
         ('2025-01-15', True)
         >>> report.to_polars().filter(pl.col("year") == report.year).select(
@@ -166,6 +170,7 @@ def build_report(
     progress: Progress | None = None,
     min_evidence: float | None = None,
     robustness: int | None = DEFAULT_DRAWS,
+    targets: Sequence[trends.Target] | None = None,
 ) -> Report:
     """Score, explain and render a benchmark report (nothing is written here).
 
@@ -193,6 +198,8 @@ def build_report(
             shows each rank's 90 % interval and each rank change's ``p_rank_improved``, and
             the "How sure is this?" section adds tied groups, bands and the rubric audit.
             None or 0 leaves all of it out.
+        targets: Targets for the "Small numbers" section's progress table (without them the
+            section says none were declared; nothing is invented).
 
     Raises:
         ValidationFailedError: Validation failed and ``allow_invalid`` is false.
@@ -303,12 +310,14 @@ def build_report(
                             region_charts=region_charts, sections_for=focus)
     html_text = render_html(context, embed_font=embed_font)
     markdown_text = render_markdown(context)
-    if uncertainty is not None:
-        section = uncertainty_section(observations, result, year=focus_year,
-                                      names=region_names, draws=robustness or 0,
-                                      uncertainty=uncertainty)
-        html_text = insert_section(html_text, section)
-        markdown_text += "\n" + section.markdown + "\n"
+    small = small_numbers_section(
+        observations, year=focus_year, indicators=scored_codes,
+        peers=largest_peer_group(totals_all, focus_year), names=region_names,
+        targets=targets, image_uri=_uri if charts else None, synthetic=synthetic)
+    html_text, markdown_text = _with_sections(
+        html_text, markdown_text, small,
+        uncertainty and uncertainty_section(observations, result, year=focus_year,
+                                            names=region_names, uncertainty=uncertainty))
     summary = _summary(meta=meta, totals=totals_all.filter(pl.col("year") == focus_year),
                        verdict=verdict, outcomes=outcomes, allow_invalid=allow_invalid,
                        settings=result.settings)
@@ -322,9 +331,19 @@ def build_report(
         "changes": changes,
         "what_it_would_take": plan,
         "validation": outcomes,
+        "rate_intervals": small.intervals,
     }
     return Report(year=focus_year, html=html_text, markdown=markdown_text,
                   summary=summary, tables=out_tables)
+
+
+def _with_sections(page: str, markdown: str, *sections: Any) -> tuple[str, str]:
+    """The page and Markdown with each section (if any) added before the end."""
+    for section in sections:
+        if section:
+            page = insert_section(page, section)
+            markdown += "\n" + section.markdown + "\n"
+    return page, markdown
 
 
 def _sureness(result: Any, observations: pl.DataFrame, *, draws: int | None,
@@ -630,6 +649,7 @@ def write_report(report: Report, out_dir: str | Path, *,
         tables/common_set.csv
         tables/coverage.csv
         tables/criteria.csv
+        tables/rate_intervals.csv
         tables/tables.xlsx
         tables/totals.csv
         tables/validation.csv
