@@ -34,12 +34,13 @@ from fzcompare.report._render import (
     safe_filename,
 )
 from fzcompare.report._small_numbers_section import (
+    SmallNumbersSection,
     largest_peer_group,
     small_numbers_section,
 )
 from fzcompare.report._uncertainty_section import (
     DEFAULT_DRAWS,
-    insert_section,
+    UncertaintySection,
     sureness_note,
     uncertainty_section,
     with_rank_sureness,
@@ -308,16 +309,18 @@ def build_report(
     step("rendering")
     context = build_context(tables, meta=meta, year=focus_year, charts=chart_images,
                             region_charts=region_charts, sections_for=focus)
-    html_text = render_html(context, embed_font=embed_font)
-    markdown_text = render_markdown(context)
     small = small_numbers_section(
-        observations, year=focus_year, indicators=scored_codes,
+        observations, year=focus_year, indicators=None,
         peers=largest_peer_group(totals_all, focus_year), names=region_names,
         targets=targets, image_uri=_uri if charts else None, synthetic=synthetic)
-    html_text, markdown_text = _with_sections(
-        html_text, markdown_text, small,
-        uncertainty and uncertainty_section(observations, result, year=focus_year,
+    sections: list[SmallNumbersSection | UncertaintySection] = [small]
+    if uncertainty is not None:
+        sections.append(uncertainty_section(observations, result, year=focus_year,
                                             names=region_names, uncertainty=uncertainty))
+    html_text = render_html(context, embed_font=embed_font,
+                            sections=[section.html for section in sections])
+    markdown_text = render_markdown(context) + "".join(
+        "\n" + section.markdown + "\n" for section in sections)
     summary = _summary(meta=meta, totals=totals_all.filter(pl.col("year") == focus_year),
                        verdict=verdict, outcomes=outcomes, allow_invalid=allow_invalid,
                        settings=result.settings)
@@ -335,15 +338,6 @@ def build_report(
     }
     return Report(year=focus_year, html=html_text, markdown=markdown_text,
                   summary=summary, tables=out_tables)
-
-
-def _with_sections(page: str, markdown: str, *sections: Any) -> tuple[str, str]:
-    """The page and Markdown with each section (if any) added before the end."""
-    for section in sections:
-        if section:
-            page = insert_section(page, section)
-            markdown += "\n" + section.markdown + "\n"
-    return page, markdown
 
 
 def _sureness(result: Any, observations: pl.DataFrame, *, draws: int | None,

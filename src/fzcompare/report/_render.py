@@ -523,7 +523,8 @@ def bidi_isolated(value: Any) -> Any:
     return markupsafe.Markup("<bdi>{}</bdi>").format(value)
 
 
-def render_html(context: Mapping[str, Any], *, embed_font: bool = True) -> str:
+def render_html(context: Mapping[str, Any], *, embed_font: bool = True,
+                sections: Sequence[str] = ()) -> str:
     """Render ``report.html.j2`` with autoescaping (all data-derived text is escaped).
 
     With ``embed_font``, the page carries a subset of the charts' CJK font (only the
@@ -573,7 +574,10 @@ def render_html(context: Mapping[str, Any], *, embed_font: bool = True) -> str:
     )
     env.filters["bdi"] = bidi_isolated
     page = env.get_template("report.html.j2").render(**context)
-    css = font_face_css(page) if embed_font else ""
+    if sections:  # extra sections (already escaped HTML) go before the end of <main>
+        at = page.rfind("</main>")
+        page = page[:at] + "".join(sections) + page[at:]
+    css = font_face_css(page) if embed_font else ""  # after the sections: their text too
     return page.replace(_FONT_PLACEHOLDER, css, 1)
 
 

@@ -58,9 +58,9 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> tuple[str, s
             "</tbody></table>"), "\n".join(md)
 
 
-def _rates_of(indicators: Sequence[str]) -> list[str]:
+def _rates_of(indicators: Sequence[str] | None) -> list[str]:
     targets = set(load_catalog().relations.filter(pl.col("kind") == "ratio")["target"])
-    return sorted(set(indicators) & targets)
+    return sorted(targets if indicators is None else set(indicators) & targets)
 
 
 def _intervals(observations: pl.DataFrame, rates: list[str], year: int) -> pl.DataFrame:
@@ -122,7 +122,7 @@ def largest_peer_group(totals: pl.DataFrame, year: int) -> list[str]:
 
 
 def small_numbers_section(observations: pl.DataFrame, *, year: int,
-                          indicators: Sequence[str], peers: Sequence[str],
+                          indicators: Sequence[str] | None, peers: Sequence[str],
                           names: Mapping[str, str], targets: Sequence[Target] | None = None,
                           image_uri: Callable[[Figure], str] | None = None,
                           synthetic: bool = False) -> SmallNumbersSection:
@@ -131,7 +131,8 @@ def small_numbers_section(observations: pl.DataFrame, *, year: int,
     Args:
         observations: The observation table (numerators and denominators of rates).
         year: The reporting year.
-        indicators: The rubric's indicators (its rates with known counts are shown).
+        indicators: Indicators whose rates with known counts are shown (None: every
+            catalog rate, 纠错率, 败诉率, 调解率, 出庭应诉率 …, scored by the rubric or not).
         peers: The regions of the funnel's peer group.
         names: Region code -> display name.
         targets: Declared targets; without them the section says so.
@@ -154,7 +155,7 @@ def small_numbers_section(observations: pl.DataFrame, *, year: int,
             f"95 % Wilson interval of the rate (widest first): a small caseload gives a wide "
             f"interval, and a rank or a change inside it is not a difference.{more}"
             if intervals.height else
-            f"No rate of the rubric has both its counts disclosed for {year}: no interval.")
+            f"No rate has both its counts disclosed for {year}: no interval.")
     funnels, funnel_html, funnel_md = [], [], []
     for rate in rates:
         points = _funnel(observations, rate, year, peers)
