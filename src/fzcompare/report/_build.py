@@ -274,7 +274,11 @@ def build_report(
             step=step, workers=workers)
 
     coverage = coverage_table(result)
-    totals_all, uncertainty = _sureness(result, observations, draws=robustness, step=step)
+    totals_all, uncertainty = _sureness(
+        result, observations, draws=robustness, step=step,
+        narrow=lambda: bm.benchmark(
+            observations, criteria, regions=regions, min_evidence=min_evidence,
+            year=sorted({focus_year - 1, focus_year} & set(totals_all["year"].to_list()))))
     tables = ReportTables(
         totals=totals_all, areas=result.areas, criteria=year_criteria, changes=changes,
         what_it_would_take=plan, validation_outcomes=outcomes,
@@ -341,12 +345,16 @@ def build_report(
 
 
 def _sureness(result: Any, observations: pl.DataFrame, *, draws: int | None,
-              step: Progress) -> tuple[pl.DataFrame, Any]:
-    """Totals with rank intervals and ``p_rank_improved``, and the simulation (or None)."""
+              step: Progress, narrow: Callable[[], Any]) -> tuple[pl.DataFrame, Any]:
+    """Totals with rank intervals and ``p_rank_improved``, and the simulation (or None).
+
+    Only the reporting year and the year before are simulated (``narrow()``: the benchmark
+    of those years), which is all the report shows.
+    """
     if not draws:
         return result.totals, None
     step("uncertainty")
-    uncertainty = bm.rank_uncertainty(result, draws=draws, seed=0, observations=observations)
+    uncertainty = bm.rank_uncertainty(narrow(), draws=draws, seed=0, observations=observations)
     return with_rank_sureness(result.totals, uncertainty), uncertainty
 
 

@@ -14,6 +14,7 @@ from typing import Any, Final
 import polars as pl
 
 from fzcompare.benchmark import RankUncertaintyResult, audit, rank_uncertainty
+from fzcompare.errors import InvalidArgumentError
 
 __all__ = ["DEFAULT_DRAWS", "UncertaintySection", "insert_section", "sureness_note",
            "uncertainty_section", "with_rank_sureness"]
@@ -124,30 +125,40 @@ def uncertainty_section(observations: pl.DataFrame, result: Any, *, year: int,
     header = ["region", "rank", "90 % interval", "tied group", "band (probability)",
               "rank change", "p_rank_improved"]
     rank_html, rank_md = _table(_rank_rows(ranks, names), header)
-    report = audit(result, year=year)
-    audit_rows = [[r["criterion_id"], _cell(r["nominal_weight"], 3),
-                   _cell(r["effective_weight"], 3), _share(r["share_full"]),
-                   _share(r["share_zero"]), _cell(r["r_total"])]
-                  for r in report.criteria.iter_rows(named=True)]
-    audit_html, audit_md = _table(audit_rows, ["criterion", "nominal weight",
-                                               "effective weight", "at full marks",
-                                               "at zero", "r with total"])
+    audit_table, findings_list, audit_html, audit_md = _audit_part(result, year)
     method = (f"{s.draws} Monte Carlo draws (seed {s.seed}): counts redrawn as Poisson and "
               f"rates with a known denominator as binomial ({s.noisy_cells} figures), "
               f"non-disclosed figures drawn from the peer group ({s.imputed_cells}), weights "
               f"x U(1 ± {s.weight_spread:g}) within each area. Tied group: {s.tie_rule}. "
               f"Bands: {', '.join(f'{n} ≥ {low:.0%}' for n, low in s.bands)} "
               f"({s.bands_source}). Methods: docs/statistics.md.")
-    findings = "".join(f"<li>{html.escape(f)}</li>" for f in report.findings)
+    findings = "".join(f"<li>{html.escape(f)}</li>" for f in findings_list)
     page = (f'<section class="uncertainty" id="uncertainty"><h2>How sure is this? · '
             f"排名的不确定性</h2><p>{html.escape(method)}</p>{rank_html}"
-            f"<h3>Rubric audit {report.year}</h3><ul>{findings}</ul>{audit_html}</section>")
+            f"<h3>Rubric audit {year}</h3><ul>{findings}</ul>{audit_html}</section>")
     markdown = "\n\n".join([
         "## How sure is this? · 排名的不确定性", method, rank_md,
-        f"### Rubric audit {report.year}",
-        "\n".join(f"- {f}" for f in report.findings), audit_md])
+        f"### Rubric audit {year}",
+        "\n".join(f"- {f}" for f in findings_list), audit_md])
     return UncertaintySection(html=page, markdown=markdown, ranks=ranks,
-                              audit=report.criteria, findings=report.findings)
+                              audit=audit_table, findings=findings_list)
+
+
+def _audit_part(result: Any, year: int) -> tuple[pl.DataFrame, tuple[str, ...], str, str]:
+    """The audit's table, findings, and the table as HTML and Markdown.
+
+    With too few regions for an audit the findings say so and the table is empty.
+    """
+    try:
+        report = audit(result, year=year)
+    except InvalidArgumentError as err:
+        return pl.DataFrame(), (f"No audit: {err}",), "", ""
+    rows = [[r["criterion_id"], _cell(r["nominal_weight"], 3), _cell(r["effective_weight"], 3),
+             _share(r["share_full"]), _share(r["share_zero"]), _cell(r["r_total"])]
+            for r in report.criteria.iter_rows(named=True)]
+    part_html, part_md = _table(rows, ["criterion", "nominal weight", "effective weight",
+                                       "at full marks", "at zero", "r with total"])
+    return report.criteria, report.findings, part_html, part_md
 
 
 def insert_section(page: str, section: UncertaintySection) -> str:
