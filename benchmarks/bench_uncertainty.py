@@ -96,6 +96,11 @@ def observed_from_truth(truth: Any, result: Any, seed: int, hide: float) -> Any:
     return frame
 
 
+def load() -> str:
+    """The 1-minute load average, for the lines that print a time."""
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
 def coverage(size: dict[str, int], rubric: Any, n_indicators: int) -> list[str]:
     """Share of regions whose true rank lies inside the interval, for two settings."""
     import polars as pl
@@ -159,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     both_years = benchmark(obs, rubric, regions_table=panel.regions)
 
     print(f"  load average at start: {os.getloadavg()[0]:.1f} (2 cores; wall times under load "
-          "include waiting: CPU time of this process is printed too)")
+          "include waiting: CPU time of this process, all its threads, is printed too)")
     mc_time, unc = timed(lambda: rank_uncertainty(one_year, draws=draws, observations=obs),
                          "mc")
     base_time, _ = timed(lambda: rank_robustness(obs, rubric, draws=draws, years=YEAR,
@@ -169,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
              if args.size == "national" else "")
     print(f"  rank_uncertainty({draws} draws, {YEAR})  {mc_time:8.3f} s wall, "
           f"{CPU['mc']:.3f} s CPU{limit}; "
-          f"{s.noisy_cells:,} noisy cells, {s.imputed_cells:,} imputed cells")
+          f"{s.noisy_cells:,} noisy cells, {s.imputed_cells:,} imputed cells; {load()}")
     print(f"  baseline rank_robustness({draws} draws) {base_time:8.3f} s wall, "
           f"{CPU['base']:.3f} s CPU -> rank_uncertainty "
           f"costs {mc_time / base_time:.2f}x (it rescores through the rubric's rules each draw)")
@@ -178,9 +183,24 @@ def main(argv: list[str] | None = None) -> int:
                & (ranked["rank"] <= ranked["rank_p95"])).all())
     print(f"  invariant rank_p05 <= rank <= rank_p95 for all {ranked.height:,} ranked: {ok}")
     two_time, two = timed(lambda: rank_uncertainty(both_years, draws=draws,
-                                                   observations=obs))
-    print(f"  rank_uncertainty({draws} draws, {YEAR - 1}+{YEAR} jointly) {two_time:8.3f} s; "
+                                                   observations=obs), "two")
+    print(f"  rank_uncertainty({draws} draws, {YEAR - 1}+{YEAR} jointly) {two_time:8.3f} s wall, "
+          f"{CPU['two']:.3f} s CPU; "
           f"p_rank_improved for {two.ranks['p_rank_improved'].is_not_null().sum():,} regions")
+
+    choice_draws = max(1, draws // 5)
+    choice_time, chosen = timed(lambda: rank_uncertainty(
+        one_year, draws=choice_draws, observations=obs,
+        normalisations=("rubric", "minmax", "zscore"),
+        aggregations=("arithmetic", "geometric")), "choices")
+    shares = ", ".join(f"{f} {v:.2f}" for f, v in chosen.sensitivity.select(
+        "factor", "first_order_share").iter_rows() if v is not None)
+    print(f"  rank_uncertainty({choice_draws} draws, composite choices drawn) "
+          f"{choice_time:8.3f} s wall, {CPU['choices']:.3f} s CPU; first-order shares: "
+          f"{shares}; most influential: {chosen.most_influential_choice()}")
+    for row in chosen.choices.iter_rows(named=True):
+        print(f"    {row['combination']:<22} {row['draws']:5d} draws, mean |rank shift| "
+              f"{row['mean_abs_rank_shift']:.2f}")
 
     audit_time, report = timed(lambda: audit(one_year), "audit")
     points = one_year.criteria_for(years=YEAR)["points_earned"].to_numpy().reshape(

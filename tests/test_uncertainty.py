@@ -312,3 +312,155 @@ def test_the_summed_totals_equal_the_rubric_s_aggregation() -> None:
     weighted = earned.reshape(7, *panel.values.shape) * factors[:, None, :]
     slow = structure.aggregate(weighted.reshape(-1, panel.values.shape[1]))["total"]
     assert np.allclose(fast, slow.reshape(7, -1), atol=1e-9)
+
+
+def test_tabulated_poisson_draws_are_the_exact_inverse_cdf() -> None:
+    from scipy.stats import poisson
+
+    from fzcompare.benchmark._uncertainty import poisson_table
+
+    means = np.arange(20, dtype=np.int64).repeat(50)
+    u = np.random.default_rng(3).random((400, means.size))
+    drawn = poisson_table().draw(np.random.default_rng(3), means, 400)
+    # min{k: F(k) > u}: scipy's ppf is min{k: F(k) >= u}, equal unless u hits F exactly.
+    assert np.array_equal(drawn, poisson.ppf(u, means))
+    table = poisson_table()
+    tails = table.several[(u * table.bins).astype(np.int64) + means * table.bins]
+    assert tails.sum() > 10  # the binary-search path for the far tails ran and agreed
+
+
+def test_tabulated_binomial_draws_are_the_exact_inverse_cdf() -> None:
+    from scipy.stats import binom
+
+    from fzcompare.benchmark._uncertainty import binomial_table
+
+    trials = np.array([1, 7, 25, 25, 40, 787, 3, 12], dtype=np.int64)
+    share = np.array([0.5, 0.0, 0.1, 0.96, 1.0, 0.02, 0.33, 0.5])
+    table, rows = binomial_table(trials, share)
+    u = np.random.default_rng(8).random((5000, trials.size))
+    drawn = table.draw(np.random.default_rng(8), rows, 5000)
+    assert np.array_equal(drawn, binom.ppf(u, trials, share))
+
+
+def test_same_seed_same_ranks_whatever_the_threads(demo: Any, monkeypatch: Any) -> None:
+    import fzcompare.benchmark._uncertainty as engine
+
+    obs, result = demo
+    monkeypatch.setattr(engine, "_CHUNK_CELLS", 5_000)  # many chunks of a few draws
+    assert engine._Kernel.of(*_kernel_inputs(result, obs)).chunk_size() < 50
+    two = rank_uncertainty(result, draws=300, seed=5, observations=obs)
+    monkeypatch.setattr(engine, "_MAX_WORKERS", 1)
+    one = rank_uncertainty(result, draws=300, seed=5, observations=obs)
+    assert one.ranks.equals(two.ranks)
+    assert one.bands.equals(two.bands)
+    other = rank_uncertainty(result, draws=300, seed=6, observations=obs)
+    assert not other.bands.equals(two.bands)
+
+
+def _kernel_inputs(result: Any, obs: pl.DataFrame) -> tuple[Any, Any, Any]:
+    panel = panel_of(result, obs)
+    return panel, result.rubric, plan_of(panel, result.rubric, noise=True, impute=True)
+
+
+def _choice_panel() -> tuple[pl.DataFrame, Any]:
+    """Six regions whose rubric order (clipped linear points) differs from min-max order."""
+    meetings = [10.0, 150.0, 300.0, 60.0, 120.0, 0.0]
+    rates = [4.0, 30.0, 10.0, 20.0, 6.0, 8.0]
+    rows: list[tuple[str, int, str, float]] = []
+    for code, m, r in zip(REGIONS, meetings, rates, strict=True):
+        rows += [(code, 2024, "exec_meetings_on_rule_of_law", m),
+                 (code, 2024, "law_lectures_held", 60.0),
+                 (code, 2024, "reconsideration_correction_rate", r)]
+    obs = observations(rows)
+    return obs, benchmark(obs, parse_criteria(rubric_raw()))
+
+
+@pytest.mark.parametrize(("normalisation", "aggregation"),
+                         [("minmax", "arithmetic"), ("rubric", "geometric"),
+                          ("goalposts", "geometric"), ("zscore", "arithmetic")])
+def test_a_draw_on_a_composite_choice_ranks_like_composite(normalisation: str,
+                                                           aggregation: str) -> None:
+    from fzcompare.benchmark import composite
+    from fzcompare.benchmark._uncertainty import simulate
+
+    obs, result = _choice_panel()
+    rubric = result.rubric
+    if normalisation == "goalposts":
+        raw = rubric_raw()
+        for area in raw["areas"]:
+            for c in area["criteria"]:
+                c["goalposts"] = [0, 400] if c["id"] != "A2.1" else [0, 40]
+        rubric = parse_criteria(raw)
+        result = benchmark(obs, rubric)
+    panel = panel_of(result, obs)
+    plan = plan_of(panel, rubric, noise=False, impute=False)
+    combos = [("rubric", "arithmetic"), (normalisation, aggregation)]
+    simulated = simulate(panel, rubric, plan, draws=60, seed=3, weight_spread=0.0,
+                         combos=combos)
+    assert 10 < (simulated.choice == 1).sum() < 50  # each draw picks one, uniformly
+    expected = composite(obs, rubric, normalisation=normalisation,
+                         aggregation=aggregation).scores
+    order = panel.pairs.select("region_code").join(
+        expected.select("region_code", "rank"), on="region_code", how="left",
+        maintain_order="left")["rank"].to_numpy()
+    observed = panel.pairs["rank"].to_numpy()
+    for d in range(60):
+        want = order if simulated.choice[d] == 1 else observed
+        assert np.array_equal(simulated.ranks[:, d], want.astype(float))
+
+
+def test_sensitivity_names_the_choice_that_moves_ranks() -> None:
+    obs, result = _choice_panel()
+    only_choice = rank_uncertainty(result, draws=300, seed=1, noise=False, impute=False,
+                                   weight_spread=0.0, observations=obs,
+                                   normalisations=("rubric", "minmax"))
+    share = only_choice.sensitivity.row(0, named=True)
+    assert share["factor"] == "normalisation"
+    assert share["first_order_share"] == pytest.approx(1.0)  # nothing else varies
+    assert only_choice.most_influential_choice() == "normalisation"
+    choices = only_choice.choices
+    assert choices["draws"].sum() == 300
+    assert choices.filter(pl.col("combination") == "rubric+arithmetic")[
+        "mean_abs_rank_shift"].item() == 0.0
+    assert choices.filter(pl.col("combination") == "minmax+arithmetic")[
+        "mean_abs_rank_shift"].item() > 0.2
+    both = rank_uncertainty(result, draws=300, seed=1, weight_spread=0.0, noise=False,
+                            impute=False, normalisations=("rubric",),
+                            aggregations=("arithmetic", "geometric"))
+    assert both.sensitivity["factor"].to_list() == ["aggregation"]
+    nominal = rank_uncertainty(result, draws=50, observations=obs)
+    assert nominal.sensitivity.height == 0
+    assert nominal.most_influential_choice() is None
+    assert nominal.settings.combinations == ("rubric+arithmetic",)
+
+
+def test_first_order_share_by_hand() -> None:
+    from fzcompare.benchmark._uncertainty import first_order_share
+
+    ranks = np.array([[1.0, 3.0, 1.0, 3.0], [2.0, 2.0, 4.0, 4.0]])
+    labels = np.array([0, 1, 0, 1])
+    # row 1: all variance between labels (1 vs 3); row 2: none (means 3 and 3).
+    assert first_order_share(ranks, labels) == pytest.approx(1.0 / 2.0)
+
+
+def test_unknown_choice_is_refused_with_the_options(demo: Any) -> None:
+    _obs, result = demo
+    with pytest.raises(ValueError, match="unknown normalisation") as info:
+        rank_uncertainty(result, draws=10, normalisations=("rubric", "minimax"))
+    assert "minmax" in str(getattr(info.value, "hint", ""))
+
+
+def test_an_imputed_figure_is_not_also_rescaled_away() -> None:
+    # 420100 did not disclose its meetings; the others disclosed 0..200 (200: full marks).
+    rows = [r for r in panel_rows([3.0, 0.0, 10.0, 20.0, 30.0, 200.0])
+            if not (r[0] == "420100" and r[2] == "exec_meetings_on_rule_of_law")]
+    obs = observations(rows)
+    result = benchmark(obs, parse_criteria(rubric_raw()), min_evidence=0.5)
+    assert result.totals.filter(pl.col("region_code") == "420100")["rank"].item() == 1
+    ranks = rank_uncertainty(result, draws=400, seed=2, noise=False, weight_spread=0.0,
+                             observations=obs).ranks
+    row = ranks.filter(pl.col("region_code") == "420100").row(0, named=True)
+    # Ranked on evidence it is first (100 % of what it disclosed); with its meetings drawn
+    # from the peers it is first only when the draw is the peers' 200 (then tied first).
+    assert row["rank_median"] > 1
+    assert row["rank_p05"] == 1

@@ -12,6 +12,7 @@ import pytest
 from scipy import stats
 
 from fzcompare import charts, trends
+from fzcompare.catalog import load_catalog
 from fzcompare.errors import ChartError, InvalidArgumentError
 
 RATE = "reconsideration_correction_rate"
@@ -281,7 +282,11 @@ def test_intervals_join_onto_benchmark_criterion_rows(demo: pl.DataFrame) -> Non
     criteria = benchmark.benchmark(demo, load_criteria("county-demo-2024")).criteria
     joined = trends.with_rate_intervals(criteria, trends.rate_intervals(demo),
                                         scope_column="scope_used")
-    assert joined.drop("value_ci_low", "value_ci_high").equals(criteria)
+    assert joined.drop("value_ci_low", "value_ci_high").equals(
+        criteria.drop("value_ci_low", "value_ci_high"))
+    # the benchmark's own interval columns are the join on the scored rows
+    assert joined.select("value_ci_low", "value_ci_high").equals(
+        criteria.select("value_ci_low", "value_ci_high"))
     rated = joined.filter(pl.col("indicator_code") == RATE)
     with_ci = rated.filter(pl.col("value_ci_low").is_not_null())
     assert with_ci.height > 0
@@ -305,3 +310,33 @@ def test_funnel_of_the_demo_panel_is_marked_synthetic(demo: pl.DataFrame) -> Non
     assert table.height == demo.filter((pl.col("indicator_code") == NUM)
                                        & (pl.col("year") == 2024)
                                        & (pl.col("scope") == "全市")).height
+
+
+def test_benchmark_criterion_rows_carry_the_rate_intervals(demo: pl.DataFrame) -> None:
+    from statsmodels.stats.proportion import proportion_confint
+
+    from fzcompare import benchmark
+    from fzcompare.criteria import load_criteria
+
+    criteria = benchmark.benchmark(demo, load_criteria("county-demo-2024")).criteria
+    at = criteria.columns.index("value_ci_low")
+    assert criteria.columns[at + 1] == "value_ci_high"
+    with_ci = criteria.filter(pl.col("value_ci_low").is_not_null())
+    assert with_ci.height > 0
+    for row in with_ci.head(5).iter_rows(named=True):
+        relation = load_catalog().relations.filter(
+            (pl.col("kind") == "ratio") & (pl.col("target") == row["indicator_code"])).row(
+            0, named=True)
+
+        def count(code: str, row: dict[str, Any] = row) -> float:
+            return float(demo.filter(
+                (pl.col("region_code") == row["region_code"]) & (pl.col("year") == row["year"])
+                & (pl.col("indicator_code") == code))["value"].item())
+
+        k, n = count(relation["numerator"]), count(relation["denominator"])
+        low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+        assert row["value_ci_low"] == pytest.approx(100 * low)
+        assert row["value_ci_high"] == pytest.approx(100 * high)
+    no_rate = load_criteria("hubei-demo-2024")
+    plain = benchmark.benchmark(demo.filter(pl.col("indicator_code") != RATE), no_rate).criteria
+    assert {"value_ci_low", "value_ci_high"} <= set(plain.columns)

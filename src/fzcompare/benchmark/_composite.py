@@ -30,7 +30,7 @@ _BOUNDED_TO_GEOMETRIC: Final[float] = 99.0
 IndexArray = npt.NDArray[np.intp]
 
 
-def _included(rubric: CriteriaSet) -> IndexArray:
+def included(rubric: CriteriaSet) -> IndexArray:
     """Indices of the criteria a composite uses: inside the points, with points > 0."""
     crit = rubric.criteria
     keep = (~crit["rule"].is_in(["bonus", "veto"]) & (crit["points"] > 0)).to_numpy()
@@ -53,7 +53,17 @@ def _normalise(scored: Scored, rubric: CriteriaSet, method: str, idx: IndexArray
     if method == "rubric":
         earned = scored.matrix("points_earned")[:, idx]
         return np.asarray(earned / _column(rubric, "points", idx), dtype=np.float64)
-    values = scored.matrix("value")[:, idx]
+    return normalise_values(scored.matrix("value")[:, idx], rubric, method, idx,
+                            _year_groups(scored))
+
+
+def normalise_values(values: FloatArray, rubric: CriteriaSet, method: str, idx: IndexArray,
+                     groups: list[IndexArray]) -> FloatArray:
+    """Normalise ``(..., pairs, criteria idx)`` values; ``groups``: the pairs of each year.
+
+    A leading axis (Monte Carlo draws) is normalised draw by draw: min-max and z-scores are
+    taken over the pairs of each year within each draw.
+    """
     comparator = np.asarray(rubric.criteria["comparator"].to_numpy())[idx]
     t, th = _column(rubric, "threshold", idx), _column(rubric, "threshold_high", idx)
     higher, lower = comparator == ">=", comparator == "<="
@@ -64,34 +74,9 @@ def _normalise(scored: Scored, rubric: CriteriaSet, method: str, idx: IndexArray
     with np.errstate(divide="ignore", invalid="ignore"):
         if method in ("minmax", "zscore"):
             performance = np.where(higher, values, np.where(lower, -values, -distance))
-            performance = np.where(exists, present, performance)
-            out = np.full(performance.shape, np.nan)
-            for rows in _year_groups(scored):
-                block = performance[rows]
-                if method == "minmax":
-                    low, high = np.nanmin(block, axis=0), np.nanmax(block, axis=0)
-                    span = high - low
-                    out[rows] = np.where(span > 0, (block - low) / np.where(span > 0, span, 1),
-                                         np.where(np.isnan(block), np.nan, 0.5))
-                else:
-                    mean, std = np.nanmean(block, axis=0), np.nanstd(block, axis=0)
-                    out[rows] = np.where(std > 0, (block - mean) / np.where(std > 0, std, 1),
-                                         np.where(np.isnan(block), np.nan, 0.0))
-            return out
+            return _spread_normalised(np.where(exists, present, performance), method, groups)
         if method == "goalposts":
-            low, high = _column(rubric, "goalpost_low", idx), _column(rubric, "goalpost_high", idx)
-            lacking = np.flatnonzero(np.isnan(low) | np.isnan(high))
-            if lacking.size:
-                ids = rubric.criteria["criterion_id"].to_numpy()[idx][lacking]
-                msg = (
-                    f"{rubric.path}: no goalposts for {', '.join(map(str, ids[:5]))}"
-                    f"{' ...' if ids.size > 5 else ''}"
-                )
-                raise CriteriaError(
-                    msg,
-                    hint="add `goalposts: [low, high]` to these criteria, or leave "
-                    "'goalposts' out of the normalisations",
-                    path=rubric.path, key="goalposts", reason="no_goalposts")
+            low, high = _goalposts(rubric, idx)
             span = high - low
             normalised = np.where(higher, (values - low) / span,
                                   np.where(lower, (high - values) / span, 1 - distance / span))
@@ -107,6 +92,81 @@ def _normalise(scored: Scored, rubric: CriteriaSet, method: str, idx: IndexArray
     msg = f"unknown normalisation {method!r}"
     raise InvalidArgumentError(msg,
                                hint=f"use one of {', '.join(NORMALISATIONS)}")
+
+
+def _spread_normalised(performance: FloatArray, method: str,
+                       groups: list[IndexArray]) -> FloatArray:
+    """Min-max or z-score of ``(..., pairs, criteria)`` over the pairs of each group."""
+    out = np.full(performance.shape, np.nan)
+    for rows in groups:
+        block = performance[..., rows, :]
+        if method == "minmax":
+            low = np.nanmin(block, axis=-2, keepdims=True)
+            span = np.nanmax(block, axis=-2, keepdims=True) - low
+            out[..., rows, :] = np.where(span > 0, (block - low) / np.where(span > 0, span, 1),
+                                         np.where(np.isnan(block), np.nan, 0.5))
+        else:
+            mean = np.nanmean(block, axis=-2, keepdims=True)
+            std = np.nanstd(block, axis=-2, keepdims=True)
+            out[..., rows, :] = np.where(std > 0, (block - mean) / np.where(std > 0, std, 1),
+                                         np.where(np.isnan(block), np.nan, 0.0))
+    return out
+
+
+def _goalposts(rubric: CriteriaSet, idx: IndexArray) -> tuple[FloatArray, FloatArray]:
+    """The criteria's goalposts; a ``CriteriaError`` naming those without."""
+    low, high = _column(rubric, "goalpost_low", idx), _column(rubric, "goalpost_high", idx)
+    lacking = np.flatnonzero(np.isnan(low) | np.isnan(high))
+    if lacking.size:
+        ids = rubric.criteria["criterion_id"].to_numpy()[idx][lacking]
+        msg = (
+            f"{rubric.path}: no goalposts for {', '.join(map(str, ids[:5]))}"
+            f"{' ...' if ids.size > 5 else ''}"
+        )
+        raise CriteriaError(
+            msg,
+            hint="add `goalposts: [low, high]` to these criteria, or leave "
+            "'goalposts' out of the normalisations",
+            path=rubric.path, key="goalposts", reason="no_goalposts")
+    return low, high
+
+
+def aggregate_draws(normalised: FloatArray, weights: FloatArray, method: str, *,
+                    scale: bool) -> FloatArray:
+    """``(draws, pairs)`` scores of ``(draws, pairs, criteria)`` values, weights per draw.
+
+    The same rule as ``composite``: left-out (NaN) criteria leave the weights, which are
+    rescaled over the rest; geometric means work on ``1 + 99 x``.
+    """
+    kept = ~np.isnan(normalised)
+    w = weights[:, :, None]
+    kept_weight = np.matmul(kept.astype(np.float64), w)[..., 0]
+    x = np.where(kept, normalised, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "geometric":
+            scores = np.exp(np.matmul(np.log1p(_BOUNDED_TO_GEOMETRIC * x), w)[..., 0]
+                            / kept_weight)
+        else:
+            scores = np.matmul(x, w)[..., 0] / kept_weight
+            if scale:
+                scores = 100.0 * scores
+    return np.where(kept_weight > 0, scores, np.nan)
+
+
+def valid_combinations(normalisations: tuple[str, ...], aggregations: tuple[str, ...]
+                       ) -> list[tuple[str, str]]:
+    """Every (normalisation, aggregation) pair except z-scores with a geometric mean."""
+    if not normalisations or not aggregations:
+        msg = "give at least one normalisation and one aggregation"
+        raise InvalidArgumentError(msg,
+                                   hint="e.g. normalisations=('rubric',), "
+                                   "aggregations=('arithmetic',)")
+    _check_choice(normalisations[0], aggregations[0])
+    combos = [(n, a) for n, a in itertools.product(normalisations, aggregations)
+              if not (n == "zscore" and a == "geometric")]
+    for n, a in combos:
+        _check_choice(n, a)
+    return combos
 
 
 def _check_choice(normalisation: str, aggregation: str) -> None:
@@ -182,7 +242,7 @@ def composite_scores(scored: Scored, rubric: CriteriaSet, *, normalisation: str,
                      aggregation: str) -> CompositeResult:
     """See ``fzcompare.benchmark.composite``."""
     _check_choice(normalisation, aggregation)
-    idx = _included(rubric)
+    idx = included(rubric)
     weights = _column(rubric, "points", idx)
     normalised = _normalise(scored, rubric, normalisation, idx)
     scores, kept_weight = _aggregate(normalised, weights, aggregation,
@@ -226,17 +286,8 @@ def robustness(scored: Scored, rubric: CriteriaSet, *, draws: int, weight_spread
         msg = f"weight_spread must be in [0, 1), got {weight_spread}"
         raise InvalidArgumentError(msg,
                                    hint="e.g. weight_spread=0.25", argument="weight_spread")
-    if not normalisations or not aggregations:
-        msg = "give at least one normalisation and one aggregation"
-        raise InvalidArgumentError(msg,
-                                   hint="e.g. normalisations=('rubric',), "
-                                   "aggregations=('arithmetic',)")
-    _check_choice(normalisations[0], aggregations[0])
-    combos = [(n, a) for n, a in itertools.product(normalisations, aggregations)
-              if not (n == "zscore" and a == "geometric")]
-    for n, a in combos:
-        _check_choice(n, a)
-    idx = _included(rubric)
+    combos = valid_combinations(normalisations, aggregations)
+    idx = included(rubric)
     weights = _column(rubric, "points", idx)
     blocks = _peer_blocks(scored)
     normalised = {n: _normalise(scored, rubric, n, idx) for n in dict.fromkeys(normalisations)}

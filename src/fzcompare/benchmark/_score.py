@@ -169,6 +169,7 @@ class Scored:
     structure: Structure
     years: tuple[int, ...]  # the years asked for (pairs may also hold the year before each)
     peers: str  # how peer groups were formed, for the settings
+    observations: pl.DataFrame | None = None  # the scored years' rows, scopes as scored
 
     @property
     def n_criteria(self) -> int:
@@ -304,88 +305,100 @@ def _graded(earned: FloatArray, points: FloatArray) -> npt.NDArray[np.int8]:
                     np.where(earned > EPS, PARTIAL, NOT_MET)).astype(np.int8)
 
 
-def score_values(value: FloatArray, criteria: pl.DataFrame, *,
-                 applicable: BoolArray | None = None) -> dict[str, npt.NDArray[Any]]:
-    """Apply every criterion's comparator and rule to a (pairs, criteria) value array.
+class _Scoring(NamedTuple):
+    """The arrays ``score_values`` fills step by step, all ``(pairs, criteria)``."""
 
-    A cell that is not ``applicable`` (the criterion's ``applies_to`` leaves out the region's
-    level) gets status ``not_applicable``, no points and no veto, and leaves the denominator
-    (its points are rescaled away like the rescale policy's).
+    satisfied: BoolArray
+    earned: FloatArray
+    status: npt.NDArray[np.int8]
+    required: FloatArray  # the value that earns full points
+    nearest: FloatArray  # the acceptable value closest to the value
 
-    Each comparator and each rule is computed once over all pairs for the columns (criteria)
-    that use it. Returns ``status`` (index into ``STATUSES``), ``points_earned`` (NaN when
-    left out by the rescale policy), ``points_earned_max`` (flagged missing evidence counted
-    as met), ``required_value`` (the value that earns full points), ``gap`` (required - value,
-    0 when met, NaN when missing), ``vetoed`` and ``veto_unknown``.
-    """
-    p = _Params.of(criteria)
+
+def _compare(v: FloatArray, p: _Params) -> _Scoring:
+    """Step 1: each comparator on the columns that use it (met or not; all-or-nothing)."""
     f = p.flags
-    v = value
     satisfied = np.zeros(v.shape, dtype=bool)
-    nearest = np.broadcast_to(p.t, v.shape).copy()  # the acceptable value closest to v
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for name in (">=", "<=", "==", "between", "exists"):
-            cols = np.flatnonzero(f[f"cmp{name}"])
-            if not cols.size:
-                continue
-            x, t, th = v[:, cols], p.t[cols], p.th[cols]
-            if name == ">=":
-                satisfied[:, cols] = x >= t - EPS
-            elif name == "<=":
-                satisfied[:, cols] = x <= t + EPS
-            elif name == "==":
-                satisfied[:, cols] = np.abs(x - t) <= p.tol[cols] + EPS
-            elif name == "between":
-                satisfied[:, cols] = (x >= t - EPS) & (x <= th + EPS)
-                nearest[:, cols] = np.clip(np.where(np.isnan(x), t, x), t, th)
-            else:
-                satisfied[:, cols] = ~np.isnan(x) & (x != 0)
-                nearest[:, cols] = np.nan
-        earned = np.where(satisfied, p.points, 0.0)
-        status = np.where(satisfied, MET, NOT_MET).astype(np.int8)
-        required = nearest.copy()
-        ge = f["cmp>="]
+    nearest = np.broadcast_to(p.t, v.shape).copy()
+    for name in (">=", "<=", "==", "between", "exists"):
+        cols = np.flatnonzero(f[f"cmp{name}"])
+        if not cols.size:
+            continue
+        x, t, th = v[:, cols], p.t[cols], p.th[cols]
+        if name == ">=":
+            satisfied[:, cols] = x >= t - EPS
+        elif name == "<=":
+            satisfied[:, cols] = x <= t + EPS
+        elif name == "==":
+            satisfied[:, cols] = np.abs(x - t) <= p.tol[cols] + EPS
+        elif name == "between":
+            satisfied[:, cols] = (x >= t - EPS) & (x <= th + EPS)
+            nearest[:, cols] = np.clip(np.where(np.isnan(x), t, x), t, th)
+        else:
+            satisfied[:, cols] = ~np.isnan(x) & (x != 0)
+            nearest[:, cols] = np.nan
+    return _Scoring(satisfied=satisfied, earned=np.where(satisfied, p.points, 0.0),
+                    status=np.where(satisfied, MET, NOT_MET).astype(np.int8),
+                    required=nearest.copy(), nearest=nearest)
 
-        cols = np.flatnonzero(f["linear"])
-        if cols.size:
-            x, t, th, up = v[:, cols], p.t[cols], p.th[cols], ge[cols]
-            share = np.clip(np.where(up, (x - t) / (th - t), (th - x) / (th - t)), 0.0, 1.0)
-            earned[:, cols] = share * p.points[cols]
-            status[:, cols] = _graded(earned[:, cols], p.points[cols])
-            required[:, cols] = np.where(up, th, t)
 
-        cols = np.flatnonzero(f["deduction"])
-        if cols.size:
-            x = v[:, cols]
-            shortfall = np.where(satisfied[:, cols], 0.0, np.abs(nearest[:, cols] - x))
-            units = _rounded(shortfall / p.per[cols], f["round_up"][cols], f["round_down"][cols])
-            kept = np.maximum(p.points[cols] - np.minimum(units * p.deduct[cols], p.cap[cols]),
-                              0.0)
-            earned[:, cols] = kept
-            status[:, cols] = np.where(shortfall <= EPS, MET,
-                                       np.where(kept > EPS, PARTIAL, NOT_MET))
+def _linear(v: FloatArray, p: _Params, s: _Scoring) -> None:
+    """Step 2: linear rules give the share of the way from threshold to threshold_high."""
+    cols = np.flatnonzero(p.flags["linear"])
+    if not cols.size:
+        return
+    x, t, th, up = v[:, cols], p.t[cols], p.th[cols], p.flags["cmp>="][cols]
+    share = np.clip(np.where(up, (x - t) / (th - t), (th - x) / (th - t)), 0.0, 1.0)
+    s.earned[:, cols] = share * p.points[cols]
+    s.status[:, cols] = _graded(s.earned[:, cols], p.points[cols])
+    s.required[:, cols] = np.where(up, th, t)
 
-        cols = np.flatnonzero(f["per_unit_bonus"])
-        if cols.size:
-            x, t, up, per = v[:, cols], p.t[cols], ge[cols], p.per[cols]
-            units = _rounded(np.where(up, x - t, t - x) / per, f["round_up"][cols],
-                             f["round_down"][cols])
-            earned[:, cols] = np.minimum(units * p.add[cols], p.points[cols])
-            status[:, cols] = _graded(earned[:, cols], p.points[cols])
-            to_full = np.ceil(p.points[cols] / p.add[cols] - EPS) * per
-            required[:, cols] = np.where(up, t + to_full, t - to_full)
 
-        inapplicable = (np.zeros(v.shape, dtype=bool) if applicable is None
-                        else ~np.asarray(applicable, dtype=bool))
-        missing = np.isnan(v) & ~f["cmpexists"] & ~inapplicable
-        status[missing] = MISSING
-        status[inapplicable] = NOT_APPLICABLE
-        points_earned = np.where(missing, np.where(f["rescale"], np.nan, 0.0), earned)
-        points_earned[inapplicable] = np.nan
-        gap = required - v
-        gap[status == MET] = 0.0
-        gap[missing | inapplicable] = np.nan
-        required[inapplicable] = np.nan
+def _deduction(v: FloatArray, p: _Params, s: _Scoring) -> None:
+    """Step 3: deductions take points per unit of shortfall, up to their cap."""
+    f = p.flags
+    cols = np.flatnonzero(f["deduction"])
+    if not cols.size:
+        return
+    x = v[:, cols]
+    shortfall = np.where(s.satisfied[:, cols], 0.0, np.abs(s.nearest[:, cols] - x))
+    units = _rounded(shortfall / p.per[cols], f["round_up"][cols], f["round_down"][cols])
+    kept = np.maximum(p.points[cols] - np.minimum(units * p.deduct[cols], p.cap[cols]), 0.0)
+    s.earned[:, cols] = kept
+    s.status[:, cols] = np.where(shortfall <= EPS, MET, np.where(kept > EPS, PARTIAL, NOT_MET))
+
+
+def _per_unit_bonus(v: FloatArray, p: _Params, s: _Scoring) -> None:
+    """Step 4: per-unit bonuses add points per unit beyond the threshold, up to their maximum."""
+    f = p.flags
+    cols = np.flatnonzero(f["per_unit_bonus"])
+    if not cols.size:
+        return
+    x, t, up, per = v[:, cols], p.t[cols], f["cmp>="][cols], p.per[cols]
+    units = _rounded(np.where(up, x - t, t - x) / per, f["round_up"][cols],
+                     f["round_down"][cols])
+    s.earned[:, cols] = np.minimum(units * p.add[cols], p.points[cols])
+    s.status[:, cols] = _graded(s.earned[:, cols], p.points[cols])
+    to_full = np.ceil(p.points[cols] / p.add[cols] - EPS) * per
+    s.required[:, cols] = np.where(up, t + to_full, t - to_full)
+
+
+def _outcome(v: FloatArray, p: _Params, s: _Scoring, applicable: BoolArray | None
+             ) -> dict[str, npt.NDArray[Any]]:
+    """Step 5: missing and not-applicable cells, gaps and vetoes."""
+    f = p.flags
+    inapplicable = (np.zeros(v.shape, dtype=bool) if applicable is None
+                    else ~np.asarray(applicable, dtype=bool))
+    missing = np.isnan(v) & ~f["cmpexists"] & ~inapplicable
+    status, required = s.status, s.required
+    status[missing] = MISSING
+    status[inapplicable] = NOT_APPLICABLE
+    points_earned = np.where(missing, np.where(f["rescale"], np.nan, 0.0), s.earned)
+    points_earned[inapplicable] = np.nan
+    gap = required - v
+    gap[status == MET] = 0.0
+    gap[missing | inapplicable] = np.nan
+    required[inapplicable] = np.nan
     return {
         "value": v,
         "status": status,
@@ -396,6 +409,29 @@ def score_values(value: FloatArray, criteria: pl.DataFrame, *,
         "vetoed": f["veto"] & ~inapplicable & ((status == NOT_MET) | (missing & f["zero"])),
         "veto_unknown": f["veto"] & missing & f["flag"],
     }
+
+
+def score_values(value: FloatArray, criteria: pl.DataFrame, *,
+                 applicable: BoolArray | None = None) -> dict[str, npt.NDArray[Any]]:
+    """Apply every criterion's comparator and rule to a (pairs, criteria) value array.
+
+    A cell that is not ``applicable`` (the criterion's ``applies_to`` leaves out the region's
+    level) gets status ``not_applicable``, no points and no veto, and leaves the denominator
+    (its points are rescaled away like the rescale policy's).
+
+    Each comparator and each rule is computed once over all pairs for the columns (criteria)
+    that use it, in named steps: compare, linear, deduction, per-unit bonus, outcome.
+    Returns ``status`` (index into ``STATUSES``), ``points_earned`` (NaN when left out by the
+    rescale policy), ``points_earned_max`` (flagged missing evidence counted as met),
+    ``required_value`` (the value that earns full points), ``gap`` (required - value, 0 when
+    met, NaN when missing), ``vetoed`` and ``veto_unknown``.
+    """
+    params = _Params.of(criteria)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scoring = _compare(value, params)
+        for step in (_linear, _deduction, _per_unit_bonus):
+            step(value, params, scoring)
+        return _outcome(value, params, scoring, applicable)
 
 
 def applicable_cells(pairs: pl.DataFrame, criteria: pl.DataFrame) -> BoolArray:
@@ -572,7 +608,7 @@ def score(
                           applicable=applicable_cells(pairs, rubric.criteria))
     return Scored(pairs=pairs, arrays=arrays,
                   qualifier=qualifier.reshape(pairs.height, n), structure=Structure.of(rubric),
-                  years=asked, peers=located.peers)
+                  years=asked, peers=located.peers, observations=frame)
 
 
 class Evidence(NamedTuple):

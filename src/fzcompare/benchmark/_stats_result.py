@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -50,6 +50,8 @@ class UncertaintySettings:
         bands: Band names and minimum shares, best first.
         bands_source: Where the cut-offs come from.
         tie_rule: How tied groups are formed.
+        combinations: The composite choices (``normalisation+aggregation``) a draw picked
+            from, uniformly; ``rubric+arithmetic`` is the rubric's own scoring.
     """
 
     criteria_id: str
@@ -64,6 +66,7 @@ class UncertaintySettings:
     bands: tuple[tuple[str, float], ...]
     bands_source: str
     tie_rule: str
+    combinations: tuple[str, ...] = ("rubric+arithmetic",)
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as a plain dict (JSON-ready)."""
@@ -85,11 +88,26 @@ class RankUncertaintyResult:
         bands: ``region_code, year, band, band_order, probability`` (probabilities of one
             region-year sum to 1).
         settings: ``UncertaintySettings``.
+        choices: One row per composite choice: ``combination, normalisation, aggregation,
+            draws, mean_abs_rank_shift`` (mean ``|rank in the draw - observed rank|``).
+        sensitivity: One row per choice declared with more than one option:
+            ``factor, options, first_order_share`` (share of the rank variance explained by
+            that choice alone; the largest moves ranks most). Empty without alternatives.
     """
 
     ranks: pl.DataFrame
     bands: pl.DataFrame
     settings: UncertaintySettings
+    choices: pl.DataFrame = field(default_factory=pl.DataFrame)
+    sensitivity: pl.DataFrame = field(default_factory=pl.DataFrame)
+
+    def most_influential_choice(self) -> str | None:
+        """The declared choice with the largest first-order share, or None without any."""
+        known = self.sensitivity.filter(pl.col("first_order_share").is_not_null()) \
+            if self.sensitivity.height else self.sensitivity
+        if not known.height:
+            return None
+        return str(known.sort("first_order_share", descending=True)["factor"][0])
 
     def __repr__(self) -> str:
         s = self.settings
@@ -104,7 +122,11 @@ class RankUncertaintyResult:
                  f"noise {'on' if s.noise else 'off'} ({s.noisy_cells} cells), imputation "
                  f"{'on' if s.impute else 'off'} ({s.imputed_cells} cells)",
                  f"bands: {', '.join(n for n, _ in s.bands)} ({s.bands_source})",
-                 f"tied groups: {s.tie_rule}"]
+                 f"tied groups: {s.tie_rule}",
+                 f"composite choices drawn: {', '.join(s.combinations)}"]
+        lines += [f"{f}: first-order share {share:.0%} of the rank variance" for f, share in
+                  self.sensitivity.select("factor", "first_order_share").iter_rows()
+                  if share is not None] if self.sensitivity.height else []
         return _block("RankUncertaintyResult", lines, self.ranks)
 
     def to_polars(self) -> pl.DataFrame:

@@ -26,7 +26,9 @@ from fzcompare.benchmark._score import (
     Scored,
     totals_frame,
 )
+from fzcompare.catalog import load_catalog
 from fzcompare.criteria import CriteriaSet
+from fzcompare.trends._intervals import rate_intervals, with_rate_intervals
 
 ZERO_POLICY_NOTE: Final[str] = (
     "missing_policy zero: a figure not disclosed scores 0 in points_earned, share and the "
@@ -151,4 +153,23 @@ def criteria_table(scored: Scored, rubric: CriteriaSet, *, years: Sequence[int],
                                              return_dtype=pl.String()))
         .otherwise(pl.col("scope")).alias("scope_used"),
     )
-    return table.select(CRITERIA_COLUMNS)
+    return with_intervals(table.select(CRITERIA_COLUMNS), scored, rubric)
+
+
+INTERVAL_COLUMNS: Final[tuple[str, ...]] = ("value_ci_low", "value_ci_high")
+"""Added after ``CRITERIA_COLUMNS``: the 95 % Wilson interval of a rate criterion's value
+when its numerator and denominator are known (``trends.rate_intervals``), else null."""
+
+
+def with_intervals(table: pl.DataFrame, scored: Scored, rubric: CriteriaSet) -> pl.DataFrame:
+    """``table`` (criterion rows) with ``value_ci_low`` / ``value_ci_high`` on the right."""
+    targets = set(load_catalog().relations.filter(pl.col("kind") == "ratio")["target"])
+    rates = sorted(set(rubric.criteria["indicator_code"].to_list()) & targets)
+    frame = scored.observations
+    if not rates or frame is None or table.height == 0:
+        return table.with_columns(pl.lit(None, dtype=pl.Float64).alias(c)
+                                  for c in INTERVAL_COLUMNS)
+    rows = frame.join(table.select("region_code", "year").unique(),
+                      on=["region_code", "year"], how="semi")
+    intervals = rate_intervals(rows, indicators=rates)
+    return with_rate_intervals(table, intervals, scope_column="scope_used")

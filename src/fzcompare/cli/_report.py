@@ -106,9 +106,10 @@ def report_command(
     version: Annotated[int | None, typer.Option(
         "--version", min=0, help="Read this dataset version (default: the newest).")
     ] = None,
-    robustness: Annotated[int | None, typer.Option(
-        "--robustness", min=1, help="Add the 'How sure is this?' section from N Monte "
-                                    "Carlo draws, and the rubric audit.")] = None,
+    robustness: Annotated[int, typer.Option(
+        "--robustness", min=0, help="Monte Carlo draws: each rank's 90 % interval and each "
+        "rank change's p_rank_improved in the ranking, and the 'How sure is this?' section "
+        "(tied groups, bands, rubric audit); 0 leaves them out.")] = 500,
 ) -> None:
     """Score a dataset against a rubric and write index.html, summary.json and tables.
 

@@ -37,7 +37,18 @@ from fzcompare.report._render import (
     render_markdown,
     safe_filename,
 )
-from fzcompare.report._uncertainty_section import insert_section, uncertainty_section
+from fzcompare.report._small_numbers_section import (
+    SmallNumbersSection,
+    largest_peer_group,
+    small_numbers_section,
+)
+from fzcompare.report._uncertainty_section import (
+    DEFAULT_DRAWS,
+    UncertaintySection,
+    sureness_note,
+    uncertainty_section,
+    with_rank_sureness,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -91,8 +102,8 @@ class Report:
         ...     regions_table=dataset_regions("datasets/demo"),
         ...     as_of=dt.date(2025, 1, 15), charts=False, embed_font=False)
         >>> sorted(report.tables)  # doctest: +NORMALIZE_WHITESPACE
-        ['areas', 'changes', 'common_set', 'coverage', 'criteria', 'totals', 'validation',
-         'what_it_would_take']
+        ['areas', 'changes', 'common_set', 'coverage', 'criteria', 'rate_intervals', 'totals',
+         'validation', 'what_it_would_take']
         >>> report.summary["as_of"], report.summary["synthetic"]
         ('2025-01-15', True)
         >>> report.to_polars().filter(pl.col("year") == report.year).select(
@@ -171,7 +182,8 @@ def build_report(
     workers: int | None = None,
     progress: Progress | None = None,
     min_evidence: float | None = None,
-    robustness: int | None = None,
+    robustness: int | None = DEFAULT_DRAWS,
+    targets: Sequence[trends.Target] | None = None,
 ) -> Report:
     """Score, explain and render a benchmark report (nothing is written here).
 
@@ -195,9 +207,12 @@ def build_report(
         progress: Called with a short message before each step.
         min_evidence: Rank a region-year only when its disclosed figures carry at least this
             share of the points (default: the rubric's ``min_evidence``).
-        robustness: Monte Carlo draws for the "How sure is this?" section (rank intervals,
-            tied groups, bands, ``p_rank_improved`` next to each rank change, rubric
-            audit); None leaves the section out.
+        robustness: Monte Carlo draws of ``rank_uncertainty`` (default 500): the ranking
+            shows each rank's 90 % interval and each rank change's ``p_rank_improved``, and
+            the "How sure is this?" section adds tied groups, bands and the rubric audit.
+            None or 0 leaves all of it out.
+        targets: Targets for the "Small numbers" section's progress table (without them the
+            section says none were declared; nothing is invented).
 
     Raises:
         ValidationFailedError: Validation failed and ``allow_invalid`` is false.
@@ -274,6 +289,11 @@ def build_report(
             step=step, workers=workers)
 
     coverage = coverage_table(result)
+    totals_all, uncertainty = _sureness(
+        result, observations, draws=robustness, step=step,
+        narrow=lambda: bm.benchmark(
+            observations, criteria, regions_table=regions_table, min_evidence=min_evidence,
+            years=sorted({focus_year - 1, focus_year} & set(totals_all["year"].to_list()))))
     tables = ReportTables(
         totals=totals_all, areas=result.areas, criteria=year_criteria, changes=changes,
         what_it_would_take=plan, validation_outcomes=outcomes,
@@ -300,17 +320,21 @@ def build_report(
         year_reason=year_reason,
         prev_year_text=(f"{focus_year} against the previous reported year"
                         if prev_years.len() else "no earlier year to compare"),
+        uncertainty_note=sureness_note(uncertainty),
     )
     step("rendering")
+    small = small_numbers_section(
+        observations, year=focus_year, indicators=None,
+        peers=largest_peer_group(totals_all, focus_year), names=region_names,
+        targets=targets, image_uri=_uri if charts else None, synthetic=synthetic)
+    sections: list[SmallNumbersSection | UncertaintySection] = [small]
+    if uncertainty is not None:
+        sections.append(uncertainty_section(observations, result, year=focus_year,
+                                            names=region_names, uncertainty=uncertainty))
     html_text, markdown_text, pages = _render(tables, meta=meta, year=focus_year,
                                               charts=(chart_images, region_charts),
-                                              focus=focus, embed_font=embed_font)
-    if robustness is not None:
-        step("uncertainty")
-        section = uncertainty_section(observations, result, year=focus_year,
-                                      names=region_names, draws=robustness)
-        html_text = insert_section(html_text, section)
-        markdown_text += "\n" + section.markdown + "\n"
+                                              focus=focus, embed_font=embed_font,
+                                              sections=sections)
     summary = _summary(meta=meta, totals=totals_all.filter(pl.col("year") == focus_year),
                        verdict=verdict, outcomes=outcomes, allow_invalid=allow_invalid,
                        settings=result.settings)
@@ -324,9 +348,24 @@ def build_report(
         "changes": changes,
         "what_it_would_take": plan,
         "validation": outcomes,
+        "rate_intervals": small.intervals,
     }
     return Report(year=focus_year, html=html_text, markdown=markdown_text,
                   summary=summary, tables=out_tables, pages=pages)
+
+
+def _sureness(result: Any, observations: pl.DataFrame, *, draws: int | None,
+              step: Progress, narrow: Callable[[], Any]) -> tuple[pl.DataFrame, Any]:
+    """Totals with rank intervals and ``p_rank_improved``, and the simulation (or None).
+
+    Only the reporting year and the year before are simulated (``narrow()``: the benchmark
+    of those years), which is all the report shows.
+    """
+    if not draws:
+        return result.totals, None
+    step("uncertainty")
+    uncertainty = bm.rank_uncertainty(narrow(), draws=draws, seed=0, observations=observations)
+    return with_rank_sureness(result.totals, uncertainty), uncertainty
 
 
 def _tables_xlsx(report: Report) -> bytes:
@@ -605,15 +644,25 @@ def _region_charts(job: _RegionJob) -> list[ChartImage]:
 
 def _render(tables: ReportTables, *, meta: ReportMeta, year: int,
             charts: tuple[list[ChartImage], dict[str, list[ChartImage]]],
-            focus: list[str] | None, embed_font: bool) -> tuple[str, str, dict[str, str]]:
-    """HTML, Markdown and region pages: one page, or an index and region pages (national)."""
+            focus: list[str] | None, embed_font: bool,
+            sections: Sequence[SmallNumbersSection | UncertaintySection],
+            ) -> tuple[str, str, dict[str, str]]:
+    """HTML, Markdown and region pages: one page, or an index and region pages (national).
+
+    The extra sections (small numbers, uncertainty) go into the single page; a national
+    report keeps them in its Markdown and in ``tables/`` so the index page stays small.
+    """
+    markdown_sections = "".join("\n" + section.markdown + "\n" for section in sections)
     if focus is None and _national.is_national(tables.totals, year=year):
         national = _national.render_national(tables, meta=meta, year=year, charts=charts[0],
                                              embed_font=embed_font)
-        return national.index_html, national.markdown, dict(national.pages)
+        return (national.index_html, national.markdown + markdown_sections,
+                dict(national.pages))
     context = build_context(tables, meta=meta, year=year, charts=charts[0],
                             region_charts=charts[1], sections_for=focus)
-    return render_html(context, embed_font=embed_font), render_markdown(context), {}
+    html_text = render_html(context, embed_font=embed_font,
+                            sections=[section.html for section in sections])
+    return html_text, render_markdown(context) + markdown_sections, {}
 
 
 def _json_bytes(data: Any) -> bytes:
@@ -661,6 +710,7 @@ def write_report(report: Report, out_dir: str | Path, *,
         tables/common_set.csv
         tables/coverage.csv
         tables/criteria.csv
+        tables/rate_intervals.csv
         tables/tables.xlsx
         tables/totals.csv
         tables/validation.csv

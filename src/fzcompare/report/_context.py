@@ -67,6 +67,7 @@ class ReportMeta:
     zero_policy_note: str = ""
     year_reason: str = ""
     prev_year_text: str = ""
+    uncertainty_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,10 @@ class RankingRow:
     verdict_label: str
     n_missing: int | None
     rank_caveat: bool = False
+    interval: str = ""
+    """The rank's 90 % interval (p05–p95) when uncertainty was computed, else ""."""
+    p_improved: str = ""
+    """P(improved) of the rank change when uncertainty was computed, else ""."""
 
 
 @dataclass(frozen=True)

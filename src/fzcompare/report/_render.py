@@ -168,6 +168,15 @@ def _rank_change(change: int | None) -> tuple[str, str]:
     return "=", ""
 
 
+def _rank_sureness(row: Mapping[str, Any]) -> tuple[str, str]:
+    """The rank's 90 % interval and the change's ``P(rank improved)`` when simulated."""
+    low, high = row.get("rank_p05"), row.get("rank_p95")
+    interval = "" if low is None or high is None else (
+        f"{low}" if low == high else f"{low}–{high}")
+    p = row.get("p_rank_improved")
+    return interval, "" if p is None else f"P(improved) {100 * p:.0f} %"
+
+
 def _name(names: Mapping[str, str], code: str) -> str:
     return names.get(code, code)
 
@@ -283,13 +292,16 @@ def _region_sections(tables: ReportTables, totals: pl.DataFrame, *, year: int,
         if wanted is not None and code not in wanted:
             continue
         crit = criteria_of.get((code,), criteria.clear())
-        change, _ = _rank_change(row["rank_change"])
+        text, _ = _rank_change(row["rank_change"])
+        interval, p_improved = _rank_sureness(row)
+        text += f", {p_improved}" if p_improved and row["rank_change"] is not None else ""
+        text += f"; 90 % interval {interval}" if interval else ""
         vetoes = [v for v in (row["vetoed_by"] or "").split(",") if v]
         sections.append(RegionSection(
             region_code=code, name=_name(tables.region_names, code),
             peer_group=peer_group_label(row["peer_group"]),
             rank=str(row["rank"]) if row["rank"] is not None else "–",
-            rank_change_text=f" ({change})" if row["rank"] is not None else " (not ranked)",
+            rank_change_text=f" ({text})" if row["rank"] is not None else " (not ranked)",
             evidence=_pct(row["evidence_share"]),
             share_on_evidence=_pct(row["share_on_evidence"]),
             points=_fmt(row["points_earned"], 1), share=_pct(row["share"]),
@@ -368,6 +380,7 @@ def _ranking(totals: pl.DataFrame, regions: Mapping[str, str]) -> tuple[RankingG
         unranked: list[RankingRow] = []
         for row in rows.iter_rows(named=True):
             change, css = _rank_change(row["rank_change"])
+            interval, p_improved = _rank_sureness(row)
             entry = RankingRow(
                 rank=row["rank"], change=change, change_css=css,
                 region_code=row["region_code"], name=_name(regions, row["region_code"]),
@@ -379,7 +392,8 @@ def _ranking(totals: pl.DataFrame, regions: Mapping[str, str]) -> tuple[RankingG
                 n_missing=row["n_missing"],
                 # ranked on its disclosed figures, but the rubric's verdict is that evidence
                 # is missing: the rank is not a standing under the rubric
-                rank_caveat=row["rank"] is not None and row["verdict"] == "missing_evidence")
+                rank_caveat=row["rank"] is not None and row["verdict"] == "missing_evidence",
+                interval=interval or "", p_improved=p_improved or "")
             (ranked if row["rank"] is not None else unranked).append(entry)
         groups.append(RankingGroup(name=_group_name(group), rows=tuple(ranked),
                                    unranked=tuple(unranked)))
@@ -608,7 +622,8 @@ def bidi_isolated(value: Any) -> Any:
     return markupsafe.Markup("<bdi>{}</bdi>").format(value)
 
 
-def render_html(context: ReportContext, *, embed_font: bool = True) -> str:
+def render_html(context: ReportContext, *, embed_font: bool = True,
+                sections: Sequence[str] = ()) -> str:
     """Render ``report.html.j2`` with autoescaping (all data-derived text is escaped).
 
     With ``embed_font``, the page carries a subset of the charts' CJK font (only the
@@ -658,7 +673,10 @@ def render_html(context: ReportContext, *, embed_font: bool = True) -> str:
     # One level only: the template reads the view rows' attributes itself.
     page = env.get_template("report.html.j2").render(
         **{f.name: getattr(context, f.name) for f in fields(context)})
-    css = font_face_css(page) if embed_font else ""
+    if sections:  # extra sections (already escaped HTML) go before the end of <main>
+        at = page.rfind("</main>")
+        page = page[:at] + "".join(sections) + page[at:]
+    css = font_face_css(page) if embed_font else ""  # after the sections: their text too
     return page.replace(_FONT_PLACEHOLDER, css, 1)
 
 
@@ -735,10 +753,15 @@ def render_markdown(context: ReportContext) -> str:
     for group in context.ranking:
         lines += [f"## {group.name}", "", "| rank | change | region | share | verdict |",
                   "|---:|---:|---|---:|---|"]
-        lines += [f"| {r.rank} | {r.change} | {_md(r.name)} | {r.share} | "
-                  f"{r.verdict_label} |" for r in group.rows]
+        lines += [f"| {r.rank}{_md_extra(r.interval or None, '(', ')')} | {r.change}"
+                  f"{_md_extra(r.p_improved or None, '<br>', '')} | {_md(r.name)} | "
+                  f"{r.share} | {r.verdict_label} |" for r in group.rows]
         lines.append("")
     return "\n".join(lines)
+
+
+def _md_extra(text: str | None, before: str, after: str) -> str:
+    return f" {before}{_md(text)}{after}" if text else ""
 
 
 def _md(text: str) -> str:
