@@ -18,8 +18,8 @@ OUT=reports/latest
 # Build into a fresh folder and swap it in, so a failed run leaves the previous reports whole.
 NEW="$OUT.new"
 rm -rf "$NEW"
-.venv/bin/fzcompare report datasets/real --criteria hubei-demo-2024 --as-of "$AS_OF" --out "$NEW/real" "$@"
-.venv/bin/fzcompare report datasets/demo --criteria hubei-demo-2024 --as-of "$AS_OF" --out "$NEW/demo" "$@"
+.venv/bin/fzcompare report datasets/real --criteria hubei-demo-2024 --as-of "$AS_OF" -d "$NEW/real" "$@"
+.venv/bin/fzcompare report datasets/demo --criteria hubei-demo-2024 --as-of "$AS_OF" -d "$NEW/demo" "$@"
 .venv/bin/fzcompare report-index "$NEW" --as-of "$AS_OF"
 rm -rf "$OUT.old"
 [ -d "$OUT" ] && mv "$OUT" "$OUT.old"

@@ -58,6 +58,11 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> tuple[str, s
             "</tbody></table>"), "\n".join(md)
 
 
+def _indicator_names() -> dict[str, str]:
+    """Indicator code -> its Chinese name (the report shows names, not codes)."""
+    return dict(load_catalog().indicators.select("code", "name_zh").iter_rows())
+
+
 def _rates_of(indicators: Sequence[str] | None) -> list[str]:
     targets = set(load_catalog().relations.filter(pl.col("kind") == "ratio")["target"])
     return sorted(targets if indicators is None else set(indicators) & targets)
@@ -96,7 +101,9 @@ def _progress_part(observations: pl.DataFrame, targets: Sequence[Target] | None,
         return f"<p>{html.escape(text)}</p>", text, pl.DataFrame()
     table = progress(observations, targets=targets).table.filter(
         pl.col("status") != "no_target").sort("indicator_code", "region_code", "scope")
-    rows = [[names.get(r["region_code"], r["region_code"]), r["indicator_code"],
+    label = _indicator_names()
+    rows = [[names.get(r["region_code"], r["region_code"]),
+             label.get(r["indicator_code"], r["indicator_code"]),
              f"{r['base_year']}: {_num(r['base_value'])}" if r["base_year"] else "–",
              f"{r['current_year']}: {_num(r['current_value'])}" if r["current_year"] else "–",
              f"{_num(r['target_value'])} by {r['target_year']}", str(r["status"]),
@@ -141,9 +148,11 @@ def small_numbers_section(observations: pl.DataFrame, *, year: int,
         synthetic: Mark the plots as synthetic data.
     """
     rates = _rates_of(indicators)
+    label = _indicator_names()
     intervals = _intervals(observations, rates, year)
     shown = intervals.head(MAX_ROWS)
-    rows = [[names.get(r["region_code"], r["region_code"]), r["indicator_code"], r["scope"],
+    rows = [[names.get(r["region_code"], r["region_code"]),
+             label.get(r["indicator_code"], r["indicator_code"]), r["scope"],
              f"{int(r['numerator'])} / {int(r['denominator'])}", _num(r["rate"]),
              f"{_num(r['value_ci_low'])}–{_num(r['value_ci_high'])}"]
             for r in shown.iter_rows(named=True)]
@@ -163,7 +172,7 @@ def small_numbers_section(observations: pl.DataFrame, *, year: int,
             continue
         funnels.append(points.with_columns(pl.lit(rate).alias("indicator_code")))
         outside = points.filter(pl.col("position") != "within")
-        text = (f"{rate}: group rate {points['group_rate'][0]:.1f} % over "
+        text = (f"{label.get(rate, rate)}: group rate {points['group_rate'][0]:.1f} % over "
                 f"{points.height} regions; outside the 95 % limits: "
                 + (", ".join(f"{names.get(c, c)} ({p})" for c, p in
                              outside.select("region_code", "position").iter_rows())
@@ -174,7 +183,7 @@ def small_numbers_section(observations: pl.DataFrame, *, year: int,
             fig = charts.funnel_plot(observations, indicator=rate, year=year,
                                      peer_regions=peers, scope=str(points["scope"][0]),
                                      labels=dict(names), synthetic=synthetic)
-            image = (f'<img alt="{html.escape(f"funnel plot of {rate}")}" src="'
+            image = (f'<img alt="{html.escape(f"funnel plot of {label.get(rate, rate)}")}" src="'
                      f'{image_uri(fig)}">')
         funnel_html.append(f"<li>{html.escape(text)}{image}</li>")
     progress_html, progress_md, progress_table = _progress_part(observations, targets, names)
