@@ -320,7 +320,8 @@ def build_report(
         year_reason=year_reason,
         prev_year_text=(f"{focus_year} against the previous reported year"
                         if prev_years.len() else "no earlier year to compare"),
-        uncertainty_note=sureness_note(uncertainty),
+        uncertainty_note=sureness_note(uncertainty) if totals_all.filter(
+            (pl.col("year") == focus_year) & pl.col("rank").is_not_null()).height else "",
     )
     step("rendering")
     small = small_numbers_section(
