@@ -144,7 +144,8 @@ def uncertainty_section(observations: pl.DataFrame, result: BenchmarkResult, *, 
                               audit=audit_table, findings=findings_list)
 
 
-def _audit_part(result: Any, year: int) -> tuple[pl.DataFrame, tuple[str, ...], str, str]:
+def _audit_part(result: BenchmarkResult, year: int
+                ) -> tuple[pl.DataFrame, tuple[str, ...], str, str]:
     """The audit's table, findings, and the table as HTML and Markdown.
 
     With too few regions for an audit the findings say so and the table is empty.
@@ -153,7 +154,9 @@ def _audit_part(result: Any, year: int) -> tuple[pl.DataFrame, tuple[str, ...], 
         report = audit(result, year=year)
     except InvalidArgumentError as err:
         return pl.DataFrame(), (f"No audit: {err}",), "", ""
-    rows = [[r["criterion_id"], _cell(r["nominal_weight"], 3), _cell(r["effective_weight"], 3),
+    named = dict(result.rubric.criteria.select("criterion_id", "criterion_name").iter_rows())
+    rows = [[f"{r['criterion_id']} {named.get(r['criterion_id'], '')}".strip(),
+             _cell(r["nominal_weight"], 3), _cell(r["effective_weight"], 3),
              _share(r["share_full"]), _share(r["share_zero"]), _cell(r["r_total"])]
             for r in report.criteria.iter_rows(named=True)]
     part_html, part_md = _table(rows, ["criterion", "nominal weight", "effective weight",
