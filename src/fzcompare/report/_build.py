@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from fzcompare.benchmark import BenchmarkResult, BenchmarkSettings
+    from fzcompare.benchmark import BenchmarkResult, BenchmarkSettings, RankUncertaintyResult
     from fzcompare.criteria import CriteriaSet
     from fzcompare.validate import ValidationResult
 
@@ -300,29 +300,10 @@ def build_report(
         sources=used.select("source_id", "title", "kind", "publisher", "url", "rows"),
         region_names=region_names, indicator_names=catalog_names,
         common_set=result.common_set, coverage=coverage)
-    prev_years = changes.filter(pl.col("year") == focus_year)["prev_year"].drop_nulls()
-    meta = ReportMeta(
-        title="法治政府建设示范对标报告 · Rule-of-law government benchmark report",
-        version=_version(), year=focus_year, as_of=as_of.isoformat(),
-        dataset=dataset_label, criteria_id=criteria.id, criteria_name=criteria.name,
-        criteria_version=criteria.version, criteria_sha=criteria.sha256[:16],
-        criteria_source=(criteria.source if not criteria.user_set
-                         or "user-set" in criteria.source.lower()
-                         else f"{criteria.source} (user-set)"),
-        pass_share=criteria.pass_share,
-        pass_line=f"{100 * criteria.pass_share:.0f} % of {criteria.total_points:g} points",
-        synthetic=synthetic, invalid=verdict == "fail",
-        min_evidence=result.settings.min_evidence,
-        zero_policy_note=("Under this rubric's missing_policy zero, a figure that was not "
-                          "disclosed scores 0 in the rubric's points and verdict; ranks "
-                          "use only disclosed figures."
-                          if result.settings.notes else ""),
-        year_reason=year_reason,
-        prev_year_text=(f"{focus_year} against the previous reported year"
-                        if prev_years.len() else "no earlier year to compare"),
-        uncertainty_note=sureness_note(uncertainty) if totals_all.filter(
-            (pl.col("year") == focus_year) & pl.col("rank").is_not_null()).height else "",
-    )
+    meta = _report_meta(criteria, result, year=focus_year, as_of=as_of,
+                        dataset_label=dataset_label, synthetic=synthetic, verdict=verdict,
+                        year_reason=year_reason, changes=changes, totals=totals_all,
+                        uncertainty=uncertainty)
     step("rendering")
     small = small_numbers_section(
         observations, year=focus_year, indicators=None,
@@ -353,6 +334,37 @@ def build_report(
     }
     return Report(year=focus_year, html=html_text, markdown=markdown_text,
                   summary=summary, tables=out_tables, pages=pages)
+
+
+def _report_meta(criteria: CriteriaSet, result: BenchmarkResult, *, year: int,
+                 as_of: dt.date, dataset_label: str, synthetic: bool, verdict: str,
+                 year_reason: str, changes: pl.DataFrame, totals: pl.DataFrame,
+                 uncertainty: RankUncertaintyResult | None) -> ReportMeta:
+    """The report's header facts: rubric, dataset, pass line, notes on policy and years."""
+    focus_year, totals_all = year, totals
+    prev_years = changes.filter(pl.col("year") == focus_year)["prev_year"].drop_nulls()
+    return ReportMeta(
+        title="法治政府建设示范对标报告 · Rule-of-law government benchmark report",
+        version=_version(), year=focus_year, as_of=as_of.isoformat(),
+        dataset=dataset_label, criteria_id=criteria.id, criteria_name=criteria.name,
+        criteria_version=criteria.version, criteria_sha=criteria.sha256[:16],
+        criteria_source=(criteria.source if not criteria.user_set
+                         or "user-set" in criteria.source.lower()
+                         else f"{criteria.source} (user-set)"),
+        pass_share=criteria.pass_share,
+        pass_line=f"{100 * criteria.pass_share:.0f} % of {criteria.total_points:g} points",
+        synthetic=synthetic, invalid=verdict == "fail",
+        min_evidence=result.settings.min_evidence,
+        zero_policy_note=("Under this rubric's missing_policy zero, a figure that was not "
+                          "disclosed scores 0 in the rubric's points and verdict; ranks "
+                          "use only disclosed figures."
+                          if result.settings.notes else ""),
+        year_reason=year_reason,
+        prev_year_text=(f"{focus_year} against the previous reported year"
+                        if prev_years.len() else "no earlier year to compare"),
+        uncertainty_note=sureness_note(uncertainty) if totals_all.filter(
+            (pl.col("year") == focus_year) & pl.col("rank").is_not_null()).height else "",
+    )
 
 
 def _sureness(result: Any, observations: pl.DataFrame, *, draws: int | None,
