@@ -105,7 +105,8 @@ def _summary(observations: pl.DataFrame, s: _Settings) -> pl.DataFrame:
 
 def _significance(observations: pl.DataFrame, s: _Settings) -> pl.DataFrame:
     return trends.change_significance(observations, indicators=s.codes,
-                                      tolerance=s.tolerance, confidence=s.confidence)
+                                      tolerance=s.tolerance, confidence=s.confidence,
+                                      sources=s.sources)
 
 
 def _dispersion(observations: pl.DataFrame, s: _Settings) -> pl.DataFrame:

@@ -366,10 +366,15 @@ def change_significance(
     tolerance: Tolerance | None = None,
     confidence: float = 0.95,
     catalog: Catalog | None = None,
+    sources: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Whether each year's change is statistically distinguishable from no change.
 
-    Only where the data allow it honestly:
+    Only the pairs ``year_over_year`` compares are tested: a pair with a side not disclosed
+    (stored ``no_number``/``withheld`` rows, or with ``sources`` a report year without the
+    figure, or no report the year before) keeps its verdict ``not_disclosed``/``no_report``
+    and its reason, with ``test`` and ``p_value`` null. Otherwise, only where the data allow
+    it honestly:
 
     - a rate that is the ``target`` of a catalog ``ratio`` relation, with its numerator and
       denominator counts present (unqualified, whole, ``0 <= numerator <= denominator``) in
@@ -387,6 +392,7 @@ def change_significance(
         tolerance: As in ``year_over_year``.
         confidence: ``significant`` is ``p_value < 1 - confidence``.
         catalog: Catalog with the kinds and ``ratio`` relations (default the bundled one).
+        sources: The sources table, for the pairs not disclosed (as in ``year_over_year``).
 
     Returns:
         One row per observation: ``region_code, indicator_code, scope, year, prev_year,
@@ -411,7 +417,8 @@ def change_significance(
                                    catalog_codes=cat.codes)[0]
     changes = changes_frame(panel, change_arrays_of(panel, tolerance_abs=tol.absolute,
                                                  tolerance_rel=tol.relative))
-    result = significance_frame(changes, panel, cat, confidence=level)
+    result = _tested(observations, sources, changes, panel, cat, confidence=level,
+                     regions=regions, years=years)
     if indicators is not None:
         result = result.filter(pl.col("indicator_code").is_in(list(indicators)))
     return result
@@ -559,7 +566,8 @@ def analyze(
         catalog: Catalog (default the bundled one).
         sources: The sources table: pairs with an undisclosed side become ``not_disclosed``
             in ``summary`` and ``changes``, and ``series`` counts ``n_not_disclosed`` (as in
-            ``year_over_year`` and ``trend``; ``significance`` tests the kernels' pairs).
+            ``year_over_year`` and ``trend``); ``significance`` tests only the disclosed
+            pairs (as ``change_significance``).
 
     Examples:
         >>> import polars as pl
@@ -579,7 +587,8 @@ def analyze(
     change_arrays = change_arrays_of(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
     stats = series_statistics(panel, confidence=level)
     changes = changes_frame(panel, change_arrays)
-    tested = significance_frame(changes, panel, cat, confidence=level) if significance else None
+    tested = _tested(observations, sources, changes, panel, cat,
+                     confidence=level, regions=regions, years=years) if significance else None
     if indicators is not None:
         panel = _panel(observations, indicators, regions, years, cat)
         change_arrays = change_arrays_of(panel, tolerance_abs=tol.absolute,
@@ -605,6 +614,16 @@ def analyze(
         tolerance=tol,
         provenance=provenance_of(observations)[0],
     )
+
+
+def _tested(observations: pl.DataFrame | pl.LazyFrame, sources: pl.DataFrame | None,
+            changes: pl.DataFrame, panel: Panel, catalog: Catalog, *, confidence: float,
+            regions: Iterable[str] | None, years: Iterable[int] | None) -> pl.DataFrame:
+    """``significance_frame`` of every indicator's changes, on disclosed pairs only."""
+    marks = _disclosure(observations, sources, None, regions, years)
+    if marks is not None:
+        changes = disclosed_pairs(changes, *marks)
+    return significance_frame(changes, panel, catalog, confidence=confidence)
 
 
 @renamed_arguments(obs="observations")
