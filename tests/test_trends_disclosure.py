@@ -184,3 +184,27 @@ def test_analyze_tests_only_the_disclosed_pairs() -> None:
     assert tested is not None
     row = _by_year(tested)[2023]
     assert (row["verdict"], row["test"], row["p_value"]) == ("not_disclosed", None, None)
+
+
+def test_summarize_counts_the_undisclosed_years_like_trend() -> None:
+    obs = _obs(RATE, [(2019, 5.0, "reported"), (2020, 6.0, "reported"),
+                      (2021, None, "no_number"), (2023, 8.0, "reported"),
+                      (2024, 7.5, "reported")])
+    sources = _reports(2019, 2020, 2021, 2022, 2023, 2024)
+    summary = trends.summarize(obs, sources=sources)
+    columns = summary.columns
+    assert columns[columns.index("n_points") + 1] == "n_not_disclosed"
+    assert summary["n_not_disclosed"].to_list() == [2] * 5  # 2021 no number, 2022 absent
+    assert trends.summarize(obs)["n_not_disclosed"].to_list() == [1] * 5  # without sources
+    series = trends.trend(obs, sources=sources)
+    joined = summary.join(series, on=["region_code", "indicator_code", "scope"], suffix="_s")
+    assert (joined["n_not_disclosed"] == joined["n_not_disclosed_s"]).all()
+    dense = _obs(RATE, [(2022, 5.0, "reported"), (2023, 6.0, "reported")])
+    assert trends.summarize(dense)["n_not_disclosed"].to_list() == [0, 0]  # fast path
+
+
+def test_analyze_summary_counts_the_undisclosed_years() -> None:
+    obs = _obs(RATE, [(2021, 5.0, "reported"), (2023, 8.0, "reported")])
+    summary = trends.analyze(obs, sources=_reports(2021, 2022, 2023)).summary
+    assert summary["n_not_disclosed"].to_list() == [1, 1]
+    assert summary.columns == list(trends.SUMMARY_COLUMNS)

@@ -40,10 +40,10 @@ from fzcompare.schema import OBSERVATION_SCHEMA, REPORT_KINDS, conform_sources, 
 from fzcompare.trends._frames import (
     changes_frame,
     disclosed_pairs,
-    not_disclosed_counts,
     series_frame,
     series_states,
     summary_frame,
+    with_not_disclosed,
 )
 from fzcompare.trends._intervals import rate_intervals, with_rate_intervals
 from fzcompare.trends._kernels import series_statistics
@@ -300,22 +300,7 @@ def trend(
     panel = _panel(observations, indicators, regions, years, catalog)
     frame = series_frame(panel, series_statistics(panel, confidence=level))
     marks = _disclosure(observations, sources, indicators, regions, years)
-    return _with_not_disclosed(frame, marks)
-
-
-def _with_not_disclosed(frame: pl.DataFrame,
-                        marks: tuple[pl.DataFrame, pl.DataFrame | None] | None) -> pl.DataFrame:
-    """``frame`` with ``n_not_disclosed`` after ``n_excluded`` (0 when nothing is known)."""
-    keys = ["region_code", "indicator_code", "scope"]
-    if marks is None:
-        counted = frame.with_columns(pl.lit(0, pl.Int32).alias("n_not_disclosed"))
-    else:
-        counted = frame.join(not_disclosed_counts(*marks), on=keys, how="left",
-                             maintain_order="left").with_columns(
-            pl.col("n_not_disclosed").fill_null(0))
-    order = list(frame.columns)
-    order.insert(order.index("n_excluded") + 1, "n_not_disclosed")
-    return counted.select(order)
+    return with_not_disclosed(frame, marks, after="n_excluded")
 
 
 @renamed_arguments(obs="observations")
@@ -334,10 +319,11 @@ def summarize(
 
     The columns are ``SUMMARY_COLUMNS``: ``region_code, indicator_code, scope, year,
     prev_year, value, prev_value, change_abs, change_pct, verdict, slope, slope_ci_low,
-    slope_ci_high, slope_p, cagr, mk_tau, mk_p, sen_slope, n_points`` then ``unit,
-    qualifier, gap_years, change_pct_annual, change_pp, uncertain, reason, direction,
-    slope_se, slope_reason, cagr_reason, mk_reason, source_id``. Arguments as in
-    ``year_over_year`` and ``trend`` (pairs with an undisclosed side: ``not_disclosed``).
+    slope_ci_high, slope_p, cagr, mk_tau, mk_p, sen_slope, n_points`` then
+    ``n_not_disclosed, unit, qualifier, gap_years, change_pct_annual, change_pp, uncertain,
+    reason, direction, slope_se, slope_reason, cagr_reason, mk_reason, source_id``.
+    Arguments as in ``year_over_year`` and ``trend`` (pairs with an undisclosed side:
+    ``not_disclosed``; ``n_not_disclosed`` is the series' count, as in ``trend``).
 
     Examples:
         >>> import polars as pl
@@ -351,9 +337,9 @@ def summarize(
     level = _check_confidence(confidence)
     panel = _panel(observations, indicators, regions, years, catalog)
     change_arrays = change_arrays_of(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
-    frame = summary_frame(panel, change_arrays, series_statistics(panel, confidence=level))
     marks = _disclosure(observations, sources, indicators, regions, years)
-    return frame if marks is None else disclosed_pairs(frame, *marks)
+    return summary_frame(panel, change_arrays, series_statistics(panel, confidence=level),
+                         marks=marks)
 
 
 @renamed_arguments(obs="observations")
@@ -598,14 +584,14 @@ def analyze(
         if tested is not None:
             tested = tested.filter(pl.col("indicator_code").is_in(list(indicators)))
     spread = dispersion_coded(panel)
-    summary = summary_frame(panel, change_arrays, stats)
     marks = _disclosure(observations, sources, indicators, regions, years)
+    summary = summary_frame(panel, change_arrays, stats, marks=marks)
     if marks is not None:
-        summary, changes = disclosed_pairs(summary, *marks), disclosed_pairs(changes, *marks)
+        changes = disclosed_pairs(changes, *marks)
     return TrendsResult(
         summary=summary,
         changes=changes,
-        series=_with_not_disclosed(series_frame(panel, stats), marks),
+        series=with_not_disclosed(series_frame(panel, stats), marks, after="n_excluded"),
         significance=tested,
         dispersion=dispersion_frame(panel, spread),
         convergence=convergence_frame(panel, spread, confidence=level),
