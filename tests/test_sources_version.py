@@ -83,3 +83,19 @@ def test_trends_at_a_version_read_the_sources_of_that_version(
     assert (then["verdict"], then["prev_year"]) == ("worsened", 2021)
     assert then["change_pp"] == pytest.approx(3.0)
     assert then["n_not_disclosed"] == 0
+
+
+def _report_changes(dataset: Path, out: Path, *extra: str) -> dict[str, object]:
+    args = ["report", str(dataset), "--out", str(out), "--year", "2023",
+            "--as-of", "2025-01-15", "--robustness", "0", *extra]
+    assert main(args) == 0
+    changes = pl.read_csv(out / "tables" / "changes.csv").filter(pl.col("indicator_code") == RATE)
+    return changes.row(0, named=True)
+
+
+def test_report_at_a_version_reads_the_sources_of_that_version(dataset: Path,
+                                                               tmp_path: Path) -> None:
+    newest = _report_changes(dataset, tmp_path / "newest")
+    assert (newest["verdict"], newest["reason"]) == ("not_disclosed", "previous_not_disclosed")
+    then = _report_changes(dataset, tmp_path / "v0", "--version", "0")
+    assert (then["verdict"], then["prev_year"]) == ("worsened", 2021)
