@@ -208,3 +208,11 @@ def test_analyze_summary_counts_the_undisclosed_years() -> None:
     summary = trends.analyze(obs, sources=_reports(2021, 2022, 2023)).summary
     assert summary["n_not_disclosed"].to_list() == [1, 1]
     assert summary.columns == list(trends.SUMMARY_COLUMNS)
+
+
+def test_count_change_significance_passes_the_sources_on() -> None:
+    obs = _obs(COUNT, [(2021, 20.0, "reported"), (2023, 45.0, "reported")], "件")
+    bridged = _by_year(trends.count_change_significance(obs))[2023]
+    assert bridged["test"] == "poisson_exact"
+    row = _by_year(trends.count_change_significance(obs, sources=_reports(2021, 2022, 2023)))[2023]
+    assert (row["verdict"], row["p_value"], row["test_method"]) == ("not_disclosed", None, None)
