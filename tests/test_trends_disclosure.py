@@ -142,3 +142,77 @@ def test_analyze_marks_the_same_pairs_and_counts() -> None:
     assert result.summary.filter(pl.col("year") == 2023)["reason"].to_list() == [
         "previous_not_disclosed"]
     assert result.series["n_not_disclosed"].to_list() == [1]
+
+
+def _significance_by_year(obs: pl.DataFrame,
+                          sources: pl.DataFrame | None = None) -> dict[int, dict[str, object]]:
+    return _by_year(trends.change_significance(obs, sources=sources))
+
+
+def test_a_pair_with_an_undisclosed_side_gets_no_significance_test() -> None:
+    obs = _obs(COUNT, [(2021, 20.0, "reported"), (2022, None, "no_number"),
+                       (2023, 45.0, "reported"), (2024, 90.0, "reported")], "件")
+    rows = _significance_by_year(obs)
+    assert (rows[2022]["verdict"], rows[2022]["reason"]) == ("not_disclosed", "not_disclosed")
+    assert (rows[2023]["verdict"], rows[2023]["reason"]) == ("not_disclosed",
+                                                             "previous_not_disclosed")
+    for year in (2022, 2023):  # 2021 -> 2023 would be a significant Poisson change
+        assert rows[year]["test"] is None and rows[year]["p_value"] is None
+        assert rows[year]["significant"] is None
+    assert rows[2024]["test"] == "poisson_exact" and rows[2024]["significant"] is True
+
+
+def test_significance_reads_the_report_years_from_sources() -> None:
+    obs = _obs(COUNT, [(2021, 20.0, "reported"), (2023, 45.0, "reported")], "件")
+    bridged = _significance_by_year(obs)[2023]
+    assert bridged["test"] == "poisson_exact" and bridged["prev_year"] == 2021
+    in_report = _significance_by_year(obs, _reports(2021, 2022, 2023))[2023]
+    assert (in_report["verdict"], in_report["prev_year"]) == ("not_disclosed", 2022)
+    assert in_report["test"] is None and in_report["p_value"] is None
+    other = pl.concat([obs.filter(pl.col("year") == 2023),
+                       obs.filter(pl.col("year") == 2021).with_columns(
+                           pl.lit("420500").alias("region_code"))])
+    gap = _significance_by_year(other.filter(pl.col("region_code") == "420300"),
+                                pl.concat([_reports(2023), _reports(2022, region="420500")]))
+    assert (gap[2023]["verdict"], gap[2023]["reason"]) == ("no_report", "previous_no_report")
+    assert gap[2023]["p_value"] is None
+
+
+def test_analyze_tests_only_the_disclosed_pairs() -> None:
+    obs = _obs(COUNT, [(2021, 20.0, "reported"), (2023, 45.0, "reported")], "件")
+    tested = trends.analyze(obs, sources=_reports(2021, 2022, 2023)).significance
+    assert tested is not None
+    row = _by_year(tested)[2023]
+    assert (row["verdict"], row["test"], row["p_value"]) == ("not_disclosed", None, None)
+
+
+def test_summarize_counts_the_undisclosed_years_like_trend() -> None:
+    obs = _obs(RATE, [(2019, 5.0, "reported"), (2020, 6.0, "reported"),
+                      (2021, None, "no_number"), (2023, 8.0, "reported"),
+                      (2024, 7.5, "reported")])
+    sources = _reports(2019, 2020, 2021, 2022, 2023, 2024)
+    summary = trends.summarize(obs, sources=sources)
+    columns = summary.columns
+    assert columns[columns.index("n_points") + 1] == "n_not_disclosed"
+    assert summary["n_not_disclosed"].to_list() == [2] * 5  # 2021 no number, 2022 absent
+    assert trends.summarize(obs)["n_not_disclosed"].to_list() == [1] * 5  # without sources
+    series = trends.trend(obs, sources=sources)
+    joined = summary.join(series, on=["region_code", "indicator_code", "scope"], suffix="_s")
+    assert (joined["n_not_disclosed"] == joined["n_not_disclosed_s"]).all()
+    dense = _obs(RATE, [(2022, 5.0, "reported"), (2023, 6.0, "reported")])
+    assert trends.summarize(dense)["n_not_disclosed"].to_list() == [0, 0]  # fast path
+
+
+def test_analyze_summary_counts_the_undisclosed_years() -> None:
+    obs = _obs(RATE, [(2021, 5.0, "reported"), (2023, 8.0, "reported")])
+    summary = trends.analyze(obs, sources=_reports(2021, 2022, 2023)).summary
+    assert summary["n_not_disclosed"].to_list() == [1, 1]
+    assert summary.columns == list(trends.SUMMARY_COLUMNS)
+
+
+def test_count_change_significance_passes_the_sources_on() -> None:
+    obs = _obs(COUNT, [(2021, 20.0, "reported"), (2023, 45.0, "reported")], "件")
+    bridged = _by_year(trends.count_change_significance(obs))[2023]
+    assert bridged["test"] == "poisson_exact"
+    row = _by_year(trends.count_change_significance(obs, sources=_reports(2021, 2022, 2023)))[2023]
+    assert (row["verdict"], row["p_value"], row["test_method"]) == ("not_disclosed", None, None)

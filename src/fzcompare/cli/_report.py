@@ -123,7 +123,7 @@ def report_command(
     check_version(dataset, version)
     read_version = version if version is not None else current_version(dataset)
     observations = load(dataset, version=read_version)
-    sources = load_sources(dataset)
+    sources = load_sources(dataset, version=read_version)
     regions = dataset_regions(dataset)
     focus = region_codes(region)
     check_names(observations, regions=focus, regions_table=regions)

@@ -105,7 +105,8 @@ def _summary(observations: pl.DataFrame, s: _Settings) -> pl.DataFrame:
 
 def _significance(observations: pl.DataFrame, s: _Settings) -> pl.DataFrame:
     return trends.change_significance(observations, indicators=s.codes,
-                                      tolerance=s.tolerance, confidence=s.confidence)
+                                      tolerance=s.tolerance, confidence=s.confidence,
+                                      sources=s.sources)
 
 
 def _dispersion(observations: pl.DataFrame, s: _Settings) -> pl.DataFrame:
@@ -228,7 +229,7 @@ def trends_command(
     tolerance = trends.Tolerance(
         absolute=tolerance_abs,
         **({"relative": tolerance_rel} if tolerance_rel is not None else {}))
-    sources = load_sources(dataset)
+    sources = load_sources(dataset, version=version)
     settings = _Settings(indicator or None, tolerance, confidence, targets, sources)
     frame = _VIEWS[view.value](observations, settings)
     notes = synthetic_note(observations, sources)

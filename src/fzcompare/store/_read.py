@@ -6,8 +6,10 @@ hive-partitioned Parquet folders (the format before Delta) are still read, read-
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -35,6 +37,10 @@ from fzcompare.store._layout import (
     table_uri,
 )
 from fzcompare.store._tables import ACTIVE
+from fzcompare.store._tables import history as table_history
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable  # heavy: only for the annotation
 
 
 def _legacy_root(dataset: str | os.PathLike[str]) -> str:
@@ -93,10 +99,7 @@ def scan(
         raise no_observations(dataset)
     if kind == "legacy":
         if version is not None:
-            msg = f"{dataset}: a plain Parquet folder has no versions"
-            raise SchemaError(msg,
-                              path=str(dataset), reason="not_versioned",
-                              hint=f"convert it first: fzcompare dataset convert {dataset}")
+            raise _not_versioned(dataset)
         _check_legacy_files(dataset)
         return with_added_columns(_scan_legacy(dataset, storage_options),
                                   OBSERVATION_SCHEMA).select(list(OBSERVATION_SCHEMA))
@@ -119,16 +122,61 @@ def _read_remote_csv(url: str, schema: dict[str, pl.DataType],
         raise
 
 
+def _not_versioned(dataset: str | os.PathLike[str]) -> SchemaError:
+    msg = f"{dataset}: a plain Parquet folder has no versions"
+    return SchemaError(msg, path=str(dataset), reason="not_versioned",
+                       hint=f"convert it first: fzcompare dataset convert {dataset}")
+
+
+def _side_table_at(dataset: str | os.PathLike[str], name: str, version: int | None,
+                   storage_options: StorageOptions | None) -> DeltaTable | None:
+    """Side table ``name`` as it was when observations version ``version`` was committed.
+
+    Side tables are their own Delta tables, committed before the observations that cite
+    them, so their state at dataset version N is their last commit at or before N's time.
+    None when the table did not exist yet (or at all).
+    """
+    table = open_table(table_uri(dataset, name), storage_options)
+    if table is None or version is None:
+        return table
+    stamps = [entry.get("timestamp") for entry in
+              table_history(table_uri(dataset, OBSERVATIONS), storage_options)
+              if entry.get("version") == version]
+    if not stamps or stamps[0] is None:
+        msg = f"{dataset}: no dataset version {version}"
+        raise SchemaError(msg, path=str(dataset), reason="unknown_version",
+                          hint=f"list the versions: fzcompare dataset history {dataset}")
+    committed = dt.datetime.fromtimestamp(int(str(stamps[0])) / 1000, dt.UTC)
+    first = min(int(str(e.get("timestamp"))) for e in
+                table_history(table_uri(dataset, name), storage_options))
+    if first > int(str(stamps[0])):
+        return None  # the side table was created after that version
+    table.load_as_version(committed)
+    return table
+
+
 def read_side_table(dataset: str | os.PathLike[str], name: str,
                     schema: dict[str, pl.DataType],
-                    storage_options: StorageOptions | None) -> pl.DataFrame:
-    """The dataset's ``sources`` or ``regions`` table (Delta, or the legacy CSV); may be empty."""
-    if layout(dataset, storage_options) == "delta":
-        table = open_table(table_uri(dataset, name), storage_options)
+                    storage_options: StorageOptions | None, *,
+                    version: int | None = None) -> pl.DataFrame:
+    """The dataset's ``sources`` or ``regions`` table (Delta, or the legacy CSV); may be empty.
+
+    With ``version``, the table as it was at that dataset (observations) version.
+
+    Raises:
+        SchemaError: ``not_versioned`` for ``version`` on a plain Parquet folder;
+            ``unknown_version`` for a version the dataset does not have;
+            ``no_observations`` for ``version`` where there is no dataset.
+    """
+    kind = layout(dataset, storage_options)
+    if kind == "delta":
+        table = _side_table_at(dataset, name, version, storage_options)
         if table is None:
             return pl.DataFrame(schema=schema)
         return with_added_columns(pl.scan_delta(table), schema).select(
             [pl.col(c).cast(t) for c, t in schema.items()]).collect()
+    if version is not None:
+        raise _not_versioned(dataset) if kind == "legacy" else no_observations(dataset)
     csv = join(dataset, f"{name}.csv")
     if is_remote(dataset):
         return _read_remote_csv(csv, schema, storage_options)
@@ -219,11 +267,18 @@ def _check_registered(extra: pl.DataFrame, regions: pl.DataFrame, path: str) -> 
 def load_sources(
     dataset: str | os.PathLike[str] = DEFAULT_DATASET,
     *,
+    version: int | None = None,
     storage_options: StorageOptions | None = None,
 ) -> pl.DataFrame:
     """Read a dataset's sources table; empty if the dataset has none.
 
-    Object-store URLs are read with ``storage_options``, like :func:`scan`.
+    Object-store URLs are read with ``storage_options``, like :func:`scan`. With
+    ``version`` (a dataset version, as in ``load(..., version=N)``), the sources as they
+    were when that version was committed: a report added later is not in them.
+
+    Raises:
+        SchemaError: ``not_versioned`` for ``version`` on a plain Parquet folder;
+            ``unknown_version`` for a version the dataset does not have.
 
     Examples:
         >>> import tempfile
@@ -238,7 +293,8 @@ def load_sources(
         >>> load_sources(tempfile.mkdtemp()).height
         0
     """
-    return read_side_table(dataset, SOURCES, SOURCE_SCHEMA, storage_options).sort("source_id")
+    return read_side_table(dataset, SOURCES, SOURCE_SCHEMA, storage_options,
+                           version=version).sort("source_id")
 
 
 def load(

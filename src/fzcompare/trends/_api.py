@@ -40,10 +40,10 @@ from fzcompare.schema import OBSERVATION_SCHEMA, REPORT_KINDS, conform_sources, 
 from fzcompare.trends._frames import (
     changes_frame,
     disclosed_pairs,
-    not_disclosed_counts,
     series_frame,
     series_states,
     summary_frame,
+    with_not_disclosed,
 )
 from fzcompare.trends._intervals import rate_intervals, with_rate_intervals
 from fzcompare.trends._kernels import series_statistics
@@ -300,22 +300,7 @@ def trend(
     panel = _panel(observations, indicators, regions, years, catalog)
     frame = series_frame(panel, series_statistics(panel, confidence=level))
     marks = _disclosure(observations, sources, indicators, regions, years)
-    return _with_not_disclosed(frame, marks)
-
-
-def _with_not_disclosed(frame: pl.DataFrame,
-                        marks: tuple[pl.DataFrame, pl.DataFrame | None] | None) -> pl.DataFrame:
-    """``frame`` with ``n_not_disclosed`` after ``n_excluded`` (0 when nothing is known)."""
-    keys = ["region_code", "indicator_code", "scope"]
-    if marks is None:
-        counted = frame.with_columns(pl.lit(0, pl.Int32).alias("n_not_disclosed"))
-    else:
-        counted = frame.join(not_disclosed_counts(*marks), on=keys, how="left",
-                             maintain_order="left").with_columns(
-            pl.col("n_not_disclosed").fill_null(0))
-    order = list(frame.columns)
-    order.insert(order.index("n_excluded") + 1, "n_not_disclosed")
-    return counted.select(order)
+    return with_not_disclosed(frame, marks, after="n_excluded")
 
 
 @renamed_arguments(obs="observations")
@@ -334,10 +319,11 @@ def summarize(
 
     The columns are ``SUMMARY_COLUMNS``: ``region_code, indicator_code, scope, year,
     prev_year, value, prev_value, change_abs, change_pct, verdict, slope, slope_ci_low,
-    slope_ci_high, slope_p, cagr, mk_tau, mk_p, sen_slope, n_points`` then ``unit,
-    qualifier, gap_years, change_pct_annual, change_pp, uncertain, reason, direction,
-    slope_se, slope_reason, cagr_reason, mk_reason, source_id``. Arguments as in
-    ``year_over_year`` and ``trend`` (pairs with an undisclosed side: ``not_disclosed``).
+    slope_ci_high, slope_p, cagr, mk_tau, mk_p, sen_slope, n_points`` then
+    ``n_not_disclosed, unit, qualifier, gap_years, change_pct_annual, change_pp, uncertain,
+    reason, direction, slope_se, slope_reason, cagr_reason, mk_reason, source_id``.
+    Arguments as in ``year_over_year`` and ``trend`` (pairs with an undisclosed side:
+    ``not_disclosed``; ``n_not_disclosed`` is the series' count, as in ``trend``).
 
     Examples:
         >>> import polars as pl
@@ -351,9 +337,9 @@ def summarize(
     level = _check_confidence(confidence)
     panel = _panel(observations, indicators, regions, years, catalog)
     change_arrays = change_arrays_of(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
-    frame = summary_frame(panel, change_arrays, series_statistics(panel, confidence=level))
     marks = _disclosure(observations, sources, indicators, regions, years)
-    return frame if marks is None else disclosed_pairs(frame, *marks)
+    return summary_frame(panel, change_arrays, series_statistics(panel, confidence=level),
+                         marks=marks)
 
 
 @renamed_arguments(obs="observations")
@@ -366,10 +352,15 @@ def change_significance(
     tolerance: Tolerance | None = None,
     confidence: float = 0.95,
     catalog: Catalog | None = None,
+    sources: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Whether each year's change is statistically distinguishable from no change.
 
-    Only where the data allow it honestly:
+    Only the pairs ``year_over_year`` compares are tested: a pair with a side not disclosed
+    (stored ``no_number``/``withheld`` rows, or with ``sources`` a report year without the
+    figure, or no report the year before) keeps its verdict ``not_disclosed``/``no_report``
+    and its reason, with ``test`` and ``p_value`` null. Otherwise, only where the data allow
+    it honestly:
 
     - a rate that is the ``target`` of a catalog ``ratio`` relation, with its numerator and
       denominator counts present (unqualified, whole, ``0 <= numerator <= denominator``) in
@@ -387,6 +378,7 @@ def change_significance(
         tolerance: As in ``year_over_year``.
         confidence: ``significant`` is ``p_value < 1 - confidence``.
         catalog: Catalog with the kinds and ``ratio`` relations (default the bundled one).
+        sources: The sources table, for the pairs not disclosed (as in ``year_over_year``).
 
     Returns:
         One row per observation: ``region_code, indicator_code, scope, year, prev_year,
@@ -411,7 +403,8 @@ def change_significance(
                                    catalog_codes=cat.codes)[0]
     changes = changes_frame(panel, change_arrays_of(panel, tolerance_abs=tol.absolute,
                                                  tolerance_rel=tol.relative))
-    result = significance_frame(changes, panel, cat, confidence=level)
+    result = _tested(observations, sources, changes, panel, cat, confidence=level,
+                     regions=regions, years=years)
     if indicators is not None:
         result = result.filter(pl.col("indicator_code").is_in(list(indicators)))
     return result
@@ -559,7 +552,8 @@ def analyze(
         catalog: Catalog (default the bundled one).
         sources: The sources table: pairs with an undisclosed side become ``not_disclosed``
             in ``summary`` and ``changes``, and ``series`` counts ``n_not_disclosed`` (as in
-            ``year_over_year`` and ``trend``; ``significance`` tests the kernels' pairs).
+            ``year_over_year`` and ``trend``); ``significance`` tests only the disclosed
+            pairs (as ``change_significance``).
 
     Examples:
         >>> import polars as pl
@@ -579,7 +573,8 @@ def analyze(
     change_arrays = change_arrays_of(panel, tolerance_abs=tol.absolute, tolerance_rel=tol.relative)
     stats = series_statistics(panel, confidence=level)
     changes = changes_frame(panel, change_arrays)
-    tested = significance_frame(changes, panel, cat, confidence=level) if significance else None
+    tested = _tested(observations, sources, changes, panel, cat,
+                     confidence=level, regions=regions, years=years) if significance else None
     if indicators is not None:
         panel = _panel(observations, indicators, regions, years, cat)
         change_arrays = change_arrays_of(panel, tolerance_abs=tol.absolute,
@@ -589,14 +584,14 @@ def analyze(
         if tested is not None:
             tested = tested.filter(pl.col("indicator_code").is_in(list(indicators)))
     spread = dispersion_coded(panel)
-    summary = summary_frame(panel, change_arrays, stats)
     marks = _disclosure(observations, sources, indicators, regions, years)
+    summary = summary_frame(panel, change_arrays, stats, marks=marks)
     if marks is not None:
-        summary, changes = disclosed_pairs(summary, *marks), disclosed_pairs(changes, *marks)
+        changes = disclosed_pairs(changes, *marks)
     return TrendsResult(
         summary=summary,
         changes=changes,
-        series=_with_not_disclosed(series_frame(panel, stats), marks),
+        series=with_not_disclosed(series_frame(panel, stats), marks, after="n_excluded"),
         significance=tested,
         dispersion=dispersion_frame(panel, spread),
         convergence=convergence_frame(panel, spread, confidence=level),
@@ -605,6 +600,16 @@ def analyze(
         tolerance=tol,
         provenance=provenance_of(observations)[0],
     )
+
+
+def _tested(observations: pl.DataFrame | pl.LazyFrame, sources: pl.DataFrame | None,
+            changes: pl.DataFrame, panel: Panel, catalog: Catalog, *, confidence: float,
+            regions: Iterable[str] | None, years: Iterable[int] | None) -> pl.DataFrame:
+    """``significance_frame`` of every indicator's changes, on disclosed pairs only."""
+    marks = _disclosure(observations, sources, None, regions, years)
+    if marks is not None:
+        changes = disclosed_pairs(changes, *marks)
+    return significance_frame(changes, panel, catalog, confidence=confidence)
 
 
 @renamed_arguments(obs="observations")

@@ -6,7 +6,7 @@ NaN (not computed) becomes null; code arrays become ``pl.Enum`` columns.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, TypeAlias
 
 import numpy as np
 import polars as pl
@@ -142,8 +142,13 @@ def series_frame(panel: Panel, stats: SeriesStats) -> pl.DataFrame:
     ])
 
 
-def summary_frame(panel: Panel, changes: Changes, stats: SeriesStats) -> pl.DataFrame:
-    """The change table with each row's series statistics alongside (``SUMMARY_COLUMNS``)."""
+def summary_frame(panel: Panel, changes: Changes, stats: SeriesStats, *,
+                  marks: Marks | None = None) -> pl.DataFrame:
+    """The change table with each row's series statistics alongside (``SUMMARY_COLUMNS``).
+
+    With ``marks`` (``series_states`` and report years), pairs with an undisclosed side are
+    marked (``disclosed_pairs``) and ``n_not_disclosed`` is counted; without, it is 0.
+    """
     base = changes_frame(panel, changes)
     sid = panel.series
     extra = pl.DataFrame([
@@ -161,10 +166,15 @@ def summary_frame(panel: Panel, changes: Changes, stats: SeriesStats) -> pl.Data
         labels("cagr_reason", SERIES_REASONS, stats.cagr_reason[sid], zero_is_null=True),
         labels("mk_reason", SERIES_REASONS, stats.mk_reason[sid], zero_is_null=True),
     ])
-    return pl.concat([base, extra], how="horizontal").select(SUMMARY_COLUMNS)
+    frame = pl.concat([base, extra], how="horizontal")
+    if marks is not None:
+        frame = disclosed_pairs(frame, *marks)
+    return with_not_disclosed(frame, marks, after="n_points").select(SUMMARY_COLUMNS)
 
 
 _SERIES: Final[list[str]] = ["region_code", "indicator_code", "scope"]
+Marks: TypeAlias = tuple[pl.DataFrame, pl.DataFrame | None]
+"""``series_states`` of every row and the region-years with a report (None: not known)."""
 _NOT_REPORTED: Final[list[str]] = ["no_number", "withheld"]
 
 
@@ -267,3 +277,16 @@ def not_disclosed_counts(states: pl.DataFrame, reports: pl.DataFrame | None) -> 
     return spans.join(missing, on=_SERIES, how="left").select(
         *_SERIES, (pl.col("_own") + pl.col("_absent").fill_null(0)).cast(pl.Int32)
         .alias("n_not_disclosed"))
+
+
+def with_not_disclosed(frame: pl.DataFrame, marks: Marks | None, *, after: str) -> pl.DataFrame:
+    """``frame`` with ``n_not_disclosed`` (per series) after column ``after``; 0 when unknown."""
+    if marks is None:
+        counted = frame.with_columns(pl.lit(0, pl.Int32).alias("n_not_disclosed"))
+    else:
+        counted = frame.join(not_disclosed_counts(*marks), on=_SERIES, how="left",
+                             maintain_order="left").with_columns(
+            pl.col("n_not_disclosed").fill_null(0))
+    order = list(frame.columns)
+    order.insert(order.index(after) + 1, "n_not_disclosed")
+    return counted.select(order)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +38,10 @@ def _enum(values: list[str | None], vocabulary: tuple[str, ...], name: str) -> p
 
 
 # --- significance of one year's change ---------------------------------------------------
+
+_UNTESTED: Final[tuple[str, ...]] = ("not comparable", "not_disclosed", "no_report")
+"""Verdicts of changes that are not tested: nothing (honest) to compare."""
+
 
 def _test_reason(name: str) -> int:
     return TEST_REASONS.index(name) + 1
@@ -139,10 +143,12 @@ def significance_frame(changes: pl.DataFrame, panel: Panel, catalog: Catalog,
     """Test each compared change: two-proportion for catalog ratios, exact Poisson for counts.
 
     ``changes`` is the ``fzcompare.trends._frames.changes_frame`` of ``panel`` (same
-    rows, same order).
+    rows, same order), possibly passed through ``disclosed_pairs``: a pair with a side not
+    disclosed (verdict ``not_disclosed`` or ``no_report``) is not tested and keeps its
+    change reason.
     """
     tests = _Tests.empty(changes)
-    compared = (changes.get_column("verdict") != "not comparable").to_numpy()
+    compared = ~changes.get_column("verdict").is_in(list(_UNTESTED)).to_numpy()
     handled = _two_proportion_tests(tests, changes, catalog, compared)
     is_count = np.array([k == "count" for k in panel.kind], dtype=np.bool_)[panel.indicator]
     counts = np.flatnonzero(compared & ~handled & is_count)

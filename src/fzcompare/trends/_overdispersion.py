@@ -69,8 +69,12 @@ def count_change_significance(
     tolerance: Tolerance | None = None,
     confidence: float = 0.95,
     catalog: Catalog | None = None,
+    sources: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """``change_significance`` with the count tests checked for overdispersion.
+
+    Pairs with an undisclosed side (``sources``, as in ``change_significance``) are not
+    tested and are in no peer group.
 
     For each count indicator, scope and pair of years, the regions tested with the exact
     Poisson test form a peer group; its dispersion (``poisson_dispersion``) is tested
@@ -96,7 +100,8 @@ def count_change_significance(
         (['quasi_poisson', 'quasi_poisson', 'quasi_poisson'], 11.61)
     """
     tested = change_significance(observations, indicators=indicators, regions=regions, years=years,
-                                 tolerance=tolerance, confidence=confidence, catalog=catalog)
+                                 tolerance=tolerance, confidence=confidence, catalog=catalog,
+                                 sources=sources)
     keyed = tested.with_row_index("_row")
     counts = keyed.filter(pl.col("test") == "poisson_exact")
     n = tested.height

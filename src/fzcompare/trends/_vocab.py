@@ -42,7 +42,7 @@ MIN_POINTS_MANN_KENDALL: Final[int] = 4
 SUMMARY_COLUMNS: Final[tuple[str, ...]] = (
     "region_code", "indicator_code", "scope", "year", "prev_year", "value", "prev_value",
     "change_abs", "change_pct", "verdict", "slope", "slope_ci_low", "slope_ci_high", "slope_p",
-    "cagr", "mk_tau", "mk_p", "sen_slope", "n_points",
+    "cagr", "mk_tau", "mk_p", "sen_slope", "n_points", "n_not_disclosed",
     "unit", "qualifier", "gap_years", "change_pct_annual", "change_pp", "uncertain", "reason",
     "direction",
     "slope_se", "slope_reason", "cagr_reason", "mk_reason", "source_id",
