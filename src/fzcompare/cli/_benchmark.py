@@ -204,6 +204,6 @@ def benchmark_command(
     chosen = _analysis(observations, rubric, result, table=table, year=year,
                        regions=regions, focus=focus,
                        extras=_Extras(robustness, seed, audit))
-    synthetic = synthetic_note(observations, load_sources(dataset))
+    synthetic = synthetic_note(observations, load_sources(dataset, version=version))
     notes = [*chosen.notes, *_notes(result, rubric, synthetic=synthetic)]
     _write(_Table(chosen.name, chosen.frame, notes), sink, result=result)

@@ -99,7 +99,7 @@ def coverage_command(
         raise typer.BadParameter(msg, param_hint="--table")
     rubric = None if criteria is None else load_criteria(criteria)
     check_version(dataset, version)
-    observations, sources = load(dataset, version=version), load_sources(dataset)
+    observations, sources = load(dataset, version=version), load_sources(dataset, version=version)
     check_names(observations, years=None if year is None else [year])
     result = coverage(observations, sources, rubric=rubric,
                       years=None if year is None else [year], common_share=common_share,

@@ -57,7 +57,7 @@ def dataset_info(
     sink = choose_sink(output_format, output)
     check_version(dataset, version)
     observations = load(dataset, version=version)
-    sources = load_sources(dataset)
+    sources = load_sources(dataset, version=version)
     counts = (observations.join(sources.select("source_id", "kind"), on="source_id",
                                 how="left")
               .group_by("year", pl.col("kind").alias("source_kind")).len("rows")

@@ -175,7 +175,8 @@ def _read(r: _Request) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame 
     try:
         if r.dataset.is_dir():
             check_version(r.dataset, r.version)
-            return (load_observations(r.dataset, version=r.version), load_sources(r.dataset),
+            return (load_observations(r.dataset, version=r.version),
+                    load_sources(r.dataset, version=r.version),
                     dataset_regions(r.dataset))
         sources = pl.read_csv(r.sources, infer_schema_length=0) if r.sources else None
         return _read_table(r.dataset), sources, None
