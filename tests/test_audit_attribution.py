@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
+from matplotlib.patches import Rectangle
 from scipy import stats
 
 from fzcompare.benchmark import audit, benchmark, change_attribution, compare_editions
@@ -169,3 +170,30 @@ def test_attribution_on_the_demo_panel_and_its_waterfall() -> None:
     with pytest.raises(ChartError, match="regions"):
         change_waterfall(attribution.parts)
     assert "<table>" in attribution._repr_html_()
+
+
+def test_attribution_carries_names_and_the_synthetic_mark_to_the_waterfall() -> None:
+    panel = demo_panel()
+    obs = panel.observations.filter(pl.col("year") >= 2023)
+    result = benchmark(obs, load_criteria("hubei-demo-2024"), regions_table=panel.regions)
+    attribution = change_attribution(result)
+    assert attribution.provenance.synthetic
+    assert attribution.parts["synthetic"].all() and attribution.totals["synthetic"].all()
+    crit = attribution.parts.filter(pl.col("kind") == "criterion")
+    assert crit["area_name"].null_count() == 0 and crit["criterion_name"].null_count() == 0
+    fig = change_waterfall(attribution.parts, region_code="420300", lang="zh")
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert not any(label.startswith("A") and label[1:2].isdigit() for label in labels)
+    assert "重大行政决策" in labels
+    assert labels[0] != "2023" and labels[-1].endswith("变化")
+    heights = [bar.get_height() for bar in fig.axes[0].patches if isinstance(bar, Rectangle)]
+    assert len(heights) == len(labels) and all(abs(h) > 1e-12 for h in heights)
+    badge = [t.get_text() for sub in fig.subfigs for t in sub.texts]
+    assert any("SYNTHETIC" in text for text in badge)
+
+
+def test_attribution_of_real_inputs_is_not_marked() -> None:
+    obs = pl.concat([OBS_2023, OBS_2024])
+    attribution = change_attribution(benchmark(obs, parse_criteria(rubric_raw())))
+    assert not attribution.provenance.synthetic
+    assert not attribution.parts["synthetic"].any()

@@ -86,3 +86,36 @@ def test_benchmark_script_runs_at_tiny_size() -> None:
     assert "benchmark()" in proc.stdout
     assert "ranks equal True" in proc.stdout
     assert "rank_robustness(50 draws)" in proc.stdout
+
+
+def test_robustness_draws_the_declared_composite_choices(
+        dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["benchmark", str(dataset), "-c", "hubei-demo-2024", "--year", "2024",
+                 "--robustness", "40", "--normalisations", "rubric, minmax",
+                 "--aggregations", "arithmetic,geometric", "-f", "csv"]) == 0
+    captured = capsys.readouterr()
+    frame = pl.read_csv(captured.out.encode())
+    assert {"rank_p05", "rank_p95"} <= set(frame.columns)
+    assert ("each draw picked one of rubric+arithmetic, rubric+geometric, "
+            "minmax+arithmetic, minmax+geometric") in captured.err
+    assert "normalisation: first-order share" in captured.err
+
+
+@pytest.mark.parametrize(("option", "value", "suggestion"), [
+    ("--normalisations", "rubric,minmx", "did you mean minmax?"),
+    ("--aggregations", "geometrc", "did you mean geometric?"),
+])
+def test_unknown_composite_choices_are_usage_errors_with_suggestions(
+        dataset: Path, capsys: pytest.CaptureFixture[str], option: str, value: str,
+        suggestion: str) -> None:
+    assert main(["benchmark", str(dataset), "-c", "hubei-demo-2024", "--robustness", "5",
+                 option, value, "-f", "csv"]) == 2
+    captured = capsys.readouterr()
+    assert suggestion in captured.err and not captured.out
+
+
+def test_composite_choices_need_robustness(dataset: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["benchmark", str(dataset), "-c", "hubei-demo-2024",
+                 "--aggregations", "geometric", "-f", "csv"]) == 2
+    assert "add --robustness N" in capsys.readouterr().err

@@ -71,3 +71,28 @@ def test_old_out_option_still_works_as_a_hidden_alias(tmp_path: Path) -> None:
         p.name for p in (tmp_path / "b").iterdir())
     assert (tmp_path / "a" / "summary.json").is_file()
     assert not (tmp_path / "a" / "index.html").exists()  # --format (old --files) was kept
+
+
+def test_targets_file_gives_the_progress_table(tmp_path: Path) -> None:
+    targets = tmp_path / "targets.csv"
+    targets.write_text("indicator_code,value,year,source\n"
+                       "gov_service_online_rate,99.5,2026,test target\n", encoding="utf-8")
+    out = tmp_path / "r"
+    assert main(_args("datasets/demo", out, "--robustness", "0", "--files", "md",
+                      "--targets", str(targets))) == 0
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert "No targets were declared" not in text
+    assert "99.5 by 2026" in text
+
+
+def test_bad_targets_file_is_refused_naming_the_row(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    targets = tmp_path / "targets.csv"
+    targets.write_text("indicator_code,value,year\ngov_service_onlin_rate,99,2026\n",
+                       encoding="utf-8")
+    assert main(_args("datasets/demo", tmp_path / "r", "--targets", str(targets))) == 1
+    err = capsys.readouterr().err
+    assert "targets.csv: row 2" in err
+    assert not (tmp_path / "r").exists()
+    assert main(_args("datasets/demo", tmp_path / "r", "--targets",
+                      str(tmp_path / "none.csv"))) == 2

@@ -188,3 +188,17 @@ def test_docs_pointed_at_a_file_is_a_usage_error(tmp_path: Path,
     assert f"{file}: --docs needs a folder" in err
     assert "Traceback" not in out + err and "NotADirectoryError" not in err
     assert file.read_text(encoding="utf-8") == "mine"
+
+
+def test_old_text_format_is_a_hidden_deprecated_alias_of_table(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, table_out, table_err = run(["datasets/demo", "--format", "table"], capsys)
+    assert code == 0 and "deprecated" not in table_err
+    code, text_out, text_err = run(["datasets/demo", "--format", "text"], capsys)
+    assert code == 0
+    assert text_out == table_out
+    assert "-f text is deprecated" in text_err and "use -f table" in text_err
+    code, _, err = run(["datasets/demo", "--format", "txt"], capsys)
+    assert code == 2 and "choose table, csv, json, parquet or xlsx" in err
+    assert main(["validate", "-h"]) == 0
+    assert "text" not in capsys.readouterr().out.split("--format", 1)[1].split("--output")[0]

@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from fzcompare._deprecation import renamed_arguments
+from fzcompare._provenance import Provenance
 from fzcompare.benchmark._explain import editions
 from fzcompare.benchmark._result import BenchmarkResult
 from fzcompare.benchmark._score import score
@@ -202,10 +203,46 @@ def change_attribution(result_from: BenchmarkResult, result_to: BenchmarkResult 
     totals = totals.with_columns(years).select(
         "region_code", "year_from", "year_to", pl.exclude("region_code", "year_from",
                                                           "year_to"))
+    marks = _synthetic_marks(result_from, year_from, later, year_to)
+    parts = _named(parts, later).join(marks, on=_KEY, how="left", maintain_order="left")
+    totals = totals.join(marks, on=_KEY, how="left", maintain_order="left")
     a, b = result_from.rubric, later.rubric
     return AttributionResult(parts=parts, totals=totals,
                              unit="points" if same else "share points",
-                             editions=(f"{a.id} v{a.version}", f"{b.id} v{b.version}"))
+                             editions=(f"{a.id} v{a.version}", f"{b.id} v{b.version}"),
+                             provenance=_joint_provenance(result_from.provenance,
+                                                          later.provenance))
+
+
+def _named(parts: pl.DataFrame, rubric_of: BenchmarkResult) -> pl.DataFrame:
+    """``parts`` with ``area_name``, ``criterion_name`` and ``indicator_code`` of the rubric."""
+    criteria = rubric_of.rubric.criteria
+    areas = criteria.select("area_id", "area_name").unique("area_id", maintain_order=True)
+    names = criteria.select("criterion_id", "criterion_name", "indicator_code")
+    named = (parts.join(areas, on="area_id", how="left", maintain_order="left")
+             .join(names, on="criterion_id", how="left", maintain_order="left"))
+    first = ["region_code", "year_from", "year_to", "kind", "area_id", "area_name", "criterion_id",
+             "criterion_name", "indicator_code"]
+    return named.select(*first, pl.exclude(first))
+
+
+def _synthetic_marks(a: BenchmarkResult, year_a: int, b: BenchmarkResult,
+                     year_b: int) -> pl.DataFrame:
+    """``region_code, synthetic``: true when either year's scores came from synthetic data."""
+    def marks(result: BenchmarkResult, year: int) -> pl.DataFrame:
+        totals = result.totals.filter(pl.col("year") == year)
+        flag = (pl.col("synthetic").fill_null(value=False) if "synthetic" in totals.columns
+                else pl.lit(result.provenance.synthetic))
+        return totals.select(pl.col("region_code").cast(pl.String), flag.alias("synthetic"))
+
+    both = pl.concat([marks(a, year_a), marks(b, year_b)])
+    return both.group_by("region_code").agg(pl.col("synthetic").any())
+
+
+def _joint_provenance(a: Provenance, b: Provenance) -> Provenance:
+    """The source kinds of both results; the dataset version when they agree."""
+    version = a.dataset_version if a.dataset_version == b.dataset_version else None
+    return Provenance(a.source_kinds | b.source_kinds, version)
 
 
 def _rescored(result_from: BenchmarkResult, later: BenchmarkResult, year: int,

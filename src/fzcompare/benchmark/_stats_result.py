@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from fzcompare._display import html_table
+from fzcompare._provenance import Provenance
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -183,27 +184,32 @@ class AttributionResult:
     Attributes:
         parts: One row per region and part: ``region_code, year_from, year_to, kind``
             (``criterion``, ``adjustment``: rescaling and bonus caps of an area, ``rubric``:
-            the rubric effect when the editions differ), ``area_id, criterion_id,
-            points_from, points_to, contribution``. The contributions of a region sum to
+            the rubric effect when the editions differ), ``area_id, area_name, criterion_id,
+            criterion_name, indicator_code, points_from, points_to, contribution,
+            synthetic``. The contributions of a region sum to
             its ``total_change``.
         totals: One row per region: ``region_code, year_from, year_to, total_from,
-            total_to, total_change, rubric_effect, performance_effect``.
+            total_to, total_change, rubric_effect, performance_effect, synthetic``.
         unit: ``points`` (same rubric) or ``share points`` (percentage points of the total,
             when the editions differ and their totals may differ).
         editions: The rubric ids and versions compared.
+        provenance: The source kinds of the observations of both results; the rows of
+            ``parts`` and ``totals`` carry a ``synthetic`` flag per region.
     """
 
     parts: pl.DataFrame
     totals: pl.DataFrame
     unit: str
     editions: tuple[str, str]
+    provenance: Provenance = field(default=Provenance(), compare=False)
 
     def __repr__(self) -> str:
         return (f"AttributionResult({self.editions[0]} -> {self.editions[1]}: "
                 f"{self.totals.height} regions, {self.unit})")
 
     def _repr_html_(self) -> str:
-        lines = [f"{self.editions[0]} -> {self.editions[1]}; contributions in {self.unit}"]
+        lines = [f"{self.editions[0]} -> {self.editions[1]}; contributions in {self.unit}",
+                 f"inputs: {self.provenance.label}"]
         return _block("AttributionResult", lines, self.totals)
 
     def to_polars(self) -> pl.DataFrame:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import polars as pl
 import typer
 
-from fzcompare.benchmark import benchmark
+from fzcompare._names import check_known
+from fzcompare.benchmark import AGGREGATIONS, NORMALISATIONS, benchmark
 from fzcompare.cli._benchmark_stats import (
     AUDIT_COLUMNS,
     UNCERTAINTY_COLUMNS,
@@ -115,6 +116,31 @@ class _Extras:
     robustness: int | None
     seed: int
     audit: bool
+    normalisations: tuple[str, ...] = ("rubric",)
+    aggregations: tuple[str, ...] = ("arithmetic",)
+
+
+def _choices(value: str | None, *, option: str, known: tuple[str, ...],
+             robustness: int | None) -> tuple[str, ...] | None:
+    """A comma list of construction choices for --robustness, unknown names refused.
+
+    Raises:
+        typer.BadParameter: The option without --robustness, or an empty list (exit 2).
+        UnknownNameError: A name not in ``known``, with the closest ones (exit 2).
+    """
+    if value is None:
+        return None
+    if robustness is None:
+        msg = f"{option} applies to the Monte Carlo only; add --robustness N"
+        raise typer.BadParameter(msg, param_hint=option)
+    names = tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
+    if not names:
+        msg = f"{option} needs a comma list of {', '.join(known)}"
+        raise typer.BadParameter(msg, param_hint=option)
+    check_known(option.removeprefix("--").rstrip("s"), names, known,
+                hint_source="fzcompare benchmark --help",
+                hint=f"{option} takes a comma list of {', '.join(known)}")
+    return names
 
 
 def _analysis(observations: pl.DataFrame, rubric: CriteriaSet, result: BenchmarkResult, *,
@@ -125,7 +151,8 @@ def _analysis(observations: pl.DataFrame, rubric: CriteriaSet, result: Benchmark
     if extras.robustness is not None:
         frame, notes = uncertainty_frame(observations, rubric, year=year, regions=regions,
                                          names=names, draws=extras.robustness,
-                                         seed=extras.seed)
+                                         seed=extras.seed,
+                                         choices=(extras.normalisations, extras.aggregations))
         if focus:
             frame = frame.filter(pl.col("region_code").is_in(focus))
         return _Table("uncertainty", frame, notes)
@@ -182,6 +209,14 @@ def benchmark_command(
     audit: Annotated[bool, typer.Option(
         "--audit", help="Rubric audit: saturation, correlations, effective weights, "
                         "Cronbach's alpha (replaces --table).")] = False,
+    normalisations: Annotated[str | None, typer.Option(
+        "--normalisations", metavar="LIST", help="With --robustness: normalisations each "
+        f"draw picks from, comma-separated ({', '.join(NORMALISATIONS)}; default: rubric)."
+    )] = None,
+    aggregations: Annotated[str | None, typer.Option(
+        "--aggregations", metavar="LIST", help="With --robustness: aggregations each draw "
+        f"picks from, comma-separated ({', '.join(AGGREGATIONS)}; default: arithmetic)."
+    )] = None,
 ) -> None:
     """Score a dataset against a rubric: points, verdicts and ranks per region and year.
 
@@ -189,6 +224,13 @@ def benchmark_command(
     parquet, and shown as percentages in tables and xlsx.
     """
     sink = choose_sink(output_format, output)
+    extras = _Extras(robustness, seed, audit)
+    chosen_norm = _choices(normalisations, option="--normalisations", known=NORMALISATIONS,
+                           robustness=robustness)
+    chosen_agg = _choices(aggregations, option="--aggregations", known=AGGREGATIONS,
+                          robustness=robustness)
+    extras = _Extras(robustness, seed, audit, chosen_norm or extras.normalisations,
+                     chosen_agg or extras.aggregations)
     rubric = load_criteria(criteria)
     check_version(dataset, version)
     observations = load(dataset, version=version)
@@ -202,8 +244,7 @@ def benchmark_command(
                + (f" in {year}" if year is not None else ""))
         raise empty_result(msg)
     chosen = _analysis(observations, rubric, result, table=table, year=year,
-                       regions=regions, focus=focus,
-                       extras=_Extras(robustness, seed, audit))
+                       regions=regions, focus=focus, extras=extras)
     synthetic = synthetic_note(observations, load_sources(dataset, version=version))
     notes = [*chosen.notes, *_notes(result, rubric, synthetic=synthetic)]
     _write(_Table(chosen.name, chosen.frame, notes), sink, result=result)

@@ -21,12 +21,18 @@ AUDIT_COLUMNS: tuple[str, ...] = (
 
 
 def uncertainty_frame(observations: pl.DataFrame, rubric: CriteriaSet, *, year: int | None,
-                      regions: pl.DataFrame, names: pl.DataFrame, draws: int, seed: int
+                      regions: pl.DataFrame, names: pl.DataFrame, draws: int, seed: int,
+                      choices: tuple[tuple[str, ...], tuple[str, ...]] = (
+                          ("rubric",), ("arithmetic",))
                       ) -> tuple[pl.DataFrame, list[str]]:
-    """The rank-uncertainty table (the year before is simulated too, for rank changes)."""
+    """The rank-uncertainty table (the year before is simulated too, for rank changes).
+
+    ``choices`` are the (normalisations, aggregations) each draw picks from.
+    """
     years = None if year is None else [year - 1, year]
     result = benchmark(observations, rubric, years=years, regions_table=regions)
-    uncertainty = rank_uncertainty(result, draws=draws, seed=seed, observations=observations)
+    uncertainty = rank_uncertainty(result, draws=draws, seed=seed, observations=observations,
+                                   normalisations=choices[0], aggregations=choices[1])
     frame = uncertainty.ranks
     if year is not None:
         frame = frame.filter(pl.col("year") == year)
@@ -38,6 +44,13 @@ def uncertainty_frame(observations: pl.DataFrame, rubric: CriteriaSet, *, year: 
              f"NOTE: tied_group: {s.tie_rule}.",
              f"NOTE: bands {', '.join(f'{n} >= {low:.0%}' for n, low in s.bands)} "
              f"({s.bands_source})."]
+    if len(s.combinations) > 1:
+        notes.append(f"NOTE: each draw picked one of {', '.join(s.combinations)} "
+                     "(normalisation+aggregation).")
+    if uncertainty.sensitivity.height:
+        notes.extend(f"NOTE: {factor}: first-order share {share:.0%} of the rank variance."
+                     for factor, share in uncertainty.sensitivity.select(
+                         "factor", "first_order_share").iter_rows() if share is not None)
     return frame.select([c for c in UNCERTAINTY_COLUMNS if c in frame.columns]), notes
 
 

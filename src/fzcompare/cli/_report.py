@@ -16,6 +16,7 @@ from fzcompare.cli._common import DatasetArg, check_names, check_version, note, 
 from fzcompare.criteria import load_criteria
 from fzcompare.report import FORMATS, build_report, write_report, write_report_index
 from fzcompare.store import current_version, dataset_regions, load, load_sources
+from fzcompare.trends import load_targets
 from fzcompare.validate import validate as run_validation
 
 
@@ -110,6 +111,10 @@ def report_command(
         "--robustness", min=0, help="Monte Carlo draws: each rank's 90 % interval and each "
         "rank change's p_rank_improved in the ranking, and the 'How sure is this?' section "
         "(tied groups, bands, rubric audit); 0 leaves them out.")] = 500,
+    targets: Annotated[Path | None, typer.Option(
+        "--targets", exists=True, dir_okay=False, help="YAML or CSV of targets "
+        "(indicator_code, value, year, ...) for the progress table of the Small numbers "
+        "section (without it the report says none were declared).")] = None,
 ) -> None:
     """Score a dataset against a rubric and write index.html, summary.json and tables.
 
@@ -120,6 +125,7 @@ def report_command(
     wanted = [f.strip() for f in _files(files_alias or files).split(",") if f.strip()]
     as_of_date = _as_of(as_of) or dt.date.today()
     rubric = load_criteria(criteria)
+    declared = load_targets(targets) if targets is not None else None
     check_version(dataset, version)
     read_version = version if version is not None else current_version(dataset)
     observations = load(dataset, version=read_version)
@@ -139,7 +145,8 @@ def report_command(
                              as_of=as_of_date, year=year, focus_regions=focus,
                              validation=validation, allow_invalid=allow_invalid,
                              dataset_label=str(dataset), charts=charts, progress=progress,
-                             min_evidence=min_evidence, robustness=robustness)
+                             min_evidence=min_evidence, robustness=robustness,
+                             targets=declared)
     finally:
         if bar is not None:
             bar.stop()

@@ -18,7 +18,6 @@ import typer
 from fzcompare._export import XlsxNotes, xlsx_bytes
 from fzcompare.cli._common import (
     Format,
-    FormatOption,
     OutputOption,
     Sink,
     check_version,
@@ -40,6 +39,34 @@ from fzcompare.validate._quarantine import load_observations
 if TYPE_CHECKING:
     from fzcompare.validate import QuarantineReport, Suite, ValidationResult
 
+
+
+def _format_or_text(value: str | Format) -> Format:
+    """A ``--format`` value: the formats of every command, plus the hidden ``text``.
+
+    ``text`` was validate's old name of ``table``; it still works, with a deprecation note
+    on stderr.
+
+    Raises:
+        typer.BadParameter: Any other name (usage error, exit 2).
+    """
+    if isinstance(value, Format):
+        return value
+    name = value.strip()
+    if name == "text":
+        note("NOTE: validate -f text is deprecated and will be removed; use -f table "
+             "(the same summary).")
+        return Format.table
+    if name not in Format.__members__:
+        msg = f"{value!r} is not a format; choose table, csv, json, parquet or xlsx"
+        raise typer.BadParameter(msg, param_hint="--format")
+    return Format(name)
+
+
+FormatOrTextOption = Annotated[Format | None, typer.Option(
+    "--format", "-f", parser=_format_or_text, metavar="FORMAT",
+    help="table, csv, json, parquet or xlsx (default: from the -o suffix; else table on a "
+         "terminal, csv when piped).")]
 
 def _usage(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
@@ -231,7 +258,7 @@ def validate_command(
     = None,
     bundled: Annotated[bool, typer.Option(
         "--bundled/--no-bundled", help="Run the bundled suites.")] = True,
-    output_format: FormatOption = None,
+    output_format: FormatOrTextOption = None,
     output: OutputOption = None,
     docs: Annotated[Path | None, typer.Option(
         "--docs", help="Build great_expectations Data Docs in this folder (the pages "

@@ -97,7 +97,8 @@ def _progress_part(observations: pl.DataFrame, targets: Sequence[Target] | None,
     if not targets:
         text = ("No targets were declared, so progress toward targets is not shown: "
                 "fzcompare does not invent a target. Declare them (indicator, value, target "
-                "year, source) in a YAML or CSV file read by trends.load_targets.")
+                "year, source) in a YAML or CSV file and pass it with --targets FILE "
+                "(library: build_report(targets=trends.load_targets(path))).")
         return f"<p>{html.escape(text)}</p>", text, pl.DataFrame()
     table = progress(observations, targets=targets).table.filter(
         pl.col("status") != "no_target").sort("indicator_code", "region_code", "scope")
