@@ -614,11 +614,17 @@ def _movers(year_totals: pl.DataFrame) -> list[str]:
     return [*top, *moved]
 
 
+MIN_SPREAD_REGIONS: Final[int] = 5
+"""Regions a year needs before the report draws its spread (a box and CV of 2 are noise)."""
+
+
 def _spread_scopes(observations: pl.DataFrame, code: str) -> list[str]:
-    """Scopes of ``code`` where some year has two regions or more (a spread to draw)."""
+    """Scopes of ``code`` where two years or more each have ``MIN_SPREAD_REGIONS`` regions."""
     counts = (observations.filter(pl.col("indicator_code") == code)
               .group_by("scope", "year").agg(pl.col("region_code").n_unique().alias("n")))
-    return sorted(set(counts.filter(pl.col("n") >= 2)["scope"].to_list()))
+    years = (counts.filter(pl.col("n") >= MIN_SPREAD_REGIONS)
+             .group_by("scope").agg(pl.len().alias("years")))
+    return sorted(years.filter(pl.col("years") >= 2)["scope"].to_list())
 
 
 @dataclass(frozen=True)
